@@ -1,0 +1,218 @@
+"""The ``geoapp`` command line.
+
+Commands that change data print what they would do and change nothing unless given
+``--commit``. Errors print one clear message (with line or feature numbers) and exit 2.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import services
+from .crs import CRSError
+from .readers import InputError
+
+
+def _store(ctx: click.Context):
+    from .store import open_store
+
+    obj = ctx.ensure_object(dict)
+    if "store" not in obj:
+        try:
+            store = open_store(obj.get("database_url"))
+            store.upgrade()
+        except Exception as exc:  # StoreError and friends: say it, no traceback
+            raise click.ClickException(str(exc)) from None
+        obj["store"] = store
+        ctx.call_on_close(store.close)
+    return obj["store"]
+
+
+def _fail(exc: Exception) -> None:
+    text = exc.describe() if isinstance(exc, InputError) else str(exc)
+    click.echo(f"error: {text}", err=True)
+    sys.exit(2)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "cli"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--database-url",
+    envvar="GEOAPP_DATABASE_URL",
+    default=None,
+    help="SQLAlchemy URL of the store (default: a SQLite file under instance/).",
+)
+@click.version_option(package_name="geoapp")
+@click.pass_context
+def main(ctx: click.Context, database_url: str | None) -> None:
+    """geoapp: responsibility zones, problem points and the deduction ledger."""
+    ctx.ensure_object(dict)["database_url"] = database_url
+
+
+@main.command("init-db")
+@click.pass_context
+def init_db(ctx: click.Context) -> None:
+    """Create the database or upgrade its schema to the latest migration."""
+    store = _store(ctx)
+    click.echo(f"database ready: {store.display_url}")
+
+
+@main.command("load-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the store already has data.")
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=services.DEMO_DIR,
+    show_default=True,
+    help="County folder to load.",
+)
+@click.pass_context
+def load_demo(ctx: click.Context, if_empty: bool, data_dir: Path) -> None:
+    """Load the synthetic demo county (units, districts, areas, rules, problems)."""
+    store = _store(ctx)
+    if not store.is_empty():
+        if if_empty:
+            click.echo("the store already holds data; demo not loaded")
+            return
+        _fail(
+            services.ServiceError(
+                "the store already holds data; load the demo into an "
+                "empty database (see GEOAPP_DATABASE_URL)"
+            )
+        )
+    try:
+        summary = services.load_county(store, data_dir)
+    except (services.ServiceError, InputError, OSError) as exc:
+        _fail(exc)
+    click.echo("loaded: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--debug", is_flag=True)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, debug: bool) -> None:
+    """Serve the web app."""
+    from . import create_app
+
+    url = ctx.obj.get("database_url")
+    app = create_app({"DATABASE_URL": url} if url else None)
+    click.echo(
+        f"geoapp on http://{host}:{port}/  (store: {app.extensions['geoapp.store'].display_url})"
+    )
+    app.run(host=host, port=port, debug=debug, use_reloader=False)
+
+
+@main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("output_path", metavar="OUTPUT", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--crs", default=None, help="Coordinates' CRS: wgs84, cgcs2000, gcj02, bd09, EPSG:n.")
+@click.option(
+    "--zones",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="A county folder (areas.geojson, districts.csv, rules.csv) instead of the store.",
+)
+@click.option("--generation", type=int, default=None, help="Boundary generation (default current).")
+@click.option("--category-column", default=None, help="Column holding the problem category.")
+@click.pass_context
+def assign(ctx, input_path, output_path, crs, zones, generation, category_column) -> None:
+    """Assign every point of INPUT (GeoJSON, CSV, XLSX, GeoParquet) and write OUTPUT.
+
+    OUTPUT holds the same rows with district_id, area_id, responsible_unit_id,
+    lead_unit_id and rule added (empty when the point lies outside every area).
+    """
+    try:
+        if zones is not None:
+            zoning = services.zoning_from_folder(zones)
+        else:
+            zoning = services.zoning_for(_store(ctx), generation)
+        summary = services.assign_file(input_path, output_path, zoning, crs, category_column)
+    except (InputError, CRSError, services.ServiceError) as exc:
+        _fail(exc)
+    click.echo(json.dumps(summary, ensure_ascii=False))
+
+
+@main.command("import-areas")
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--commit", is_flag=True, help="Publish the boundary set (default: only report).")
+@click.option("--message", "-m", default=None, help="Why the boundaries change.")
+@click.option("--author", default=None, help="Who publishes (default: the login name).")
+@click.pass_context
+def import_areas(ctx, path: Path, commit: bool, message: str | None, author: str | None) -> None:
+    """Validate a boundary set (GeoJSON, GeoPackage, zipped Shapefile; any CRS).
+
+    With --commit it becomes a new published generation and open problems are re-assigned.
+    """
+    store = _store(ctx)
+    try:
+        plan = services.plan_area_import(store, path)
+    except (InputError, services.ServiceError) as exc:
+        _fail(exc)
+    for finding in plan.findings:
+        click.echo(str(finding))
+    changed = plan.changes
+    for row in changed.head(50).itertuples(index=False):
+        click.echo(f"  {row.area_id}: {row.change}")
+    if len(changed) > 50:
+        click.echo(f"  ... and {len(changed) - 50} more")
+    click.echo(json.dumps(plan.summary(), ensure_ascii=False))
+    if plan.errors:
+        _fail(services.ServiceError(f"{len(plan.errors)} error(s); nothing was changed"))
+    if not commit:
+        click.echo("dry run: nothing changed (add --commit to publish)")
+        return
+    try:
+        published = services.commit_area_import(
+            store, plan, author or _user(), message or f"import {path.name}"
+        )
+    except services.ServiceError as exc:
+        _fail(exc)
+    click.echo(
+        f"published generation {published['id']}; "
+        f"{published['reassigned']} open problem(s) re-assigned"
+    )
+
+
+@main.command("import-problems")
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--crs", default=None, help="Coordinates' CRS: wgs84, cgcs2000, gcj02, bd09, EPSG:n.")
+@click.option("--commit", is_flag=True, help="Write the problems (default: only report).")
+@click.option("--skip-bad", is_flag=True, help="With --commit: import the good rows anyway.")
+@click.pass_context
+def import_problems(ctx, path: Path, crs: str | None, commit: bool, skip_bad: bool) -> None:
+    """Check an inspection file (GeoJSON, CSV in UTF-8 or GBK, XLSX) and import it."""
+    store = _store(ctx)
+    try:
+        plan = services.plan_problem_import(store, path, crs)
+    except (InputError, CRSError, services.ServiceError) as exc:
+        _fail(exc)
+    for bad in plan.bad:
+        click.echo(f"bad row: {bad}")
+    click.echo(json.dumps(plan.summary(), ensure_ascii=False))
+    if not commit:
+        click.echo("dry run: nothing changed (add --commit to import)")
+        return
+    try:
+        ids = services.commit_problem_import(store, plan, _user(), allow_bad=skip_bad)
+    except services.ServiceError as exc:
+        _fail(exc)
+    click.echo(f"imported {len(ids)} problem(s)")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(prog_name=os.path.basename(sys.argv[0]))

@@ -1,0 +1,36 @@
+"""Settings, read from the environment (``GEOAPP_*``) and overridable in ``create_app``.
+
+Every setting is documented in the README's Configuration table; a test checks that.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# name → (default, description)
+SETTINGS: dict[str, tuple[object, str]] = {
+    "DATABASE_URL": (None, "SQLAlchemy URL of the store; default a SQLite file under instance/"),
+    "TILES_URL": ("", "XYZ tile URL template for a basemap; empty means no basemap"),
+    "TILES_ATTRIBUTION": ("", "Attribution shown with the basemap"),
+    "TILES_CRS": ("wgs84", "CRS of the basemap's tiles: wgs84 (Tianditu, OSM) or gcj02 (AMap)"),
+    "DEFAULT_LOCALE": ("zh", "Language of the UI when the browser does not ask: zh or en"),
+    "MAX_UPLOAD_MB": (20, "Largest accepted upload, in MiB"),
+    "SECRET_KEY": (None, "Flask secret key; a random one per start when unset"),
+}
+
+
+def from_env(environ=os.environ) -> dict:
+    """Settings from ``GEOAPP_<NAME>`` environment variables, else their defaults."""
+    out = {}
+    for name, (default, _) in SETTINGS.items():
+        raw = environ.get(f"GEOAPP_{name}")
+        if raw is None:
+            out[name] = default
+        elif isinstance(default, int) and not isinstance(default, bool):
+            out[name] = int(raw)
+        else:
+            out[name] = raw
+    return out

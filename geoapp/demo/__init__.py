@@ -1,0 +1,5 @@
+"""Synthetic demo county (X县城) for geoapp.
+
+``python -m geoapp.demo [--out DIR]`` regenerates the files in ``data/geojson`` byte for byte;
+see :mod:`geoapp.demo.generate` and ``data/geojson/README.md``.
+"""

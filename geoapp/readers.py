@@ -1,0 +1,647 @@
+"""Reading and writing the files people bring: GeoJSON, CSV (UTF-8 or GBK), XLSX,
+GeoParquet for points; GeoJSON, GeoPackage and zipped Shapefiles for areas.
+
+Every problem is reported with where it is (``line 12``, ``feature 7``) and what is
+wrong; nothing here touches the store.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from .crs import CRSError, InputCRS, parse_crs, to_wgs84
+
+POINT_SUFFIXES = {
+    ".geojson": "geojson",
+    ".json": "geojson",
+    ".csv": "csv",
+    ".txt": "csv",
+    ".xlsx": "xlsx",
+    ".parquet": "parquet",
+    ".geoparquet": "parquet",
+}
+AREA_SUFFIXES = {".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg", ".zip": "shpzip"}
+LON_NAMES = ("lon", "lng", "longitude", "long", "x", "经度", "东经")
+LAT_NAMES = ("lat", "latitude", "y", "纬度", "北纬")
+MAX_ZIP_UNCOMPRESSED = 512 * 1024 * 1024
+MAX_ZIP_RATIO = 200
+
+
+@dataclass(frozen=True)
+class BadRow:
+    """One bad input row: where it is and what is wrong."""
+
+    where: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
+
+
+class InputError(ValueError):
+    """A file that cannot be read, with the bad rows when there are any."""
+
+    def __init__(self, message: str, bad: list[BadRow] | None = None):
+        self.bad = list(bad or [])
+        super().__init__(message)
+
+    def describe(self, limit: int = 20) -> str:
+        lines = [str(self)]
+        lines += [f"  {b}" for b in self.bad[:limit]]
+        if len(self.bad) > limit:
+            lines.append(f"  ... and {len(self.bad) - limit} more")
+        return "\n".join(lines)
+
+
+def _kind(path: Path, table: dict[str, str], what: str) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in table:
+        raise InputError(
+            f"{path.name}: cannot read {what} from a '{suffix or 'no suffix'}' file; "
+            f"use one of {', '.join(sorted(table))}"
+        )
+    return table[suffix]
+
+
+# --- text ---------------------------------------------------------------------
+def decode_text(data: bytes, name: str) -> str:
+    """UTF-8 (with or without BOM) or, failing that, GBK/GB18030 (Excel in China)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        line = data[: utf8_error.start].count(b"\n") + 1
+        raise InputError(
+            f"{name}: line {line} is neither UTF-8 nor GBK text; save the file as UTF-8"
+        ) from None
+
+
+# --- tables (CSV / XLSX) -----------------------------------------------------------
+def read_table(path: Path, data: bytes | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """A CSV or XLSX file as a DataFrame of strings plus each row's location."""
+    path = Path(path)
+    if data is None:
+        data = _read_bytes(path)
+    if path.suffix.lower() == ".xlsx":
+        return _read_xlsx(path.name, data)
+    text = decode_text(data, path.name)
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise InputError(f"{path.name}: line {reader.line_num}: {exc}") from None
+    if not rows:
+        raise InputError(f"{path.name}: the file is empty")
+    header = [h.strip() for h in rows[0]]
+    _check_header(path.name, header)
+    records, where = [], []
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise InputError(
+                f"{path.name}: line {number} has {len(row)} fields, the header has {len(header)}",
+                [BadRow(f"line {number}", "wrong number of fields")],
+            )
+        records.append([cell.strip() for cell in row])
+        where.append(f"line {number}")
+    return pd.DataFrame(records, columns=header, dtype=object), where
+
+
+def _check_header(name: str, header: list[str]) -> None:
+    if not any(header):
+        raise InputError(f"{name}: the first row must name the columns")
+    seen = set()
+    for h in header:
+        if h in seen:
+            raise InputError(f"{name}: column {h!r} appears twice in the header")
+        seen.add(h)
+
+
+def _read_xlsx(name: str, data: bytes) -> tuple[pd.DataFrame, list[str]]:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise InputError(
+            f"{name}: not a readable XLSX workbook ({exc.__class__.__name__})"
+        ) from None
+    try:
+        sheet = book.worksheets[0]
+        rows = list(sheet.iter_rows(values_only=True))
+    finally:
+        book.close()
+    if not rows:
+        raise InputError(f"{name}: the first sheet is empty")
+    header = ["" if h is None else str(h).strip() for h in rows[0]]
+    _check_header(name, header)
+    records, where = [], []
+    for number, row in enumerate(rows[1:], start=2):
+        cells = [
+            "" if v is None else (v.isoformat() if hasattr(v, "isoformat") else str(v)) for v in row
+        ]
+        cells = (cells + [""] * len(header))[: len(header)]
+        if not any(c.strip() for c in cells):
+            continue
+        records.append([c.strip() for c in cells])
+        where.append(f"row {number}")
+    return pd.DataFrame(records, columns=header, dtype=object), where
+
+
+def find_column(columns, names: tuple[str, ...]) -> str | None:
+    lowered = {str(c).strip().lower(): c for c in columns}
+    for n in names:
+        if n in lowered:
+            return lowered[n]
+    return None
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a folder, not a file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+
+
+# --- points -------------------------------------------------------------------------
+@dataclass
+class PointTable:
+    """Points read from a file: the original rows and WGS84 positions.
+
+    ``lon``/``lat`` are NaN for rows listed in ``bad``.
+    """
+
+    frame: pd.DataFrame
+    lon: np.ndarray
+    lat: np.ndarray
+    src_x: np.ndarray
+    src_y: np.ndarray
+    crs: InputCRS
+    where: list[str]
+    fmt: str
+    bad: list[BadRow] = field(default_factory=list)
+    geometry: gpd.GeoSeries | None = None  # GeoParquet: the original geometry column
+
+    def __len__(self) -> int:
+        return len(self.lon)
+
+
+def _declared_geojson_crs(doc: dict, name: str) -> str | None:
+    crs = doc.get("crs")
+    if not crs:
+        return None
+    try:
+        declared = crs["properties"]["name"]
+    except (TypeError, KeyError):
+        raise InputError(
+            f"{name}: the 'crs' member is not of the form "
+            '{"type": "name", "properties": {"name": ...}}'
+        ) from None
+    try:
+        return CRS.from_user_input(declared).to_string()
+    except Exception:
+        raise InputError(f"{name}: unknown CRS {declared!r} in the 'crs' member") from None
+
+
+def load_geojson(data: bytes, name: str) -> dict:
+    text = decode_text(data, name)
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{name}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from None
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
+        raise InputError(f"{name}: expected a GeoJSON FeatureCollection")
+    if not isinstance(doc.get("features"), list):
+        raise InputError(f"{name}: the FeatureCollection has no 'features' list")
+    return doc
+
+
+def _points_from_geojson(name: str, data: bytes):
+    doc = load_geojson(data, name)
+    declared = _declared_geojson_crs(doc, name)
+    props, xs, ys, where, bad = [], [], [], [], []
+    for number, feature in enumerate(doc["features"], start=1):
+        loc = f"feature {number}"
+        where.append(loc)
+        x = y = np.nan
+        if not isinstance(feature, dict) or feature.get("type") != "Feature":
+            bad.append(BadRow(loc, "not a GeoJSON Feature"))
+            props.append({})
+        else:
+            p = feature.get("properties") or {}
+            props.append(p if isinstance(p, dict) else {})
+            geom = feature.get("geometry")
+            coords = geom.get("coordinates") if isinstance(geom, dict) else None
+            if not isinstance(geom, dict) or geom.get("type") != "Point":
+                kind = geom.get("type") if isinstance(geom, dict) else "no geometry"
+                bad.append(BadRow(loc, f"geometry must be a Point, got {kind}"))
+            elif (
+                not isinstance(coords, list)
+                or len(coords) < 2
+                or not all(
+                    isinstance(c, int | float) and not isinstance(c, bool) for c in coords[:2]
+                )
+            ):
+                bad.append(BadRow(loc, "Point coordinates must be two numbers"))
+            else:
+                x, y = float(coords[0]), float(coords[1])
+        xs.append(x)
+        ys.append(y)
+    frame = pd.DataFrame(props)
+    return frame, np.array(xs, dtype=float), np.array(ys, dtype=float), where, bad, declared
+
+
+def _parse_number(text) -> float:
+    if text is None:
+        return np.nan
+    s = str(text).strip().replace("，", ".").replace("°", "")
+    if not s:
+        return np.nan
+    try:
+        return float(s)
+    except ValueError:
+        return np.nan
+
+
+def _points_from_table(path: Path, data: bytes):
+    frame, where = read_table(path, data)
+    lon_col = find_column(frame.columns, LON_NAMES)
+    lat_col = find_column(frame.columns, LAT_NAMES)
+    if lon_col is None or lat_col is None:
+        raise InputError(
+            f"{path.name}: needs a longitude and a latitude column "
+            f"(named e.g. lon/lat, lng/lat, x/y or 经度/纬度); found {', '.join(map(str, frame.columns))}"
+        )
+    xs = np.array([_parse_number(v) for v in frame[lon_col]], dtype=float)
+    ys = np.array([_parse_number(v) for v in frame[lat_col]], dtype=float)
+    bad = [
+        BadRow(
+            where[i],
+            f"{lon_col}/{lat_col} is not a pair of numbers: "
+            f"{frame[lon_col].iloc[i]!r}, {frame[lat_col].iloc[i]!r}",
+        )
+        for i in np.flatnonzero(~(np.isfinite(xs) & np.isfinite(ys)))
+    ]
+    return frame, xs, ys, where, bad
+
+
+def read_points(path, crs: str | None = None, data: bytes | None = None) -> PointTable:
+    """Read points from GeoJSON, CSV, XLSX or GeoParquet and convert them to WGS84.
+
+    ``crs`` names the coordinates' system (see :mod:`geoapp.crs`); it overrides a CRS
+    declared by the file. Rows whose coordinates are missing or invalid are listed in
+    ``bad`` with their line or feature number; the rest are converted.
+    """
+    path = Path(path)
+    fmt = _kind(path, POINT_SUFFIXES, "points")
+    geometry = None
+    declared = None
+    if fmt == "parquet":
+        frame, xs, ys, where, bad, declared, geometry = _points_from_parquet(path)
+    else:
+        if data is None:
+            data = _read_bytes(path)
+        if fmt == "geojson":
+            frame, xs, ys, where, bad, declared = _points_from_geojson(path.name, data)
+        else:
+            frame, xs, ys, where, bad = _points_from_table(path, data)
+    try:
+        in_crs = parse_crs(crs if crs else declared)
+    except CRSError as exc:
+        raise InputError(f"{path.name}: {exc}") from None
+    lon = np.full(len(xs), np.nan)
+    lat = np.full(len(xs), np.nan)
+    good = np.isfinite(xs) & np.isfinite(ys)
+    bad_idx = {b.where for b in bad}
+    if good.any():
+        gi = np.flatnonzero(good)
+        try:
+            lo, la = to_wgs84(xs[gi], ys[gi], in_crs)
+            lon[gi], lat[gi] = lo, la
+        except CRSError:
+            # convert one by one to name every bad row
+            for i in gi:
+                try:
+                    lo, la = to_wgs84(xs[i : i + 1], ys[i : i + 1], in_crs)
+                    lon[i], lat[i] = lo[0], la[0]
+                except CRSError:
+                    if where[i] not in bad_idx:
+                        bad.append(
+                            BadRow(
+                                where[i],
+                                f"({xs[i]}, {ys[i]}) is not a valid position in {in_crs.code}",
+                            )
+                        )
+    bad.sort(key=lambda b: _where_key(b.where))
+    return PointTable(
+        frame=frame.reset_index(drop=True),
+        lon=lon,
+        lat=lat,
+        src_x=xs,
+        src_y=ys,
+        crs=in_crs,
+        where=where,
+        fmt=fmt,
+        bad=bad,
+        geometry=geometry,
+    )
+
+
+def _where_key(where: str) -> int:
+    try:
+        return int(where.rsplit(" ", 1)[1])
+    except (IndexError, ValueError):
+        return 0
+
+
+def _points_from_parquet(path: Path):
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    try:
+        gdf = gpd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises many kinds
+        raise InputError(f"{path.name}: not a readable GeoParquet file ({exc})") from None
+    geom = gdf.geometry
+    declared = None
+    if gdf.crs is not None:
+        epsg = gdf.crs.to_epsg()
+        declared = f"EPSG:{epsg}" if epsg else None
+        if declared is None:
+            raise InputError(f"{path.name}: its CRS has no EPSG code; give --crs")
+    types = shapely.get_type_id(geom.values)
+    xs = np.full(len(gdf), np.nan)
+    ys = np.full(len(gdf), np.nan)
+    is_point = types == 0
+    pts = geom.values[is_point]
+    xs[is_point] = shapely.get_x(pts)
+    ys[is_point] = shapely.get_y(pts)
+    where = [f"row {i + 1}" for i in range(len(gdf))] if not is_point.all() else None
+    bad = []
+    if not is_point.all():
+        bad = [BadRow(f"row {i + 1}", "geometry is not a Point") for i in np.flatnonzero(~is_point)]
+    if where is None:
+        where = _LazyWhere(len(gdf))
+    frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    return frame, xs, ys, where, bad, declared, geom
+
+
+class _LazyWhere(list):
+    """'row N' labels made on demand (a million strings are not free)."""
+
+    def __init__(self, n: int):
+        super().__init__()
+        self._n = n
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i):  # type: ignore[override]
+        return f"row {i + 1}"
+
+    def __iter__(self):
+        return (f"row {i + 1}" for i in range(self._n))
+
+
+def write_points(table: PointTable, extra: pd.DataFrame, out: Path) -> None:
+    """Write the input rows with ``extra`` columns added, in the format of ``out``'s suffix.
+
+    Geometry keeps the input's coordinates and CRS.
+    """
+    out = Path(out)
+    fmt = _kind(out, POINT_SUFFIXES, "points")
+    frame = table.frame.reset_index(drop=True).copy()
+    for col in extra.columns:
+        frame[col] = extra[col].to_numpy()
+    tmp = out.with_name(f".{out.name}.partial")
+    try:
+        if fmt == "parquet":
+            geometry = (
+                table.geometry.reset_index(drop=True)
+                if table.geometry is not None
+                else gpd.GeoSeries(shapely.points(table.src_x, table.src_y))
+            )
+            crs = _output_crs(table.crs)
+            gdf = gpd.GeoDataFrame(frame, geometry=geometry.values, crs=crs)
+            gdf.to_parquet(tmp, index=False)
+        elif fmt == "geojson":
+            _write_geojson(frame, table, tmp)
+        elif fmt == "csv":
+            if table.fmt not in ("csv", "xlsx"):
+                frame["lon"] = table.src_x
+                frame["lat"] = table.src_y
+            frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+        else:
+            if table.fmt not in ("csv", "xlsx"):
+                frame["lon"] = table.src_x
+                frame["lat"] = table.src_y
+            frame.to_excel(tmp, index=False, engine="openpyxl")
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _output_crs(crs: InputCRS) -> str | None:
+    return crs.code if crs.kind in ("wgs84", "proj") else None
+
+
+def _json_value(v):
+    if v is None:
+        return None
+    if isinstance(v, float) and np.isnan(v):
+        return None
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    return v
+
+
+def _write_geojson(frame: pd.DataFrame, table: PointTable, out: Path) -> None:
+    cols = list(frame.columns)
+    records = frame.to_dict(orient="records")
+    with open(out, "w", encoding="utf-8") as fh:
+        fh.write('{"type": "FeatureCollection",')
+        if table.crs.kind != "wgs84":
+            fh.write(' "crs_note": ' + json.dumps(f"coordinates are {table.crs.code}") + ",")
+        fh.write(' "features": [\n')
+        for i, rec in enumerate(records):
+            x, y = table.src_x[i], table.src_y[i]
+            geom = (
+                None
+                if not (np.isfinite(x) and np.isfinite(y))
+                else {"type": "Point", "coordinates": [float(x), float(y)]}
+            )
+            feat = {
+                "type": "Feature",
+                "geometry": geom,
+                "properties": {c: _json_value(rec[c]) for c in cols},
+            }
+            fh.write(json.dumps(feat, ensure_ascii=False))
+            fh.write(",\n" if i + 1 < len(records) else "\n")
+        fh.write("]}\n")
+
+
+# --- areas --------------------------------------------------------------------------
+def _safe_zip(path: Path) -> str:
+    """Check a zipped Shapefile before GDAL opens it; return the path of the .shp inside."""
+    try:
+        zf = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise InputError(f"{path.name}: not a ZIP archive") from None
+    with zf:
+        infos = zf.infolist()
+        total = sum(i.file_size for i in infos)
+        packed = sum(i.compress_size for i in infos) or 1
+        if total > MAX_ZIP_UNCOMPRESSED or total / packed > MAX_ZIP_RATIO:
+            raise InputError(f"{path.name}: unpacks to {total} bytes, too large to be a Shapefile")
+        shps = []
+        for i in infos:
+            name = i.filename
+            if name.startswith("/") or ".." in Path(name).parts or "\\" in name:
+                raise InputError(f"{path.name}: unsafe path {name!r} inside the archive")
+            if name.lower().endswith(".shp"):
+                shps.append(name)
+        if len(shps) != 1:
+            raise InputError(f"{path.name}: must hold exactly one .shp file, holds {len(shps)}")
+        base = shps[0][:-4]
+        names = {i.filename.lower() for i in infos}
+        for ext in (".shx", ".dbf"):
+            if (base + ext).lower() not in names:
+                raise InputError(f"{path.name}: {base}{ext} is missing from the archive")
+        if (base + ".prj").lower() not in names:
+            raise InputError(f"{path.name}: {base}.prj is missing: the Shapefile's CRS is unknown")
+    return f"/vsizip/{path.resolve()}/{shps[0]}"
+
+
+def read_areas(path, data: bytes | None = None) -> gpd.GeoDataFrame:
+    """Read a boundary set (GeoJSON, GeoPackage, zipped Shapefile; any CRS) into EPSG:4326.
+
+    Checks the columns and geometry types; geometry *validity* and the partition are
+    checked by :func:`geoapp.zoning.check_areas`.
+    """
+    path = Path(path)
+    fmt = _kind(path, AREA_SUFFIXES, "areas")
+    if fmt == "geojson":
+        if data is None:
+            data = _read_bytes(path)
+        doc = load_geojson(data, path.name)
+        declared = _declared_geojson_crs(doc, path.name) or "EPSG:4326"
+        rows, geoms, bad = [], [], []
+        for number, feature in enumerate(doc["features"], start=1):
+            loc = f"feature {number}"
+            try:
+                geom = shapely.geometry.shape(feature["geometry"])
+            except Exception:
+                bad.append(BadRow(loc, "geometry is missing or malformed"))
+                continue
+            props = feature.get("properties") or {}
+            rows.append({**props, "_where": loc})
+            geoms.append(geom)
+        if bad:
+            raise InputError(f"{path.name}: {len(bad)} feature(s) cannot be read", bad)
+        gdf = gpd.GeoDataFrame(rows, geometry=geoms, crs=declared)
+    else:
+        if not path.exists():
+            raise InputError(f"{path}: no such file")
+        source = _safe_zip(path) if fmt == "shpzip" else str(path)
+        try:
+            gdf = gpd.read_file(source, engine="pyogrio")
+        except Exception as exc:
+            raise InputError(f"{path.name}: cannot be read as {fmt} ({exc})") from None
+        if gdf.crs is None:
+            raise InputError(f"{path.name}: has no CRS; the layer's CRS must be set")
+        gdf["_where"] = [f"feature {i + 1}" for i in range(len(gdf))]
+    if gdf.empty:
+        raise InputError(f"{path.name}: holds no features")
+    return normalise_areas(gdf, path.name)
+
+
+# Shapefiles cut column names to 10 characters; people also write Chinese headers.
+AREA_ALIASES = {
+    "area_id": ("id", "area", "编号", "包干区编号"),
+    "name": ("名称", "包干区"),
+    "kind": ("type", "类型"),
+    "district_id": ("district_i", "district", "片区", "片区编号"),
+    "responsible_unit_id": ("responsibl", "unit_id", "unit", "责任单位", "责任单位编号"),
+}
+
+
+def _area_aliases(columns) -> dict[str, str]:
+    present = set(columns)
+    renames = {}
+    for field_name, aliases in AREA_ALIASES.items():
+        if field_name in present:
+            continue
+        for alias in aliases:
+            if alias in present and alias not in renames:
+                renames[alias] = field_name
+                break
+    return renames
+
+
+def normalise_areas(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
+    """Check columns and geometry types, reproject to EPSG:4326, coerce to strings."""
+    from .spatial import AREA_COLUMNS
+
+    gdf = gdf.rename(columns=_area_aliases(gdf.columns))
+    missing = [c for c in AREA_COLUMNS if c not in gdf.columns]
+    if missing:
+        raise InputError(
+            f"{name}: missing attribute(s) {', '.join(missing)}; each area needs "
+            f"{', '.join(AREA_COLUMNS)}"
+        )
+    if "_where" not in gdf.columns:
+        gdf = gdf.assign(_where=[f"feature {i + 1}" for i in range(len(gdf))])
+    bad = []
+    for where, geom, row in zip(gdf["_where"], gdf.geometry, gdf.itertuples(), strict=True):
+        if geom is None or geom.is_empty:
+            bad.append(BadRow(where, "empty geometry"))
+        elif geom.geom_type not in ("Polygon", "MultiPolygon"):
+            bad.append(
+                BadRow(where, f"geometry must be a Polygon or MultiPolygon, got {geom.geom_type}")
+            )
+        for col in AREA_COLUMNS:
+            v = getattr(row, col)
+            if v is None or (isinstance(v, float) and np.isnan(v)) or not str(v).strip():
+                bad.append(BadRow(where, f"{col} is empty"))
+    if bad:
+        raise InputError(f"{name}: {len(bad)} problem(s) in the areas", bad)
+    if not gdf.crs.equals(CRS.from_epsg(4326)):
+        try:
+            gdf = gdf.to_crs(4326)
+        except Exception as exc:
+            raise InputError(
+                f"{name}: cannot convert from {gdf.crs} to EPSG:4326 ({exc})"
+            ) from None
+    for col in AREA_COLUMNS:
+        gdf[col] = gdf[col].astype(str).str.strip()
+    keep = [*AREA_COLUMNS, "_where", "geometry"]
+    return gpd.GeoDataFrame(gdf[keep].reset_index(drop=True), geometry="geometry", crs=4326)

@@ -1,0 +1,546 @@
+"""Use cases: load the demo county, look up a point, import areas and problems, assign files.
+
+Services glue the pure core (:mod:`geoapp.spatial`, :mod:`geoapp.zoning`,
+:mod:`geoapp.routing`) to the store. The CLI and the web views call these and nothing
+below them.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .crs import parse_crs, to_wgs84
+from .domain import PROBLEM_COLUMNS, status_code
+from .readers import BadRow, InputError, PointTable, find_column, read_areas, read_points
+from .spatial import ASSIGNMENT_COLUMNS, Zoning
+from .zoning import Finding, check_areas, diff_areas
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "geojson"
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+class ServiceError(Exception):
+    """A use case cannot go ahead; the message says why, for a person to read."""
+
+    status = 400
+
+
+class NothingPublished(ServiceError):
+    status = 409
+
+
+# --- the assignment index, built once per generation -----------------------------------
+_zoning_cache: dict[tuple[int, int], Zoning] = {}
+_zoning_lock = threading.Lock()
+
+
+def zoning_for(store, generation_id: int | None = None) -> Zoning:
+    """The assignment index for a generation (default: the current one), cached.
+
+    The cache is keyed by store and generation: a generation's areas never change once
+    published, so a newly published generation simply gets a new entry.
+    """
+    if generation_id is None:
+        current = store.current_generation()
+        if current is None:
+            raise NothingPublished(
+                "no boundary generation is published yet; run `geoapp load-demo`"
+                " or `geoapp import-areas FILE --commit`"
+            )
+        generation_id = current["id"]
+    key = (id(store), int(generation_id))
+    with _zoning_lock:
+        cached = _zoning_cache.get(key)
+    if cached is not None:
+        return cached
+    gen = store.get_generation(generation_id)
+    zoning = Zoning.build(
+        store.areas(generation_id),
+        store.list_districts(),
+        store.list_rules(),
+        generation=generation_id,
+    )
+    if gen.get("status") == "published":
+        with _zoning_lock:
+            if len(_zoning_cache) > 16:
+                _zoning_cache.clear()
+            _zoning_cache[key] = zoning
+    return zoning
+
+
+def forget_zonings() -> None:
+    """Drop every cached index (after rules or districts change)."""
+    with _zoning_lock:
+        _zoning_cache.clear()
+
+
+# --- lookup ---------------------------------------------------------------------------
+def lookup(
+    store, lon: float, lat: float, crs: str | None = None, generation_id: int | None = None
+) -> dict:
+    """Who is responsible for one point."""
+    x, y = to_wgs84([lon], [lat], parse_crs(crs))
+    zoning = zoning_for(store, generation_id)
+    row = zoning.assign(x, y).iloc[0]
+    result = {
+        "lon": float(x[0]),
+        "lat": float(y[0]),
+        "generation": zoning.generation,
+        "area": None,
+        "district": None,
+        "responsible_unit": None,
+        "lead_unit": None,
+    }
+    if row["area_id"] is None:
+        return result
+    area = zoning.area_record(row["area_id"])
+    districts = {d["district_id"]: d for d in store.list_districts()}
+    units = {u["unit_id"]: u for u in store.list_units()}
+    d = districts.get(row["district_id"], {})
+    result["area"] = {"id": area["area_id"], "name": area["name"], "kind": area["kind"]}
+    result["district"] = {"id": row["district_id"], "name": d.get("name")}
+    result["responsible_unit"] = _unit_summary(units.get(area["responsible_unit_id"]))
+    result["lead_unit"] = _unit_summary(units.get(row["lead_unit_id"]))
+    result["covering_areas"] = zoning.covering(float(x[0]), float(y[0]))
+    return result
+
+
+def _unit_summary(unit: dict | None) -> dict | None:
+    if unit is None:
+        return None
+    return {
+        "id": unit["unit_id"],
+        "name": unit["name"],
+        "contact": unit.get("contact"),
+        "phone": unit.get("phone"),
+    }
+
+
+# --- problems: parsing rows -------------------------------------------------------------
+def parse_time(value) -> str | None:
+    """An ISO 8601 string with an offset; naive times are Beijing time. None if unreadable."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    for fmt in (
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y/%m/%d %H:%M:%S",
+        "%Y/%m/%d %H:%M",
+        "%Y-%m-%d",
+        "%Y/%m/%d",
+        "%Y年%m月%d日 %H:%M",
+        "%Y年%m月%d日",
+    ):
+        try:
+            dt = datetime.strptime(text, fmt)
+            break
+        except ValueError:
+            continue
+    else:
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=LOCAL_TZ)
+    return dt.isoformat(timespec="seconds")
+
+
+@dataclass
+class ProblemPlan:
+    """What an import of problems would do."""
+
+    source: str
+    rows: list[dict]
+    bad: list[BadRow]
+    skipped_existing: list[str] = field(default_factory=list)
+    generation: int | None = None
+
+    @property
+    def assigned(self) -> int:
+        return sum(1 for r in self.rows if r["area_id"] is not None)
+
+    @property
+    def unassigned(self) -> int:
+        return len(self.rows) - self.assigned
+
+    def summary(self) -> dict:
+        by_district = Counter(r["district_id"] or "未分配" for r in self.rows)
+        return {
+            "source": self.source,
+            "new": len(self.rows),
+            "assigned": self.assigned,
+            "unassigned_outside_county": self.unassigned,
+            "bad_rows": len(self.bad),
+            "already_in_store": len(self.skipped_existing),
+            "generation": self.generation,
+            "by_district": dict(sorted(by_district.items())),
+            "deduction_total": round(sum(r["deduction"] for r in self.rows), 2),
+        }
+
+
+def problem_rows(table: PointTable, categories: list[dict]) -> tuple[list[dict], list[BadRow]]:
+    """Validate the attribute columns of a point table; return clean rows and bad ones."""
+    frame = table.frame
+    cols = {f: find_column(frame.columns, names) for f, names in PROBLEM_COLUMNS.items()}
+    for required in ("round", "category"):
+        if cols[required] is None:
+            names = "/".join(PROBLEM_COLUMNS[required])
+            raise InputError(f"the file has no {required} column (named {names})")
+    by_code = {c["category"]: c["category"] for c in categories}
+    by_code.update({c["name_zh"]: c["category"] for c in categories if c.get("name_zh")})
+    bad_where = {b.where for b in table.bad}
+    bad: list[BadRow] = list(table.bad)
+    rows: list[dict] = []
+
+    def value(i, f):
+        c = cols[f]
+        if c is None:
+            return None
+        v = frame[c].iloc[i]
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return None
+        s = str(v).strip()
+        return s or None
+
+    for i in range(len(frame)):
+        where = table.where[i]
+        if where in bad_where:
+            continue
+        reasons = []
+        rnd = value(i, "round")
+        if rnd is None:
+            reasons.append("the inspection round is empty")
+        cat_text = value(i, "category")
+        category = by_code.get(cat_text) if cat_text else None
+        if category is None:
+            reasons.append(
+                f"unknown category {cat_text!r}" if cat_text else "the category is empty"
+            )
+        ded_text = value(i, "deduction")
+        try:
+            deduction = float(ded_text) if ded_text is not None else 0.0
+            if not np.isfinite(deduction) or deduction < 0 or deduction > 100:
+                raise ValueError
+        except ValueError:
+            reasons.append(f"deduction {ded_text!r} is not a number between 0 and 100")
+            deduction = 0.0
+        when_text = value(i, "reported_at")
+        reported_at = parse_time(when_text) if when_text else None
+        if reported_at is None:
+            reasons.append(
+                f"reported time {when_text!r} is not a date and time"
+                if when_text
+                else "the reported time is empty"
+            )
+        status = status_code(value(i, "status"))
+        if status is None:
+            reasons.append(f"unknown status {value(i, 'status')!r}")
+        if reasons:
+            bad.append(BadRow(where, "; ".join(reasons)))
+            continue
+        rows.append(
+            {
+                "problem_id": value(i, "problem_id"),
+                "round": rnd,
+                "category": category,
+                "description": value(i, "description") or "",
+                "deduction": deduction,
+                "reported_at": reported_at,
+                "status": status,
+                "reporter": value(i, "reporter") or "",
+                "lon": float(table.lon[i]),
+                "lat": float(table.lat[i]),
+                "source_crs": table.crs.code,
+                "source_x": float(table.src_x[i]),
+                "source_y": float(table.src_y[i]),
+                "_where": where,
+            }
+        )
+    bad.sort(key=lambda b: int(b.where.rsplit(" ", 1)[1]) if b.where[-1].isdigit() else 0)
+    return rows, bad
+
+
+def _attach_assignment(rows: list[dict], zoning: Zoning) -> None:
+    if not rows:
+        return
+    result = zoning.assign(
+        [r["lon"] for r in rows], [r["lat"] for r in rows], [r["category"] for r in rows]
+    )
+    for r, a in zip(rows, result.itertuples(index=False), strict=True):
+        r.update(
+            {
+                "generation_id": zoning.generation,
+                "district_id": a.district_id,
+                "area_id": a.area_id,
+                "responsible_unit_id": a.responsible_unit_id,
+                "lead_unit_id": a.lead_unit_id,
+                "rule_id": a.rule,
+            }
+        )
+
+
+def plan_problem_import(
+    store, path, crs: str | None = None, data: bytes | None = None
+) -> ProblemPlan:
+    """Read a problems file and work out what importing it would do; writes nothing."""
+    table = read_points(path, crs, data=data)
+    rows, bad = problem_rows(table, store.list_categories())
+    zoning = zoning_for(store)
+    existing = _existing_problem_ids(store, [r["problem_id"] for r in rows if r["problem_id"]])
+    seen: set[str] = set()
+    fresh, skipped = [], []
+    for r in rows:
+        pid = r["problem_id"]
+        if pid and pid in existing:
+            skipped.append(pid)
+            continue
+        if pid and pid in seen:
+            bad.append(BadRow(r["_where"], f"problem id {pid} appears twice in the file"))
+            continue
+        if pid:
+            seen.add(pid)
+        fresh.append(r)
+    _attach_assignment(fresh, zoning)
+    return ProblemPlan(str(path), fresh, bad, skipped, zoning.generation)
+
+
+def _existing_problem_ids(store, ids: list[str]) -> set[str]:
+    if not ids:
+        return set()
+    return set(store.existing_problem_ids(ids))
+
+
+def commit_problem_import(
+    store, plan: ProblemPlan, actor: str, allow_bad: bool = False
+) -> list[int]:
+    """Write every row of a plan in one transaction; refuse if it has bad rows."""
+    if plan.bad and not allow_bad:
+        raise ServiceError(
+            f"{len(plan.bad)} bad row(s): fix them, or skip them explicitly; nothing was imported"
+        )
+    rows = [
+        {k: v for k, v in r.items() if not k.startswith("_")} | {"actor": actor} for r in plan.rows
+    ]
+    with store.transaction() as tx:
+        return tx.add_problems(rows)
+
+
+# --- areas -----------------------------------------------------------------------------
+@dataclass
+class AreaPlan:
+    source: str
+    areas: gpd.GeoDataFrame
+    findings: list[Finding]
+    changes: pd.DataFrame
+    reassigned: int
+    base_generation: int | None
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == "error"]
+
+    def summary(self) -> dict:
+        counts = Counter(self.changes["change"]) if len(self.changes) else Counter()
+        return {
+            "source": self.source,
+            "areas": len(self.areas),
+            "base_generation": self.base_generation,
+            "changes": dict(sorted(counts.items())),
+            "errors": len(self.errors),
+            "warnings": len(self.findings) - len(self.errors),
+            "open_problems_reassigned": self.reassigned,
+        }
+
+
+def plan_area_import(store, path, data: bytes | None = None) -> AreaPlan:
+    """Read and validate a boundary set; compare it with the current generation."""
+    areas = read_areas(path, data=data)
+    units = [u["unit_id"] for u in store.list_units()]
+    districts = [d["district_id"] for d in store.list_districts()]
+    findings = check_areas(areas, units, districts)
+    current = store.current_generation()
+    reassigned = 0
+    if current is not None:
+        old = store.areas(current["id"])
+        changes = diff_areas(old, areas)
+        if not any(f.level == "error" for f in findings):
+            reassigned = len(
+                _reassignments(
+                    store, Zoning.build(areas, store.list_districts(), store.list_rules())
+                )
+            )
+    else:
+        changes = pd.DataFrame({"area_id": sorted(areas["area_id"]), "change": "added"})
+    return AreaPlan(
+        str(path), areas, findings, changes, reassigned, current["id"] if current else None
+    )
+
+
+def _reassignments(store, zoning: Zoning, statuses=("reported", "assigned", "rectifying")):
+    """Open problems whose assignment would change under ``zoning``: (problem, new)."""
+    problems = [p for p in store.problems({"status": list(statuses)})]
+    if not problems:
+        return []
+    new = zoning.assign(
+        [p["lon"] for p in problems],
+        [p["lat"] for p in problems],
+        [p["category"] for p in problems],
+    )
+    out = []
+    for p, a in zip(problems, new.itertuples(index=False), strict=True):
+        after = {
+            "district_id": a.district_id,
+            "area_id": a.area_id,
+            "responsible_unit_id": a.responsible_unit_id,
+            "lead_unit_id": a.lead_unit_id,
+            "rule_id": a.rule,
+        }
+        if any(p.get(k) != v for k, v in after.items()):
+            out.append((p, after))
+    return out
+
+
+def commit_area_import(store, plan: AreaPlan, author: str, message: str) -> dict:
+    """Publish the boundary set as a new generation and re-assign open problems to it."""
+    if plan.errors:
+        raise ServiceError(f"{len(plan.errors)} error(s) in the boundary set; nothing was changed")
+    zoning = Zoning.build(plan.areas, store.list_districts(), store.list_rules())
+    moves = _reassignments(store, zoning)
+    with store.transaction() as tx:
+        gen = tx.create_generation(author, message)
+        tx.put_area_versions(gen, plan.areas.drop(columns=["_where"], errors="ignore"))
+        published = tx.publish_generation(gen, author, message)
+        for problem, after in moves:
+            tx.update_assignment(
+                problem["id"],
+                after | {"generation_id": gen},
+                author,
+                f"boundary generation {gen} published: {message}",
+            )
+    return published | {"reassigned": len(moves)}
+
+
+# --- demo ---------------------------------------------------------------------------------
+def read_csv_rows(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return [{k: (v if v != "" else None) for k, v in row.items()} for row in csv.DictReader(fh)]
+
+
+def read_units(path: Path) -> list[dict]:
+    doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    rows = []
+    for f in doc["features"]:
+        p = dict(f["properties"])
+        lon, lat = f["geometry"]["coordinates"][:2]
+        rows.append(p | {"lon": lon, "lat": lat})
+    return rows
+
+
+def load_county(
+    store,
+    data_dir: Path = DEMO_DIR,
+    author: str = "demo",
+    message: str = "演示县城初始边界（合成数据）",
+) -> dict:
+    """Load a county folder laid out like ``data/geojson`` in one transaction."""
+    data_dir = Path(data_dir)
+    units = read_units(data_dir / "units.geojson")
+    districts = read_csv_rows(data_dir / "districts.csv")
+    categories = read_csv_rows(data_dir / "categories.csv")
+    for c in categories:
+        c["deadline_hours"] = int(c["deadline_hours"]) if c.get("deadline_hours") else None
+    rules = read_csv_rows(data_dir / "rules.csv")
+    for r in rules:
+        r["priority"] = int(r["priority"])
+    areas = read_areas(data_dir / "areas.geojson")
+    findings = check_areas(
+        areas, [u["unit_id"] for u in units], [d["district_id"] for d in districts]
+    )
+    errors = [f for f in findings if f.level == "error"]
+    if errors:
+        raise ServiceError(f"{data_dir}: the areas are not a valid partition: {errors[0]}")
+    table = read_points(data_dir / "problems.geojson")
+    rows, bad = problem_rows(table, categories)
+    if bad:
+        raise ServiceError(f"{data_dir}/problems.geojson: {bad[0]}")
+    zoning = Zoning.build(areas, districts, rules)
+    with store.transaction() as tx:
+        tx.upsert_units(units)
+        tx.upsert_districts(districts)
+        tx.replace_categories(categories)
+        tx.replace_rules(rules)
+        gen = tx.create_generation(author, message)
+        tx.put_area_versions(gen, areas.drop(columns=["_where"]))
+        tx.publish_generation(gen, author, message)
+        zoning.generation = gen
+        _attach_assignment(rows, zoning)
+        clean = [
+            {k: v for k, v in r.items() if not k.startswith("_")} | {"actor": author} for r in rows
+        ]
+        tx.add_problems(clean)
+    forget_zonings()
+    return {
+        "units": len(units),
+        "districts": len(districts),
+        "areas": len(areas),
+        "rules": len(rules),
+        "problems": len(rows),
+        "generation": gen,
+        "unassigned": sum(1 for r in rows if r["area_id"] is None),
+    }
+
+
+def zoning_from_folder(folder: Path) -> Zoning:
+    """A :class:`Zoning` straight from files (areas.geojson, districts.csv, rules.csv)."""
+    folder = Path(folder)
+    areas = read_areas(folder / "areas.geojson")
+    districts = (
+        read_csv_rows(folder / "districts.csv") if (folder / "districts.csv").exists() else []
+    )
+    rules = read_csv_rows(folder / "rules.csv") if (folder / "rules.csv").exists() else []
+    return Zoning.build(areas, districts, rules)
+
+
+# --- stateless file assignment --------------------------------------------------------------
+def assign_file(
+    input_path,
+    output_path,
+    zoning: Zoning,
+    crs: str | None = None,
+    category_column: str | None = None,
+) -> dict:
+    """Read points, assign them, write the same rows with the assignment columns added."""
+    table = read_points(input_path, crs)
+    if table.bad:
+        raise InputError(
+            f"{Path(input_path).name}: {len(table.bad)} row(s) have no usable "
+            "position; nothing was written",
+            table.bad,
+        )
+    cat_col = category_column or find_column(table.frame.columns, PROBLEM_COLUMNS["category"])
+    categories = table.frame[cat_col].to_numpy(dtype=object) if cat_col else None
+    result = zoning.assign(table.lon, table.lat, categories)
+    write_points(table, result[list(ASSIGNMENT_COLUMNS)], Path(output_path))
+    assigned = int(result["area_id"].notna().sum())
+    return {
+        "rows": len(table),
+        "assigned": assigned,
+        "unassigned": len(table) - assigned,
+        "crs": table.crs.code,
+        "output": str(output_path),
+    }

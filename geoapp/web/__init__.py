@@ -1,0 +1,77 @@
+"""The Flask side: the app factory, error mapping, language selection, blueprints."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Flask, request
+from flask_babel import Babel
+
+from .. import config as settings
+from ..store import open_store
+
+LANGUAGES = ("zh", "en")
+
+
+def select_locale() -> str:
+    """``?lang=`` first (remembered in a cookie), then the cookie, then the browser."""
+    from flask import current_app
+
+    asked = request.args.get("lang")
+    if asked in LANGUAGES:
+        return asked
+    cookie = request.cookies.get("lang")
+    if cookie in LANGUAGES:
+        return cookie
+    best = request.accept_languages.best_match(LANGUAGES)
+    return best or current_app.config["DEFAULT_LOCALE"]
+
+
+def build_app(overrides: dict | None = None) -> Flask:
+    app = Flask(
+        "geoapp",
+        static_folder=str(settings.REPO_ROOT / "static"),
+        static_url_path="/static",
+        template_folder="templates",
+        root_path=str(settings.REPO_ROOT / "geoapp"),
+    )
+    app.config.update(settings.from_env())
+    app.config.update(overrides or {})
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+    app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+    app.config["BABEL_DEFAULT_LOCALE"] = app.config["DEFAULT_LOCALE"]
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(
+        settings.REPO_ROOT / "geoapp" / "translations"
+    )
+    app.json.ensure_ascii = False
+    Babel(app, locale_selector=select_locale)
+
+    store = app.config.get("STORE") or open_store(app.config.get("DATABASE_URL"))
+    store.upgrade()
+    app.extensions["geoapp.store"] = store
+
+    from ..assets import make_folium_offline
+
+    make_folium_offline()
+
+    from . import api, errors, pages
+
+    errors.register(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp, url_prefix="/api")
+
+    @app.after_request
+    def remember_language(response):
+        asked = request.args.get("lang")
+        if asked in LANGUAGES:
+            response.set_cookie("lang", asked, max_age=365 * 24 * 3600, samesite="Lax")
+        return response
+
+    return app
+
+
+def get_store():
+    from flask import current_app
+
+    return current_app.extensions["geoapp.store"]

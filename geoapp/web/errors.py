@@ -1,0 +1,49 @@
+"""Domain errors → HTTP answers, in one place. JSON for /api, a page elsewhere."""
+
+from __future__ import annotations
+
+from flask import jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from ..crs import CRSError
+from ..readers import InputError
+from ..services import ServiceError
+from ..store import NotFound, StaleVersion, StoreError
+
+# exception class → (HTTP status, machine-readable code)
+ERROR_MAP: list[tuple[type[Exception], int, str]] = [
+    (NotFound, 404, "not_found"),
+    (StaleVersion, 409, "stale_version"),
+    (CRSError, 400, "bad_crs"),
+    (InputError, 400, "bad_input"),
+    (ServiceError, 400, "refused"),
+    (StoreError, 503, "store_unavailable"),
+]
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _answer(status: int, code: str, message: str, details=None):
+    if _wants_json():
+        body = {"error": code, "message": message}
+        if details:
+            body["details"] = details
+        return jsonify(body), status
+    return render_template("error.html", status=status, message=message, details=details), status
+
+
+def register(app) -> None:
+    for exc_class, status, code in ERROR_MAP:
+
+        def handler(exc, status=status, code=code):
+            status_ = getattr(exc, "status", status) if isinstance(exc, ServiceError) else status
+            details = [str(b) for b in getattr(exc, "bad", [])][:100] or None
+            return _answer(status_, code, str(exc), details)
+
+        app.register_error_handler(exc_class, handler)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        return _answer(exc.code or 500, exc.name.lower().replace(" ", "_"), exc.description)

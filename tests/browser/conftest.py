@@ -1,0 +1,158 @@
+"""Headless Chromium fixtures (Python playwright, sync API, Debian's /usr/bin/chromium).
+
+* ``browser`` (session): a launched Chromium. Skips the test when Chromium is missing,
+  except under CI=true, where that is a failure.
+* ``page`` (function): a fresh context (locale zh-CN) and page. Every request to a host
+  other than 127.0.0.1/localhost is aborted and recorded; console errors and uncaught page
+  errors are recorded. At teardown the test errors if anything external was attempted or
+  (unless marked ``@pytest.mark.allow_console_errors``) anything went to the console as
+  an error. ``page_log`` gives the test the recorded data while it runs.
+* ``live_server`` (function): ``base_url = live_server(app)`` serves a Flask/WSGI app on
+  127.0.0.1 on a free port in a daemon thread; stopped at teardown.
+
+Never download a browser (no ``playwright install``); set GEOAPP_CHROMIUM to use another
+executable.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import pytest
+
+CHROMIUM = os.environ.get("GEOAPP_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "allow_console_errors: the page fixture does not fail the test on console errors",
+    )
+
+
+def is_local(url: str) -> bool:
+    """True for URLs that never leave the machine (127.0.0.1/localhost, data:, blob:...)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https", "ws", "wss", "ftp"):
+        return True
+    return (parts.hostname or "").lower() in LOCAL_HOSTS
+
+
+@dataclass
+class PageLog:
+    requests: list[str] = field(default_factory=list)  # every URL the page asked for
+    blocked: list[str] = field(default_factory=list)  # external ones, aborted
+    console_errors: list[str] = field(default_factory=list)  # console.error + page errors
+    failed_responses: list[str] = field(default_factory=list)  # local 4xx/5xx
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.access(CHROMIUM, os.X_OK):
+        message = (
+            f"Chromium not found at {CHROMIUM}: install Debian's package "
+            "(apt-get install chromium); never `playwright install`"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page_log() -> PageLog:
+    return PageLog()
+
+
+@pytest.fixture
+def page(browser, page_log: PageLog, request):
+    context = browser.new_context(
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+        viewport={"width": 1280, "height": 800},
+        service_workers="block",
+    )
+    context.set_default_timeout(15_000)
+
+    def guard(route):
+        url = route.request.url
+        if is_local(url):
+            route.continue_()
+        else:
+            page_log.blocked.append(url)
+            route.abort("blockedbyclient")
+
+    context.route("**/*", guard)
+    page = context.new_page()
+
+    def on_console(message):
+        if message.type == "error":
+            location = message.location or {}
+            page_log.console_errors.append(f"console: {message.text} @ {location.get('url', '')}")
+
+    def on_response(response):
+        if response.status >= 400:
+            page_log.failed_responses.append(f"{response.status} {response.url}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: page_log.console_errors.append(f"pageerror: {error}"))
+    page.on("request", lambda req: page_log.requests.append(req.url))
+    page.on("response", on_response)
+    try:
+        yield page
+    finally:
+        context.close()
+
+    problems = []
+    if page_log.blocked:
+        problems.append(f"external requests attempted (aborted): {page_log.blocked}")
+    if not request.node.get_closest_marker("allow_console_errors"):
+        if page_log.console_errors:
+            problems.append(f"console errors: {page_log.console_errors}")
+        if page_log.failed_responses:
+            problems.append(f"failed responses: {page_log.failed_responses}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.fixture
+def live_server() -> Iterator[Callable[..., str]]:
+    from werkzeug.serving import make_server
+
+    running = []
+
+    def start(app) -> str:
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(
+            target=server.serve_forever, name=f"live_server:{server.server_port}", daemon=True
+        )
+        thread.start()
+        running.append((server, thread))
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield start
+    for server, thread in running:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
