@@ -17,6 +17,7 @@ import click
 from . import services
 from .crs import CRSError
 from .readers import InputError
+from .store.base import safe_url
 
 
 def _store(ctx: click.Context):
@@ -32,6 +33,12 @@ def _store(ctx: click.Context):
         obj["store"] = store
         ctx.call_on_close(store.close)
     return obj["store"]
+
+
+def _errors():
+    from .store import StoreError
+
+    return (InputError, CRSError, services.ServiceError, StoreError, OSError)
 
 
 def _fail(exc: Exception) -> None:
@@ -66,7 +73,7 @@ def main(ctx: click.Context, database_url: str | None) -> None:
 def init_db(ctx: click.Context) -> None:
     """Create the database or upgrade its schema to the latest migration."""
     store = _store(ctx)
-    click.echo(f"database ready: {store.display_url}")
+    click.echo(f"database ready: {safe_url(store.url)}")
 
 
 @main.command("load-demo")
@@ -95,7 +102,7 @@ def load_demo(ctx: click.Context, if_empty: bool, data_dir: Path) -> None:
         )
     try:
         summary = services.load_county(store, data_dir)
-    except (services.ServiceError, InputError, OSError) as exc:
+    except _errors() as exc:
         _fail(exc)
     click.echo("loaded: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
 
@@ -112,7 +119,7 @@ def serve(ctx: click.Context, host: str, port: int, debug: bool) -> None:
     url = ctx.obj.get("database_url")
     app = create_app({"DATABASE_URL": url} if url else None)
     click.echo(
-        f"geoapp on http://{host}:{port}/  (store: {app.extensions['geoapp.store'].display_url})"
+        f"geoapp on http://{host}:{port}/  (store: {safe_url(app.extensions['geoapp.store'].url)})"
     )
     app.run(host=host, port=port, debug=debug, use_reloader=False)
 
@@ -142,7 +149,7 @@ def assign(ctx, input_path, output_path, crs, zones, generation, category_column
         else:
             zoning = services.zoning_for(_store(ctx), generation)
         summary = services.assign_file(input_path, output_path, zoning, crs, category_column)
-    except (InputError, CRSError, services.ServiceError) as exc:
+    except _errors() as exc:
         _fail(exc)
     click.echo(json.dumps(summary, ensure_ascii=False))
 
@@ -161,7 +168,7 @@ def import_areas(ctx, path: Path, commit: bool, message: str | None, author: str
     store = _store(ctx)
     try:
         plan = services.plan_area_import(store, path)
-    except (InputError, services.ServiceError) as exc:
+    except _errors() as exc:
         _fail(exc)
     for finding in plan.findings:
         click.echo(str(finding))
@@ -180,7 +187,7 @@ def import_areas(ctx, path: Path, commit: bool, message: str | None, author: str
         published = services.commit_area_import(
             store, plan, author or _user(), message or f"import {path.name}"
         )
-    except services.ServiceError as exc:
+    except _errors() as exc:
         _fail(exc)
     click.echo(
         f"published generation {published['id']}; "
@@ -199,7 +206,7 @@ def import_problems(ctx, path: Path, crs: str | None, commit: bool, skip_bad: bo
     store = _store(ctx)
     try:
         plan = services.plan_problem_import(store, path, crs)
-    except (InputError, CRSError, services.ServiceError) as exc:
+    except _errors() as exc:
         _fail(exc)
     for bad in plan.bad:
         click.echo(f"bad row: {bad}")
@@ -209,7 +216,7 @@ def import_problems(ctx, path: Path, crs: str | None, commit: bool, skip_bad: bo
         return
     try:
         ids = services.commit_problem_import(store, plan, _user(), allow_bad=skip_bad)
-    except services.ServiceError as exc:
+    except _errors() as exc:
         _fail(exc)
     click.echo(f"imported {len(ids)} problem(s)")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import threading
+import weakref
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,7 +23,15 @@ import pandas as pd
 
 from .crs import parse_crs, to_wgs84
 from .domain import PROBLEM_COLUMNS, status_code
-from .readers import BadRow, InputError, PointTable, find_column, read_areas, read_points
+from .readers import (
+    BadRow,
+    InputError,
+    PointTable,
+    find_column,
+    read_areas,
+    read_points,
+    write_points,
+)
 from .spatial import ASSIGNMENT_COLUMNS, Zoning
 from .zoning import Finding, check_areas, diff_areas
 
@@ -41,16 +50,14 @@ class NothingPublished(ServiceError):
 
 
 # --- the assignment index, built once per generation -----------------------------------
-_zoning_cache: dict[tuple[int, int], Zoning] = {}
+# store → {generation id → Zoning}; a published generation's areas never change, so an
+# entry stays valid until the rules or districts change (forget_zonings) or the store goes.
+_zoning_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _zoning_lock = threading.Lock()
 
 
 def zoning_for(store, generation_id: int | None = None) -> Zoning:
-    """The assignment index for a generation (default: the current one), cached.
-
-    The cache is keyed by store and generation: a generation's areas never change once
-    published, so a newly published generation simply gets a new entry.
-    """
+    """The assignment index for a generation (default: the current one), cached."""
     if generation_id is None:
         current = store.current_generation()
         if current is None:
@@ -59,9 +66,9 @@ def zoning_for(store, generation_id: int | None = None) -> Zoning:
                 " or `geoapp import-areas FILE --commit`"
             )
         generation_id = current["id"]
-    key = (id(store), int(generation_id))
+    generation_id = int(generation_id)
     with _zoning_lock:
-        cached = _zoning_cache.get(key)
+        cached = _zoning_cache.get(store, {}).get(generation_id)
     if cached is not None:
         return cached
     gen = store.get_generation(generation_id)
@@ -73,16 +80,20 @@ def zoning_for(store, generation_id: int | None = None) -> Zoning:
     )
     if gen.get("status") == "published":
         with _zoning_lock:
-            if len(_zoning_cache) > 16:
-                _zoning_cache.clear()
-            _zoning_cache[key] = zoning
+            per_store = _zoning_cache.setdefault(store, {})
+            if len(per_store) > 8:
+                per_store.clear()
+            per_store[generation_id] = zoning
     return zoning
 
 
-def forget_zonings() -> None:
-    """Drop every cached index (after rules or districts change)."""
+def forget_zonings(store=None) -> None:
+    """Drop cached indexes (after rules or districts change)."""
     with _zoning_lock:
-        _zoning_cache.clear()
+        if store is None:
+            _zoning_cache.clear()
+        else:
+            _zoning_cache.pop(store, None)
 
 
 # --- lookup ---------------------------------------------------------------------------
@@ -333,11 +344,9 @@ def commit_problem_import(
         raise ServiceError(
             f"{len(plan.bad)} bad row(s): fix them, or skip them explicitly; nothing was imported"
         )
-    rows = [
-        {k: v for k, v in r.items() if not k.startswith("_")} | {"actor": actor} for r in plan.rows
-    ]
+    rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in plan.rows]
     with store.transaction() as tx:
-        return tx.add_problems(rows)
+        return tx.add_problems(rows, actor=actor)
 
 
 # --- areas -----------------------------------------------------------------------------
@@ -489,11 +498,9 @@ def load_county(
         tx.publish_generation(gen, author, message)
         zoning.generation = gen
         _attach_assignment(rows, zoning)
-        clean = [
-            {k: v for k, v in r.items() if not k.startswith("_")} | {"actor": author} for r in rows
-        ]
-        tx.add_problems(clean)
-    forget_zonings()
+        clean = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
+        tx.add_problems(clean, actor=author)
+    forget_zonings(store)
     return {
         "units": len(units),
         "districts": len(districts),

@@ -1,0 +1,155 @@
+"""Shared fixtures: databases on both backends, the demo county, the Flask app.
+
+Every test that takes ``store_url`` or ``demo_url`` runs twice: on SQLite and on the
+PostGIS server named by ``GEOAPP_TEST_POSTGIS_URL`` (``make test`` starts one). Without that
+variable the PostGIS half is skipped, except under ``CI=true``, where it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from geoapp import create_app
+from geoapp.services import load_county
+from geoapp.store import open_store
+
+POSTGIS_URL_ENV = "GEOAPP_TEST_POSTGIS_URL"
+
+
+def _require_postgis() -> str:
+    raw = os.environ.get(POSTGIS_URL_ENV, "").strip()
+    if not raw:
+        message = (
+            f"{POSTGIS_URL_ENV} is not set; `make test` starts a PostGIS server, or run "
+            "`scripts/pg-test-server start /tmp/geoapp-pg 55432` and export the URL"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must test the PostGIS backend: {message}")
+        pytest.skip(message)
+    return raw
+
+
+class PostgisDatabases:
+    """Creates throwaway databases on the test server, from templates."""
+
+    def __init__(self, url: str):
+        self.url = sa.make_url(url)
+        self.admin = sa.create_engine(
+            self.url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
+        )
+        self.created: list[str] = []
+
+    def create(self, template: str | None = None) -> str:
+        name = f"geoapp_t_{uuid.uuid4().hex[:12]}"
+        with self.admin.connect() as conn:
+            if template:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            else:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return self.url_for(name)
+
+    def url_for(self, name: str) -> str:
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def drop(self, url: str) -> None:
+        name = sa.make_url(url).database
+        with self.admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if name in self.created:
+            self.created.remove(name)
+
+    def close(self) -> None:
+        for name in list(self.created):
+            self.drop(self.url_for(name))
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgis_databases() -> Iterator[PostgisDatabases]:
+    dbs = PostgisDatabases(_require_postgis())
+    try:
+        yield dbs
+    finally:
+        dbs.close()
+
+
+def _load_demo(url: str) -> None:
+    store = open_store(url)
+    try:
+        store.upgrade()
+        load_county(store)
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="session")
+def demo_sqlite_template(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    _load_demo(f"sqlite:///{path}")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def demo_postgis_template(postgis_databases: PostgisDatabases) -> str:
+    url = postgis_databases.create()
+    _load_demo(url)
+    return sa.make_url(url).database
+
+
+@pytest.fixture
+def demo_sqlite_url(demo_sqlite_template, tmp_path) -> str:
+    """A private copy of the demo county in SQLite."""
+    path = tmp_path / "demo.sqlite"
+    shutil.copyfile(demo_sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+BACKENDS = ["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)]
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request, tmp_path) -> Iterator[str]:
+    """URL of a new, empty database, once per backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.sqlite'}"
+        return
+    dbs = request.getfixturevalue("postgis_databases")
+    url = dbs.create()
+    yield url
+    dbs.drop(url)
+
+
+@pytest.fixture(params=BACKENDS)
+def demo_url(request) -> Iterator[str]:
+    """URL of a private copy of the demo county, once per backend."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("demo_sqlite_url")
+        return
+    dbs = request.getfixturevalue("postgis_databases")
+    url = dbs.create(template=request.getfixturevalue("demo_postgis_template"))
+    yield url
+    dbs.drop(url)
+
+
+@pytest.fixture
+def app(demo_url):
+    app = create_app({"DATABASE_URL": demo_url, "TESTING": True})
+    yield app
+    app.extensions["geoapp.store"].close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
