@@ -81,3 +81,26 @@ def apply_rules(
             units[mask] = rule.unit_id
             open_ &= ~mask
     return rule_ids, units
+
+
+def rule_matrix(rules: Iterable[Mapping | Rule], categories, kinds) -> np.ndarray:
+    """Which rule applies to each (category, area kind) pair: a table of rule positions.
+
+    ``result[c, k]`` is the position in :func:`as_rules` order of the first rule matching
+    category ``categories[c]`` in an area of kind ``kinds[k]``, or -1. A final row of -1
+    stands for "no category". Lets the engine route millions of points with one lookup.
+    """
+    ordered = as_rules(rules)
+    cat_pos = {c: i for i, c in enumerate(categories)}
+    kind_pos = {k: i for i, k in enumerate(kinds)}
+    table = np.full((len(categories) + 1, max(len(kinds), 1)), -1, dtype=np.int64)
+    for r_pos in range(len(ordered) - 1, -1, -1):  # the first rule is written last and wins
+        rule = ordered[r_pos]
+        c = cat_pos.get(rule.category)
+        if c is None:
+            continue
+        if rule.area_kind is None:
+            table[c, :] = r_pos
+        elif rule.area_kind in kind_pos:
+            table[c, kind_pos[rule.area_kind]] = r_pos
+    return table

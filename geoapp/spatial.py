@@ -16,6 +16,7 @@ Assignment rule
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -25,7 +26,8 @@ import pandas as pd
 import shapely
 from shapely import STRtree
 
-from .routing import Rule, apply_rules, as_rules
+from .grid import BORDER, CellGrid
+from .routing import Rule, as_rules, rule_matrix
 
 ASSIGNMENT_COLUMNS = ("district_id", "area_id", "responsible_unit_id", "lead_unit_id", "rule")
 AREA_COLUMNS = ("area_id", "name", "kind", "district_id", "responsible_unit_id")
@@ -52,11 +54,34 @@ class Zoning:
     lead_units: dict[str, str]
     rules: list[Rule]
     generation: int | None = None
+    max_cells: int | None = None
     tree: STRtree = field(init=False, repr=False)
+    _grid: CellGrid | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         shapely.prepare(self.geoms)
         self.tree = STRtree(self.geoms)
+        self._grid_lock = threading.Lock()
+        self._kind_codes, self._kind_vocab = pd.factorize(self.kinds)
+        # every column of the answer as codes per area into a vocabulary
+        self._district_codes, self.district_vocab = pd.factorize(self.district_ids)
+        leads = np.array([self.lead_units.get(d) for d in self.district_ids], dtype=object)
+        self._lead_codes, self.lead_vocab = pd.factorize(leads)
+        rule_units = np.array([r.unit_id for r in self.rules], dtype=object)
+        unit_codes, self.unit_vocab = pd.factorize(np.concatenate([self.unit_ids, rule_units]))
+        self._unit_codes = unit_codes[: len(self.unit_ids)]
+        self._rule_unit_codes = unit_codes[len(self.unit_ids) :]
+        self.rule_vocab = pd.Index([r.rule_id for r in self.rules], dtype=object)
+
+    @property
+    def grid(self) -> CellGrid:
+        """The raster index, built on first use (about a second for 2,000 areas)."""
+        if self._grid is None:
+            with self._grid_lock:
+                if self._grid is None:
+                    cells = self.max_cells or min(4_000_000, max(65_536, 16_000 * len(self)))
+                    self._grid = CellGrid(self.geoms, max_cells=cells)
+        return self._grid
 
     @classmethod
     def build(
@@ -65,6 +90,7 @@ class Zoning:
         districts: Iterable[Mapping] = (),
         rules: Iterable[Mapping | Rule] = (),
         generation: int | None = None,
+        max_cells: int | None = None,
     ) -> Zoning:
         """Index ``areas`` (EPSG:4326) with the districts' lead units and the rules.
 
@@ -99,20 +125,42 @@ class Zoning:
             lead_units={str(d["district_id"]): d.get("lead_unit_id") for d in districts},
             rules=as_rules(rules),
             generation=generation,
+            max_cells=max_cells,
         )
 
     def __len__(self) -> int:
         return len(self.area_ids)
 
-    def locate(self, lon, lat) -> np.ndarray:
-        """Index (into this zoning's sorted areas) of the area covering each point, or -1."""
+    def locate(self, lon, lat, use_grid: bool | None = None) -> np.ndarray:
+        """Index (into this zoning's sorted areas) of the area covering each point, or -1.
+
+        The raster index answers most points; points near a boundary are tested exactly,
+        so the result equals :meth:`locate_exact`'s.
+        """
+        lon = np.atleast_1d(np.asarray(lon, dtype=float))
+        lat = np.atleast_1d(np.asarray(lat, dtype=float))
+        if use_grid is False or (use_grid is None and len(lon) < 16):
+            return self.locate_exact(lon, lat)
+        grid = self.grid
+        result = grid.lookup(lon, lat)
+        border = np.flatnonzero(result == BORDER)
+        if len(border):
+            result[border] = grid.resolve(lon[border], lat[border])
+        return result
+
+    def locate_exact(self, lon, lat) -> np.ndarray:
+        """:meth:`locate` by a plain ``covers`` test of every point (the reference)."""
         lon = np.atleast_1d(np.asarray(lon, dtype=float))
         lat = np.atleast_1d(np.asarray(lat, dtype=float))
         result = np.full(len(lon), -1, dtype=np.int64)
         if len(lon) == 0 or len(self.area_ids) == 0:
             return result
-        points = shapely.points(lon, lat)
-        inp, hit = self.tree.query(points, predicate="covered_by")
+        # bounding-box candidates from the tree, then an exact test against the (prepared)
+        # areas: for a point, intersects is covers (the boundary counts as inside)
+        inp, hit = self.tree.query(shapely.points(lon, lat))
+        if len(inp):
+            keep = shapely.intersects_xy(self.geoms[hit], lon[inp], lat[inp])
+            inp, hit = inp[keep], hit[keep]
         if len(inp):
             # the lowest area index (= lowest area_id) wins for each point
             order = np.lexsort((hit, inp))
@@ -128,43 +176,31 @@ class Zoning:
         hit = self.tree.query(shapely.Point(lon, lat), predicate="covered_by")
         return sorted(self.area_ids[hit].tolist())
 
-    def assign(self, lon, lat, categories=None) -> pd.DataFrame:
+    def assign(self, lon, lat, categories=None, use_grid: bool | None = None) -> pd.DataFrame:
         """Assign points; returns a DataFrame with :data:`ASSIGNMENT_COLUMNS`.
 
-        Unassigned points get ``None`` in every column.
+        Columns hold strings, and ``None`` for an unassigned point. For millions of points
+        use :meth:`assign_codes` (no per-row Python objects).
         """
-        idx = self.locate(lon, lat)
-        n = len(idx)
-        ok = idx >= 0
-        safe = np.where(ok, idx, 0)
+        return self.assign_codes(lon, lat, categories, use_grid).to_frame()
 
-        def pick(values: np.ndarray) -> np.ndarray:
-            out = np.full(n, None, dtype=object)
-            if len(values):
-                out[ok] = values[safe[ok]]
-            return out
-
-        area_id = pick(self.area_ids)
-        district = pick(self.district_ids)
-        unit = pick(self.unit_ids)
-        kinds = pick(self.kinds)
-        lead = np.array([self.lead_units.get(d) if d else None for d in district], dtype=object)
-        if categories is None:
-            categories = np.full(n, None, dtype=object)
-        rule_ids, rule_units = apply_rules(
-            np.asarray(categories, dtype=object), kinds, ok, self.rules
-        )
-        has_rule = rule_ids != None  # noqa: E711 (element-wise)
-        unit = np.where(has_rule, rule_units, unit)
-        columns = {
-            "district_id": district,
-            "area_id": area_id,
-            "responsible_unit_id": unit,
-            "lead_unit_id": lead,
-            "rule": rule_ids,
-        }
-        # object dtype keeps None for "unassigned" (pandas 3 would turn it into NaN)
-        return pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in columns.items()})
+    def assign_codes(self, lon, lat, categories=None, use_grid: bool | None = None) -> Assignment:
+        """Assign points, keeping the answer as integer codes (see :class:`Assignment`)."""
+        area_pos = self.locate(lon, lat, use_grid)
+        rule_pos = np.full(len(area_pos), -1, dtype=np.int64)
+        if categories is not None and self.rules and len(area_pos):
+            if isinstance(categories, pd.Series):
+                categories = categories.array
+            if isinstance(categories, pd.Categorical):
+                cat_codes, cat_vocab = categories.codes, categories.categories
+            else:
+                cat_codes, cat_vocab = pd.factorize(np.asarray(categories, dtype=object))
+            # one extra row (no category) and column (no area) of -1: code -1 lands there
+            table = rule_matrix(self.rules, list(cat_vocab), list(self._kind_vocab))
+            table = np.pad(table, ((0, 0), (0, 1)), constant_values=-1)
+            kinds = np.append(self._kind_codes, -1)[area_pos]
+            rule_pos = table[cat_codes, kinds]
+        return Assignment(self, area_pos, rule_pos)
 
     def area_record(self, area_id: str) -> dict | None:
         """The attributes of one area, or None."""
@@ -178,6 +214,62 @@ class Zoning:
             "district_id": self.district_ids[pos],
             "responsible_unit_id": self.unit_ids[pos],
         }
+
+
+@dataclass
+class Assignment:
+    """The answer for many points as integer codes; -1 means none.
+
+    ``area_pos`` indexes the zoning's sorted areas, ``rule_pos`` its sorted rules. Columns
+    come out as pandas Categoricals (cheap for millions of rows) or, with
+    :meth:`to_frame`, as plain strings with ``None``.
+    """
+
+    zoning: Zoning
+    area_pos: np.ndarray
+    rule_pos: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.area_pos)
+
+    def _take(self, codes_per_area: np.ndarray) -> np.ndarray:
+        codes = np.append(codes_per_area, -1)
+        return codes[self.area_pos]  # area_pos -1 picks the trailing -1
+
+    def codes(self, column: str) -> tuple[np.ndarray, pd.Index]:
+        z = self.zoning
+        if column == "area_id":
+            return self.area_pos, pd.Index(z.area_ids, dtype=object)
+        if column == "district_id":
+            return self._take(z._district_codes), z.district_vocab
+        if column == "lead_unit_id":
+            return self._take(z._lead_codes), z.lead_vocab
+        if column == "rule":
+            return self.rule_pos, z.rule_vocab
+        if column == "responsible_unit_id":
+            from_area = self._take(z._unit_codes)
+            from_rule = np.append(z._rule_unit_codes, -1)[self.rule_pos]
+            return np.where(self.rule_pos >= 0, from_rule, from_area), z.unit_vocab
+        raise KeyError(column)
+
+    def categorical(self, column: str) -> pd.Categorical:
+        codes, vocab = self.codes(column)
+        return pd.Categorical.from_codes(codes, categories=pd.Index(vocab, dtype=object))
+
+    def to_frame(self, categorical: bool = False) -> pd.DataFrame:
+        """:data:`ASSIGNMENT_COLUMNS` as Categoricals, or as strings with ``None``."""
+        out = {}
+        for column in ASSIGNMENT_COLUMNS:
+            if categorical:
+                out[column] = self.categorical(column)
+                continue
+            codes, vocab = self.codes(column)
+            values = np.empty(len(vocab) + 1, dtype=object)
+            values[: len(vocab)] = np.asarray(vocab, dtype=object)
+            values[len(vocab)] = None
+            # object dtype keeps None for "unassigned" (pandas 3 would turn it into NaN)
+            out[column] = pd.Series(values[codes], dtype=object)
+        return pd.DataFrame(out)
 
 
 def assign_points(

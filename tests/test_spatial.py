@@ -80,18 +80,28 @@ def partitions_and_points(draw):
     return grid_areas(labels), lon, lat
 
 
-@settings(max_examples=150, deadline=None)
-@given(partitions_and_points(), st.randoms(use_true_random=False))
-def test_matches_covers_oracle_and_ignores_order(data, rnd):
+@settings(max_examples=200, deadline=None)
+@given(
+    partitions_and_points(),
+    st.randoms(use_true_random=False),
+    st.sampled_from([16, 64, 500, 20_000]),
+    st.booleans(),
+)
+def test_matches_covers_oracle_and_ignores_order(data, rnd, cells, use_grid):
     areas, lon, lat = data
     expected = oracle(areas, lon, lat)
-    got = Zoning.build(areas).assign(lon, lat)["area_id"].tolist()
+    zoning = Zoning.build(areas, max_cells=cells)
+    got = zoning.assign(lon, lat, use_grid=use_grid)["area_id"].tolist()
     assert got == expected
     # shuffled areas and points give the same answer per point
     perm = list(range(len(lon)))
     rnd.shuffle(perm)
     shuffled_areas = areas.sample(frac=1.0, random_state=rnd.randint(0, 10**6))
-    again = Zoning.build(shuffled_areas).assign(lon[perm], lat[perm])["area_id"].tolist()
+    again = (
+        Zoning.build(shuffled_areas, max_cells=cells)
+        .assign(lon[perm], lat[perm], use_grid=use_grid)["area_id"]
+        .tolist()
+    )
     assert again == [expected[i] for i in perm]
 
 
@@ -181,3 +191,75 @@ def test_assign_points_reprojects_areas():
     areas = gpd.GeoDataFrame(areas, geometry=areas.geometry, crs=4326).to_crs(3857)
     got = assign_points(areas, [0.5], [0.5])
     assert got["area_id"].tolist() == ["A"]
+
+
+@st.composite
+def jittered_polygons(draw):
+    """A partition by a wavy line through a box (non-axis-aligned edges), plus a hole."""
+    n = draw(st.integers(3, 12))
+    ys = sorted(draw(st.lists(st.floats(0.1, 0.9), min_size=n, max_size=n)))
+    xs = draw(st.lists(st.floats(0.2, 0.8), min_size=n, max_size=n))
+    line = [(0.5, 0.0), *zip(xs, ys, strict=True), (0.5, 1.0)]
+    left = shapely.Polygon([(0, 0), *line, (0, 1)])
+    right = shapely.Polygon([(1, 0), *line, (1, 1)])
+    if not (left.is_valid and right.is_valid):
+        left, right = box(0, 0, 0.5, 1), box(0.5, 0, 1, 1)
+    hole = box(0.02, 0.02, 0.08, 0.08)
+    geoms = [left.difference(hole), right, hole]
+    scale = shapely.affinity.scale
+    geoms = [shapely.affinity.translate(scale(g, 0.01, 0.01, origin=(0, 0)), X0, Y0) for g in geoms]
+    return gpd.GeoDataFrame(
+        {
+            "area_id": ["L", "R", "H"],
+            "name": ["l", "r", "h"],
+            "kind": ["market"] * 3,
+            "district_id": ["D1"] * 3,
+            "responsible_unit_id": ["U1", "U2", "U3"],
+        },
+        geometry=geoms,
+        crs=4326,
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(jittered_polygons(), st.integers(0, 2**32 - 1), st.sampled_from([64, 4096, 200_000]))
+def test_grid_exact_on_slanted_edges_and_vertices(areas, seed, cells):
+    rng = np.random.default_rng(seed)
+    # random points, every vertex, and points interpolated along every edge
+    coords = np.concatenate(
+        [
+            np.asarray(g.exterior.coords)
+            if g.geom_type == "Polygon"
+            else np.concatenate([np.asarray(p.exterior.coords) for p in g.geoms])
+            for g in areas.geometry
+        ]
+    )
+    t = rng.random((len(coords) - 1, 1))
+    along = coords[:-1] + t * (coords[1:] - coords[:-1])
+    rand = np.column_stack(
+        [X0 - 0.001 + rng.random(300) * 0.012, Y0 - 0.001 + rng.random(300) * 0.012]
+    )
+    pts = np.concatenate([coords, along, rand])
+    zoning = Zoning.build(areas, max_cells=cells)
+    grid = zoning.locate(pts[:, 0], pts[:, 1], use_grid=True)
+    exact = zoning.locate(pts[:, 0], pts[:, 1], use_grid=False)
+    assert grid.tolist() == exact.tolist()
+
+
+def test_grid_equals_exact_on_the_demo_county():
+    from geoapp.services import DEMO_DIR, zoning_from_folder
+
+    zoning = zoning_from_folder(DEMO_DIR)
+    rng = np.random.default_rng(7)
+    minx, miny, maxx, maxy = shapely.total_bounds(zoning.geoms)
+    lon = minx - 0.002 + rng.random(200_000) * (maxx - minx + 0.004)
+    lat = miny - 0.002 + rng.random(200_000) * (maxy - miny + 0.004)
+    problems = gpd.read_file(DEMO_DIR / "problems.geojson")
+    lon = np.concatenate([lon, problems.geometry.x.to_numpy()])
+    lat = np.concatenate([lat, problems.geometry.y.to_numpy()])
+    grid = zoning.locate(lon, lat, use_grid=True)
+    exact = zoning.locate(lon, lat, use_grid=False)
+    assert np.array_equal(grid, exact)
+    assert zoning.grid.border_fraction() < 0.2
+    on_borders = problems["placement"].isin(["edge", "vertex"]).to_numpy()
+    assert (grid[-len(problems) :][on_borders] >= 0).all()
