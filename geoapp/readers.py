@@ -37,6 +37,7 @@ LON_NAMES = ("lon", "lng", "longitude", "long", "x", "经度", "东经")
 LAT_NAMES = ("lat", "latitude", "y", "纬度", "北纬")
 MAX_ZIP_UNCOMPRESSED = 512 * 1024 * 1024
 MAX_ZIP_RATIO = 200
+GRID_DEGREES = 1e-7
 
 
 @dataclass(frozen=True)
@@ -193,10 +194,12 @@ def _read_bytes(path: Path) -> bytes:
 class PointTable:
     """Points read from a file: the original rows and WGS84 positions.
 
-    ``lon``/``lat`` are NaN for rows listed in ``bad``.
+    ``lon``/``lat`` are NaN for rows listed in ``bad``. A GeoParquet file stays an Arrow
+    table (``arrow``) so that a million rows are never turned into Python objects; its
+    attribute columns become a DataFrame only when ``frame`` is asked for.
     """
 
-    frame: pd.DataFrame
+    data: pd.DataFrame | None
     lon: np.ndarray
     lat: np.ndarray
     src_x: np.ndarray
@@ -205,10 +208,37 @@ class PointTable:
     where: list[str]
     fmt: str
     bad: list[BadRow] = field(default_factory=list)
-    geometry: gpd.GeoSeries | None = None  # GeoParquet: the original geometry column
+    arrow: object | None = None  # pyarrow.Table of a GeoParquet file, geometry included
+    geometry_column: str | None = None
 
     def __len__(self) -> int:
         return len(self.lon)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        if self.data is None:
+            attrs = self.arrow.drop_columns([self.geometry_column])
+            self.data = attrs.to_pandas()
+        return self.data
+
+    def column_names(self) -> list[str]:
+        if self.arrow is not None:
+            return [c for c in self.arrow.column_names if c != self.geometry_column]
+        return [str(c) for c in self.frame.columns]
+
+    def categorical(self, column: str) -> pd.Categorical:
+        """One attribute column as a Categorical (cheap for Arrow tables)."""
+        if self.arrow is not None:
+            import pyarrow as pa
+
+            col = self.arrow.column(column).combine_chunks()
+            if not pa.types.is_dictionary(col.type):
+                col = col.dictionary_encode()
+            codes = col.indices.to_numpy(zero_copy_only=False)
+            codes = np.where(col.is_null().to_numpy(zero_copy_only=False), -1, codes)
+            vocab = pd.Index(col.dictionary.to_pylist(), dtype=object)
+            return pd.Categorical.from_codes(codes.astype(np.int64), categories=vocab)
+        return pd.Categorical(self.frame[column].to_numpy(dtype=object))
 
 
 def _declared_geojson_crs(doc: dict, name: str) -> str | None:
@@ -321,10 +351,11 @@ def read_points(path, crs: str | None = None, data: bytes | None = None) -> Poin
     """
     path = Path(path)
     fmt = _kind(path, POINT_SUFFIXES, "points")
-    geometry = None
+    arrow = geom_col = None
     declared = None
     if fmt == "parquet":
-        frame, xs, ys, where, bad, declared, geometry = _points_from_parquet(path)
+        arrow, geom_col, xs, ys, where, bad, declared = _points_from_parquet(path)
+        frame = None
     else:
         if data is None:
             data = _read_bytes(path)
@@ -360,8 +391,10 @@ def read_points(path, crs: str | None = None, data: bytes | None = None) -> Poin
                             )
                         )
     bad.sort(key=lambda b: _where_key(b.where))
+    if frame is not None:
+        frame = frame.reset_index(drop=True)
     return PointTable(
-        frame=frame.reset_index(drop=True),
+        data=frame,
         lon=lon,
         lat=lat,
         src_x=xs,
@@ -370,7 +403,8 @@ def read_points(path, crs: str | None = None, data: bytes | None = None) -> Poin
         where=where,
         fmt=fmt,
         bad=bad,
-        geometry=geometry,
+        arrow=arrow,
+        geometry_column=geom_col,
     )
 
 
@@ -382,34 +416,79 @@ def _where_key(where: str) -> int:
 
 
 def _points_from_parquet(path: Path):
+    """GeoParquet via Arrow: WKB points are decoded straight from the buffer."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     if not path.exists():
         raise InputError(f"{path}: no such file")
     try:
-        gdf = gpd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises many kinds
-        raise InputError(f"{path.name}: not a readable GeoParquet file ({exc})") from None
-    geom = gdf.geometry
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(f"{path.name}: not a readable Parquet file ({exc})") from None
+    meta = (table.schema.metadata or {}).get(b"geo")
+    if meta is None:
+        raise InputError(f"{path.name}: a Parquet file without GeoParquet 'geo' metadata")
+    try:
+        geo = json.loads(meta)
+        geom_col = geo["primary_column"]
+        col_meta = geo["columns"][geom_col]
+    except (ValueError, KeyError, TypeError):
+        raise InputError(f"{path.name}: malformed GeoParquet 'geo' metadata") from None
     declared = None
-    if gdf.crs is not None:
-        epsg = gdf.crs.to_epsg()
-        declared = f"EPSG:{epsg}" if epsg else None
-        if declared is None:
+    if col_meta.get("crs") is not None:
+        try:
+            epsg = CRS.from_user_input(col_meta["crs"]).to_epsg()
+        except Exception:
+            epsg = None
+        if epsg is None:
             raise InputError(f"{path.name}: its CRS has no EPSG code; give --crs")
-    types = shapely.get_type_id(geom.values)
-    xs = np.full(len(gdf), np.nan)
-    ys = np.full(len(gdf), np.nan)
-    is_point = types == 0
-    pts = geom.values[is_point]
-    xs[is_point] = shapely.get_x(pts)
-    ys[is_point] = shapely.get_y(pts)
-    where = [f"row {i + 1}" for i in range(len(gdf))] if not is_point.all() else None
-    bad = []
-    if not is_point.all():
-        bad = [BadRow(f"row {i + 1}", "geometry is not a Point") for i in np.flatnonzero(~is_point)]
-    if where is None:
-        where = _LazyWhere(len(gdf))
-    frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-    return frame, xs, ys, where, bad, declared, geom
+        declared = f"EPSG:{epsg}"
+    if col_meta.get("encoding", "WKB").upper() != "WKB":
+        raise InputError(
+            f"{path.name}: geometry encoding {col_meta.get('encoding')!r} is not "
+            "supported; write the file with WKB geometry"
+        )
+    column = table.column(geom_col).combine_chunks()
+    xs, ys = _wkb_points(column)
+    bad = [
+        BadRow(f"row {i + 1}", "geometry is not a Point")
+        for i in np.flatnonzero(np.isnan(xs))[:1000]
+    ]
+    return table, geom_col, xs, ys, _LazyWhere(len(table)), bad, declared
+
+
+def _wkb_points(column) -> tuple[np.ndarray, np.ndarray]:
+    """x, y of WKB points in an Arrow binary column; NaN where it is not a 2-D point."""
+    import pyarrow as pa
+
+    n = len(column)
+    xs = np.full(n, np.nan)
+    ys = np.full(n, np.nan)
+    if n == 0:
+        return xs, ys
+    offset_type = np.int64 if pa.types.is_large_binary(column.type) else np.int32
+    buffers = column.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=offset_type)[column.offset : column.offset + n + 1]
+    raw = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else None
+    fixed = (
+        column.null_count == 0
+        and raw is not None
+        and np.array_equal(np.diff(offsets), np.full(n, 21))
+    )
+    if fixed:
+        rec = raw[offsets[0] : offsets[0] + 21 * n].reshape(n, 21)
+        little = rec[:, 0] == 1
+        kind = rec[:, 1:5].copy().view("<u4").ravel()
+        if little.all() and (kind == 1).all():
+            coords = rec[:, 5:21].copy().view("<f8")
+            return coords[:, 0].copy(), coords[:, 1].copy()
+    # anything else (big-endian, 3-D, other types, nulls): let shapely decode it
+    geoms = shapely.from_wkb(column.to_numpy(zero_copy_only=False), on_invalid="ignore")
+    is_point = shapely.get_type_id(geoms) == 0
+    xs[is_point] = shapely.get_x(geoms[is_point])
+    ys[is_point] = shapely.get_y(geoms[is_point])
+    return xs, ys
 
 
 class _LazyWhere(list):
@@ -436,19 +515,18 @@ def write_points(table: PointTable, extra: pd.DataFrame, out: Path) -> None:
     """
     out = Path(out)
     fmt = _kind(out, POINT_SUFFIXES, "points")
-    frame = table.frame.reset_index(drop=True).copy()
-    for col in extra.columns:
-        frame[col] = extra[col].to_numpy()
     tmp = out.with_name(f".{out.name}.partial")
     try:
+        if fmt == "parquet" and table.arrow is not None:
+            _write_arrow(table, extra, tmp)
+            os.replace(tmp, out)
+            return
+        frame = table.frame.reset_index(drop=True).copy()
+        for col in extra.columns:
+            frame[col] = extra[col].to_numpy()
         if fmt == "parquet":
-            geometry = (
-                table.geometry.reset_index(drop=True)
-                if table.geometry is not None
-                else gpd.GeoSeries(shapely.points(table.src_x, table.src_y))
-            )
-            crs = _output_crs(table.crs)
-            gdf = gpd.GeoDataFrame(frame, geometry=geometry.values, crs=crs)
+            geometry = shapely.points(table.src_x, table.src_y)
+            gdf = gpd.GeoDataFrame(frame, geometry=geometry, crs=_output_crs(table.crs))
             gdf.to_parquet(tmp, index=False)
         elif fmt == "geojson":
             _write_geojson(frame, table, tmp)
@@ -466,6 +544,27 @@ def write_points(table: PointTable, extra: pd.DataFrame, out: Path) -> None:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _write_arrow(table: PointTable, extra: pd.DataFrame, out: Path) -> None:
+    """Append columns to the Arrow table read from GeoParquet; geometry bytes untouched."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    arrow = table.arrow
+    for col in extra.columns:
+        values = extra[col]
+        array = pa.array(
+            values.array
+            if isinstance(values.dtype, pd.CategoricalDtype)
+            else values.to_numpy(dtype=object),
+            from_pandas=True,
+        )
+        if col in arrow.column_names:
+            arrow = arrow.set_column(arrow.column_names.index(col), col, array)
+        else:
+            arrow = arrow.append_column(col, array)
+    pq.write_table(arrow, out)
 
 
 def _output_crs(crs: InputCRS) -> str | None:
@@ -643,5 +742,8 @@ def normalise_areas(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
             ) from None
     for col in AREA_COLUMNS:
         gdf[col] = gdf[col].astype(str).str.strip()
+    # snap to 1e-7° (about 1 cm): a set exported to a projected CRS and imported again gets
+    # back exactly the coordinates it had, and both sides of a shared edge stay identical
+    gdf["geometry"] = shapely.set_precision(gdf.geometry.values, GRID_DEGREES, mode="pointwise")
     keep = [*AREA_COLUMNS, "_where", "geometry"]
     return gpd.GeoDataFrame(gdf[keep].reset_index(drop=True), geometry="geometry", crs=4326)

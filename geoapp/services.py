@@ -32,7 +32,7 @@ from .readers import (
     read_points,
     write_points,
 )
-from .spatial import ASSIGNMENT_COLUMNS, Zoning
+from .spatial import Zoning
 from .zoning import Finding, check_areas, diff_areas
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "geojson"
@@ -535,15 +535,18 @@ def assign_file(
     table = read_points(input_path, crs)
     if table.bad:
         raise InputError(
-            f"{Path(input_path).name}: {len(table.bad)} row(s) have no usable "
-            "position; nothing was written",
+            f"{Path(input_path).name}: {len(table.bad)} row(s) have no usable position; "
+            "nothing was written",
             table.bad,
         )
-    cat_col = category_column or find_column(table.frame.columns, PROBLEM_COLUMNS["category"])
-    categories = table.frame[cat_col].to_numpy(dtype=object) if cat_col else None
-    result = zoning.assign(table.lon, table.lat, categories)
-    write_points(table, result[list(ASSIGNMENT_COLUMNS)], Path(output_path))
-    assigned = int(result["area_id"].notna().sum())
+    names = table.column_names()
+    cat_col = category_column or find_column(names, PROBLEM_COLUMNS["category"])
+    if category_column and category_column not in names:
+        raise InputError(f"{Path(input_path).name}: no column {category_column!r}")
+    categories = table.categorical(cat_col) if cat_col else None
+    result = zoning.assign_codes(table.lon, table.lat, categories).to_frame(categorical=True)
+    write_points(table, result, Path(output_path))
+    assigned = int((result["area_id"].cat.codes >= 0).sum())
     return {
         "rows": len(table),
         "assigned": assigned,
