@@ -1,0 +1,1 @@
+"""Alembic migrations for the geoapp store (run by ``geoapp.store.Store.upgrade``)."""

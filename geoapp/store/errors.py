@@ -1,0 +1,19 @@
+"""Errors raised by the storage layer.
+
+Every error the store raises on purpose is a :class:`StoreError` (or a subclass), with a
+message meant for people: it names the bad value and never carries a raw traceback, SQL text
+or a database password.  The original driver error, when there is one, stays available as
+``__cause__``.
+"""
+
+
+class StoreError(Exception):
+    """A storage operation could not be done; the message says why."""
+
+
+class NotFound(StoreError, LookupError):
+    """A row asked for by its key does not exist."""
+
+
+class StaleVersion(StoreError):
+    """A write was based on data that has changed since it was read (optimistic concurrency)."""

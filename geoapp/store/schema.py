@@ -1,0 +1,238 @@
+"""Table definitions (SQLAlchemy Core), shared by the store and by the Alembic migrations.
+
+The migrations in ``geoapp/migrations/versions`` create exactly these tables; a test compares
+an upgraded database against this metadata with Alembic's autogenerate and fails on any
+difference.  Change both together: edit the tables here, then add a migration.
+
+The PostGIS-only columns are not part of this metadata because SQLite has no equivalent.  On
+PostgreSQL the migration adds them as generated columns (``area_versions.geom`` from
+``geom_wkb`` and ``problems.geom`` from ``lon``/``lat``) with GiST indexes; the database fills
+them, the store never writes them, and :func:`include_object` hides them from autogenerate.
+
+Conventions:
+- geometries are stored as 2-D WKB in EPSG:4326 (``geom_wkb``) in both backends;
+- timestamps are :class:`UTCDateTime`: timezone-aware ``datetime`` in, UTC ``datetime`` out
+  (``timestamptz`` on PostgreSQL, fixed-width ISO 8601 text with ``+00:00`` on SQLite, so that
+  text order is time order);
+- ``problem_events.detail`` is JSON text.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+#: Columns and indexes that exist only on PostgreSQL (created by the migration).
+POSTGIS_ONLY_COLUMNS = frozenset({("area_versions", "geom"), ("problems", "geom")})
+POSTGIS_ONLY_INDEXES = frozenset({"ix_area_versions_geom", "ix_problems_geom"})
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """A point in time: aware datetimes in, aware UTC datetimes out.
+
+    Naive datetimes are refused: the store cannot know which zone they were meant in.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.String(32))
+        return dialect.type_descriptor(sa.DateTime(timezone=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, datetime) or value.utcoffset() is None:
+            raise ValueError(f"expected a timezone-aware datetime, got {value!r}")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.isoformat(timespec="microseconds")
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if value.utcoffset() is None:  # pragma: no cover - only if written behind our back
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+Text = sa.Text
+Double = sa.Double
+
+units = sa.Table(
+    "units",
+    metadata,
+    sa.Column("unit_id", Text, primary_key=True),
+    sa.Column("name", Text, nullable=False),
+    sa.Column("kind", Text),
+    sa.Column("contact", Text),
+    sa.Column("phone", Text),
+    sa.Column("lon", Double),
+    sa.Column("lat", Double),
+    # Informative only (districts.lead_unit_id is the reference); no FK, to avoid a cycle.
+    sa.Column("lead_district_id", Text),
+)
+
+districts = sa.Table(
+    "districts",
+    metadata,
+    sa.Column("district_id", Text, primary_key=True),
+    sa.Column("name", Text, nullable=False),
+    sa.Column("lead_unit_id", Text, sa.ForeignKey("units.unit_id")),
+)
+
+categories = sa.Table(
+    "categories",
+    metadata,
+    sa.Column("category", Text, primary_key=True),
+    sa.Column("name_zh", Text),
+    sa.Column("name_en", Text),
+    sa.Column("deadline_hours", sa.Integer),
+)
+
+rules = sa.Table(
+    "rules",
+    metadata,
+    sa.Column("rule_id", Text, primary_key=True),
+    sa.Column("priority", sa.Integer, nullable=False),
+    # NULL category: the rule applies to every category (e.g. by area kind).
+    sa.Column("category", Text, sa.ForeignKey("categories.category")),
+    sa.Column("area_kind", Text),
+    sa.Column("unit_id", Text, sa.ForeignKey("units.unit_id"), nullable=False),
+    sa.Column("note", Text),
+)
+
+generations = sa.Table(
+    "generations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("status", Text, nullable=False),
+    sa.Column("author", Text),
+    sa.Column("message", Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("published_at", UTCDateTime),
+    sa.Column("published_by", Text),
+    sa.Column("publish_message", Text),
+    sa.Column("parent_id", sa.Integer, sa.ForeignKey("generations.id")),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.CheckConstraint("status IN ('draft', 'published')", name="status"),
+    sqlite_autoincrement=True,
+)
+
+areas = sa.Table(
+    "areas",
+    metadata,
+    sa.Column("area_id", Text, primary_key=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+area_versions = sa.Table(
+    "area_versions",
+    metadata,
+    sa.Column(
+        "generation_id",
+        sa.Integer,
+        sa.ForeignKey("generations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("area_id", Text, sa.ForeignKey("areas.area_id"), primary_key=True),
+    sa.Column("name", Text, nullable=False),
+    sa.Column("kind", Text),
+    sa.Column("district_id", Text, sa.ForeignKey("districts.district_id")),
+    sa.Column("responsible_unit_id", Text, sa.ForeignKey("units.unit_id")),
+    sa.Column("geom_wkb", sa.LargeBinary, nullable=False),
+    sa.Index(None, "area_id"),
+)
+
+problems = sa.Table(
+    "problems",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("problem_id", Text, nullable=False, unique=True),
+    sa.Column("round", Text),
+    sa.Column("category", Text),
+    sa.Column("description", Text),
+    sa.Column("deduction", Double, nullable=False),
+    sa.Column("reported_at", UTCDateTime, nullable=False),
+    sa.Column("status", Text, nullable=False),
+    sa.Column("reporter", Text),
+    sa.Column("lon", Double),
+    sa.Column("lat", Double),
+    sa.Column("source_crs", Text),
+    sa.Column("source_x", Double),
+    sa.Column("source_y", Double),
+    # The assignment; all NULL = unassigned.  No FK on rule_id: rules are replaced as a set
+    # and a problem keeps the id of the rule that applied when it was assigned.
+    sa.Column("generation_id", sa.Integer, sa.ForeignKey("generations.id")),
+    sa.Column("district_id", Text, sa.ForeignKey("districts.district_id")),
+    sa.Column("area_id", Text, sa.ForeignKey("areas.area_id")),
+    sa.Column("responsible_unit_id", Text, sa.ForeignKey("units.unit_id")),
+    sa.Column("lead_unit_id", Text, sa.ForeignKey("units.unit_id")),
+    sa.Column("rule_id", Text),
+    sa.Column("duplicate_of", sa.Integer, sa.ForeignKey("problems.id")),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index(None, "round"),
+    sa.Index(None, "category"),
+    sa.Index(None, "status"),
+    sa.Index(None, "reported_at"),
+    sa.Index(None, "generation_id"),
+    sa.Index(None, "district_id"),
+    sa.Index(None, "area_id"),
+    sa.Index(None, "responsible_unit_id"),
+    sa.Index(None, "lead_unit_id"),
+    sa.Index(None, "lon", "lat"),
+    sqlite_autoincrement=True,
+)
+
+problem_events = sa.Table(
+    "problem_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "problem_pk",
+        sa.Integer,
+        sa.ForeignKey("problems.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("actor", Text),
+    sa.Column("kind", Text, nullable=False),
+    sa.Column("detail", Text),
+    sa.Column("note", Text),
+    sa.Index(None, "problem_pk"),
+)
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic filter: compare only our own tables (not PostGIS's ``spatial_ref_sys`` &c.)."""
+    if type_ == "table":
+        return name in metadata.tables
+    return True
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Alembic filter: ignore the PostGIS-only generated columns and their GiST indexes."""
+    if type_ == "column" and reflected and compare_to is None:
+        return (obj.table.name, name) not in POSTGIS_ONLY_COLUMNS
+    if type_ == "index" and reflected and compare_to is None:
+        return name not in POSTGIS_ONLY_INDEXES
+    return True
