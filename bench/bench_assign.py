@@ -55,8 +55,10 @@ def tessellation(n: int = 2000, seed: int = 3):
             "area_id": [f"T{i:04d}" for i in range(len(geoms))],
             "name": [f"cell {i}" for i in range(len(geoms))],
             "kind": [kinds[i % len(kinds)] for i in range(len(geoms))],
-            "district_id": [f"D{1 + (7 * int(np.where(order == i)[0][0])) // len(geoms)}"
-                            for i in range(len(geoms))],
+            "district_id": [
+                f"D{1 + (7 * int(np.where(order == i)[0][0])) // len(geoms)}"
+                for i in range(len(geoms))
+            ],
             "responsible_unit_id": [f"U{i % 40:02d}" for i in range(len(geoms))],
         },
         geometry=geoms,
@@ -101,8 +103,12 @@ def measure(name: str, areas, districts, rules) -> dict:
     joined = baseline()
     # sanity: the same area for every point (random points are never exactly on an edge)
     sj_area = joined.loc[~joined.index.duplicated(), "area_id"].reindex(range(N))
-    agree = float(np.mean(sj_area.fillna("").to_numpy(dtype=object)
-                          == result["area_id"].astype(object).fillna("").to_numpy()))
+    agree = float(
+        np.mean(
+            sj_area.fillna("").to_numpy(dtype=object)
+            == result["area_id"].astype(object).fillna("").to_numpy()
+        )
+    )
     # single-point lookup latency
     rng = np.random.default_rng(5)
     idx = rng.integers(0, N, 2000)
@@ -123,9 +129,16 @@ def measure(name: str, areas, districts, rules) -> dict:
         "index_build_s": round(build_s, 3),
         "grid_cells": int(np.prod(zoning.grid.shape)),
         "grid_border_fraction": round(zoning.grid.border_fraction(), 4),
-        "grid_mb": round((zoning.grid.labels.nbytes + zoning.grid.cand_area.nbytes
-                          + zoning.grid.cand_start.nbytes + zoning.grid.border_cells.nbytes)
-                         / 2**20, 1),
+        "grid_mb": round(
+            (
+                zoning.grid.labels.nbytes
+                + zoning.grid.cand_area.nbytes
+                + zoning.grid.cand_start.nbytes
+                + zoning.grid.border_cells.nbytes
+            )
+            / 2**20,
+            1,
+        ),
         "single_lookup_median_us": round(float(np.median(times)) * 1e6, 1),
         "single_lookup_p99_us": round(float(np.percentile(times, 99)) * 1e6, 1),
     }
@@ -133,8 +146,11 @@ def measure(name: str, areas, districts, rules) -> dict:
     if url:
         figures.update(postgis(url, areas, lon, lat))
         figures["ratio_vs_postgis"] = round(figures["postgis_s"] / engine_s, 2)
-    print(f"[{name}] engine {figures['engine_points_per_s']:,} pts/s, sjoin "
-          f"{figures['sjoin_points_per_s']:,} pts/s, ratio {figures['ratio_vs_sjoin']}×", flush=True)
+    print(
+        f"[{name}] engine {figures['engine_points_per_s']:,} pts/s, sjoin "
+        f"{figures['sjoin_points_per_s']:,} pts/s, ratio {figures['ratio_vs_sjoin']}×",
+        flush=True,
+    )
     return figures
 
 
@@ -157,7 +173,9 @@ def postgis(url: str, areas, lon, lat) -> dict:
                     for i, (x, y) in enumerate(zip(lon.tolist(), lat.tolist(), strict=True)):
                         copy.write_row((i, x, y))
                 cur.execute("ALTER TABLE bench_points ADD COLUMN geom geometry(Point, 4326)")
-                cur.execute("UPDATE bench_points SET geom = ST_SetSRID(ST_MakePoint(lon, lat), 4326)")
+                cur.execute(
+                    "UPDATE bench_points SET geom = ST_SetSRID(ST_MakePoint(lon, lat), 4326)"
+                )
                 cur.execute("CREATE INDEX ON bench_areas USING gist (geom)")
                 cur.execute("ANALYZE bench_areas")
                 cur.execute("ANALYZE bench_points")
@@ -194,9 +212,11 @@ def end_to_end(areas_file: Path, zoning: Zoning) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         src = tmp / "points.parquet"
-        frame = gpd.GeoDataFrame({"category": np.asarray(cats, dtype=object),
-                                  "n": np.arange(N)},
-                                 geometry=gpd.points_from_xy(lon, lat), crs=4326)
+        frame = gpd.GeoDataFrame(
+            {"category": np.asarray(cats, dtype=object), "n": np.arange(N)},
+            geometry=gpd.points_from_xy(lon, lat),
+            crs=4326,
+        )
         frame.to_parquet(src)
         areas_gdf = gpd.read_file(areas_file)
         _ = areas_gdf.sindex
@@ -206,8 +226,12 @@ def end_to_end(areas_file: Path, zoning: Zoning) -> dict:
 
         def theirs():
             points = gpd.read_parquet(src)
-            joined = gpd.sjoin(points, areas_gdf[["area_id", "district_id", "responsible_unit_id",
-                                                  "geometry"]], predicate="within", how="left")
+            joined = gpd.sjoin(
+                points,
+                areas_gdf[["area_id", "district_id", "responsible_unit_id", "geometry"]],
+                predicate="within",
+                how="left",
+            )
             joined.drop(columns="index_right").to_parquet(tmp / "theirs.parquet")
 
         ours_s = best_of(ours, 2)
@@ -217,12 +241,31 @@ def end_to_end(areas_file: Path, zoning: Zoning) -> dict:
         script.write_text(BASELINE_SCRIPT)
         geoapp = Path(sys.executable).with_name("geoapp")
         start = time.perf_counter()
-        subprocess.run([str(geoapp), "assign", str(src), str(tmp / "cli.parquet"), "--zones",
-                        str(areas_file.parent)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                str(geoapp),
+                "assign",
+                str(src),
+                str(tmp / "cli.parquet"),
+                "--zones",
+                str(areas_file.parent),
+            ],
+            check=True,
+            capture_output=True,
+        )
         cli_s = time.perf_counter() - start
         start = time.perf_counter()
-        subprocess.run([sys.executable, str(script), str(areas_file), str(src),
-                        str(tmp / "cli_theirs.parquet")], check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(script),
+                str(areas_file),
+                str(src),
+                str(tmp / "cli_theirs.parquet"),
+            ],
+            check=True,
+            capture_output=True,
+        )
         cli_theirs_s = time.perf_counter() - start
         got = gpd.read_parquet(tmp / "ours.parquet")
         assert len(got) == N and "rule" in got.columns
