@@ -115,7 +115,7 @@ def measure(name: str, areas, districts, rules) -> dict:
     times = []
     for i in idx:
         t = time.perf_counter()
-        zoning.assign(lon[i : i + 1], lat[i : i + 1], [cats[i]])
+        zoning.assign_one(lon[i], lat[i], cats[i])
         times.append(time.perf_counter() - t)
     figures = {
         "areas": len(areas),

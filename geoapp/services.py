@@ -103,7 +103,7 @@ def lookup(
     """Who is responsible for one point."""
     x, y = to_wgs84([lon], [lat], parse_crs(crs))
     zoning = zoning_for(store, generation_id)
-    row = zoning.assign(x, y).iloc[0]
+    row = zoning.assign_one(float(x[0]), float(y[0]))
     result = {
         "lon": float(x[0]),
         "lat": float(y[0]),

@@ -184,6 +184,31 @@ class Zoning:
         """
         return self.assign_codes(lon, lat, categories, use_grid).to_frame()
 
+    def assign_one(self, lon: float, lat: float, category: str | None = None) -> dict:
+        """One point (a click on the map): the same answer as :meth:`assign`, as a dict,
+        without building arrays or frames."""
+        hit = self.tree.query(shapely.Point(lon, lat))
+        covering = [int(i) for i in hit if shapely.intersects_xy(self.geoms[i], lon, lat)]
+        if not covering:
+            return dict.fromkeys(ASSIGNMENT_COLUMNS)
+        i = min(covering)
+        unit, rule_id = self.unit_ids[i], None
+        for rule in self.rules:
+            if (
+                category is not None
+                and rule.category == category
+                and (rule.area_kind is None or rule.area_kind == self.kinds[i])
+            ):
+                unit, rule_id = rule.unit_id, rule.rule_id
+                break
+        return {
+            "district_id": self.district_ids[i],
+            "area_id": self.area_ids[i],
+            "responsible_unit_id": unit,
+            "lead_unit_id": self.lead_units.get(self.district_ids[i]),
+            "rule": rule_id,
+        }
+
     def assign_codes(self, lon, lat, categories=None, use_grid: bool | None = None) -> Assignment:
         """Assign points, keeping the answer as integer codes (see :class:`Assignment`)."""
         area_pos = self.locate(lon, lat, use_grid)

@@ -96,6 +96,8 @@ def test_matches_covers_oracle_and_ignores_order(data, rnd, cells, use_grid):
     # shuffled areas and points give the same answer per point
     perm = list(range(len(lon)))
     rnd.shuffle(perm)
+    one = [zoning.assign_one(x, y)["area_id"] for x, y in zip(lon, lat, strict=True)]
+    assert one == expected
     shuffled_areas = areas.sample(frac=1.0, random_state=rnd.randint(0, 10**6))
     again = (
         Zoning.build(shuffled_areas, max_cells=cells)
@@ -175,6 +177,9 @@ def test_category_rules_priority_and_kind():
     lat = [0.5, 0.5, 0.2, 0.2, 0.5, 5.0]
     cats = ["red_light", "red_light", "disorder", "litter", "disorder", "red_light"]
     got = z.assign(lon, lat, cats)
+    one = [z.assign_one(x, y, c) for x, y, c in zip(lon, lat, cats, strict=True)]
+    assert [o["responsible_unit_id"] for o in one] == got["responsible_unit_id"].tolist()
+    assert [o["rule"] for o in one] == got["rule"].tolist()
     assert got["responsible_unit_id"].tolist() == ["POLICE", "MARKET", "TOWN", "U2", "U1", None]
     assert got["rule"].tolist() == ["R1", "R0", "R2", None, None, None]
 
