@@ -57,11 +57,19 @@ class CellGrid:
         self.y0 = miny - 2.0 / self.sy
         labels = np.full((ny, nx), EMPTY, dtype=dtype)
         # fill from the highest index down, so the lowest area index wins any overlap
+        self.written = 0
         for i in range(n - 1, -1, -1):
             self._fill(labels, geoms[i], i)
-        self._mark_borders(labels, geoms)
+        # a cell centre filled twice means two areas overlap there (a draft being edited)
+        self.overlapping = self.written > int(np.count_nonzero(labels >= 0))
         self.labels = labels
-        self._candidates(geoms)
+        self.geoms = geoms
+        shapely.prepare(geoms)
+        pairs = self._mark_borders(labels, geoms)
+        if self.overlapping:
+            self._candidates_by_tree(geoms)
+        else:
+            self._candidates_from(pairs, n)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -125,16 +133,22 @@ class CellGrid:
         for r, a, b in zip(row.tolist(), c_from.tolist(), c_to.tolist(), strict=True):
             if b > a:
                 labels[r, a:b] = value
+                self.written += b - a
 
-    def _mark_borders(self, labels: np.ndarray, geoms: np.ndarray) -> None:
+    def _mark_borders(self, labels: np.ndarray, geoms: np.ndarray) -> np.ndarray:
+        """Mark cells near a boundary as BORDER; return (cell, area) keys: the areas whose
+        boundary passes near each border cell, plus the area its centre was filled with."""
         ny, nx = labels.shape
-        segments = []
-        for g in geoms:
+        n = len(geoms)
+        segments, owners = [], []
+        for i, g in enumerate(geoms):
             for ring in self._rings(g):
                 segments.append(np.column_stack([ring[:-1], ring[1:]]))
+                owners.append(np.full(len(ring) - 1, i, dtype=np.int64))
         if not segments:
-            return
+            return np.zeros(0, dtype=np.int64)
         seg = np.concatenate(segments)
+        seg_area = np.concatenate(owners)
         # segment ends in cell units
         ax = (seg[:, 0] - self.x0) * self.sx
         ay = (seg[:, 1] - self.y0) * self.sy
@@ -151,21 +165,45 @@ class CellGrid:
         cy = np.floor(py).astype(np.int64)
         fx = px - cx
         fy = py - cy
-        dxs = [np.zeros_like(cx), np.where(fx < MARGIN, -1, 0), np.where(fx > 1 - MARGIN, 1, 0)]
-        dys = [np.zeros_like(cy), np.where(fy < MARGIN, -1, 0), np.where(fy > 1 - MARGIN, 1, 0)]
-        mark = np.zeros((ny, nx), dtype=bool)
-        for dx in dxs:
-            for dy in dys:
-                xx = np.clip(cx + dx, 0, nx - 1)
-                yy = np.clip(cy + dy, 0, ny - 1)
-                mark[yy, xx] = True
-        labels[mark] = BORDER
+        owner = seg_area[idx]
+        keys = []
+        near_x = {0: None, -1: fx < MARGIN, 1: fx > 1 - MARGIN}
+        near_y = {0: None, -1: fy < MARGIN, 1: fy > 1 - MARGIN}
+        for dx, mx in near_x.items():
+            for dy, my in near_y.items():
+                if mx is None and my is None:
+                    sel = slice(None)
+                elif mx is None:
+                    sel = my
+                elif my is None:
+                    sel = mx
+                else:
+                    sel = mx & my
+                xx = np.clip(cx[sel] + dx, 0, nx - 1)
+                yy = np.clip(cy[sel] + dy, 0, ny - 1)
+                key = (yy * nx + xx) * n + owner[sel]
+                if len(key) > 1:  # neighbouring samples mostly repeat: drop runs cheaply
+                    key = key[np.concatenate(([True], key[1:] != key[:-1]))]
+                keys.append(key)
+        keys = np.unique(np.concatenate(keys))
+        border = np.unique(keys // n)
+        flat = labels.reshape(-1)
+        filled = flat[border].astype(np.int64)
+        flat[border] = BORDER
+        keep = filled >= 0
+        return np.union1d(keys, border[keep] * n + filled[keep])
 
-    def _candidates(self, geoms: np.ndarray) -> None:
-        """For each border cell, the areas that touch it (a slightly enlarged cell)."""
+    def _candidates_from(self, keys: np.ndarray, n: int) -> None:
+        cell = keys // n
+        self.cand_area = keys % n
+        self.border_cells = np.unique(cell)
+        pos = np.searchsorted(self.border_cells, cell)
+        self.cand_start = np.searchsorted(pos, np.arange(len(self.border_cells) + 1))
+
+    def _candidates_by_tree(self, geoms: np.ndarray) -> None:
+        """Overlapping areas (a draft being edited): every area touching each border cell
+        (slightly enlarged), found by a spatial query. Exact whatever the geometry."""
         ny, nx = self.labels.shape
-        self.geoms = geoms
-        shapely.prepare(geoms)
         self.border_cells = np.flatnonzero(self.labels.ravel() == BORDER)
         iy, ix = np.divmod(self.border_cells, nx)
         pad = 0.01

@@ -79,12 +79,18 @@ def zoning_for(store, generation_id: int | None = None) -> Zoning:
         generation=generation_id,
     )
     if gen.get("status") == "published":
-        with _zoning_lock:
-            per_store = _zoning_cache.setdefault(store, {})
-            if len(per_store) > 8:
-                per_store.clear()
-            per_store[generation_id] = zoning
+        remember_zoning(store, generation_id, zoning)
     return zoning
+
+
+def remember_zoning(store, generation_id: int, zoning: Zoning) -> None:
+    """Cache the index of a published generation (publishing builds it anyway)."""
+    zoning.generation = int(generation_id)
+    with _zoning_lock:
+        per_store = _zoning_cache.setdefault(store, {})
+        if len(per_store) > 8:
+            per_store.clear()
+        per_store[int(generation_id)] = zoning
 
 
 def forget_zonings(store=None) -> None:
@@ -434,13 +440,13 @@ def commit_area_import(store, plan: AreaPlan, author: str, message: str) -> dict
         gen = tx.create_generation(author, message)
         tx.put_area_versions(gen, plan.areas.drop(columns=["_where"], errors="ignore"))
         published = tx.publish_generation(gen, author, message)
-        for problem, after in moves:
-            tx.update_assignment(
-                problem["id"],
-                after | {"generation_id": gen},
+        if moves:
+            tx.update_assignments(
+                {problem["id"]: after | {"generation_id": gen} for problem, after in moves},
                 author,
                 f"boundary generation {gen} published: {message}",
             )
+    remember_zoning(store, gen, zoning)
     return published | {"reassigned": len(moves)}
 
 

@@ -268,3 +268,37 @@ def test_grid_equals_exact_on_the_demo_county():
     assert zoning.grid.border_fraction() < 0.2
     on_borders = problems["placement"].isin(["edge", "vertex"]).to_numpy()
     assert (grid[-len(problems) :][on_borders] >= 0).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(0, 0.008), st.floats(0, 0.008), st.floats(5e-5, 0.004), st.floats(5e-5, 0.004)
+        ),
+        min_size=2,
+        max_size=12,
+    ),
+    st.integers(0, 2**32 - 1),
+)
+def test_grid_exact_when_areas_overlap(boxes, seed):
+    """A draft may overlap itself: the engine must still give the oracle's answer."""
+    geoms = [box(X0 + x, Y0 + y, X0 + x + w, Y0 + y + h) for x, y, w, h in boxes]
+    areas = gpd.GeoDataFrame(
+        {
+            "area_id": [f"A{i:02d}" for i in range(len(geoms))],
+            "name": "n",
+            "kind": "market",
+            "district_id": "D1",
+            "responsible_unit_id": "U1",
+        },
+        geometry=geoms,
+        crs=4326,
+    )
+    rng = np.random.default_rng(seed)
+    corners = np.concatenate([np.asarray(g.exterior.coords) for g in geoms])
+    rand = np.column_stack([X0 + rng.random(400) * 0.012, Y0 + rng.random(400) * 0.012])
+    pts = np.concatenate([corners, rand])
+    expected = oracle(areas, pts[:, 0], pts[:, 1])
+    zoning = Zoning.build(areas, max_cells=4096)
+    assert zoning.assign(pts[:, 0], pts[:, 1], use_grid=True)["area_id"].tolist() == expected
