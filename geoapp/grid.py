@@ -17,7 +17,8 @@ import numpy as np
 import shapely
 
 EMPTY = -1  # no area covers the cell
-BORDER = -2  # a boundary is near: test exactly
+BORDER = -2  # a boundary is near: test exactly. Border cells hold BORDER - k, where k is
+# the cell's position in the candidate table, so a lookup needs no search.
 
 # Boundaries are sampled every STEP cells; a sample closer than MARGIN cells to a cell
 # edge also marks the cell across that edge. Every point of a segment lies within
@@ -33,7 +34,7 @@ class CellGrid:
     def __init__(self, geoms: np.ndarray, max_cells: int = 4_000_000):
         geoms = np.asarray(geoms, dtype=object)
         n = len(geoms)
-        dtype = np.int16 if n < 32_000 else np.int32
+        dtype = np.int32
         if n == 0:
             self.x0 = self.y0 = 0.0
             self.sx = self.sy = 1.0
@@ -70,13 +71,14 @@ class CellGrid:
             self._candidates_by_tree(geoms)
         else:
             self._candidates_from(pairs, n)
+        labels.reshape(-1)[self.border_cells] = BORDER - np.arange(len(self.border_cells))
 
     @property
     def shape(self) -> tuple[int, int]:
         return self.labels.shape
 
     def border_fraction(self) -> float:
-        return float(np.mean(self.labels == BORDER))
+        return float(np.mean(self.labels <= BORDER))
 
     # --- building ---------------------------------------------------------------------
     def _rings(self, geom) -> list[np.ndarray]:
@@ -218,31 +220,29 @@ class CellGrid:
         self.cand_area = area.astype(np.int64)
         self.cand_start = np.searchsorted(cell, np.arange(len(self.border_cells) + 1))
 
-    def resolve(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        """Exact answer for points that fell in border cells: the lowest index of the
-        candidate areas that cover each point (intersects, for a point), else EMPTY."""
-        ny, nx = self.labels.shape
-        flat = (lat - self.y0) * self.sy
-        flat = flat.astype(np.int64) * nx + ((lon - self.x0) * self.sx).astype(np.int64)
-        pos = np.searchsorted(self.border_cells, flat)
+    def resolve(self, lon: np.ndarray, lat: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """Exact answer for points whose cell ``labels`` (from :meth:`lookup`) say border:
+        the lowest index of the candidate areas covering each point (for a point,
+        intersects is covers), else EMPTY."""
+        pos = BORDER - labels
         start = self.cand_start[pos]
-        count = self.cand_start[pos + 1] - start
-        point = np.repeat(np.arange(len(lon)), count)
-        k = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-        area = self.cand_area[start[point] + k]
-        hit = shapely.intersects_xy(self.geoms[area], lon[point], lat[point])
+        left = self.cand_start[pos + 1] - start
         out = np.full(len(lon), EMPTY, dtype=np.int64)
-        point, area = point[hit], area[hit]
-        if len(point):
-            # candidates are sorted by area within a point: the first hit is the lowest
-            first = np.ones(len(point), dtype=bool)
-            first[1:] = point[1:] != point[:-1]
-            out[point[first]] = area[first]
+        # candidates are sorted by area: test each point's first, then the second for those
+        # still open, and so on; the first hit is the lowest covering area
+        todo = np.flatnonzero(left > 0)
+        while len(todo):
+            area = self.cand_area[start[todo]]
+            hit = shapely.intersects_xy(self.geoms[area], lon[todo], lat[todo])
+            out[todo[hit]] = area[hit]
+            start[todo] += 1
+            left[todo] -= 1
+            todo = todo[~hit & (left[todo] > 0)]
         return out
 
     # --- querying -----------------------------------------------------------------------
     def lookup(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        """Cell label per point: an area index, EMPTY, or BORDER (test exactly).
+        """Cell label per point: an area index, EMPTY, or <= BORDER (:meth:`resolve`).
 
         The grid has two EMPTY cells of padding on every side, so points beyond it are
         clamped onto the padding; NaN positions land there too.

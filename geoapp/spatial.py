@@ -143,9 +143,9 @@ class Zoning:
             return self.locate_exact(lon, lat)
         grid = self.grid
         result = grid.lookup(lon, lat)
-        border = np.flatnonzero(result == BORDER)
+        border = np.flatnonzero(result <= BORDER)
         if len(border):
-            result[border] = grid.resolve(lon[border], lat[border])
+            result[border] = grid.resolve(lon[border], lat[border], result[border])
         return result
 
     def locate_exact(self, lon, lat) -> np.ndarray:
@@ -241,6 +241,15 @@ class Zoning:
         }
 
 
+def _code_dtype(size: int):
+    """The integer type pandas uses for Categorical codes over ``size`` categories."""
+    if size < 127:
+        return np.int8
+    if size < 32_767:
+        return np.int16
+    return np.int32
+
+
 @dataclass
 class Assignment:
     """The answer for many points as integer codes; -1 means none.
@@ -257,29 +266,32 @@ class Assignment:
     def __len__(self) -> int:
         return len(self.area_pos)
 
-    def _take(self, codes_per_area: np.ndarray) -> np.ndarray:
-        codes = np.append(codes_per_area, -1)
+    def _take(self, codes_per_area: np.ndarray, size: int) -> np.ndarray:
+        codes = np.append(codes_per_area, -1).astype(_code_dtype(size))
         return codes[self.area_pos]  # area_pos -1 picks the trailing -1
 
     def codes(self, column: str) -> tuple[np.ndarray, pd.Index]:
         z = self.zoning
         if column == "area_id":
-            return self.area_pos, pd.Index(z.area_ids, dtype=object)
+            return self.area_pos.astype(_code_dtype(len(z))), pd.Index(z.area_ids, dtype=object)
         if column == "district_id":
-            return self._take(z._district_codes), z.district_vocab
+            return self._take(z._district_codes, len(z.district_vocab)), z.district_vocab
         if column == "lead_unit_id":
-            return self._take(z._lead_codes), z.lead_vocab
+            return self._take(z._lead_codes, len(z.lead_vocab)), z.lead_vocab
         if column == "rule":
-            return self.rule_pos, z.rule_vocab
+            return self.rule_pos.astype(_code_dtype(len(z.rule_vocab))), z.rule_vocab
         if column == "responsible_unit_id":
-            from_area = self._take(z._unit_codes)
-            from_rule = np.append(z._rule_unit_codes, -1)[self.rule_pos]
+            dtype = _code_dtype(len(z.unit_vocab))
+            from_area = self._take(z._unit_codes, len(z.unit_vocab))
+            from_rule = np.append(z._rule_unit_codes, -1).astype(dtype)[self.rule_pos]
             return np.where(self.rule_pos >= 0, from_rule, from_area), z.unit_vocab
         raise KeyError(column)
 
     def categorical(self, column: str) -> pd.Categorical:
         codes, vocab = self.codes(column)
-        return pd.Categorical.from_codes(codes, categories=pd.Index(vocab, dtype=object))
+        return pd.Categorical.from_codes(
+            codes, categories=pd.Index(vocab, dtype=object), validate=False
+        )
 
     def to_frame(self, categorical: bool = False) -> pd.DataFrame:
         """:data:`ASSIGNMENT_COLUMNS` as Categoricals, or as strings with ``None``."""
