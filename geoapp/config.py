@@ -15,6 +15,14 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "DATABASE_URL": (None, "SQLAlchemy URL of the store; default a SQLite file under instance/"),
     "TILES_URL": ("", "XYZ tile URL template for a basemap; empty means no basemap"),
     "TILES_ATTRIBUTION": ("", "Attribution shown with the basemap"),
+    "TILES_DIR": (
+        "",
+        "A local folder of XYZ tiles (z/x/y.png) served at /tiles/; sets the basemap",
+    ),
+    "TILES_CRS": (
+        "wgs84",
+        "CRS of the basemap: wgs84 (Tianditu, OSM) or gcj02 (AMap); overlays are shifted to match",
+    ),
     "DEFAULT_LOCALE": ("zh", "Language of the UI when the browser does not ask: zh or en"),
     "MAX_UPLOAD_MB": (20, "Largest accepted upload, in MiB"),
     "SECRET_KEY": (None, "Flask secret key; a random one per start when unset"),

@@ -37,3 +37,19 @@ def test_pages_load_nothing_from_the_internet():
     for path in list((ROOT / "geoapp" / "templates").rglob("*.html")):
         text = path.read_text(encoding="utf-8")
         assert "http://" not in text and "https://" not in text, path
+
+
+def test_every_ui_string_has_a_chinese_translation():
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.pofile import read_po
+
+    with open(ROOT / "geoapp/translations/zh/LC_MESSAGES/messages.po", "rb") as fh:
+        catalog = read_po(fh)
+    translated = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
+    method_map = [("geoapp/**.py", "python"), ("geoapp/templates/**.html", "jinja2")]
+    used = {
+        msg[2]
+        for msg in extract_from_dir(str(ROOT), method_map, keywords={"_": None, "gettext": None})
+    }
+    missing = sorted(m for m in used if isinstance(m, str) and m not in translated)
+    assert not missing, f"untranslated (run pybabel extract/update, then fill the .po): {missing}"

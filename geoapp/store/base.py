@@ -20,6 +20,7 @@ records the rule that applied when it was assigned.
 """
 
 import functools
+import hashlib
 import json
 import threading
 import uuid
@@ -86,6 +87,17 @@ _EQUALITY_FILTERS = (
     "generation_id",
 )
 DEFAULT_STATUS = "open"
+#: Columns :meth:`Transaction.problem_points` can add to id, lon, lat, status and deduction.
+POINT_EXTRA_COLUMNS = (
+    "round",
+    "category",
+    "district_id",
+    "area_id",
+    "responsible_unit_id",
+    "lead_unit_id",
+    "generation_id",
+    "rule_id",
+)
 
 _CONV = {name: V.converters(table) for name, table in S.metadata.tables.items()}
 _PROBLEM_INPUT_CONV = {k: v for k, v in _CONV["problems"].items() if k in PROBLEM_INPUT_FIELDS}
@@ -1018,6 +1030,159 @@ class Transaction:
             if row["detail"] is not None:
                 row["detail"] = json.loads(row["detail"])
         return rows
+
+    # ------------------------------------------------------------------ read models
+
+    def problem_points(
+        self,
+        filters: Mapping[str, Any] | None = None,
+        extra: Iterable[str] = (),
+        *,
+        ids: Iterable[int] | None = None,
+    ) -> dict[str, np.ndarray]:
+        """The problems matching ``filters`` (as in :meth:`problems`) as columns, sorted by id.
+
+        Returns a dict of NumPy arrays of one length: ``id`` (int64), ``lon`` and ``lat``
+        (float64, NaN when missing), ``status`` (object: str) and ``deduction`` (float64), plus
+        one object array per name in ``extra`` (any of :data:`POINT_EXTRA_COLUMNS`; None where
+        empty).  Only these columns are read, so 100,000 problems load in one quick query:
+        this feeds map clustering and summaries.  ``ids`` restricts the answer to those
+        problems (e.g. the ones :meth:`problem_changes` names).
+
+        >>> from geoapp.store import open_store
+        >>> with open_store("sqlite://", upgrade=True) as store:
+        ...     with store.transaction() as tx:
+        ...         tx.add_problems([{"problem_id": "P1", "lon": 114.9, "lat": 28.2}])
+        ...         pts = tx.problem_points(extra=["round"])
+        [1]
+        >>> sorted(pts), pts["id"].tolist(), pts["round"].tolist()
+        (['deduction', 'id', 'lat', 'lon', 'round', 'status'], [1], [None])
+        """
+        extra = list(dict.fromkeys(extra))
+        unknown = [c for c in extra if c not in POINT_EXTRA_COLUMNS]
+        if unknown:
+            raise StoreError(
+                f"problem_points: unknown column {unknown[0]!r} "
+                f"(known: {', '.join(POINT_EXTRA_COLUMNS)})"
+            )
+        p = S.problems
+        names = ["id", "lon", "lat", "status", "deduction", *extra]
+        where = self._problem_where(filters)
+        if ids is None:
+            rows = self._raw_rows(sa.select(*(p.c[n] for n in names)).where(*where))
+        else:
+            keys = sorted({V.convert(i, V.to_int, "problem", "id") for i in ids} - {None})
+            rows = []
+            for chunk in _chunks(keys, _CHUNK):
+                stmt = sa.select(*(p.c[n] for n in names)).where(p.c.id.in_(chunk), *where)
+                rows += self._raw_rows(stmt)
+        rows.sort(key=lambda r: r[0])
+        n = len(rows)
+        columns = list(zip(*rows, strict=True)) if n else [()] * len(names)
+        out: dict[str, np.ndarray] = {
+            "id": np.fromiter(columns[0], dtype=np.int64, count=n),
+            "lon": np.array(columns[1], dtype=np.float64),
+            "lat": np.array(columns[2], dtype=np.float64),
+            "deduction": np.array(columns[4], dtype=np.float64),
+        }
+        for i, name in enumerate(names):
+            if name in ("status", *extra):
+                column = np.empty(n, dtype=object)
+                column[:] = columns[i]
+                out[name] = column
+        return out
+
+    def _raw_rows(self, stmt: Any) -> list[Any]:
+        """The rows of a select as the driver's tuples, without SQLAlchemy's per-row
+        processing (only for columns that need none: numbers and text)."""
+        result = self._x(stmt)
+        try:
+            return list(result.cursor.fetchall())
+        except sa_exc.DBAPIError as exc:  # pragma: no cover - the driver fails mid-fetch
+            raise database_error(exc, self._store.url) from exc
+        finally:
+            result.close()
+
+    def problem_changes(self, since: str, limit: int = 10_000) -> list[int] | None:
+        """The ids (sorted) of the problems added or changed since ``since``, an earlier
+        ``data_version()["problems"]`` token; an empty list if none.
+
+        None when that cannot be told cheaply: problems were deleted since, more than
+        ``limit`` changed, or ``since`` is not such a token.  Callers then reload everything.
+        Cheap: two range scans on primary keys.
+        """
+        try:
+            count, max_id, max_event = (int(v) for v in since.split(":"))
+        except (AttributeError, ValueError):
+            return None
+        p, e = S.problems, S.problem_events
+        added, now = self._x(
+            sa.select(
+                sa.select(sa.func.count()).where(p.c.id > max_id).scalar_subquery(),
+                sa.select(sa.func.count()).select_from(p).scalar_subquery(),
+            )
+        ).one()
+        if now != count + added:
+            return None
+        changed = sa.union(
+            sa.select(e.c.problem_pk.label("id")).where(e.c.id > max_event),
+            sa.select(p.c.id).where(p.c.id > max_id),
+        ).subquery()
+        ids = list(self._x(sa.select(changed.c.id).limit(limit + 1)).scalars())
+        if len(ids) > limit:
+            return None
+        return sorted(ids)
+
+    def distinct_problem_values(
+        self, field: str, filters: Mapping[str, Any] | None = None
+    ) -> list[Any]:
+        """The distinct non-empty values of one problem field (``round``, ``status``, any of
+        :data:`POINT_EXTRA_COLUMNS`) among the problems matching ``filters``, sorted."""
+        if field != "status" and field not in POINT_EXTRA_COLUMNS:
+            raise StoreError(
+                f"distinct_problem_values: unknown field {field!r} "
+                f"(known: status, {', '.join(POINT_EXTRA_COLUMNS)})"
+            )
+        column = S.problems.c[field]
+        stmt = (
+            sa.select(column)
+            .distinct()
+            .where(column.is_not(None), *self._problem_where(filters))
+            .order_by(column)
+        )
+        return list(self._x(stmt).scalars())
+
+    def data_version(self) -> dict[str, str]:
+        """Cheap tokens that change when the data does, for caches and HTTP ETags.
+
+        ``problems`` changes when a problem is added, removed or changed (its count, its
+        highest id and the highest event id: every write of a problem records an event);
+        ``generations`` when a generation is created, deleted, edited or published;
+        ``reference`` when units, districts, categories or rules change (a hash of those
+        small tables).  Each token is an opaque string; compare for equality only.
+        """
+        p, e, g = S.problems, S.problem_events, S.generations
+        row = self._x(
+            sa.select(
+                sa.select(sa.func.count()).select_from(p).scalar_subquery(),
+                sa.select(sa.func.max(p.c.id)).scalar_subquery(),
+                sa.select(sa.func.max(e.c.id)).scalar_subquery(),
+                sa.select(sa.func.count()).select_from(g).scalar_subquery(),
+                sa.select(sa.func.max(g.c.id)).scalar_subquery(),
+                sa.select(sa.func.sum(g.c.version)).scalar_subquery(),
+            )
+        ).one()
+        digest = hashlib.sha256()
+        for table in (S.units, S.districts, S.categories, S.rules):
+            key = table.primary_key.columns.values()[0]
+            for r in self._x(sa.select(table).order_by(key)):
+                digest.update(repr(tuple(r)).encode())
+            digest.update(b"|")
+        return {
+            "problems": f"{row[0]}:{row[1] or 0}:{row[2] or 0}",
+            "generations": f"{row[3]}:{row[4] or 0}:{row[5] or 0}",
+            "reference": digest.hexdigest()[:16],
+        }
 
 
 #: Names of the Transaction methods the Store also offers directly.

@@ -1,13 +1,21 @@
-"""The JSON API. Thin: parse, call one service, serialise."""
+"""The JSON API. Thin: parse, call one service or query, serialise.
+
+Every GET here except ``/lookup`` and ``/openapi.json`` answers conditional requests: a
+strong ETag from :func:`geoapp.queries.etag`, ``If-None-Match`` → 304 without a body,
+``Cache-Control: no-cache``.  The endpoints are described in :mod:`geoapp.web.openapi`.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+import functools
 
-from .. import services
+from flask import Blueprint, Response, current_app, jsonify, request
+from flask_babel import get_locale
+
+from .. import queries, services
 from ..crs import CRSError
 from ..domain import AREA_KINDS
-from . import get_store
+from . import get_store, openapi
 
 bp = Blueprint("api", __name__)
 
@@ -23,6 +31,44 @@ def _float_arg(name: str) -> float:
     return value
 
 
+def _args() -> dict[str, list[str]]:
+    return request.args.to_dict(flat=False)
+
+
+def _locale() -> str:
+    return str(get_locale() or current_app.config["DEFAULT_LOCALE"])
+
+
+def _json(data, mimetype: str = "application/json") -> Response:
+    response = current_app.json.response(data)
+    response.mimetype = mimetype
+    return response
+
+
+def _geojson(data) -> Response:
+    return _json(data, queries.GEOJSON)
+
+
+def conditional(view):
+    """ETag / If-None-Match for a GET view (the tag is computed before the view runs)."""
+
+    @functools.wraps(view)
+    def wrapper(**view_args):
+        tag = queries.etag(
+            get_store(), request.endpoint or view.__name__, _args(), _locale(), view_args
+        )
+        if request.if_none_match.contains_weak(tag):
+            response = Response(status=304)
+        else:
+            response = view(**view_args)
+        response.set_etag(tag)
+        response.cache_control.no_cache = True
+        response.vary.update(("Accept-Language", "Cookie"))
+        return response
+
+    return wrapper
+
+
 @bp.get("/lookup")
 def lookup():
     """Who is responsible at ``lon``/``lat`` (optional ``crs``, ``generation``)."""
@@ -34,40 +80,70 @@ def lookup():
     return jsonify(result)
 
 
+@bp.get("/districts")
+@conditional
+def districts():
+    """The districts, each the union of its areas."""
+    return _geojson(queries.districts(get_store(), _args(), _locale()))
+
+
+@bp.get("/areas")
+@conditional
+def areas():
+    """The contracted areas."""
+    return _geojson(queries.areas(get_store(), _args(), _locale()))
+
+
+@bp.get("/units")
+@conditional
+def units():
+    """The units at their offices."""
+    return _geojson(queries.units(get_store(), _args(), _locale()))
+
+
+@bp.get("/problems")
+@conditional
+def problems():
+    """Problem points, filtered and paged."""
+    return _geojson(queries.problems(get_store(), _args(), _locale(), url=request.base_url))
+
+
 @bp.get("/problems.geojson")
+@conditional
 def problems_geojson():
-    """Every problem as GeoJSON points with the names the map's popups show."""
-    store = get_store()
-    areas = {
-        a["area_id"]: a["name"]
-        for a in store.areas().drop(columns="geometry").to_dict(orient="records")
-    }
-    units = {u["unit_id"]: u["name"] for u in store.list_units()}
-    cats = {c["category"]: c["name_zh"] for c in store.list_categories()}
-    features = []
-    for p in store.problems():
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [p["lon"], p["lat"]]},
-                "properties": {
-                    "id": p["id"],
-                    "problem_id": p["problem_id"],
-                    "round": p["round"],
-                    "category": p["category"],
-                    "category_label": cats.get(p["category"]),
-                    "description": p["description"],
-                    "deduction": p["deduction"],
-                    "reported_at": p["reported_at"],
-                    "status": p["status"],
-                    "area_id": p["area_id"],
-                    "area_name": areas.get(p["area_id"]),
-                    "responsible_unit": units.get(p["responsible_unit_id"]),
-                    "generation": p["generation_id"],
-                    "rule": p["rule_id"],
-                },
-            }
-        )
-    resp = jsonify({"type": "FeatureCollection", "features": features})
-    resp.mimetype = "application/geo+json"
-    return resp
+    """All problem points matching the filters, unpaged (kept for the old map page)."""
+    return _geojson(queries.problems(get_store(), _args(), _locale(), paged=False))
+
+
+@bp.get("/problems/<int:problem_pk>")
+@conditional
+def problem(problem_pk: int):
+    """One problem with its history."""
+    return _geojson(queries.problem(get_store(), problem_pk, _args(), _locale()))
+
+
+@bp.get("/problems/clusters")
+@conditional
+def problem_clusters():
+    """Problems clustered for the map at ``zoom``."""
+    return _geojson(queries.problem_clusters(get_store(), _args(), _locale()))
+
+
+@bp.get("/search")
+@conditional
+def search():
+    """Districts, areas and units by name or id."""
+    return _json(queries.search(get_store(), _args(), _locale()))
+
+
+@bp.get("/summary")
+@conditional
+def summary():
+    """Totals of the filtered problems."""
+    return _json(queries.summary(get_store(), _args(), _locale()))
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """The OpenAPI 3.1 description of this API."""
+    return _json(openapi.document(request.script_root or ""))

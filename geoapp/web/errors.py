@@ -6,6 +6,7 @@ from flask import jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ..crs import CRSError
+from ..queries import BadParameter
 from ..readers import InputError
 from ..services import ServiceError
 from ..store import NotFound, StaleVersion, StoreError
@@ -15,6 +16,7 @@ ERROR_MAP: list[tuple[type[Exception], int, str]] = [
     (NotFound, 404, "not_found"),
     (StaleVersion, 409, "stale_version"),
     (CRSError, 400, "bad_crs"),
+    (BadParameter, 400, "bad_parameter"),
     (InputError, 400, "bad_input"),
     (ServiceError, 400, "refused"),
     (StoreError, 503, "store_unavailable"),

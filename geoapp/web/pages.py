@@ -1,26 +1,44 @@
-"""HTML pages. Thin: read the request, call a service, render."""
+"""HTML pages. Thin: read the request, call the services, render."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, url_for
+from urllib.parse import urlencode
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from .. import maps, services
-from ..domain import STATUSES
+from .. import maps, queries
+from ..domain import AREA_KINDS, STATUSES, UNIT_KINDS
+from ..store import NotFound
 from . import get_store
 
 bp = Blueprint("pages", __name__)
 
+SIDEBAR_PX, TOPBAR_PX = 300, 44  # as in static/css/geoapp.css (.sidebar, .topbar)
+FILTER_KEYS = ("round", "category", "status", "district", "unit", "date_from", "date_to")
+
+
+def is_zh() -> bool:
+    return str(get_locale()) == "zh"
+
 
 def map_labels() -> dict:
-    zh = str(get_locale()) == "zh"
     return {
-        "zh": zh,
         "basemap": _("Basemap"),
         "districts": _("Districts"),
+        "district_labels": _("District labels"),
         "areas": _("Contracted areas"),
-        "lead_units": _("Lead units"),
+        "units_layer": _("Lead units"),
+        "problems_layer": _("Problem points"),
         "area": _("Contracted area"),
         "kind": _("Kind"),
         "district": _("District"),
@@ -30,38 +48,224 @@ def map_labels() -> dict:
         "generation": _("Boundary generation"),
         "outside": _("Outside the county: no unit is responsible here"),
         "deduction": _("Deduction"),
+        "round": _("Inspection round"),
+        "reported_at": _("Reported"),
+        "rule": _("Rule applied"),
+        "no_rule": _("none (the area's unit)"),
         "unassigned": _("Unassigned"),
-        "statuses": {k: (v if zh else k) for k, v in STATUSES.items()},
+        "problems": _("problems"),
+        "unit_page": _("Unit page"),
+        "no_match": _("Nothing found"),
+        "load_failed": _("Could not load the map data"),
     }
+
+
+def status_labels() -> dict:
+    return {k: (v if is_zh() else k) for k, v in STATUSES.items()}
+
+
+def current_filters() -> dict:
+    out = {}
+    for key in FILTER_KEYS:
+        values = [v for v in request.args.getlist(key) if v.strip()]
+        if values:
+            out[key] = values
+    return out
+
+
+def map_config(scope: dict | None = None, **extra) -> dict:
+    cfg = current_app.config
+    display = "gcj02" if str(cfg.get("TILES_CRS", "wgs84")).lower() == "gcj02" else None
+    return {
+        "urls": {
+            "districts": url_for("api.districts"),
+            "areas": url_for("api.areas"),
+            "units": url_for("api.units"),
+            "clusters": url_for("api.problem_clusters"),
+            "problem": url_for("api.problem", problem_pk=0).replace("/0", "/__ID__"),
+            "lookup": url_for("api.lookup"),
+            "search": url_for("api.search"),
+            "unit_page": url_for("pages.unit_page", unit_id="__ID__"),
+        },
+        "labels": map_labels(),
+        "filters": current_filters(),
+        "status_colours": maps.STATUS_COLOURS,
+        "status_labels": status_labels(),
+        "display_crs": display,
+        "scope": scope or {},
+        **extra,
+    }
+
+
+def filter_options(store) -> dict:
+    zh = is_zh()
+    return {
+        "rounds": queries.problem_rounds(store),
+        "categories": [
+            (c["category"], c["name_zh"] if zh else c["name_en"]) for c in store.list_categories()
+        ],
+        "statuses": list(status_labels().items()),
+        "districts": [(d["district_id"], d["name"]) for d in store.list_districts()],
+        "units": [(u["unit_id"], u["name"]) for u in store.list_units()],
+    }
+
+
+def render_map_page(template: str, scope: dict | None = None, bounds=None, **context):
+    store = get_store()
+    current = store.current_generation()
+    if current is None:
+        return render_template("empty.html")
+    areas = store.areas(current["id"])
+    if bounds is None:
+        bounds = areas.total_bounds
+    config = map_config(scope, **context.pop("map_extra", {}))
+    # for GeoappMap.prefetch: the data extent and the space the layout leaves the map
+    config.update(
+        bounds=[float(v) for v in bounds], map_size=[SIDEBAR_PX, TOPBAR_PX], max_zoom=maps.MAX_ZOOM
+    )
+    m = maps.responsibility_map(
+        bounds,
+        config,
+        tiles_url=tiles_url(),
+        tiles_attribution=current_app.config.get("TILES_ATTRIBUTION") or "",
+        basemap_label=_("Basemap"),
+    )
+    return render_template(
+        template,
+        map=maps.map_parts(m),
+        map_cfg=config,
+        generation=current,
+        area_count=len(areas),
+        legend=maps.status_legend(),
+        options=filter_options(store),
+        filters=current_filters(),
+        **context,
+    )
+
+
+def tiles_url() -> str:
+    cfg = current_app.config
+    if cfg.get("TILES_URL"):
+        return cfg["TILES_URL"]
+    if cfg.get("TILES_DIR"):
+        return url_for("pages.tile", z=0, x=0, y=0, ext="png").replace(
+            "/0/0/0.png", "/{z}/{x}/{y}.png"
+        )
+    return ""
+
+
+@bp.route("/tiles/<int:z>/<int:x>/<int:y>.<any(png, jpg, jpeg, webp):ext>")
+def tile(z: int, x: int, y: int, ext: str):
+    """Basemap tiles from a local folder (GEOAPP_TILES_DIR), for networks with no internet."""
+    folder = current_app.config.get("TILES_DIR")
+    if not folder:
+        abort(404)
+    return send_from_directory(folder, f"{z}/{x}/{y}.{ext}", max_age=86400)
+
+
+@bp.route("/districts")
+def districts_index():
+    store = get_store()
+    units = {u["unit_id"]: u for u in store.list_units()}
+    summary = queries.summary(store, current_filters(), locale=str(get_locale()))
+    per = {d["id"]: d for d in summary["by_district"]}
+    return render_template("districts.html", districts=store.list_districts(), units=units, per=per)
+
+
+@bp.route("/units")
+def units_index():
+    store = get_store()
+    summary = queries.summary(store, current_filters(), locale=str(get_locale()))
+    per = {u["id"]: u for u in summary["by_unit"]}
+    kinds = UNIT_KINDS if is_zh() else {}
+    return render_template("units.html", units=store.list_units(), per=per, kinds=kinds)
 
 
 @bp.route("/")
 def index():
+    return render_map_page("map.html")
+
+
+@bp.route("/units/<unit_id>")
+def unit_page(unit_id: str):
     store = get_store()
+    try:
+        unit = store.get_unit(unit_id)
+    except NotFound:
+        abort(404, description=_("No unit with id %(id)s", id=unit_id))
     current = store.current_generation()
-    if current is None:
-        return render_template("empty.html"), 200
-    zoning_areas = store.areas(current["id"])
-    m = maps.responsibility_map(
-        zoning_areas,
-        store.list_districts(),
-        store.list_units(),
-        map_labels(),
-        problems_url=url_for("api.problems_geojson"),
-        lookup_url=url_for("api.lookup"),
-        tiles_url=current_app.config.get("TILES_URL") or "",
-        tiles_attribution=current_app.config.get("TILES_ATTRIBUTION") or "",
+    areas = store.areas(current["id"]) if current else None
+    own = areas[areas["responsible_unit_id"] == unit_id] if areas is not None else None
+    bounds = own.total_bounds if own is not None and len(own) else None
+    if bounds is None and unit.get("lon") is not None:
+        d = 0.004
+        bounds = (unit["lon"] - d, unit["lat"] - d, unit["lon"] + d, unit["lat"] + d)
+    led = [d for d in store.list_districts() if d.get("lead_unit_id") == unit_id]
+    summary = queries.summary(
+        store, {"unit": [unit_id]} | current_filters(), locale=str(get_locale())
     )
-    summary = {
-        "generation": current,
-        "areas": len(zoning_areas),
-        "problems": store.count_problems(),
-    }
-    return render_template(
-        "map.html", map=maps.map_parts(m), summary=summary, legend=maps.status_legend()
+    return render_map_page(
+        "unit.html",
+        scope={"unit": unit_id},
+        bounds=bounds,
+        unit=unit,
+        unit_kind=UNIT_KINDS.get(unit.get("kind"), unit.get("kind"))
+        if is_zh()
+        else unit.get("kind"),
+        own_areas=[] if own is None else own.drop(columns="geometry").to_dict(orient="records"),
+        led_districts=led,
+        summary=summary,
+        kind_labels=AREA_KINDS if is_zh() else {},
+        map_extra={
+            "unit_ids": [unit_id],
+            "show_districts": False,
+            "fit_areas": False,
+            "area_style": {"color": "#c0392b", "weight": 2, "fillOpacity": 0.12},
+        },
     )
+
+
+@bp.route("/districts/<district_id>")
+def district_page(district_id: str):
+    store = get_store()
+    districts = {d["district_id"]: d for d in store.list_districts()}
+    district = districts.get(district_id)
+    if district is None:
+        abort(404, description=_("No district with id %(id)s", id=district_id))
+    current = store.current_generation()
+    areas = store.areas(current["id"]) if current else None
+    own = areas[areas["district_id"] == district_id] if areas is not None else None
+    bounds = own.total_bounds if own is not None and len(own) else None
+    units = {u["unit_id"]: u for u in store.list_units()}
+    summary = queries.summary(
+        store, {"district": [district_id]} | current_filters(), locale=str(get_locale())
+    )
+    return render_map_page(
+        "district.html",
+        scope={"district": district_id},
+        bounds=bounds,
+        district=district,
+        lead=units.get(district.get("lead_unit_id")),
+        own_areas=[] if own is None else own.drop(columns="geometry").to_dict(orient="records"),
+        units=units,
+        summary=summary,
+        kind_labels=AREA_KINDS if is_zh() else {},
+        map_extra={"unit_ids": [district.get("lead_unit_id")], "fit_areas": False},
+    )
+
+
+def lang_url(code: str) -> str:
+    """This page in another language, keeping its filters."""
+    args = request.args.to_dict(flat=False)
+    args["lang"] = [code]
+    return request.path + "?" + urlencode(args, doseq=True)
 
 
 @bp.app_context_processor
 def inject_common():
-    return {"locale": str(get_locale()), "services": services}
+    return {
+        "locale": str(get_locale()),
+        "status_colours": maps.STATUS_COLOURS,
+        "lang_url": lang_url,
+        "status_labels": status_labels(),
+    }

@@ -1,0 +1,361 @@
+"""The map page vs a plain folium FastMarkerCluster page, in headless Chromium, side by side.
+
+Target: with 100,000 problems in the store, the map page (``/``) is fully drawn (districts,
+areas, units and problem clusters on screen: the page sets ``data-map-ready`` on <body>) in
+at most a quarter of the time a plain folium page with the same 100,000 points in a
+``FastMarkerCluster`` takes (load event fired and cluster icons in the DOM); and the map
+page's HTML stays under 300 KB whatever the number of problems.
+
+Setup (timed, not part of the figure): a SQLite store in a temporary folder with the demo
+county plus synthetic problems up to N (``bench/make_problems.py``). Both pages are served on
+127.0.0.1 by werkzeug (threaded), every script and stylesheet locally; any request to another
+host is aborted and counted. Each side runs once unmeasured (server-side warm-up: caches,
+templates), then RUNS times alternating, each in a fresh browser context (cold cache,
+1400×900); the figure is the median of the times read with ``performance.now()`` in the page
+(navigation start = 0), taken at the first animation frame where the condition holds.
+
+Environment: GEOAPP_BENCH_PROBLEMS (default 100000), GEOAPP_BENCH_MAP_RUNS (default 3),
+GEOAPP_CHROMIUM (default /usr/bin/chromium). Figures go to bench/results/map.json. Exits
+non-zero only on errors (a missing target is a figure, not an error); if the map page never
+becomes ready, ``geoapp_ms`` is null and the reason is in ``geoapp_error``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import peak_rss_mb, write_results  # noqa: E402
+from make_problems import make_store  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+N = int(os.environ.get("GEOAPP_BENCH_PROBLEMS", "100000"))
+RUNS = int(os.environ.get("GEOAPP_BENCH_MAP_RUNS", "3"))
+CHROMIUM = os.environ.get("GEOAPP_CHROMIUM", "/usr/bin/chromium")
+# the same flags as tests/browser/conftest.py
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+VIEWPORT = {"width": 1400, "height": 900}
+GEOAPP_TIMEOUT_MS = 60_000
+BASELINE_TIMEOUT_MS = 180_000
+HTML_LIMIT = 300 * 1024
+TARGET_RATIO = 4.0
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+# Each predicate returns performance.now() at the first frame where the page is drawn.
+GEOAPP_READY = """() => document.body && document.body.hasAttribute('data-map-ready')
+    ? performance.now() : false"""
+BASELINE_READY = """() => {
+    const nav = performance.getEntriesByType('navigation')[0];
+    return nav && nav.loadEventEnd > 0
+        && document.querySelectorAll('.marker-cluster').length > 0 ? performance.now() : false;
+}"""
+PAGE_FACTS = """() => {
+    const entries = performance.getEntriesByType('navigation')
+        .concat(performance.getEntriesByType('resource'));
+    const nav = performance.getEntriesByType('navigation')[0];
+    const status = document.getElementById('map-status');
+    return {
+        bytes: entries.reduce((s, e) => s + (e.encodedBodySize || 0), 0),
+        load_event_ms: nav && nav.loadEventEnd > 0 ? nav.loadEventEnd : null,
+        clusters: document.querySelectorAll('.marker-cluster').length,
+        status_error: status && status.classList.contains('error') ? status.textContent : null,
+        // the data requests (fetch/XHR) and the slowest files: where the time goes
+        slowest: performance.getEntriesByType('resource')
+            .filter(e => ['fetch', 'xmlhttprequest'].includes(e.initiatorType))
+            .concat(performance.getEntriesByType('resource')
+                .filter(e => !['fetch', 'xmlhttprequest'].includes(e.initiatorType))
+                .sort((a, b) => b.responseEnd - a.responseEnd).slice(0, 3))
+            .map(e => ({
+                path: new URL(e.name).pathname + new URL(e.name).search,
+                start_ms: Math.round(e.startTime),
+                end_ms: Math.round(e.responseEnd),
+                bytes: e.encodedBodySize,
+            })),
+    };
+}"""
+
+
+def is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https", "ws", "wss", "ftp"):
+        return True
+    return (parts.hostname or "").lower() in LOCAL_HOSTS
+
+
+def serve(app) -> tuple[str, object]:
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return f"http://127.0.0.1:{server.server_port}", server
+
+
+def baseline_page(url: str, folder: Path) -> tuple[Path, dict]:
+    """A plain folium page: the same points in a FastMarkerCluster, assets served locally."""
+    import folium
+    from folium.plugins import FastMarkerCluster
+
+    from geoapp.assets import external_urls, make_folium_offline
+    from geoapp.store import open_store
+
+    start = time.perf_counter()
+    with open_store(url) as store:
+        points = [[p["lat"], p["lon"]] for p in store.problems()]
+        minx, miny, maxx, maxy = store.areas().total_bounds
+    read_s = time.perf_counter() - start
+    start = time.perf_counter()
+    make_folium_offline()
+    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=14, tiles=None)
+    m.options["max_zoom"] = 19
+    FastMarkerCluster(data=points).add_to(m)
+    path = folder / "folium_fastmarkercluster.html"
+    m.save(str(path))
+    html = path.read_text(encoding="utf-8")
+    return path, {
+        "points": len(points),
+        "read_points_s": round(read_s, 2),
+        "render_s": round(time.perf_counter() - start, 2),
+        "external_urls_in_html": external_urls(html),
+    }
+
+
+def baseline_app(html_file: Path):
+    """A tiny WSGI app: the saved page at / and the repository's static/ folder."""
+    from flask import Flask, send_file
+
+    app = Flask("bench_map_baseline", static_folder=str(REPO / "static"))
+
+    @app.get("/")
+    def index():
+        return send_file(html_file, mimetype="text/html")
+
+    return app
+
+
+def html_size(base: str) -> int:
+    with urllib.request.urlopen(base + "/", timeout=120) as response:
+        return len(response.read())
+
+
+def measure(browser, base: str, ready: str, timeout_ms: int) -> dict:
+    """One cold load in a fresh context: ms until ``ready`` holds, plus what happened."""
+    context = browser.new_context(
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+        viewport=VIEWPORT,
+        service_workers="block",
+    )
+    log = {"requests": 0, "blocked": [], "failed": [], "page_errors": [], "console_errors": []}
+
+    def guard(route):
+        if is_local(route.request.url):
+            route.continue_()
+        else:
+            log["blocked"].append(route.request.url)
+            route.abort("blockedbyclient")
+
+    def on_response(response):
+        if response.status >= 400:
+            log["failed"].append(f"{response.status} {response.url}")
+
+    def on_console(message):
+        if message.type == "error":
+            log["console_errors"].append(message.text)
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    page.on("request", lambda request: log.__setitem__("requests", log["requests"] + 1))
+    page.on("response", on_response)
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: log["page_errors"].append(str(error)))
+    result = {"ms": None, "error": None}
+    try:
+        response = page.goto(base + "/", wait_until="commit", timeout=timeout_ms)
+        if response is not None and response.status >= 400:
+            raise RuntimeError(f"HTTP {response.status} for /")
+        handle = page.wait_for_function(ready, timeout=timeout_ms, polling="raf")
+        result["ms"] = round(float(handle.json_value()), 1)
+        result.update(page.evaluate(PAGE_FACTS))
+    except Exception as exc:  # a timeout or a crash: a figure of its own, not a bench error
+        result["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+    finally:
+        context.close()
+    result.update(
+        requests=log["requests"],
+        external_requests=len(log["blocked"]),
+        blocked=log["blocked"][:5],
+        failed_responses=log["failed"][:5],
+        page_errors=log["page_errors"][:5],
+        console_errors=log["console_errors"][:5],
+    )
+    return result
+
+
+def problems_of(run: dict) -> str | None:
+    """Why a run does not count (the page signalled ready but something failed), or None."""
+    if run["error"]:
+        return run["error"]
+    if run.get("status_error"):
+        return f"the page reported: {run['status_error']}"
+    if run["page_errors"]:
+        return f"page error: {run['page_errors'][0]}"
+    api_failed = [f for f in run["failed_responses"] if "/favicon" not in f]
+    if api_failed:
+        return f"failed response: {api_failed[0]}"
+    return None
+
+
+def summarise(runs: list[dict], warmup: dict | None, broken: str | None = None) -> dict:
+    """The median of the measured runs and the facts of the median run; None and the reason
+    when the side could not be measured or any run went wrong."""
+    if broken is None and warmup is not None and problems_of(warmup) and not runs:
+        broken = f"warm-up: {problems_of(warmup)}"
+    errors = [e for e in (problems_of(r) for r in runs) if e]
+    good = [r for r in runs if problems_of(r) is None]
+    out: dict = {
+        "median_ms": None,
+        "runs_ms": [r["ms"] for r in runs],
+        "warmup_ms": warmup["ms"] if warmup else None,
+        "external_requests": sum(r["external_requests"] for r in runs + [warmup] if r),
+        "error": broken or (errors[0] if errors else None),
+    }
+    if good and len(good) == len(runs) and out["error"] is None:
+        median = sorted(good, key=lambda r: r["ms"])[(len(good) - 1) // 2]
+        out["median_ms"] = round(statistics.median(r["ms"] for r in good), 1)
+        out["median_run"] = {
+            "requests": median["requests"],
+            "bytes_loaded": median.get("bytes"),
+            "load_event_ms": round(median["load_event_ms"], 1)
+            if median.get("load_event_ms")
+            else None,
+            "cluster_icons": median.get("clusters"),
+            "timeline": median.get("slowest"),
+        }
+    console = [c for r in runs + [warmup] if r for c in r["console_errors"]]
+    out["console_errors"] = sorted(set(console))[:5]
+    return out
+
+
+def main() -> int:
+    from playwright.sync_api import sync_playwright
+
+    import geoapp
+
+    # make_folium_offline() warns about plugins we do not use; werkzeug logs every request
+    logging.getLogger("geoapp.assets").setLevel(logging.ERROR)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    if not os.access(CHROMIUM, os.X_OK):
+        print(f"Chromium not found at {CHROMIUM} (never `playwright install`)", file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory(prefix="geoapp-bench-map-") as tmp:
+        folder = Path(tmp)
+        print(f"setting up a store with {N:,} problems…", flush=True)
+        url, setup = make_store(folder, N)
+        html_file, baseline_setup = baseline_page(url, folder)
+        print(f"setup: {setup}\nbaseline page: {baseline_setup}", flush=True)
+
+        figures: dict = {"problems": setup["problems"], "runs": RUNS}
+        servers = []
+        folium_base, server = serve(baseline_app(html_file))
+        servers.append(server)
+        sides = {"folium": (folium_base, BASELINE_READY, BASELINE_TIMEOUT_MS)}
+        broken: str | None = None
+        try:
+            geo_base, server = serve(geoapp.create_app({"DATABASE_URL": url}))
+            servers.append(server)
+            sides["geoapp"] = (geo_base, GEOAPP_READY, GEOAPP_TIMEOUT_MS)
+        except Exception as exc:  # the app does not start: no geoapp figures, baseline still
+            broken = f"create_app failed: {type(exc).__name__}: {exc}"
+            print(broken, file=sys.stderr, flush=True)
+        runs: dict[str, list[dict]] = {"folium": [], "geoapp": []}
+        first: dict[str, dict | None] = {"folium": None, "geoapp": None}
+        try:
+            figures["geoapp_html_bytes"] = None
+            figures["folium_html_bytes"] = html_size(folium_base)
+            if "geoapp" in sides:
+                try:
+                    figures["geoapp_html_bytes"] = html_size(geo_base)
+                except Exception as exc:
+                    figures["geoapp_html_error"] = f"{type(exc).__name__}: {exc}"
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(
+                    executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+                )
+                try:
+                    # one unmeasured load per side warms the servers (caches, templates);
+                    # a side that fails it is not measured further
+                    for side, (base, ready, timeout) in list(sides.items()):
+                        run = first[side] = measure(browser, base, ready, timeout)
+                        note = problems_of(run)
+                        print(f"[warm-up] {side}: {run['ms']} ms {note or ''}", flush=True)
+                        if note:
+                            del sides[side]
+                    for i in range(RUNS):
+                        for side, (base, ready, timeout) in sides.items():
+                            run = measure(browser, base, ready, timeout)
+                            runs[side].append(run)
+                            note = problems_of(run) or ""
+                            print(f"[run {i + 1}] {side}: {run['ms']} ms {note}", flush=True)
+                finally:
+                    browser.close()
+        finally:
+            for server in servers:
+                server.shutdown()
+                server.server_close()
+
+    base = summarise(runs["folium"], first["folium"])
+    geo = summarise(runs["geoapp"], first["geoapp"], broken)
+    geo_ms, base_ms = geo["median_ms"], base["median_ms"]
+    ratio = round(base_ms / geo_ms, 2) if geo_ms and base_ms else None
+    html = figures["geoapp_html_bytes"]
+    figures.update(
+        {
+            "geoapp_ms": geo_ms,
+            "folium_fastmarkercluster_ms": base_ms,
+            "ratio": ratio,
+            "target_ratio": TARGET_RATIO,
+            "ratio_met": ratio is not None and ratio >= TARGET_RATIO,
+            "geoapp_html_limit_bytes": HTML_LIMIT,
+            "geoapp_html_met": html is not None and html < HTML_LIMIT,
+            "external_requests": geo["external_requests"] + base["external_requests"],
+            "geoapp_error": geo["error"],
+            "folium_error": base["error"],
+            "geoapp": geo,
+            "folium_fastmarkercluster": base,
+            "setup_s": setup["setup_s"],
+            "setup": {**setup, "baseline_page": baseline_setup},
+            "viewport": f"{VIEWPORT['width']}x{VIEWPORT['height']}",
+            "clock": "performance.now() in the page (navigation start = 0), first frame ready",
+            "peak_rss_mb": round(peak_rss_mb(), 1),
+        }
+    )
+    write_results("map", figures)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except Exception:
+        traceback.print_exc()
+        sys.exit(1)

@@ -1,0 +1,119 @@
+"""A SQLite store holding the demo county plus synthetic problems, for benchmarks.
+
+    from make_problems import make_store
+    url, info = make_store(Path(tmp), 100_000)   # demo county (3,600 problems) + 96,400 more
+
+Synthetic problems are uniformly random points over the county's bounding box (some fall
+outside every area and stay unassigned, as real ones do), with real categories, statuses,
+rounds, deductions and Beijing-time report times, assigned by the current generation's index
+exactly as an import does. Deterministic for a given seed.
+
+Run it directly to build a store and print what it holds:
+``python bench/make_problems.py [N] [FOLDER]``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from geoapp import services
+from geoapp.domain import STATUSES
+from geoapp.store import open_store
+
+ROUNDS = ("市级评估", "省级评估")
+DEDUCTIONS = (0.1, 0.2, 0.5, 1.0, 2.0)
+REPORTERS = ("杨帆", "刘洋", "陈静", "王磊", "张敏")
+START = datetime.fromisoformat("2024-04-01T08:00:00+08:00")
+BATCH = 10_000
+
+
+def synthetic_rows(store, count: int, seed: int = 7, start_index: int = 1) -> list[dict]:
+    """``count`` problem rows (assignment attached) ready for ``tx.add_problems``."""
+    if count <= 0:
+        return []
+    rng = np.random.default_rng(seed)
+    zoning = services.zoning_for(store)
+    minx, miny, maxx, maxy = store.areas(zoning.generation).total_bounds
+    lon = np.round(minx + rng.random(count) * (maxx - minx), 7)
+    lat = np.round(miny + rng.random(count) * (maxy - miny), 7)
+    categories = np.array([c["category"] for c in store.list_categories()], dtype=object)
+    cat = rng.choice(categories, count)
+    status = rng.choice(np.array(list(STATUSES), dtype=object), count)
+    rnd = rng.choice(np.array(ROUNDS, dtype=object), count)
+    deduction = rng.choice(np.array(DEDUCTIONS), count)
+    reporter = rng.choice(np.array(REPORTERS, dtype=object), count)
+    minutes = rng.integers(0, 60 * 24 * 120, count)
+    assigned = zoning.assign(lon, lat, cat)
+    rows = []
+    for i, a in enumerate(assigned.itertuples(index=False)):
+        x, y = float(lon[i]), float(lat[i])
+        rows.append(
+            {
+                "problem_id": f"BENCH-{start_index + i:07d}",
+                "round": str(rnd[i]),
+                "category": str(cat[i]),
+                "description": "合成问题（基准测试）",
+                "deduction": float(deduction[i]),
+                "reported_at": (START + timedelta(minutes=int(minutes[i]))).isoformat(),
+                "status": str(status[i]),
+                "reporter": str(reporter[i]),
+                "lon": x,
+                "lat": y,
+                "source_crs": "EPSG:4326",
+                "source_x": x,
+                "source_y": y,
+                "generation_id": zoning.generation,
+                "district_id": a.district_id,
+                "area_id": a.area_id,
+                "responsible_unit_id": a.responsible_unit_id,
+                "lead_unit_id": a.lead_unit_id,
+                "rule_id": a.rule,
+            }
+        )
+    return rows
+
+
+def add_synthetic_problems(store, count: int, seed: int = 7, batch: int = BATCH) -> int:
+    """Add ``count`` synthetic problems in transactions of ``batch`` rows; returns count."""
+    rows = synthetic_rows(store, count, seed=seed)
+    for i in range(0, len(rows), batch):
+        with store.transaction() as tx:
+            tx.add_problems(rows[i : i + batch], actor="bench")
+    return len(rows)
+
+
+def make_store(folder: Path, total: int, seed: int = 7) -> tuple[str, dict]:
+    """Create ``folder/bench.sqlite`` with the demo county and problems up to ``total``.
+
+    Returns the SQLAlchemy URL and a dict of figures (counts and seconds taken)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{folder / 'bench.sqlite'}"
+    start = time.perf_counter()
+    with open_store(url, upgrade=True) as store:
+        loaded = services.load_county(store)
+        demo_s = time.perf_counter() - start
+        extra = max(0, total - loaded["problems"])
+        t = time.perf_counter()
+        add_synthetic_problems(store, extra, seed=seed)
+        synth_s = time.perf_counter() - t
+        count = store.count_problems()
+    return url, {
+        "problems": count,
+        "demo_problems": loaded["problems"],
+        "synthetic_problems": extra,
+        "load_demo_s": round(demo_s, 2),
+        "add_synthetic_s": round(synth_s, 2),
+        "setup_s": round(time.perf_counter() - start, 2),
+    }
+
+
+if __name__ == "__main__":
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    where = Path(sys.argv[2]) if len(sys.argv) > 2 else Path("instance/bench")
+    print(make_store(where, n))

@@ -1,0 +1,404 @@
+/* geoapp map layers: districts, contracted areas, units, problem clusters, lookup, search.
+ *
+ * The folium map is built on the server; this file adds the data layers, fetched from the
+ * JSON API so the page stays small whatever the number of problems. Every value taken from
+ * the data goes through esc() before it reaches HTML.
+ */
+(function () {
+  "use strict";
+
+  function esc(value) {
+    return String(value === null || value === undefined ? "" : value).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function query(params) {
+    var parts = [];
+    Object.keys(params).forEach(function (key) {
+      var value = params[key];
+      if (value === null || value === undefined || value === "") return;
+      (Array.isArray(value) ? value : [value]).forEach(function (v) {
+        if (v !== "") parts.push(encodeURIComponent(key) + "=" + encodeURIComponent(v));
+      });
+    });
+    return parts.length ? "?" + parts.join("&") : "";
+  }
+
+  // responses already asked for by GeoappMap.prefetch, by URL
+  var prefetched = {};
+
+  function getJSON(url) {
+    if (prefetched[url]) {
+      var early = prefetched[url];
+      delete prefetched[url];
+      return early;
+    }
+    return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) {
+        return r.json().catch(function () { return {}; }).then(function (body) {
+          throw new Error(body.message || r.status + " " + r.statusText);
+        });
+      }
+      return r.json();
+    });
+  }
+
+  function unitText(name, contact, phone) {
+    if (!name) return "—";
+    var extra = [contact, phone].filter(Boolean).map(esc).join(" ");
+    return esc(name) + (extra ? "（" + extra + "）" : "");
+  }
+
+  function row(label, value) {
+    return "<tr><th>" + esc(label) + "</th><td>" + value + "</td></tr>";
+  }
+
+  function layerParams(cfg) {
+    var out = {};
+    if (cfg.display_crs) out.display_crs = cfg.display_crs;
+    return Object.assign(out, cfg.scope || {});
+  }
+
+  function initialCluster(cfg, zoom) {
+    // the first problem request covers the whole data extent (and more), so it can be
+    // asked for before the map exists
+    var b = cfg.bounds, padX = (b[2] - b[0]) * 0.5, padY = (b[3] - b[1]) * 0.5;
+    var params = Object.assign({}, layerParams(cfg), cfg.filters || {}, {
+      zoom: zoom,
+      bbox: [b[0] - padX, b[1] - padY, b[2] + padX, b[3] + padY].map(function (v) { return v.toFixed(6); }).join(","),
+    });
+    return cfg.urls.clusters + query(params);
+  }
+
+  function fitZoom(cfg, width, height) {
+    // the zoom Leaflet's fitBounds picks for cfg.bounds in a width × height map
+    function x(lon) { return (lon + 180) / 360 * 256; }
+    function y(lat) {
+      var s = Math.sin(lat * Math.PI / 180);
+      return (0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)) * 256;
+    }
+    var b = cfg.bounds;
+    var scale = Math.min(width / (x(b[2]) - x(b[0])), height / (y(b[1]) - y(b[3])));
+    return Math.max(0, Math.min(cfg.max_zoom || 19, Math.floor(Math.log(scale) / Math.LN2)));
+  }
+
+  // Called from the page's <head>: start the data requests before the body is parsed.
+  function prefetch(cfg) {
+    var params = query(layerParams(cfg));
+    if (cfg.show_districts !== false) prefetched[cfg.urls.districts + params] = getJSON(cfg.urls.districts + params);
+    prefetched[cfg.urls.areas + params] = getJSON(cfg.urls.areas + params);
+    var unitParams = query(cfg.display_crs ? { display_crs: cfg.display_crs } : {});
+    prefetched[cfg.urls.units + unitParams] = getJSON(cfg.urls.units + unitParams);
+    if (cfg.map_size && cfg.bounds) {
+      var zoom = fitZoom(cfg, window.innerWidth - cfg.map_size[0], window.innerHeight - cfg.map_size[1]);
+      var url = initialCluster(cfg, zoom);
+      prefetched[url] = getJSON(url);
+    }
+  }
+
+  function GeoappMap(map, cfg) {
+    if (window.performance && performance.mark) performance.mark("geoapp-start");
+    var L_ = cfg.labels;
+    var filters = cfg.filters || {};
+    var extra = cfg.display_crs ? { display_crs: cfg.display_crs } : {};
+    var statusColours = cfg.status_colours;
+    var statusLabels = cfg.status_labels;
+    var pending = 0;
+    var ready = { districts: false, areas: false, units: false, problems: false };
+
+    map.createPane("districts").style.zIndex = 380;
+    map.createPane("areas").style.zIndex = 390;
+    map.createPane("problems").style.zIndex = 450;
+    var canvas = L.canvas({ pane: "problems", padding: 0.3 });
+
+    var districtLayer = L.featureGroup();
+    var labelLayer = L.layerGroup();
+    var areaLayer = L.featureGroup();
+    var unitLayer = L.featureGroup();
+    var problemLayer = L.featureGroup();
+    var highlight = L.featureGroup().addTo(map);
+
+    function status(text, isError) {
+      var box = document.getElementById("map-status");
+      if (!box) return;
+      box.textContent = text || "";
+      box.className = isError ? "map-status error" : "map-status";
+    }
+
+    function markReady(part) {
+      if (window.performance && performance.mark) performance.mark("geoapp-" + part);
+      ready[part] = true;
+      if (ready.districts && ready.areas && ready.units && ready.problems) {
+        document.body.setAttribute("data-map-ready", "1");
+      }
+    }
+
+    function fail(part) {
+      return function (err) {
+        status(L_.load_failed + "：" + err.message, true);
+        markReady(part);
+      };
+    }
+
+    function scope(params) {
+      var out = Object.assign({}, params, extra);
+      if (cfg.scope) Object.assign(out, cfg.scope);
+      return out;
+    }
+
+    // --- districts ------------------------------------------------------------------
+    if (cfg.show_districts !== false) {
+      getJSON(cfg.urls.districts + query(scope({}))).then(function (fc) {
+        L.geoJSON(fc, {
+          pane: "districts",
+          style: function (f) {
+            return { color: f.properties.colour, weight: 3, fillColor: f.properties.colour, fillOpacity: 0.16 };
+          },
+          onEachFeature: function (f, layer) {
+            var p = f.properties;
+            layer.bindTooltip("<b>" + esc(p.name) + "</b><br>" + esc(L_.lead) + "：" + unitText(p.lead_unit_name, p.lead_unit_contact, p.lead_unit_phone), { sticky: true });
+            var at = p.label_point ? L.latLng(p.label_point[1], p.label_point[0]) : layer.getBounds().getCenter();
+            L.marker(at, {
+              interactive: false,
+              icon: L.divIcon({
+                className: "district-label-icon",
+                html: "<div class='district-label' style='border-color:" + esc(p.colour) + "'>" + esc(p.name) + "<br><small>" + esc(p.lead_unit_name) + "</small></div>",
+                iconSize: null,
+              }),
+            }).addTo(labelLayer);
+          },
+        }).addTo(districtLayer);
+        markReady("districts");
+      }).catch(fail("districts"));
+      districtLayer.addTo(map);
+      labelLayer.addTo(map);
+    } else {
+      markReady("districts");
+    }
+
+    // --- contracted areas ---------------------------------------------------------------
+    getJSON(cfg.urls.areas + query(scope({}))).then(function (fc) {
+      var geo = L.geoJSON(fc, {
+        pane: "areas",
+        style: function () { return cfg.area_style || { color: "#444", weight: 0.8, fillOpacity: 0 }; },
+        onEachFeature: function (f, layer) {
+          var p = f.properties;
+          layer.bindTooltip(
+            "<table class='area-tip'>" +
+              row(L_.area, esc(p.name)) +
+              row(L_.kind, esc(p.kind_label || p.kind)) +
+              row(L_.district, esc(p.district_name)) +
+              row(L_.responsible, esc(p.responsible_unit_name)) +
+              row(L_.contact, [p.contact, p.phone].filter(Boolean).map(esc).join(" ")) +
+              "</table>",
+            { sticky: true }
+          );
+          layer.on("mouseover", function () { layer.setStyle({ weight: 2.5, color: "#000" }); });
+          layer.on("mouseout", function () { geo.resetStyle(layer); });
+        },
+      }).addTo(areaLayer);
+      if (cfg.fit_areas && fc.features.length) map.fitBounds(areaLayer.getBounds(), { padding: [20, 20] });
+      markReady("areas");
+    }).catch(fail("areas"));
+    areaLayer.addTo(map);
+
+    // --- units ------------------------------------------------------------------------------
+    getJSON(cfg.urls.units + query(extra)).then(function (fc) {
+      fc.features.forEach(function (f) {
+        var p = f.properties;
+        if (cfg.unit_ids ? cfg.unit_ids.indexOf(p.id) < 0 : p.kind !== "lead") return;
+        var c = f.geometry.coordinates;
+        var icon = L.divIcon({ className: "unit-icon", html: "<span class='unit-flag'>★</span>", iconSize: [22, 22], iconAnchor: [11, 11] });
+        L.marker([c[1], c[0]], { icon: icon, title: p.name })
+          .bindTooltip(esc(p.name) + "（" + esc(p.kind_label || p.kind) + "）")
+          .bindPopup("<b>" + esc(p.name) + "</b><br>" + esc(p.kind_label || p.kind) + "<br>" + unitText(p.contact, p.phone, "") +
+            "<br><a href='" + esc(cfg.urls.unit_page.replace("__ID__", encodeURIComponent(p.id))) + "'>" + esc(L_.unit_page) + "</a>")
+          .addTo(unitLayer);
+      });
+      markReady("units");
+    }).catch(fail("units"));
+    unitLayer.addTo(map);
+
+    // --- problems: clusters from the server -----------------------------------------------------
+    var loadSeq = 0;
+    function problemPopup(id, latlng) {
+      getJSON(cfg.urls.problem.replace("__ID__", id) + query(extra)).then(function (f) {
+        var p = f.properties;
+        var html = "<div class='problem-popup'><h3>" + esc(p.category_label || p.category) +
+          " <span class='status-chip' style='background:" + esc(statusColours[p.status] || "#777") + "'>" + esc(p.status_label || statusLabels[p.status] || p.status) + "</span></h3>" +
+          "<p>" + esc(p.description) + "</p><table>" +
+          row(L_.round, esc(p.round)) +
+          row(L_.deduction, esc(p.deduction)) +
+          row(L_.reported_at, esc(p.reported_at)) +
+          row(L_.area, esc(p.area_name || L_.unassigned)) +
+          row(L_.responsible, esc(p.responsible_unit_name || "—")) +
+          row(L_.lead, esc(p.lead_unit_name || "—")) +
+          row(L_.rule, esc(p.rule_id || L_.no_rule)) +
+          row(L_.generation, esc(p.generation)) +
+          "</table></div>";
+        L.popup({ maxWidth: 340, className: "problem-popup-wrap" }).setLatLng(latlng).setContent(html).openOn(map);
+      }).catch(function (err) { status(err.message, true); });
+    }
+
+    function loadProblems(first) {
+      var seq = ++loadSeq;
+      var b = map.getBounds().pad(0.25);
+      var params = scope(Object.assign({}, filters, {
+        zoom: map.getZoom(),
+        bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(6); }).join(","),
+      }));
+      var url = cfg.urls.clusters + query(params);
+      if (first === true && cfg.bounds) {
+        var early = initialCluster(cfg, map.getZoom());
+        if (prefetched[early]) url = early;
+      }
+      pending++;
+      getJSON(url).then(function (fc) {
+        if (seq !== loadSeq) return;
+        problemLayer.clearLayers();
+        var total = 0;
+        fc.features.forEach(function (f) {
+          var p = f.properties, c = f.geometry.coordinates, at = L.latLng(c[1], c[0]);
+          total += p.count;
+          if (p.count === 1) {
+            L.circleMarker(at, {
+              renderer: canvas, radius: 6, weight: 1, color: "#222",
+              fillColor: statusColours[p.status] || "#777", fillOpacity: 0.9,
+            }).on("click", function (e) {
+              L.DomEvent.stopPropagation(e);
+              problemPopup(p.id, at);
+            }).addTo(problemLayer);
+          } else {
+            var size = Math.round(26 + Math.min(24, Math.log(p.count) * 4));
+            var main = Object.keys(p.statuses || {}).sort(function (a, b) { return p.statuses[b] - p.statuses[a]; })[0];
+            L.marker(at, {
+              pane: "problems",
+              icon: L.divIcon({
+                className: "problem-cluster",
+                html: "<div style='width:" + size + "px;height:" + size + "px;line-height:" + size + "px;border-color:" + esc(statusColours[main] || "#777") + "'>" + esc(p.count) + "</div>",
+                iconSize: [size, size],
+              }),
+              title: p.count + " " + L_.problems,
+            }).on("click", function (e) {
+              L.DomEvent.stopPropagation(e);
+              map.setView(at, Math.min(map.getZoom() + 2, map.getMaxZoom()));
+            }).addTo(problemLayer);
+          }
+        });
+        var counter = document.getElementById("problem-count");
+        if (counter) counter.textContent = String(fc.numberMatched !== undefined ? fc.numberMatched : total);
+        document.body.setAttribute("data-problems-shown", String(total));
+        markReady("problems");
+      }).catch(fail("problems")).then(function () { pending--; });
+    }
+    problemLayer.addTo(map);
+    map.on("moveend", function () { loadProblems(false); });
+    loadProblems(true);
+
+    // --- who is responsible here? -------------------------------------------------------------
+    if (cfg.urls.lookup) {
+      map.on("click", function (e) {
+        var params = { lon: e.latlng.lng.toFixed(7), lat: e.latlng.lat.toFixed(7) };
+        if (cfg.display_crs) params.crs = cfg.display_crs;
+        getJSON(cfg.urls.lookup + query(params)).then(function (d) {
+          var body;
+          if (!d.area) {
+            body = "<b class='outside'>" + esc(L_.outside) + "</b>";
+          } else {
+            var ru = d.responsible_unit || {}, lu = d.lead_unit || {};
+            body = "<table class='lookup'>" +
+              row(L_.area, esc(d.area.name) + "（" + esc(d.area.kind_label || d.area.kind) + "）") +
+              row(L_.district, esc(d.district && d.district.name)) +
+              "<tr><th>" + esc(L_.responsible) + "</th><td class='responsible-unit'>" + unitText(ru.name, ru.contact, ru.phone) + "</td></tr>" +
+              row(L_.lead, unitText(lu.name, lu.contact, lu.phone)) +
+              row(L_.generation, esc(d.generation)) + "</table>";
+          }
+          L.popup({ className: "lookup-popup" }).setLatLng(e.latlng).setContent(body).openOn(map);
+        }).catch(function (err) { status(err.message, true); });
+      });
+    }
+
+    // --- layer control, search --------------------------------------------------------------------
+    var overlays = {};
+    if (cfg.show_districts !== false) {
+      overlays[L_.districts] = districtLayer;
+      overlays[L_.district_labels] = labelLayer;
+    }
+    overlays[L_.areas] = areaLayer;
+    overlays[L_.units_layer] = unitLayer;
+    overlays[L_.problems_layer] = problemLayer;
+    L.control.layers(cfg.base_layers || null, overlays, { collapsed: false, position: "topright" }).addTo(map);
+
+    var input = document.getElementById("map-search");
+    var results = document.getElementById("map-search-results");
+    if (input && results && cfg.urls.search) {
+      var timer = null;
+      input.addEventListener("input", function () {
+        clearTimeout(timer);
+        var q = input.value.trim();
+        if (!q) { results.innerHTML = ""; return; }
+        timer = setTimeout(function () {
+          getJSON(cfg.urls.search + query(Object.assign({ q: q }, extra))).then(function (items) {
+            results.innerHTML = items.length ? "" : "<li class='empty'>" + esc(L_.no_match) + "</li>";
+            items.forEach(function (it) {
+              var li = document.createElement("li");
+              li.innerHTML = "<span class='kind'>" + esc(it.label || it.type) + "</span> " + esc(it.name);
+              li.addEventListener("click", function () {
+                var b = it.bbox;
+                highlight.clearLayers();
+                if (b[0] === b[2] && b[1] === b[3]) {
+                  map.setView([b[1], b[0]], 17);
+                  L.circleMarker([b[1], b[0]], { radius: 14, color: "#ff0", weight: 4, fill: false }).addTo(highlight);
+                } else {
+                  map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { maxZoom: 17 });
+                  L.rectangle([[b[1], b[0]], [b[3], b[2]]], { color: "#ff0", weight: 3, fill: false }).addTo(highlight);
+                }
+                results.innerHTML = "";
+              });
+              results.appendChild(li);
+            });
+          }).catch(function (err) { status(err.message, true); });
+        }, 200);
+      });
+    }
+
+    // --- filters: the URL is the state, so a link shares the view -------------------------------------
+    var form = document.getElementById("filters");
+    if (form) {
+      form.addEventListener("change", function () {
+        var data = new FormData(form);
+        var next = {};
+        data.forEach(function (value, key) {
+          if (value === "") return;
+          (next[key] = next[key] || []).push(value);
+        });
+        filters = next;
+        var url = window.location.pathname + query(next);
+        window.history.replaceState(null, "", url);
+        document.querySelectorAll("a[data-keep-filters]").forEach(function (a) {
+          a.href = a.getAttribute("data-base") + query(next);
+        });
+        loadProblems();
+      });
+      var reset = document.getElementById("filters-reset");
+      if (reset) {
+        reset.addEventListener("click", function (e) {
+          e.preventDefault();
+          form.reset();
+          Array.prototype.forEach.call(form.elements, function (el) {
+            if (el.tagName === "SELECT") el.selectedIndex = -1;
+            if (el.type === "date") el.value = "";
+          });
+          form.dispatchEvent(new Event("change"));
+        });
+      }
+    }
+
+    return { reload: loadProblems, map: map };
+  }
+
+  GeoappMap.prefetch = prefetch;
+  window.GeoappMap = GeoappMap;
+  window.geoappEscape = esc;
+})();
