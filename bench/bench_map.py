@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 import traceback
 import urllib.request
@@ -40,7 +41,10 @@ from make_problems import make_store  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 N = int(os.environ.get("GEOAPP_BENCH_PROBLEMS", "100000"))
-RUNS = int(os.environ.get("GEOAPP_BENCH_MAP_RUNS", "3"))
+RUNS = int(os.environ.get("GEOAPP_BENCH_MAP_RUNS", "5"))
+# idle time before each load (each in a browser of its own), so that no load pays for the
+# previous one's clean-up
+SETTLE_S = float(os.environ.get("GEOAPP_BENCH_MAP_SETTLE", "1.5"))
 CHROMIUM = os.environ.get("GEOAPP_CHROMIUM", "/usr/bin/chromium")
 # the same flags as tests/browser/conftest.py
 CHROMIUM_ARGS = [
@@ -101,13 +105,41 @@ def is_local(url: str) -> bool:
     return (parts.hostname or "").lower() in LOCAL_HOSTS
 
 
-def serve(app) -> tuple[str, object]:
-    from werkzeug.serving import make_server
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    return f"http://127.0.0.1:{server.server_port}", server
+
+def serve(command: list[str], port: int, env: dict | None = None):
+    """Start a server in its own process (as in production, and so that it does not share
+    this process's interpreter with the browser driver); wait until it answers."""
+    proc = subprocess.Popen(
+        command,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(proc.stderr.read().decode(errors="replace")[-2000:])
+        try:
+            with urllib.request.urlopen(base + "/", timeout=30):
+                return base, proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"{command[0]} did not answer on {base} within 60 s")
+
+
+def stop(proc) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def baseline_page(url: str, folder: Path) -> tuple[Path, dict]:
@@ -259,8 +291,6 @@ def summarise(runs: list[dict], warmup: dict | None, broken: str | None = None) 
 def main() -> int:
     from playwright.sync_api import sync_playwright
 
-    import geoapp
-
     # make_folium_offline() warns about plugins we do not use; werkzeug logs every request
     logging.getLogger("geoapp.assets").setLevel(logging.ERROR)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
@@ -276,16 +306,23 @@ def main() -> int:
 
         figures: dict = {"problems": setup["problems"], "runs": RUNS}
         servers = []
-        folium_base, server = serve(baseline_app(html_file))
-        servers.append(server)
+        port = free_port()
+        folium_base, proc = serve(
+            [sys.executable, __file__, "--serve-baseline", str(html_file), str(port)], port
+        )
+        servers.append(proc)
         sides = {"folium": (folium_base, BASELINE_READY, BASELINE_TIMEOUT_MS)}
         broken: str | None = None
         try:
-            geo_base, server = serve(geoapp.create_app({"DATABASE_URL": url}))
-            servers.append(server)
+            port = free_port()
+            geoapp_cli = str(Path(sys.executable).with_name("geoapp"))
+            geo_base, proc = serve(
+                [geoapp_cli, "--database-url", url, "serve", "--port", str(port)], port
+            )
+            servers.append(proc)
             sides["geoapp"] = (geo_base, GEOAPP_READY, GEOAPP_TIMEOUT_MS)
         except Exception as exc:  # the app does not start: no geoapp figures, baseline still
-            broken = f"create_app failed: {type(exc).__name__}: {exc}"
+            broken = f"geoapp serve failed: {type(exc).__name__}: {exc}"
             print(broken, file=sys.stderr, flush=True)
         runs: dict[str, list[dict]] = {"folium": [], "geoapp": []}
         first: dict[str, dict | None] = {"folium": None, "geoapp": None}
@@ -298,30 +335,36 @@ def main() -> int:
                 except Exception as exc:
                     figures["geoapp_html_error"] = f"{type(exc).__name__}: {exc}"
             with sync_playwright() as pw:
-                browser = pw.chromium.launch(
-                    executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-                )
-                try:
-                    # one unmeasured load per side warms the servers (caches, templates);
-                    # a side that fails it is not measured further
-                    for side, (base, ready, timeout) in list(sides.items()):
-                        run = first[side] = measure(browser, base, ready, timeout)
-                        note = problems_of(run)
-                        print(f"[warm-up] {side}: {run['ms']} ms {note or ''}", flush=True)
-                        if note:
-                            del sides[side]
-                    for i in range(RUNS):
-                        for side, (base, ready, timeout) in sides.items():
-                            run = measure(browser, base, ready, timeout)
-                            runs[side].append(run)
-                            note = problems_of(run) or ""
-                            print(f"[run {i + 1}] {side}: {run['ms']} ms {note}", flush=True)
-                finally:
-                    browser.close()
+
+                def load(base: str, ready: str, timeout: int) -> dict:
+                    # a browser of its own for every load: no page pays for another's
+                    # clean-up (a context that held 100,000 markers takes a while to go)
+                    time.sleep(SETTLE_S)
+                    browser = pw.chromium.launch(
+                        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+                    )
+                    try:
+                        return measure(browser, base, ready, timeout)
+                    finally:
+                        browser.close()
+
+                # one unmeasured load per side warms the servers (caches, templates);
+                # a side that fails it is not measured further
+                for side, (base, ready, timeout) in list(sides.items()):
+                    run = first[side] = load(base, ready, timeout)
+                    note = problems_of(run)
+                    print(f"[warm-up] {side}: {run['ms']} ms {note or ''}", flush=True)
+                    if note:
+                        del sides[side]
+                for i in range(RUNS):
+                    for side, (base, ready, timeout) in sides.items():
+                        run = load(base, ready, timeout)
+                        runs[side].append(run)
+                        note = problems_of(run) or ""
+                        print(f"[run {i + 1}] {side}: {run['ms']} ms {note}", flush=True)
         finally:
-            for server in servers:
-                server.shutdown()
-                server.server_close()
+            for proc in servers:
+                stop(proc)
 
     base = summarise(runs["folium"], first["folium"])
     geo = summarise(runs["geoapp"], first["geoapp"], broken)
@@ -354,6 +397,10 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--serve-baseline":
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        baseline_app(Path(sys.argv[2])).run(host="127.0.0.1", port=int(sys.argv[3]), threaded=True)
+        sys.exit(0)
     try:
         sys.exit(main())
     except Exception:

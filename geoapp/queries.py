@@ -958,6 +958,18 @@ def summary(store, args: Args, locale: str = "zh") -> dict:
     }
 
 
+def generation_extent(store, generation_id: int | None = None):
+    """(bounds, number of areas) of a generation (default current), from the cached areas."""
+    with _reading(store) as read:
+        gen = _generation(
+            read, {} if generation_id is None else {"generation": [str(generation_id)]}
+        )
+        areas = _areas(read, gen)
+    if not len(areas):
+        return None, 0
+    return tuple(float(v) for v in areas.total_bounds), len(areas)
+
+
 def problem_rounds(store) -> list[tuple[str, str]]:
     """The inspection rounds problems were reported in, sorted, as (value, label) pairs like
     the page's other filter options (a round's label is its name)."""

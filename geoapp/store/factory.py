@@ -97,6 +97,9 @@ def _sqlite_engine(url: sa.URL, echo: bool) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
+        # write-ahead log: readers (every page and API request) never wait for a writer
+        if database not in ("", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")

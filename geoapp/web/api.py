@@ -8,6 +8,8 @@ strong ETag from :func:`geoapp.queries.etag`, ``If-None-Match`` → 304 without 
 from __future__ import annotations
 
 import functools
+import threading
+from collections import OrderedDict
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask_babel import get_locale
@@ -49,18 +51,57 @@ def _geojson(data) -> Response:
     return _json(data, queries.GEOJSON)
 
 
+class _Bodies:
+    """Answers already built, by ETag: the tag covers the data version, the query and the
+    locale, so an equal tag means an equal body and the view need not run again."""
+
+    def __init__(self, max_bytes: int = 64 * 2**20):
+        self.max_bytes = max_bytes
+        self.items: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def get(self, tag: str):
+        with self.lock:
+            item = self.items.get(tag)
+            if item is not None:
+                self.items.move_to_end(tag)
+            return item
+
+    def put(self, tag: str, body: bytes, mimetype: str) -> None:
+        if len(body) > self.max_bytes // 8:
+            return
+        with self.lock:
+            if tag in self.items:
+                return
+            self.items[tag] = (body, mimetype)
+            self.size += len(body)
+            while self.size > self.max_bytes:
+                _, (old, _) = self.items.popitem(last=False)
+                self.size -= len(old)
+
+
+_bodies = _Bodies()
+
+
 def conditional(view):
-    """ETag / If-None-Match for a GET view (the tag is computed before the view runs)."""
+    """ETag / If-None-Match for a GET view (the tag is computed before the view runs), and
+    answers built once per tag."""
 
     @functools.wraps(view)
     def wrapper(**view_args):
         tag = queries.etag(
             get_store(), request.endpoint or view.__name__, _args(), _locale(), view_args
         )
+        cached = None
         if request.if_none_match.contains_weak(tag):
             response = Response(status=304)
+        elif (cached := _bodies.get(tag)) is not None:
+            response = Response(cached[0], mimetype=cached[1])
         else:
             response = view(**view_args)
+            if response.status_code == 200 and not response.is_streamed:
+                _bodies.put(tag, response.get_data(), response.mimetype)
         response.set_etag(tag)
         response.cache_control.no_cache = True
         response.vary.update(("Accept-Language", "Cookie"))

@@ -115,9 +115,9 @@ def render_map_page(template: str, scope: dict | None = None, bounds=None, **con
     current = store.current_generation()
     if current is None:
         return render_template("empty.html")
-    areas = store.areas(current["id"])
+    extent, area_count = queries.generation_extent(store, current["id"])
     if bounds is None:
-        bounds = areas.total_bounds
+        bounds = extent
     config = map_config(scope, **context.pop("map_extra", {}))
     # for GeoappMap.prefetch: the data extent and the space the layout leaves the map
     config.update(
@@ -135,7 +135,7 @@ def render_map_page(template: str, scope: dict | None = None, bounds=None, **con
         map=maps.map_parts(m),
         map_cfg=config,
         generation=current,
-        area_count=len(areas),
+        area_count=area_count,
         legend=maps.status_legend(),
         options=filter_options(store),
         filters=current_filters(),

@@ -97,8 +97,28 @@
     }
   }
 
+  // a circle with its count written in it, drawn on a canvas: a hundred DOM icons cost
+  // more to lay out and paint than the whole canvas. Made on first use: this file is
+  // loaded before Leaflet.
+  var CountMarker = null;
+  var countMarkerMethods = {
+    _updatePath: function () {
+      L.CircleMarker.prototype._updatePath.call(this);
+      var ctx = this._renderer && this._renderer._ctx;
+      if (!ctx || this._empty()) return;
+      ctx.save();
+      ctx.fillStyle = "#111";
+      ctx.font = "bold 12px sans-serif";
+      ctx.textAlign = "center";
+      ctx.textBaseline = "middle";
+      ctx.fillText(this.options.label, this._point.x, this._point.y);
+      ctx.restore();
+    },
+  };
+
   function GeoappMap(map, cfg) {
     if (window.performance && performance.mark) performance.mark("geoapp-start");
+    CountMarker = CountMarker || L.CircleMarker.extend(countMarkerMethods);
     var L_ = cfg.labels;
     var filters = cfg.filters || {};
     var extra = cfg.display_crs ? { display_crs: cfg.display_crs } : {};
@@ -110,7 +130,11 @@
     map.createPane("districts").style.zIndex = 380;
     map.createPane("areas").style.zIndex = 390;
     map.createPane("problems").style.zIndex = 450;
-    var canvas = L.canvas({ pane: "problems", padding: 0.3 });
+    var canvas = L.canvas({ pane: "problems" });
+    // districts and areas share one canvas (districts drawn underneath): far quicker to
+    // draw than hundreds of SVG paths, and each canvas is a full-screen bitmap to paint
+    var areaCanvas = L.canvas({ pane: "areas" });
+    var districtCanvas = areaCanvas;
 
     var districtLayer = L.featureGroup();
     var labelLayer = L.layerGroup();
@@ -150,8 +174,9 @@
     // --- districts ------------------------------------------------------------------
     if (cfg.show_districts !== false) {
       getJSON(cfg.urls.districts + query(scope({}))).then(function (fc) {
-        L.geoJSON(fc, {
-          pane: "districts",
+        var districtShapes = L.geoJSON(fc, {
+          pane: "areas",
+          renderer: districtCanvas,
           style: function (f) {
             return { color: f.properties.colour, weight: 3, fillColor: f.properties.colour, fillOpacity: 0.16 };
           },
@@ -169,6 +194,7 @@
             }).addTo(labelLayer);
           },
         }).addTo(districtLayer);
+        districtShapes.bringToBack();  // under the areas' outlines, whichever came first
         markReady("districts");
       }).catch(fail("districts"));
       districtLayer.addTo(map);
@@ -181,6 +207,7 @@
     getJSON(cfg.urls.areas + query(scope({}))).then(function (fc) {
       var geo = L.geoJSON(fc, {
         pane: "areas",
+        renderer: areaCanvas,
         style: function () { return cfg.area_style || { color: "#444", weight: 0.8, fillOpacity: 0 }; },
         onEachFeature: function (f, layer) {
           var p = f.properties;
@@ -270,24 +297,19 @@
               problemPopup(p.id, at);
             }).addTo(problemLayer);
           } else {
-            var size = Math.round(26 + Math.min(24, Math.log(p.count) * 4));
             var main = Object.keys(p.statuses || {}).sort(function (a, b) { return p.statuses[b] - p.statuses[a]; })[0];
-            L.marker(at, {
-              pane: "problems",
-              icon: L.divIcon({
-                className: "problem-cluster",
-                html: "<div style='width:" + size + "px;height:" + size + "px;line-height:" + size + "px;border-color:" + esc(statusColours[main] || "#777") + "'>" + esc(p.count) + "</div>",
-                iconSize: [size, size],
-              }),
-              title: p.count + " " + L_.problems,
-            }).on("click", function (e) {
+            new CountMarker(at, {
+              renderer: canvas, radius: Math.round(12 + Math.min(12, Math.log(p.count) * 2)),
+              weight: 4, color: statusColours[main] || "#777", fillColor: "#fff", fillOpacity: 0.95,
+              label: String(p.count),
+            }).bindTooltip(esc(p.count) + " " + esc(L_.problems)).on("click", function (e) {
               L.DomEvent.stopPropagation(e);
               map.setView(at, Math.min(map.getZoom() + 2, map.getMaxZoom()));
             }).addTo(problemLayer);
           }
         });
         var counter = document.getElementById("problem-count");
-        if (counter) counter.textContent = String(fc.numberMatched !== undefined ? fc.numberMatched : total);
+        if (counter) counter.textContent = String(fc.numberFiltered !== undefined ? fc.numberFiltered : total);
         document.body.setAttribute("data-problems-shown", String(total));
         markReady("problems");
       }).catch(fail("problems")).then(function () { pending--; });
@@ -395,7 +417,11 @@
       }
     }
 
-    return { reload: loadProblems, map: map };
+    return {
+      reload: loadProblems,
+      map: map,
+      layers: { districts: districtLayer, areas: areaLayer, units: unitLayer, problems: problemLayer },
+    };
   }
 
   GeoappMap.prefetch = prefetch;

@@ -32,14 +32,28 @@ def leaflet_point(page, lon, lat):
     return box["x"] + x, box["y"] + y
 
 
+def count_polygons(page, layer):
+    """Polygons drawn in one of the page's layers (a group of GeoJSON layers)."""
+    return page.evaluate(
+        "(name) => { var n = 0; window.geoappMap.layers[name].eachLayer(g => "
+        "{ n += g.getLayers ? g.getLayers().filter(l => l._map && l._parts && l._parts.length)"
+        ".length : 0; }); return n; }",
+        layer,
+    )
+
+
 def test_map_draws_layers_and_answers_a_click(page, served, page_log, tmp_path):
     page.set_viewport_size({"width": 1400, "height": 900})
     page.goto(served + "/")
     page.wait_for_selector(READY, timeout=30000)
-    # districts + areas are SVG paths; problems are clusters (markers) and single points
-    assert page.locator("path.leaflet-interactive").count() > 250
+    # districts and areas are drawn on canvases; problems are clusters and single points
+    assert count_polygons(page, "areas") == 253
+    assert count_polygons(page, "districts") == 7
     assert page.locator(".district-label").count() == 7
-    assert page.locator(".problem-cluster").count() > 0
+    clusters = page.evaluate(
+        "() => window.geoappMap.layers.problems.getLayers().filter(l => l.options.label).length"
+    )
+    assert clusters > 0
     assert page.locator(".unit-flag").count() >= 7
     shown = int(page.get_attribute("body", "data-problems-shown"))
     assert shown > 3000
@@ -48,7 +62,7 @@ def test_map_draws_layers_and_answers_a_click(page, served, page_log, tmp_path):
     units = gpd.read_file(DEMO_DIR / "units.geojson").set_index("unit_id")
     row = areas[areas["kind"] == "compound_managed"].iloc[3]
     p = row.geometry.representative_point()
-    page.evaluate("([lat, lon]) => window.geoappMap.map.setView([lat, lon], 18)", [p.y, p.x])
+    page.evaluate("([lat, lon]) => { window.geoappMap.map.setView([lat, lon], 18); }", [p.y, p.x])
     page.wait_for_timeout(500)
     page.mouse.click(*leaflet_point(page, p.x, p.y))
     cell = page.wait_for_selector(".lookup-popup .responsible-unit", timeout=10000)
@@ -68,14 +82,14 @@ def test_search_box_and_problem_popup(page, served):
     item.click()
     page.wait_for_function("window.geoappMap.map.getZoom() >= 16", timeout=10000)
     # zoomed in, single problems are drawn; a popup shows a problem's details
-    page.evaluate("() => window.geoappMap.map.setZoom(19)")
+    page.evaluate("() => { window.geoappMap.map.setZoom(19); }")
     page.wait_for_function(
         "() => Object.values(window.geoappMap.map._layers).some(l => l instanceof L.CircleMarker)",
         timeout=10000,
     )
     page.evaluate(
-        "() => Object.values(window.geoappMap.map._layers).find(l => l instanceof L.CircleMarker)"
-        ".fire('click', {latlng: null, originalEvent: new MouseEvent('click')})"
+        "() => { Object.values(window.geoappMap.map._layers).find(l => l instanceof L.CircleMarker)"
+        ".fire('click', {latlng: null, originalEvent: new MouseEvent('click')}); }"
     )
     popup = page.wait_for_selector(".problem-popup", timeout=10000)
     text = popup.inner_text()
@@ -112,7 +126,7 @@ def test_unit_page_shows_its_areas_and_totals(page, served, demo_sqlite_url):
     page.goto(f"{served}/units/{unit_id}")
     page.wait_for_selector(READY, timeout=30000)
     assert page.locator("h1.entity").inner_text() == name
-    assert page.locator("path.leaflet-interactive").count() == own
+    assert count_polygons(page, "areas") == own
     assert page.locator("#total-problems").inner_text() == str(total)
     assert int(page.get_attribute("body", "data-problems-shown")) == total
 
