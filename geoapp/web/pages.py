@@ -23,6 +23,7 @@ from . import get_store
 
 bp = Blueprint("pages", __name__)
 
+AREA_SIMPLIFY_M = 1.0  # outlines drawn on the map: 1 m is a third of a pixel at zoom 17
 SIDEBAR_PX, TOPBAR_PX = 300, 44  # as in static/css/geoapp.css (.sidebar, .topbar)
 FILTER_KEYS = ("round", "category", "status", "district", "unit", "date_from", "date_to")
 

@@ -60,6 +60,14 @@
     return Object.assign(out, cfg.scope || {});
   }
 
+  function areaParams(cfg) {
+    // outlines for display: simplified together (shared edges stay shared) to a tolerance
+    // far below a pixel at the zooms the map opens at
+    var out = layerParams(cfg);
+    if (cfg.area_simplify) out.simplify = cfg.area_simplify;
+    return out;
+  }
+
   function initialCluster(cfg, zoom) {
     // the first problem request covers the whole data extent (and more), so it can be
     // asked for before the map exists
@@ -87,7 +95,8 @@
   function prefetch(cfg) {
     var params = query(layerParams(cfg));
     if (cfg.show_districts !== false) prefetched[cfg.urls.districts + params] = getJSON(cfg.urls.districts + params);
-    prefetched[cfg.urls.areas + params] = getJSON(cfg.urls.areas + params);
+    var aParams = query(areaParams(cfg));
+    prefetched[cfg.urls.areas + aParams] = getJSON(cfg.urls.areas + aParams);
     var unitParams = query(cfg.display_crs ? { display_crs: cfg.display_crs } : {});
     prefetched[cfg.urls.units + unitParams] = getJSON(cfg.urls.units + unitParams);
     if (cfg.map_size && cfg.bounds) {
@@ -204,7 +213,7 @@
     }
 
     // --- contracted areas ---------------------------------------------------------------
-    getJSON(cfg.urls.areas + query(scope({}))).then(function (fc) {
+    getJSON(cfg.urls.areas + query(areaParams(cfg))).then(function (fc) {
       var geo = L.geoJSON(fc, {
         pane: "areas",
         renderer: areaCanvas,
