@@ -17,7 +17,6 @@ import click
 from . import services
 from .crs import CRSError
 from .readers import InputError
-from .store.base import safe_url
 
 
 def _store(ctx: click.Context):
@@ -72,6 +71,8 @@ def main(ctx: click.Context, database_url: str | None) -> None:
 @click.pass_context
 def init_db(ctx: click.Context) -> None:
     """Create the database or upgrade its schema to the latest migration."""
+    from .store.base import safe_url
+
     store = _store(ctx)
     click.echo(f"database ready: {safe_url(store.url)}")
 
@@ -115,6 +116,7 @@ def load_demo(ctx: click.Context, if_empty: bool, data_dir: Path) -> None:
 def serve(ctx: click.Context, host: str, port: int, debug: bool) -> None:
     """Serve the web app."""
     from . import create_app
+    from .store.base import safe_url
 
     url = ctx.obj.get("database_url")
     app = create_app({"DATABASE_URL": url} if url else None)

@@ -28,8 +28,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from pyproj import CRS, Transformer
-from pyproj.exceptions import CRSError as _PyprojCRSError
 
 WGS84 = "EPSG:4326"
 
@@ -83,6 +81,9 @@ def parse_crs(name: str | int | None) -> InputCRS:
     code = text.upper()
     if code.isdigit():
         code = f"EPSG:{code}"
+    from pyproj import CRS  # slow to import: only for EPSG codes
+    from pyproj.exceptions import CRSError as _PyprojCRSError
+
     if not code.startswith("EPSG:") or not code[5:].isdigit():
         raise CRSError(
             f"unknown CRS {text!r}: use wgs84, cgcs2000, gcj02, bd09 or an EPSG code such as EPSG:4490"
@@ -99,7 +100,9 @@ def parse_crs(name: str | int | None) -> InputCRS:
 
 
 @lru_cache(maxsize=32)
-def _transformer(code: str) -> Transformer:
+def _transformer(code: str):
+    from pyproj import Transformer
+
     return Transformer.from_crs(code, WGS84, always_xy=True)
 
 
@@ -186,6 +189,13 @@ def bd09_to_wgs84(lon, lat):
     return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
 
 
+@lru_cache(maxsize=32)
+def _is_geographic(code: str) -> bool:
+    from pyproj import CRS
+
+    return CRS.from_user_input(code).is_geographic
+
+
 def to_wgs84(x, y, crs: InputCRS | str | None) -> tuple[np.ndarray, np.ndarray]:
     """Convert coordinates in ``crs`` to WGS84 longitude/latitude arrays.
 
@@ -197,7 +207,7 @@ def to_wgs84(x, y, crs: InputCRS | str | None) -> tuple[np.ndarray, np.ndarray]:
     x = np.atleast_1d(np.asarray(x, dtype=float))
     y = np.atleast_1d(np.asarray(y, dtype=float))
     bad = ~(np.isfinite(x) & np.isfinite(y))
-    if crs.kind != "proj" or CRS.from_user_input(crs.code).is_geographic:
+    if crs.kind != "proj" or _is_geographic(crs.code):
         bad |= (np.abs(x) > 180) | (np.abs(y) > 90)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -232,6 +242,8 @@ def from_wgs84(lon, lat, crs: InputCRS | str | None) -> tuple[np.ndarray, np.nda
         return wgs84_to_gcj02(lon, lat)
     if crs.kind == "bd09":
         return wgs84_to_bd09(lon, lat)
+    from pyproj import Transformer
+
     t = Transformer.from_crs(WGS84, crs.code, always_xy=True)
     x, y = t.transform(lon, lat)
     return np.asarray(x, dtype=float), np.asarray(y, dtype=float)

@@ -14,14 +14,16 @@ import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
 
 from .crs import CRSError, InputCRS, parse_crs, to_wgs84
+
+if TYPE_CHECKING:  # geopandas and pyproj are slow to import: done where they are used
+    import geopandas as gpd
 
 POINT_SUFFIXES = {
     ".geojson": "geojson",
@@ -253,6 +255,8 @@ def _declared_geojson_crs(doc: dict, name: str) -> str | None:
             '{"type": "name", "properties": {"name": ...}}'
         ) from None
     try:
+        from pyproj import CRS
+
         return CRS.from_user_input(declared).to_string()
     except Exception:
         raise InputError(f"{name}: unknown CRS {declared!r} in the 'crs' member") from None
@@ -438,6 +442,8 @@ def _points_from_parquet(path: Path):
     declared = None
     if col_meta.get("crs") is not None:
         try:
+            from pyproj import CRS
+
             epsg = CRS.from_user_input(col_meta["crs"]).to_epsg()
         except Exception:
             epsg = None
@@ -525,6 +531,8 @@ def write_points(table: PointTable, extra: pd.DataFrame, out: Path) -> None:
         for col in extra.columns:
             frame[col] = extra[col].to_numpy()
         if fmt == "parquet":
+            import geopandas as gpd
+
             geometry = shapely.points(table.src_x, table.src_y)
             gdf = gpd.GeoDataFrame(frame, geometry=geometry, crs=_output_crs(table.crs))
             gdf.to_parquet(tmp, index=False)
@@ -646,6 +654,8 @@ def read_areas(path, data: bytes | None = None) -> gpd.GeoDataFrame:
     Checks the columns and geometry types; geometry *validity* and the partition are
     checked by :func:`geoapp.zoning.check_areas`.
     """
+    import geopandas as gpd
+
     path = Path(path)
     fmt = _kind(path, AREA_SUFFIXES, "areas")
     if fmt == "geojson":
@@ -733,6 +743,9 @@ def normalise_areas(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
                 bad.append(BadRow(where, f"{col} is empty"))
     if bad:
         raise InputError(f"{name}: {len(bad)} problem(s) in the areas", bad)
+    import geopandas as gpd
+    from pyproj import CRS
+
     if not gdf.crs.equals(CRS.from_epsg(4326)):
         try:
             gdf = gdf.to_crs(4326)

@@ -8,19 +8,23 @@ below them.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
+import os
+import pickle
 import threading
 import weakref
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from . import __version__, grid
 from .crs import parse_crs, to_wgs84
 from .domain import PROBLEM_COLUMNS, status_code
 from .readers import (
@@ -35,7 +39,11 @@ from .readers import (
 from .spatial import Zoning
 from .zoning import Finding, check_areas, diff_areas
 
+if TYPE_CHECKING:  # geopandas is slow to import; only types need it here
+    import geopandas as gpd
+
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "geojson"
+DEFAULT_CACHE_DIR = Path(__file__).resolve().parent.parent / "instance" / "cache"
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
@@ -518,15 +526,48 @@ def load_county(
     }
 
 
-def zoning_from_folder(folder: Path) -> Zoning:
-    """A :class:`Zoning` straight from files (areas.geojson, districts.csv, rules.csv)."""
+ZONE_FILES = ("areas.geojson", "districts.csv", "rules.csv")
+
+
+def zoning_from_folder(folder: Path, cache_dir: Path | None = None) -> Zoning:
+    """A :class:`Zoning` straight from files (areas.geojson, districts.csv, rules.csv).
+
+    The built index is kept in ``cache_dir`` (default ``$GEOAPP_CACHE_DIR`` or
+    ``instance/cache``), named by a hash of the three files and of the engine's version, so
+    the next run with the same files loads it instead of building it again.
+    """
     folder = Path(folder)
+    if not (folder / "areas.geojson").is_file():
+        raise InputError(f"{folder}: no areas.geojson in this folder")
+    cache_dir = Path(cache_dir or os.environ.get("GEOAPP_CACHE_DIR") or DEFAULT_CACHE_DIR)
+    digest = hashlib.sha256(f"{__version__} {grid.STEP} {grid.MARGIN}".encode())
+    for name in ZONE_FILES:
+        path = folder / name
+        digest.update(name.encode() + (path.read_bytes() if path.is_file() else b"-"))
+    cached = cache_dir / f"zoning-{digest.hexdigest()[:32]}.pickle"
+    try:
+        with open(cached, "rb") as fh:
+            zoning = pickle.load(fh)  # our own file, written below
+        if isinstance(zoning, Zoning):
+            return zoning
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        pass
     areas = read_areas(folder / "areas.geojson")
     districts = (
         read_csv_rows(folder / "districts.csv") if (folder / "districts.csv").exists() else []
     )
     rules = read_csv_rows(folder / "rules.csv") if (folder / "rules.csv").exists() else []
-    return Zoning.build(areas, districts, rules)
+    zoning = Zoning.build(areas, districts, rules)
+    _ = zoning.grid
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump(zoning, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, cached)
+    except OSError:
+        pass  # a read-only place: no cache, same answer
+    return zoning
 
 
 # --- stateless file assignment --------------------------------------------------------------

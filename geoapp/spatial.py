@@ -19,8 +19,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -28,6 +28,9 @@ from shapely import STRtree
 
 from .grid import BORDER, CellGrid
 from .routing import Rule, as_rules, rule_matrix
+
+if TYPE_CHECKING:  # geopandas is slow to import; only types need it here
+    import geopandas as gpd
 
 ASSIGNMENT_COLUMNS = ("district_id", "area_id", "responsible_unit_id", "lead_unit_id", "rule")
 AREA_COLUMNS = ("area_id", "name", "kind", "district_id", "responsible_unit_id")
@@ -130,6 +133,18 @@ class Zoning:
 
     def __len__(self) -> int:
         return len(self.area_ids)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        for unpicklable in ("tree", "_grid_lock"):
+            state.pop(unpicklable, None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        shapely.prepare(self.geoms)  # also the grid's: the same geometry objects
+        self.tree = STRtree(self.geoms)
+        self._grid_lock = threading.Lock()
 
     def locate(self, lon, lat, use_grid: bool | None = None) -> np.ndarray:
         """Index (into this zoning's sorted areas) of the area covering each point, or -1.

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from shapely import STRtree
+
+if TYPE_CHECKING:  # geopandas is slow to import; only types need it here
+    import geopandas as gpd
 
 TOLERANCE_M2 = 1.0
 

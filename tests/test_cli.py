@@ -203,3 +203,29 @@ def test_bad_database_url_is_a_clear_message(tmp_path):
     )
     assert r.exit_code != 0
     assert "secret" not in r.output and "Traceback" not in r.output
+
+
+def test_zones_index_is_cached_by_file_contents(tmp_path):
+    import shutil
+
+    import numpy as np
+
+    from geoapp.services import zoning_from_folder
+
+    zones = tmp_path / "zones"
+    shutil.copytree(DEMO_DIR, zones, ignore=shutil.ignore_patterns("problems.geojson", "*.md"))
+    cache = tmp_path / "cache"
+    built = zoning_from_folder(zones, cache_dir=cache)
+    assert len(list(cache.glob("zoning-*.pickle"))) == 1
+    loaded = zoning_from_folder(zones, cache_dir=cache)
+    assert loaded is not built
+    rng = np.random.default_rng(3)
+    lon = 114.88 + rng.random(50_000) * 0.08
+    lat = 28.19 + rng.random(50_000) * 0.07
+    assert built.assign(lon, lat).equals(loaded.assign(lon, lat))
+    # another rule file is another index
+    rules = (zones / "rules.csv").read_text(encoding="utf-8").splitlines()
+    (zones / "rules.csv").write_text("\n".join(rules[:-1]) + "\n", encoding="utf-8")
+    changed = zoning_from_folder(zones, cache_dir=cache)
+    assert len(changed.rules) == len(built.rules) - 1
+    assert len(list(cache.glob("zoning-*.pickle"))) == 2
