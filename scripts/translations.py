@@ -44,6 +44,7 @@ TABLE = {
     "Could not load the map data": "地图数据加载失败",
     "No unit with id %(id)s": "没有编号为 %(id)s 的单位",
     "No district with id %(id)s": "没有编号为 %(id)s 的片区",
+    "This unit's office": "本单位驻地",
 }
 
 

@@ -164,6 +164,12 @@ def tile(z: int, x: int, y: int, ext: str):
     return send_from_directory(folder, f"{z}/{x}/{y}.{ext}", max_age=86400)
 
 
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask for it whatever the page says; answer with the page's icon."""
+    return current_app.send_static_file("favicon.svg")
+
+
 @bp.route("/districts")
 def districts_index():
     store = get_store()

@@ -357,7 +357,7 @@
       overlays[L_.district_labels] = labelLayer;
     }
     overlays[L_.areas] = areaLayer;
-    overlays[L_.units_layer] = unitLayer;
+    overlays[cfg.units_label || L_.units_layer] = unitLayer;
     overlays[L_.problems_layer] = problemLayer;
     L.control.layers(cfg.base_layers || null, overlays, { collapsed: false, position: "topright" }).addTo(map);
 
