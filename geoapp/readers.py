@@ -755,6 +755,13 @@ def normalise_areas(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
             ) from None
     for col in AREA_COLUMNS:
         gdf[col] = gdf[col].astype(str).str.strip()
+    minx, miny, maxx, maxy = gdf.total_bounds
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        raise InputError(
+            f"{name}: coordinates ({minx:.1f}, {miny:.1f}) to ({maxx:.1f}, {maxy:.1f}) are not "
+            "longitudes and latitudes: the file's CRS is wrong or missing (projected "
+            "coordinates declared as EPSG:4326?)"
+        )
     # snap to 1e-7° (about 1 cm): a set exported to a projected CRS and imported again gets
     # back exactly the coordinates it had, and both sides of a shared edge stay identical
     gdf["geometry"] = shapely.set_precision(gdf.geometry.values, GRID_DEGREES, mode="pointwise")

@@ -400,6 +400,15 @@ def plan_area_import(store, path, data: bytes | None = None) -> AreaPlan:
     reassigned = 0
     if current is not None:
         old = store.areas(current["id"])
+        if len(old) and _far_apart(old, areas):
+            findings.append(
+                Finding(
+                    "error",
+                    "elsewhere",
+                    "the new boundaries do not even overlap the current county: is the file's CRS "
+                    "right (coordinates in one CRS declared as another)?",
+                )
+            )
         changes = diff_areas(old, areas)
         if not any(f.level == "error" for f in findings):
             reassigned = len(
@@ -412,6 +421,13 @@ def plan_area_import(store, path, data: bytes | None = None) -> AreaPlan:
     return AreaPlan(
         str(path), areas, findings, changes, reassigned, current["id"] if current else None
     )
+
+
+def _far_apart(old, new) -> bool:
+    """True when two boundary sets' bounding boxes do not even overlap."""
+    a = old.total_bounds
+    b = new.total_bounds
+    return bool(a[2] < b[0] or b[2] < a[0] or a[3] < b[1] or b[3] < a[1])
 
 
 def _reassignments(store, zoning: Zoning, statuses=("reported", "assigned", "rectifying")):

@@ -229,3 +229,24 @@ def test_zones_index_is_cached_by_file_contents(tmp_path):
     changed = zoning_from_folder(zones, cache_dir=cache)
     assert len(changed.rules) == len(built.rules) - 1
     assert len(list(cache.glob("zoning-*.pickle"))) == 2
+
+
+def test_import_areas_in_the_wrong_crs(demo_url, tmp_path):
+    areas = gpd.read_file(DEMO_DIR / "areas.geojson")
+    # projected coordinates written without saying so: a GeoJSON reader takes them as degrees
+    utm = areas.to_crs(32650)
+    doc = json.loads(utm.to_json())
+    doc.pop("crs", None)
+    src = tmp_path / "utm.geojson"
+    src.write_text(json.dumps(doc), encoding="utf-8")
+    r = run(demo_url, "import-areas", src)
+    assert r.exit_code == 2 and "are not longitudes and latitudes" in r.output
+    # a whole degree away from the county: not the county
+    far = areas.copy()
+    far["geometry"] = far.geometry.translate(xoff=1.0)
+    src = tmp_path / "far.geojson"
+    far.to_file(src)
+    r = run(demo_url, "import-areas", src, "--commit")
+    assert r.exit_code == 2 and "do not even overlap the current county" in r.output
+    with open_store(demo_url) as store:
+        assert store.current_generation()["id"] == 1
