@@ -7,12 +7,7 @@ stays the same size whatever the number of problems.
 
 from __future__ import annotations
 
-import html
-import json
-
 import folium
-import geopandas as gpd
-import shapely
 from branca.element import MacroElement, Template
 from folium.plugins import Fullscreen
 
@@ -27,33 +22,6 @@ STATUS_COLOURS = {
     "rectified": "#1f77b4",
     "verified": "#2ca02c",
 }
-
-
-def esc(value) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
-
-
-def district_shapes(
-    areas: gpd.GeoDataFrame, districts: list[dict], units: dict
-) -> gpd.GeoDataFrame:
-    """Districts as the union of their areas, with name, lead unit and colour."""
-    meta = {d["district_id"]: d for d in districts}
-    rows, geoms = [], []
-    for i, (did, group) in enumerate(areas.groupby("district_id", sort=True)):
-        d = meta.get(did, {})
-        lead = units.get(d.get("lead_unit_id"), {})
-        rows.append(
-            {
-                "district_id": did,
-                "name": d.get("name") or did,
-                "lead_unit_id": d.get("lead_unit_id"),
-                "lead_unit": lead.get("name"),
-                "colour": DISTRICT_COLOURS[i % len(DISTRICT_COLOURS)],
-                "areas": len(group),
-            }
-        )
-        geoms.append(shapely.union_all(group.geometry.values))
-    return gpd.GeoDataFrame(rows, geometry=geoms, crs=4326)
 
 
 class GeoappLayers(MacroElement):
@@ -132,7 +100,3 @@ def map_parts(m: folium.Map) -> dict:
 
 def status_legend() -> list[tuple[str, str, str]]:
     return [(code, STATUSES[code], colour) for code, colour in STATUS_COLOURS.items()]
-
-
-def to_json(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False)

@@ -46,43 +46,6 @@ def as_rules(rows: Iterable[Mapping | Rule]) -> list[Rule]:
     return sorted(r if isinstance(r, Rule) else Rule.from_mapping(r) for r in rows)
 
 
-def apply_rules(
-    categories: np.ndarray,
-    area_kinds: np.ndarray,
-    assigned: np.ndarray,
-    rules: Iterable[Mapping | Rule],
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``(rule_ids, unit_ids)`` for each problem.
-
-    Both are object arrays holding ``None`` where no rule applied.
-
-    >>> import numpy as np
-    >>> idx, units = apply_rules(np.array(["red_light", "litter"], dtype=object),
-    ...     np.array(["main_road", "main_road"], dtype=object), np.array([True, True]),
-    ...     [{"rule_id": "R1", "priority": 1, "category": "red_light", "unit_id": "U9"}])
-    >>> idx.tolist(), units.tolist()
-    (['R1', None], ['U9', None])
-    """
-    ordered = as_rules(rules)
-    n = len(categories)
-    rule_ids = np.full(n, None, dtype=object)
-    units = np.full(n, None, dtype=object)
-    if not ordered or n == 0:
-        return rule_ids, units
-    categories = np.asarray(categories, dtype=object)
-    area_kinds = np.asarray(area_kinds, dtype=object)
-    open_ = np.asarray(assigned, dtype=bool).copy()
-    for rule in ordered:
-        mask = open_ & (categories == rule.category)
-        if rule.area_kind is not None:
-            mask &= area_kinds == rule.area_kind
-        if mask.any():
-            rule_ids[mask] = rule.rule_id
-            units[mask] = rule.unit_id
-            open_ &= ~mask
-    return rule_ids, units
-
-
 def rule_matrix(rules: Iterable[Mapping | Rule], categories, kinds) -> np.ndarray:
     """Which rule applies to each (category, area kind) pair: a table of rule positions.
 

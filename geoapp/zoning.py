@@ -72,31 +72,18 @@ def check_areas(
                 where.iloc[i],
             )
         )
-    if unit_ids is not None:
-        known = set(unit_ids)
-        for i, u in enumerate(areas["responsible_unit_id"].astype(str)):
-            if u not in known:
+    references = (
+        ("responsible_unit_id", unit_ids, "unknown_unit", "responsible unit {} does not exist"),
+        ("district_id", district_ids, "unknown_district", "district {} does not exist"),
+    )
+    for column, known_ids, code, message in references:
+        if known_ids is None:
+            continue
+        known = set(known_ids)
+        for i, value in enumerate(areas[column].astype(str)):
+            if value not in known:
                 findings.append(
-                    Finding(
-                        "error",
-                        "unknown_unit",
-                        f"responsible unit {u} does not exist",
-                        [ids.iloc[i]],
-                        where.iloc[i],
-                    )
-                )
-    if district_ids is not None:
-        known_d = set(district_ids)
-        for i, d in enumerate(areas["district_id"].astype(str)):
-            if d not in known_d:
-                findings.append(
-                    Finding(
-                        "error",
-                        "unknown_district",
-                        f"district {d} does not exist",
-                        [ids.iloc[i]],
-                        where.iloc[i],
-                    )
+                    Finding("error", code, message.format(value), [ids.iloc[i]], where.iloc[i])
                 )
     if not valid.all():
         return findings  # overlaps and gaps are meaningless on invalid shapes
