@@ -319,7 +319,14 @@ def parse_problem_filter(args: Args, ref: Reference, display: str = "wgs84") -> 
 
 # --- caches ---------------------------------------------------------------------------------
 class _StoreCache:
-    SIZES = {"reference": 2, "areas": 8, "districts": 8, "geometries": 16, "points": 12}
+    SIZES = {
+        "reference": 2,
+        "areas": 8,
+        "districts": 8,
+        "geometries": 16,
+        "points": 12,
+        "values": 8,
+    }
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -964,16 +971,46 @@ def generation_extent(store, generation_id: int | None = None):
         gen = _generation(
             read, {} if generation_id is None else {"generation": [str(generation_id)]}
         )
-        areas = _areas(read, gen)
+        return _extent(_areas(read, gen))
+
+
+def _extent(areas: gpd.GeoDataFrame):
     if not len(areas):
         return None, 0
     return tuple(float(v) for v in areas.total_bounds), len(areas)
 
 
+def _rounds(read: _Read) -> list[tuple[str, str]]:
+    def make() -> list[tuple[str, str]]:
+        return [(r, r) for r in read.tx.distinct_problem_values("round")]
+
+    return read.cache.get("values", "round", read.version["problems"], make)
+
+
 def problem_rounds(store) -> list[tuple[str, str]]:
     """The inspection rounds problems were reported in, sorted, as (value, label) pairs like
     the page's other filter options (a round's label is its name)."""
-    return [(r, r) for r in store.distinct_problem_values("round")]
+    with _reading(store) as read:
+        return _rounds(read)
+
+
+def page_facts(store) -> dict:
+    """What a map page needs besides the map, in one read and from the caches: the current
+    ``generation`` (None before any is published), its ``extent`` and ``area_count``, and
+    the filter choices: ``rounds`` as (value, label) pairs, ``categories``, ``districts``
+    and ``units`` as their rows, in the store's order."""
+    with _reading(store) as read:
+        gen = read.tx.current_generation()
+        extent, count = _extent(_areas(read, gen))
+        return {
+            "generation": gen,
+            "extent": extent,
+            "area_count": count,
+            "rounds": _rounds(read),
+            "categories": list(read.ref.categories.values()),
+            "districts": list(read.ref.districts.values()),
+            "units": list(read.ref.units.values()),
+        }
 
 
 def search(store, args: Args, locale: str = "zh") -> list[dict]:

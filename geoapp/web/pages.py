@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import threading
+from collections import OrderedDict
 from urllib.parse import urlencode
 
 from flask import (
@@ -98,47 +101,83 @@ def map_config(scope: dict | None = None, **extra) -> dict:
     }
 
 
-def filter_options(store) -> dict:
+def filter_options(store, facts: dict | None = None) -> dict:
+    facts = facts or queries.page_facts(store)
     zh = is_zh()
     return {
-        "rounds": queries.problem_rounds(store),
+        "rounds": facts["rounds"],
         "categories": [
-            (c["category"], c["name_zh"] if zh else c["name_en"]) for c in store.list_categories()
+            (c["category"], c["name_zh"] if zh else c["name_en"]) for c in facts["categories"]
         ],
         "statuses": list(status_labels().items()),
-        "districts": [(d["district_id"], d["name"]) for d in store.list_districts()],
-        "units": [(u["unit_id"], u["name"]) for u in store.list_units()],
+        "districts": [(d["district_id"], d["name"]) for d in facts["districts"]],
+        "units": [(u["unit_id"], u["name"]) for u in facts["units"]],
     }
+
+
+class _MapParts:
+    """The rendered folium parts of a map page, by everything they are made of: folium
+    takes longer to render the same map than the rest of the page takes to build."""
+
+    def __init__(self, size: int = 64):
+        self.size = size
+        self.items: OrderedDict[str, dict] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str, make):
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        parts = make()
+        with self.lock:
+            self.items[key] = parts
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return parts
+
+
+_map_parts = _MapParts()
 
 
 def render_map_page(template: str, scope: dict | None = None, bounds=None, **context):
     store = get_store()
-    current = store.current_generation()
+    facts = queries.page_facts(store)
+    current = facts["generation"]
     if current is None:
         return render_template("empty.html")
-    extent, area_count = queries.generation_extent(store, current["id"])
     if bounds is None:
-        bounds = extent
+        bounds = facts["extent"]
     config = map_config(scope, **context.pop("map_extra", {}))
     # for GeoappMap.prefetch: the data extent and the space the layout leaves the map
     config.update(
         bounds=[float(v) for v in bounds], map_size=[SIDEBAR_PX, TOPBAR_PX], max_zoom=maps.MAX_ZOOM
     )
-    m = maps.responsibility_map(
-        bounds,
-        config,
-        tiles_url=tiles_url(),
-        tiles_attribution=current_app.config.get("TILES_ATTRIBUTION") or "",
-        basemap_label=_("Basemap"),
+    cfg = current_app.config
+    tiles = tiles_url()
+    attribution = cfg.get("TILES_ATTRIBUTION") or ""
+    basemap = _("Basemap")
+    key = json.dumps([config, tiles, attribution, basemap], sort_keys=True, default=str)
+    parts = _map_parts.get(
+        key,
+        lambda: maps.map_parts(
+            maps.responsibility_map(
+                bounds,
+                config,
+                tiles_url=tiles,
+                tiles_attribution=attribution,
+                basemap_label=basemap,
+            )
+        ),
     )
     return render_template(
         template,
-        map=maps.map_parts(m),
+        map=parts,
         map_cfg=config,
         generation=current,
-        area_count=area_count,
+        area_count=facts["area_count"],
         legend=maps.status_legend(),
-        options=filter_options(store),
+        options=filter_options(store, facts),
         filters=current_filters(),
         **context,
     )
