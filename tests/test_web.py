@@ -99,3 +99,14 @@ def test_empty_store_explains_what_to_do(tmp_path):
     r = app.test_client().get("/api/lookup?lon=114.9&lat=28.2")
     assert r.status_code == 409
     app.extensions["geoapp.store"].close()
+
+
+def test_map_page_filters_follow_the_data(client, app):
+    """The page's facts are cached; a new inspection round shows up at the next load."""
+    assert "复查轮次" not in client.get("/").get_data(as_text=True)
+    store = app.extensions["geoapp.store"]
+    with store.transaction() as tx:
+        tx.add_problems(
+            [{"round": "复查轮次", "category": "litter", "lon": 114.9, "lat": 28.2, "deduction": 1}]
+        )
+    assert '<option value="复查轮次"' in client.get("/").get_data(as_text=True)
