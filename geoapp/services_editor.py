@@ -16,12 +16,14 @@ import weakref
 from collections import OrderedDict
 from pathlib import Path
 
+import numpy as np
 import shapely
 
 from . import editing
 from .domain import OPEN_STATUSES
 from .readers import read_areas
-from .services import NothingPublished, ServiceError, remember_zoning, zoning_for
+from .routing import as_rules
+from .services import NothingPublished, ServiceError, forget_zonings
 from .spatial import Zoning
 from .store import StaleVersion
 
@@ -392,34 +394,82 @@ def validate_generation(store, generation_id: int, sliver_m2: float) -> dict:
     }
 
 
-def _moves(store, areas: editing.Areas, base: editing.Areas, zoning: Zoning | None = None):
-    """(changes, problems that would change with their new assignment)."""
+CANDIDATE_COLUMNS = (
+    "problem_id",
+    "category",
+    "district_id",
+    "area_id",
+    "responsible_unit_id",
+    "lead_unit_id",
+    "rule_id",
+)
+
+
+def _moves(store, areas: editing.Areas, base: editing.Areas):
+    """(area changes, [(problem, new assignment)] for the problems that would change).
+
+    Only problems inside the old or new shape of a changed area can change: they are read
+    (bounding box first, in the database; then the exact shapes) and re-assigned with an
+    index of just the draft's areas around them, which gives the same answer as the whole
+    draft's index since every area covering them is among those."""
     changes = editing.changed_areas(base, areas)
     bbox = editing.changed_bounds(base, areas, changes)
     if bbox is None:
-        return changes, [], zoning
-    problems = store.problems({"bbox": bbox})
-    if not problems:
-        return changes, [], zoning
-    if zoning is None:
-        zoning = Zoning.build(records_to_frame(areas), store.list_districts(), store.list_rules())
-    result = zoning.assign(
-        [p["lon"] for p in problems],
-        [p["lat"] for p in problems],
-        [p["category"] for p in problems],
-        use_grid=False,
+        return changes, []
+    pts = store.problem_points({"bbox": bbox}, extra=CANDIDATE_COLUMNS)
+    if not len(pts["id"]):
+        return changes, []
+    touched = [side[a]["geometry"] for a in changes for side in (base, areas) if a in side]
+    inside = np.zeros(len(pts["id"]), dtype=bool)
+    for geom in touched:  # one by one: an invalid shape in a draft cannot be unioned
+        if geom is not None:
+            inside |= shapely.intersects_xy(geom, pts["lon"], pts["lat"])
+    if not inside.any():
+        return changes, []
+    idx = np.flatnonzero(inside)
+    lon, lat = pts["lon"][idx], pts["lat"][idx]
+    box = shapely.box(*bbox)
+    nearby = {
+        a: r
+        for a, r in areas.items()
+        if r["geometry"] is not None and r["geometry"].intersects(box)
+    }
+    if nearby:
+        zoning = _zoning(nearby, store.list_districts(), store.list_rules())
+        result = zoning.assign(lon, lat, pts["category"][idx], use_grid=False)
+        new = {k: result[k].to_numpy(dtype=object) for k in editing.ASSIGNMENT}
+        new["rule_id"] = result["rule"].to_numpy(dtype=object)
+    else:
+        new = {k: np.full(len(idx), None, dtype=object) for k in (*editing.ASSIGNMENT, "rule_id")}
+    differs = np.zeros(len(idx), dtype=bool)
+    for k in editing.ASSIGNMENT:
+        differs |= pts[k][idx] != new[k]
+    keys = ("id", "lon", "lat", "status", "deduction", *CANDIDATE_COLUMNS)
+    moves = []
+    for j in np.flatnonzero(differs):
+        i = idx[j]
+        problem = {k: pts[k][i].item() if hasattr(pts[k][i], "item") else pts[k][i] for k in keys}
+        moves.append((problem, {k: new[k][j] for k in new}))
+    return changes, moves
+
+
+def _zoning(areas: editing.Areas, districts, rules) -> Zoning:
+    """An index of some areas, straight from records (no GeoDataFrame on the way)."""
+    ids = sorted(areas)
+
+    def column(name):
+        return np.array([str(areas[a].get(name)) for a in ids], dtype=object)
+
+    return Zoning(
+        area_ids=np.array(ids, dtype=object),
+        names=column("name"),
+        kinds=column("kind"),
+        district_ids=column("district_id"),
+        unit_ids=column("responsible_unit_id"),
+        geoms=np.array([areas[a]["geometry"] for a in ids], dtype=object),
+        lead_units={str(d["district_id"]): d.get("lead_unit_id") for d in districts},
+        rules=as_rules(rules),
     )
-    after = [
-        {
-            "district_id": r.district_id,
-            "area_id": r.area_id,
-            "responsible_unit_id": r.responsible_unit_id,
-            "lead_unit_id": r.lead_unit_id,
-            "rule_id": r.rule,
-        }
-        for r in result.itertuples(index=False)
-    ]
-    return changes, editing.moved_problems(problems, after), zoning
 
 
 def preview(store, generation_id: int, reassign_closed: bool = False) -> dict:
@@ -429,7 +479,7 @@ def preview(store, generation_id: int, reassign_closed: bool = False) -> dict:
     current = _current(store)
     areas = generation_areas(store, gen["id"], gen["version"])
     base = generation_areas(store, current["id"], current["version"])
-    changes, moves, _ = _moves(store, areas, base)
+    changes, moves = _moves(store, areas, base)
     applied = [(p, a) for p, a in moves if reassign_closed or p["status"] in OPEN_STATUSES]
     units = sorted(
         {p.get("responsible_unit_id") for p, a in applied}
@@ -498,7 +548,7 @@ def publish(
     areas = generation_areas(store, gen["id"], gen["version"])
     current = _current(store)
     base = generation_areas(store, current["id"], current["version"])
-    _, moves, zoning = _moves(store, areas, base)
+    _, moves = _moves(store, areas, base)
     reassign = {}
     kept = []
     for p, a in moves:
@@ -529,9 +579,7 @@ def publish(
     except StaleVersion as exc:
         now = store.get_generation(gen["id"])
         raise DraftConflict(str(exc), now["version"]) from None
-    if zoning is None:
-        zoning = zoning_for(store, gen["id"])
-    remember_zoning(store, gen["id"], zoning)
+    forget_zonings(store)
     return published | {"reassigned": len(reassign), "kept": len(kept)}
 
 

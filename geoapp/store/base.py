@@ -89,6 +89,7 @@ _EQUALITY_FILTERS = (
 DEFAULT_STATUS = "open"
 #: Columns :meth:`Transaction.problem_points` can add to id, lon, lat, status and deduction.
 POINT_EXTRA_COLUMNS = (
+    "problem_id",
     "round",
     "category",
     "district_id",
