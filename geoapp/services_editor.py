@@ -106,18 +106,24 @@ def generation_areas(store, generation_id: int, version: int | None = None) -> e
     return areas
 
 
-_outline: dict = {}
+_outline: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def county_outline(store, generation_id: int):
     """The union of a published generation's areas: what a draft should cover."""
-    key = (id(store), int(generation_id))
-    if key not in _outline:
-        areas = generation_areas(store, generation_id)
-        geoms = [r["geometry"] for r in areas.values() if r["geometry"] is not None]
-        _outline.clear() if len(_outline) > 8 else None
-        _outline[key] = shapely.union_all(geoms) if geoms else None
-    return _outline[key]
+    with _cache_lock:
+        hit = _outline.get(store, {}).get(int(generation_id))
+    if hit is not None:
+        return hit
+    areas = generation_areas(store, generation_id)
+    geoms = [r["geometry"] for r in areas.values() if r["geometry"] is not None]
+    outline = shapely.union_all(geoms) if geoms else None
+    with _cache_lock:
+        per = _outline.setdefault(store, {})
+        if len(per) > 4:
+            per.clear()
+        per[int(generation_id)] = outline
+    return outline
 
 
 # --- drafts ----------------------------------------------------------------------------------
