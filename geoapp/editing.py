@@ -14,6 +14,7 @@ that edge, which keeps the tiling exact: no gap and no overlap appear.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -452,7 +453,9 @@ def changed_areas(old: Mapping[str, dict], new: Mapping[str, dict]) -> dict[str,
             a, b = old[aid], new[aid]
             geo = not shapely.equals_exact(a["geometry"], b["geometry"], 0.0)
             if geo:
-                geo = not shapely.equals(a["geometry"], b["geometry"])
+                # an invalid shape with other coordinates counts as changed
+                with contextlib.suppress(shapely.errors.GEOSException):
+                    geo = not shapely.equals(a["geometry"], b["geometry"])
             attrs = any(str(a.get(k)) != str(b.get(k)) for k in ATTRIBUTES)
             if geo or attrs:
                 out[aid] = "+".join(k for k, f in (("geometry", geo), ("attributes", attrs)) if f)

@@ -162,7 +162,13 @@ def _check_version(gen: dict, expected_version, op=None) -> None:
 
 def start_draft(store, actor: str | None, parent_id: int | None = None, message=None) -> dict:
     """A new draft holding a copy of ``parent_id`` (default: the current generation)."""
-    parent = _current(store)["id"] if parent_id is None else int(parent_id)
+    if parent_id is None:
+        parent = _current(store)["id"]
+    else:
+        try:
+            parent = int(parent_id)
+        except (TypeError, ValueError):
+            raise ServiceError(f"parent_id {parent_id!r} is not a generation id") from None
     with store.transaction() as tx:
         gid = tx.create_generation(actor, message or f"draft from generation {parent}", parent)
     return draft_state(store, gid)
@@ -277,7 +283,13 @@ def _run_op(store, areas: editing.Areas, op: dict) -> editing.Edit:
             "district_id": known(op.get("district_id") or None, districts, "district"),
             "responsible_unit_id": known(op.get("responsible_unit_id") or None, units, "unit"),
         }
-        return editing.add_area(areas, area_id, shapely.Polygon(points), attrs)
+        try:
+            drawn = shapely.Polygon(points)
+        except (ValueError, shapely.errors.GEOSException):
+            raise ServiceError("the polygon needs at least three different points") from None
+        if drawn.area == 0:
+            raise ServiceError("the polygon needs at least three different points")
+        return editing.add_area(areas, area_id, drawn, attrs)
     raise ServiceError(f"unknown edit type {kind!r} (one of {', '.join(EDIT_TYPES)})")
 
 
@@ -307,6 +319,11 @@ def apply_edit(store, generation_id: int, op: dict, expected_version, actor) -> 
         edit = _run_op(store, areas, op)
     except editing.EditError as exc:
         raise ServiceError(str(exc)) from None
+    except (shapely.errors.GEOSException, ValueError) as exc:
+        raise ServiceError(
+            f"this edit cannot be done on these shapes ({exc}); "
+            "fix the invalid geometry the validation shows first"
+        ) from None
     before = [{"area_id": a, "row": _row_json(areas.get(a))} for a in edit.changed]
     after = [{"area_id": a, "row": _row_json(edit.areas.get(a))} for a in edit.changed]
     _save(

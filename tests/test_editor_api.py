@@ -232,6 +232,10 @@ def test_errors_block_publishing_and_warnings_need_a_note(client):
         ({"type": "merge", "area_id": "A001", "other_id": "A001"}, "two different"),
         ({"type": "move_vertex", "from": "x", "to": [1, 2]}, "lon, lat"),
         ({"type": "delete", "area_id": "ZZZ", "neighbour_id": "A001"}, "no area"),
+        ({"type": "delete", "area_id": "A001", "neighbour_id": "A250"}, "do not share a border"),
+        ({"type": "add", "polygon": [[114.9, 28.2], [114.9, 28.2], [114.9, 28.2]]}, "three"),
+        ({"type": "add", "polygon": [[1, 2], [3]]}, "polygon"),
+        ("not an object", "JSON object"),
     ],
 )
 def test_bad_edits_are_400_and_change_nothing(client, op, message):
@@ -239,6 +243,59 @@ def test_bad_edits_are_400_and_change_nothing(client, op, message):
     answer = post(client, f"/api/drafts/{gid}/edits", {"version": version, "op": op}, 400)
     assert message in answer["message"]
     assert get(client, f"/api/drafts/{gid}")["generation"]["version"] == version
+
+
+def test_a_drawn_area_takes_only_uncovered_ground(client):
+    gid, version = new_draft(client)
+    state = get(client, f"/api/drafts/{gid}")
+    feature = next(f for f in state["areas"]["features"] if f["id"] == "A060")
+    ring = feature["geometry"]["coordinates"][0]
+    # a polygon drawn inside A060 finds no uncovered ground: refused
+    xs, ys = [x for x, _ in ring], [y for _, y in ring]
+    square = [[min(xs), min(ys)], [max(xs), min(ys)], [max(xs), max(ys)], [min(xs), max(ys)]]
+    inside = [
+        [sum(xs) / len(xs) - 1e-5, sum(ys) / len(ys) - 1e-5],
+        [sum(xs) / len(xs) + 1e-5, sum(ys) / len(ys) - 1e-5],
+        [sum(xs) / len(xs), sum(ys) / len(ys) + 1e-5],
+    ]
+    refused = post(
+        client,
+        f"/api/drafts/{gid}/edits",
+        {"version": version, "op": {"type": "add", "polygon": inside}},
+        400,
+    )
+    assert "no gap" in refused["message"]
+    # outside the county there is room: the new area is added and flagged as outside
+    far = [[x + 0.5, y] for x, y in square]
+    state = post(
+        client,
+        f"/api/drafts/{gid}/edits",
+        {
+            "version": version,
+            "op": {"type": "add", "polygon": far, "name": "新区", "responsible_unit_id": "U01"},
+        },
+    )
+    new_id = state["changed"][0]
+    report = get(client, f"/api/drafts/{gid}/validation")
+    assert any(f["code"] == "outside" and new_id in f["area_ids"] for f in report["findings"])
+
+
+def test_bad_draft_requests(client):
+    assert "parent_id" in post(client, "/api/drafts", {"parent_id": "x"}, 400)["message"]
+    post(client, "/api/drafts", {"parent_id": 999}, 404)
+    gid, version = new_draft(client)
+    assert (
+        "version"
+        in post(client, f"/api/drafts/{gid}/edits", {"op": {"type": "reassign"}}, 400)["message"]
+    )
+    assert (
+        "nothing to undo"
+        in post(client, f"/api/drafts/{gid}/undo", {"version": version}, 400)["message"]
+    )
+    assert client.delete(f"/api/drafts/{gid}").status_code == 200
+    get(client, f"/api/drafts/{gid}", 404)
+    assert client.delete("/api/drafts/1").status_code == 409
+    get(client, "/api/generations/1/areas.shp", 404)
 
 
 def test_published_generations_cannot_be_edited(client):
