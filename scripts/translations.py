@@ -134,6 +134,7 @@ TABLE = {
     "Unknown unit": "未知单位",
     "added": "新增",
     "shape": "形状",
+    "Someone else changed this draft (now version %(version)s): your change was not saved. The map shows the current draft; apply your change again if it still fits.": "草稿已被他人修改（当前版本 %(version)s），你的修改未保存。地图已显示最新草稿；如仍需要，请重新应用你的修改。",
     "Generation %(id)s is published; start a draft to change it.": "边界版本 %(id)s 已发布，请新建草稿后修改。",
 }
 

@@ -49,6 +49,11 @@ def _labels() -> dict:
         "saving": _("Saving…"),
         "saved": _("Saved"),
         "current_version": _("current version"),
+        "conflict": _(
+            "Someone else changed this draft (now version %(version)s): your change was not "
+            "saved. The map shows the current draft; apply your change again if it still fits.",
+            version="__V__",
+        ),
         "errors": _("Errors"),
         "warnings": _("Warnings"),
         "changed_areas": _("Changed areas"),

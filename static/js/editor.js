@@ -172,7 +172,7 @@
     function answer(op, r) {
       if (r.status === 409) {
         pendingOp = r.data.op || op;
-        status(r.data.message + " (" + L_.current_version + " " + r.data.current_version + ")", "error");
+        status(L_.conflict.replace("__V__", String(r.data.current_version)), "error");
         $("btn-reapply").hidden = !pendingOp;
         return load(state.generation.id);
       }
