@@ -268,3 +268,32 @@ def test_changed_bounds_cover_old_and_new_shapes():
     bounds = editing.changed_bounds(areas, edit.areas, edit.changed)
     assert bounds == pytest.approx((X0, Y0, X0 + 2 * STEP, Y0 + 2 * STEP))
     assert editing.changed_bounds(areas, areas, []) is None
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    moves=st.lists(
+        st.tuples(st.integers(1, 3), st.integers(1, 3), offsets, offsets), min_size=1, max_size=6
+    )
+)
+def test_a_series_of_moves_keeps_the_tiling_and_undoes_exactly(moves):
+    """Each interior corner of a 4×4 grid moved (again and again) within its own cell
+    quarter: the tiling stays exact; putting back the touched records restores the start."""
+    start = grid(4, 4)
+    outline = box(X0, Y0, X0 + 4 * STEP, Y0 + 4 * STEP)
+    areas = start
+    where = {}
+    undo = []
+    for i, j, dx, dy in moves:
+        src = where.get((i, j), (X0 + i * STEP, Y0 + j * STEP))
+        dst = (X0 + (i + dx) * STEP, Y0 + (j + dy) * STEP)
+        if dst == src:
+            continue
+        edit = editing.move_vertex(areas, src, dst)
+        undo.append({a: areas[a] for a in edit.changed})
+        areas = edit.areas
+        where[(i, j)] = dst
+        assert_exact_tiling(areas, outline)
+    for before in reversed(undo):
+        areas = editing.replace(areas, before).areas
+    assert editing.changed_areas(start, areas) == {}
