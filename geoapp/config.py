@@ -26,6 +26,15 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "DEFAULT_LOCALE": ("zh", "Language of the UI when the browser does not ask: zh or en"),
     "MAX_UPLOAD_MB": (20, "Largest accepted upload, in MiB"),
     "SECRET_KEY": (None, "Flask secret key; a random one per start when unset"),
+    "SLIVER_M2": (
+        50,
+        "Boundary editor: an area or part smaller than this many m² is reported as a sliver",
+    ),
+    "REASSIGN_CLOSED": (
+        False,
+        "Publishing boundaries also re-assigns closed (rectified, verified) problems; by "
+        "default they keep the assignment they were scored under",
+    ),
 }
 
 
@@ -36,6 +45,8 @@ def from_env(environ=os.environ) -> dict:
         raw = environ.get(f"GEOAPP_{name}")
         if raw is None:
             out[name] = default
+        elif isinstance(default, bool):
+            out[name] = raw.strip().lower() in ("1", "true", "yes", "on")
         elif isinstance(default, int) and not isinstance(default, bool):
             out[name] = int(raw)
         else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import folium
 from branca.element import MacroElement, Template
-from folium.plugins import Fullscreen
+from folium.plugins import Fullscreen, GeoMan
 
 from .domain import STATUSES
 
@@ -84,6 +84,67 @@ def responsibility_map(
     """The coordinators' map: districts, areas, units and problems come from the API."""
     m = base_map(bounds, tiles_url, tiles_attribution, basemap_label)
     GeoappLayers(config).add_to(m)
+    return m
+
+
+class EditorLayers(MacroElement):
+    """The boundary editor's layers and tools, run by static/js/editor.js (GeoMan edits the
+    feature group ``group``)."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+window.geoappEditor = GeoappEditor({{ this._parent.get_name() }},
+    {{ this.group.get_name() }}, {{ this.config|tojson }});
+{% endmacro %}
+""")
+
+    def __init__(self, group, config: dict):
+        super().__init__()
+        self._name = "EditorLayers"
+        self.group = group
+        self.config = config
+
+
+def editor_map(
+    bounds, config: dict, tiles_url: str = "", tiles_attribution: str = "", basemap_label: str = ""
+):
+    """The planners' map: a draft's areas in a feature group that GeoMan edits with snapping;
+    the toolbar is the page's own (split, add, reassign, …), so GeoMan's is hidden."""
+    m = base_map(bounds, tiles_url, tiles_attribution, basemap_label)
+    group = folium.FeatureGroup(name="areas", control=False).add_to(m)
+    GeoMan(
+        position="topleft",
+        feature_group=group,
+        drawControls=False,
+        editControls=False,
+        customControls=False,
+    ).add_to(m)
+    EditorLayers(group, config).add_to(m)
+    return m
+
+
+class GenerationsLayers(MacroElement):
+    """The history page's map, run by static/js/generations.js."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+window.geoappGenerations = GeoappGenerations({{ this._parent.get_name() }},
+    {{ this.config|tojson }});
+{% endmacro %}
+""")
+
+    def __init__(self, config: dict):
+        super().__init__()
+        self._name = "GenerationsLayers"
+        self.config = config
+
+
+def generations_map(
+    bounds, config: dict, tiles_url: str = "", tiles_attribution: str = "", basemap_label: str = ""
+):
+    """A map for viewing one generation or the changes between two."""
+    m = base_map(bounds, tiles_url, tiles_attribution, basemap_label)
+    GenerationsLayers(config).add_to(m)
     return m
 
 

@@ -592,17 +592,22 @@ def test_openapi_describes_exactly_the_registered_routes(app, client):
     doc = get(client, "/api/openapi.json").get_json()
     assert doc["openapi"].startswith("3.1")
     routes = {
-        rule.rule: rule.endpoint
+        (rule.rule, method.lower()): rule.endpoint
         for rule in app.url_map.iter_rules()
-        if rule.rule.startswith("/api/") and "GET" in rule.methods
+        if rule.rule.startswith("/api/")
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
     }
-    documented = {openapi.flask_path(path): path for path in doc["paths"]}
+    documented = {
+        (openapi.flask_path(path), method): path
+        for path, ops in doc["paths"].items()
+        for method in ops
+    }
     assert set(routes) == set(documented)
     by_endpoint = {e.endpoint: e for e in openapi.ENDPOINTS}
     assert set(by_endpoint) == set(routes.values())
     parameters = doc["components"]["parameters"]
-    for rule, endpoint in routes.items():
-        op = doc["paths"][documented[rule]]["get"]
+    for (rule, method), endpoint in routes.items():
+        op = doc["paths"][documented[rule, method]][method]
         assert op["operationId"] == endpoint.removeprefix("api.")
         assert op["responses"]["200"]["content"]
         for p in op["parameters"]:

@@ -89,6 +89,7 @@ _EQUALITY_FILTERS = (
 DEFAULT_STATUS = "open"
 #: Columns :meth:`Transaction.problem_points` can add to id, lon, lat, status and deduction.
 POINT_EXTRA_COLUMNS = (
+    "problem_id",
     "round",
     "category",
     "district_id",
@@ -622,8 +623,56 @@ class Transaction:
             .where(S.generations.c.parent_id == gid)
             .values(parent_id=gen["parent_id"])
         )
+        self._x(sa.delete(S.draft_edits).where(S.draft_edits.c.generation_id == gid))
         self._x(sa.delete(S.area_versions).where(S.area_versions.c.generation_id == gid))
         self._x(sa.delete(S.generations).where(S.generations.c.id == gid))
+
+    # ------------------------------------------------------------------ draft edit history
+
+    def add_draft_edit(
+        self,
+        generation_id: int,
+        op: Mapping[str, Any],
+        before: Sequence[Mapping[str, Any]],
+        after: Sequence[Mapping[str, Any]],
+        actor: str | None,
+    ) -> int:
+        """Record one edit of a draft (JSON-able ``op``, area rows before and after) on top
+        of its undo stack, dropping the redo stack.  Returns the edit's id."""
+        gid = self._generation(generation_id)["id"]
+        e = S.draft_edits
+        self._x(sa.delete(e).where(e.c.generation_id == gid).where(e.c.undone == 1))
+        return self._x(
+            sa.insert(e)
+            .values(
+                generation_id=gid,
+                at=_now(),
+                actor=V.convert(actor, V.to_text, "edit", "actor"),
+                op=_json(dict(op)),
+                before=_json(list(before)),
+                after=_json(list(after)),
+                undone=0,
+            )
+            .returning(e.c.id)
+        ).scalar_one()
+
+    def draft_edits(self, generation_id: int) -> list[dict[str, Any]]:
+        """A draft's edits, oldest first: id, at, actor, op, before, after (parsed), undone."""
+        gid = self._generation(generation_id)["id"]
+        e = S.draft_edits
+        rows = self._dicts(sa.select(e).where(e.c.generation_id == gid).order_by(e.c.id))
+        for row in rows:
+            for key in ("op", "before", "after"):
+                row[key] = json.loads(row[key])
+            row["undone"] = bool(row["undone"])
+        return rows
+
+    def set_draft_edit_undone(self, edit_id: int, undone: bool) -> None:
+        """Move an edit between the undo stack (False) and the redo stack (True)."""
+        e = S.draft_edits
+        done = self._x(sa.update(e).where(e.c.id == int(edit_id)).values(undone=int(bool(undone))))
+        if not done.rowcount:
+            raise NotFound(f"unknown draft edit {edit_id}")
 
     def _generation_select(self) -> sa.Select[Any]:
         g, av = S.generations, S.area_versions
@@ -869,6 +918,19 @@ class Transaction:
         return self._x(
             sa.select(sa.func.count()).select_from(S.problems).where(*self._problem_where(filters))
         ).scalar_one()
+
+    def problem_totals_by_unit(self, unit_ids: Iterable[str]) -> dict[str, tuple[int, float]]:
+        """Per responsible unit: (number of problems, sum of deductions), over all problems."""
+        p = S.problems
+        units = [V.convert(u, V.to_text, "filter", "responsible_unit_id") for u in unit_ids]
+        if not units:
+            return {}
+        rows = self._x(
+            sa.select(p.c.responsible_unit_id, sa.func.count(), sa.func.sum(p.c.deduction))
+            .where(p.c.responsible_unit_id.in_(units))
+            .group_by(p.c.responsible_unit_id)
+        ).all()
+        return {r[0]: (int(r[1]), float(r[2] or 0.0)) for r in rows}
 
     def get_problem(self, problem_pk: int) -> dict[str, Any]:
         """One problem by its internal id; raises NotFound."""

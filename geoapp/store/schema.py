@@ -220,6 +220,29 @@ problem_events = sa.Table(
 )
 
 
+# One edit of a draft generation, for undo/redo: the rows of the areas it touched before
+# and after (JSON lists of area rows, geometry as WKB hex).  ``undone`` edits are the redo
+# stack; a new edit drops them.
+draft_edits = sa.Table(
+    "draft_edits",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "generation_id",
+        sa.Integer,
+        sa.ForeignKey("generations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("actor", Text),
+    sa.Column("op", Text, nullable=False),
+    sa.Column("before", Text, nullable=False),
+    sa.Column("after", Text, nullable=False),
+    sa.Column("undone", sa.Integer, nullable=False),
+    sa.Index(None, "generation_id"),
+)
+
+
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     """Alembic filter: compare only our own tables (not PostGIS's ``spatial_ref_sys`` &c.)."""
     if type_ == "table":

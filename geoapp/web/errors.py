@@ -9,12 +9,14 @@ from ..crs import CRSError
 from ..queries import BadParameter
 from ..readers import InputError
 from ..services import ServiceError
+from ..services_editor import DraftConflict
 from ..store import NotFound, StaleVersion, StoreError
 
 # exception class → (HTTP status, machine-readable code)
 ERROR_MAP: list[tuple[type[Exception], int, str]] = [
     (NotFound, 404, "not_found"),
     (StaleVersion, 409, "stale_version"),
+    (DraftConflict, 409, "stale_version"),
     (CRSError, 400, "bad_crs"),
     (BadParameter, 400, "bad_parameter"),
     (InputError, 400, "bad_input"),
@@ -27,11 +29,13 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def _answer(status: int, code: str, message: str, details=None):
+def _answer(status: int, code: str, message: str, details=None, payload=None):
     if _wants_json():
         body = {"error": code, "message": message}
         if details:
             body["details"] = details
+        if payload:
+            body.update({k: v for k, v in payload.items() if k not in body})
         return jsonify(body), status
     return render_template("error.html", status=status, message=message, details=details), status
 
@@ -42,7 +46,7 @@ def register(app) -> None:
         def handler(exc, status=status, code=code):
             status_ = getattr(exc, "status", status) if isinstance(exc, ServiceError) else status
             details = [str(b) for b in getattr(exc, "bad", [])][:100] or None
-            return _answer(status_, code, str(exc), details)
+            return _answer(status_, code, str(exc), details, getattr(exc, "payload", None))
 
         app.register_error_handler(exc_class, handler)
 

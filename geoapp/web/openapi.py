@@ -240,7 +240,109 @@ SCHEMAS: dict[str, dict] = {
         required=False,
     ),
     "OpenAPI": {"type": "object"},
+    "Generation": _object(
+        {
+            "id": INT,
+            "status": {"enum": ["draft", "published"]},
+            "author": NSTR,
+            "message": NSTR,
+            "created_at": STR,
+            "published_at": NSTR,
+            "published_by": NSTR,
+            "publish_message": NSTR,
+            "parent_id": NINT,
+            "version": INT,
+            "area_count": INT,
+            "is_current": {"type": "boolean"},
+        },
+        required=False,
+    ),
+    "Generations": _object(
+        {"generations": {"type": "array", "items": _ref("Generation")}}, required=False
+    ),
+    "Drafts": _object({"drafts": {"type": "array", "items": _ref("Generation")}}, required=False),
+    "Draft": _object(
+        {
+            "generation": _ref("Generation"),
+            "areas": {"type": "object", "description": "GeoJSON FeatureCollection of the areas"},
+            "can_undo": {"type": "boolean"},
+            "can_redo": {"type": "boolean"},
+            "edits": INT,
+            "changed": {"type": "array", "items": STR},
+        },
+        required=False,
+    ),
+    "Deleted": _object({"deleted": INT}),
+    "Validation": _object(
+        {
+            "generation": INT,
+            "version": INT,
+            "errors": INT,
+            "warnings": INT,
+            "findings": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "level": {"enum": ["error", "warning"]},
+                        "code": STR,
+                        "message": STR,
+                        "area_ids": {"type": "array", "items": STR},
+                        "area_m2": NNUM,
+                        "geometry": _nullable("object"),
+                    }
+                ),
+            },
+        }
+    ),
+    "Preview": _object(
+        {
+            "generation": INT,
+            "version": INT,
+            "against": INT,
+            "changed_areas": {"type": "array", "items": {"type": "object"}},
+            "problems": {"type": "array", "items": {"type": "object"}},
+            "units": {"type": "array", "items": {"type": "object"}},
+            "server_ms": NUM,
+        }
+    ),
+    "Published": {
+        "allOf": [_ref("Generation")],
+        "type": "object",
+        "properties": {"reassigned": INT, "kept": INT, "from": INT},
+    },
+    "Comparison": _object(
+        {
+            "a": INT,
+            "b": INT,
+            "changes": {"type": "array", "items": {"type": "object"}},
+            "features": {"type": "object"},
+        }
+    ),
+    "File": {"type": "string", "format": "binary"},
 }
+
+EDIT_BODY = _object(
+    {
+        "version": INT,
+        "op": {
+            "type": "object",
+            "description": "type: move_vertex {from, to: [lon, lat]}; reassign {area_id, "
+            "responsible_unit_id?, district_id?, name?}; split {area_id, line: [[lon, lat]…]}; "
+            "merge {area_id, other_id}; delete {area_id, neighbour_id}; add {polygon: "
+            "[[lon, lat]…], area_id?, name?, kind?, district_id?, responsible_unit_id?}",
+        },
+    }
+)
+VERSION_BODY = _object({"version": INT})
+PUBLISH_BODY = _object(
+    {
+        "version": INT,
+        "message": STR,
+        "accept_warnings": {"type": "boolean"},
+        "note": NSTR,
+    },
+    required=False,
+) | {"required": ["version", "message"]}
 
 
 def _list_param(what: str, enum: list[str] | None = None) -> dict:
@@ -320,6 +422,14 @@ PARAMETERS: dict[str, dict] = {
         "schema": {"type": "integer"},
         "description": "the problem's internal id (the id property)",
     },
+    "generation_id": {
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer"},
+        "description": "a boundary generation's id",
+    },
+    "a": {"required": True, "schema": INT, "description": "the earlier generation's id"},
+    "b": {"required": True, "schema": INT, "description": "the later generation's id"},
     "If-None-Match": {
         "in": "header",
         "schema": STR,
@@ -340,6 +450,9 @@ class Endpoint:
     media: str = GEOJSON
     conditional: bool = True
     description: str = ""
+    method: str = "get"
+    body: dict | None = None
+    body_media: str = JSON
 
 
 ENDPOINTS: list[Endpoint] = [
@@ -420,6 +533,217 @@ ENDPOINTS: list[Endpoint] = [
         [*FILTERS, "bbox", "display_crs"],
         media=JSON,
     ),
+    *[
+        Endpoint(
+            path,
+            f"api.{name}",
+            summary,
+            schema,
+            params,
+            media=media,
+            conditional=False,
+            method=method,
+            body=body,
+            body_media=body_media,
+            description=desc,
+        )
+        for path, name, method, summary, schema, params, media, body, body_media, desc in [
+            (
+                "/api/drafts",
+                "drafts",
+                "get",
+                "Open drafts of boundary generations",
+                "Drafts",
+                [],
+                JSON,
+                None,
+                JSON,
+                "",
+            ),
+            (
+                "/api/drafts",
+                "draft_create",
+                "post",
+                "Start a draft (copy of the current generation, or of parent_id)",
+                "Draft",
+                [],
+                JSON,
+                _object({"parent_id": NINT, "message": NSTR}, required=False),
+                JSON,
+                "",
+            ),
+            (
+                "/api/drafts/upload",
+                "draft_upload",
+                "post",
+                "A whole boundary set from a file "
+                "(GeoJSON, GeoPackage, zipped Shapefile; any CRS) as a new draft",
+                "Draft",
+                [],
+                JSON,
+                _object({"file": _ref("File"), "message": STR}, required=False),
+                "multipart/form-data",
+                "",
+            ),
+            (
+                "/api/drafts/{generation_id}",
+                "draft",
+                "get",
+                "A draft with its areas and undo/redo state",
+                "Draft",
+                ["generation_id"],
+                JSON,
+                None,
+                JSON,
+                "",
+            ),
+            (
+                "/api/drafts/{generation_id}",
+                "draft_discard",
+                "delete",
+                "Throw a draft away",
+                "Deleted",
+                ["generation_id"],
+                JSON,
+                None,
+                JSON,
+                "",
+            ),
+            (
+                "/api/drafts/{generation_id}/edits",
+                "draft_edit",
+                "post",
+                "Apply one edit to the draft",
+                "Draft",
+                ["generation_id"],
+                JSON,
+                EDIT_BODY,
+                JSON,
+                "409 with current_version (and the op, to apply again) when version is stale.",
+            ),
+            (
+                "/api/drafts/{generation_id}/undo",
+                "draft_undo",
+                "post",
+                "Undo the last edit",
+                "Draft",
+                ["generation_id"],
+                JSON,
+                VERSION_BODY,
+                JSON,
+                "",
+            ),
+            (
+                "/api/drafts/{generation_id}/redo",
+                "draft_redo",
+                "post",
+                "Redo the last undone edit",
+                "Draft",
+                ["generation_id"],
+                JSON,
+                VERSION_BODY,
+                JSON,
+                "",
+            ),
+            (
+                "/api/drafts/{generation_id}/validation",
+                "draft_validation",
+                "get",
+                "Errors and warnings of a generation's boundaries, located",
+                "Validation",
+                ["generation_id"],
+                JSON,
+                None,
+                JSON,
+                "",
+            ),
+            (
+                "/api/drafts/{generation_id}/preview",
+                "draft_preview",
+                "get",
+                "Which problems, units and areas publishing would change",
+                "Preview",
+                ["generation_id"],
+                JSON,
+                None,
+                JSON,
+                "",
+            ),
+            (
+                "/api/drafts/{generation_id}/publish",
+                "draft_publish",
+                "post",
+                "Publish the draft; open problems are re-assigned",
+                "Published",
+                ["generation_id"],
+                JSON,
+                PUBLISH_BODY,
+                JSON,
+                "Refused (400) with errors, or with warnings not accepted "
+                "with a note; 409 on a stale version.",
+            ),
+            (
+                "/api/generations",
+                "generations",
+                "get",
+                "Every boundary generation",
+                "Generations",
+                [],
+                JSON,
+                None,
+                JSON,
+                "",
+            ),
+            (
+                "/api/generations/compare",
+                "generations_compare",
+                "get",
+                "Areas that differ between two generations",
+                "Comparison",
+                ["a", "b"],
+                JSON,
+                None,
+                JSON,
+                "",
+            ),
+            (
+                "/api/generations/{generation_id}/rollback",
+                "generation_rollback",
+                "post",
+                "Publish an old generation's boundaries again as a new generation",
+                "Published",
+                ["generation_id"],
+                JSON,
+                _object({"message": NSTR, "note": NSTR}, required=False),
+                JSON,
+                "",
+            ),
+            (
+                "/api/generations/{generation_id}/areas.geojson",
+                "generation_export_geojson",
+                "get",
+                "A generation's areas as a GeoJSON file (for QGIS)",
+                "File",
+                ["generation_id"],
+                GEOJSON,
+                None,
+                JSON,
+                "",
+            ),
+            (
+                "/api/generations/{generation_id}/areas.gpkg",
+                "generation_export_gpkg",
+                "get",
+                "A generation's areas as a GeoPackage file (for QGIS)",
+                "File",
+                ["generation_id"],
+                "application/geopackage+sqlite3",
+                None,
+                JSON,
+                "",
+            ),
+        ]
+    ],
     Endpoint(
         "/api/openapi.json",
         "api.openapi_document",
@@ -458,6 +782,11 @@ def _operation(e: Endpoint) -> dict:
         responses["404"] = _error("No problem with this id")
     if e.endpoint == "api.lookup":
         responses["409"] = _error("No boundary generation is published yet")
+    if "generation_id" in e.parameters:
+        responses["404"] = _error("No generation with this id")
+        responses["400"] = _error("The request is malformed or the change cannot be made")
+    if e.body is not None and "version" in e.body.get("properties", {}):
+        responses["409"] = _error("The draft changed since this version (current_version)")
     op = {
         "operationId": e.endpoint.removeprefix("api."),
         "summary": e.summary,
@@ -466,7 +795,16 @@ def _operation(e: Endpoint) -> dict:
     }
     if e.description:
         op["description"] = e.description
+    if e.body is not None:
+        op["requestBody"] = {"content": {e.body_media: {"schema": e.body}}}
     return op
+
+
+def _paths() -> dict:
+    paths: dict[str, dict] = {}
+    for e in ENDPOINTS:
+        paths.setdefault(e.path, {})[e.method] = _operation(e)
+    return paths
 
 
 def document(root: str = "") -> dict:
@@ -492,11 +830,13 @@ def document(root: str = "") -> dict:
             ),
         },
         "servers": [{"url": root or "/"}],
-        "paths": {e.path: {"get": _operation(e)} for e in ENDPOINTS},
+        "paths": _paths(),
         "components": {"schemas": SCHEMAS, "parameters": parameters},
     }
 
 
 def flask_path(path: str) -> str:
     """An OpenAPI path in Flask's rule syntax (the one converter used here: int)."""
-    return path.replace("{problem_pk}", "<int:problem_pk>")
+    return path.replace("{problem_pk}", "<int:problem_pk>").replace(
+        "{generation_id}", "<int:generation_id>"
+    )

@@ -1,0 +1,203 @@
+"""The boundary editor and the generations page in a real headless Chromium: drag a shared
+vertex, split an area, see the preview, publish, compare and roll back."""
+
+from __future__ import annotations
+
+import pytest
+import shapely
+
+from geoapp import create_app
+from geoapp import services_editor as E
+
+pytestmark = pytest.mark.browser
+READY = "body[data-editor-ready]"
+
+
+@pytest.fixture
+def served(live_server, demo_sqlite_url):
+    app = create_app({"DATABASE_URL": demo_sqlite_url, "TESTING": True})
+    yield live_server(app), app.extensions["geoapp.store"]
+    app.extensions["geoapp.store"].close()
+
+
+def screen_point(page, lon, lat):
+    x, y = page.evaluate(
+        "([lat, lon]) => { var p = window.geoappEditor.map.latLngToContainerPoint([lat, lon]);"
+        " return [p.x, p.y]; }",
+        [lat, lon],
+    )
+    box = page.locator(".leaflet-container").bounding_box()
+    return box["x"] + x, box["y"] + y
+
+
+def lonlat(page, x, y):
+    box = page.locator(".leaflet-container").bounding_box()
+    return page.evaluate(
+        "([x, y]) => { var ll = window.geoappEditor.map.containerPointToLatLng([x, y]);"
+        " return [ll.lng, ll.lat]; }",
+        [x - box["x"], y - box["y"]],
+    )
+
+
+def wait_version(page, version):
+    page.wait_for_selector(f'body[data-draft-version="{version}"]', timeout=20000)
+    page.wait_for_selector(f'body[data-preview-ready="{version}"]', timeout=20000)
+
+
+def shared_vertex(areas, away_from=None):
+    """A vertex held by exactly two areas (both Polygons), far from other vertices."""
+    owners: dict[tuple, set] = {}
+    for aid, rec in areas.items():
+        if rec["geometry"].geom_type != "Polygon":
+            continue
+        for xy in rec["geometry"].exterior.coords:
+            owners.setdefault(xy, set()).add(aid)
+    pairs = sorted((xy, sorted(ids)) for xy, ids in owners.items() if len(ids) == 2)
+    points = shapely.points([xy for xy, _ in owners.items()])
+    tree = shapely.STRtree(points)
+    for xy, ids in pairs[len(pairs) // 3 :]:
+        near = tree.query(shapely.Point(xy).buffer(0.0001))
+        if len(near) == 1:
+            return xy, ids
+    raise AssertionError("no isolated shared vertex")
+
+
+def open_editor(page, base):
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(base + "/editor")
+    page.click("#btn-new-draft")
+    page.wait_for_selector(READY, timeout=30000)
+    wait_version(page, 1)
+    return int(page.url.rsplit("=", 1)[1])
+
+
+def test_drag_a_shared_vertex_then_split_preview_and_publish(page, served):
+    base, store = served
+    gid = open_editor(page, base)
+    areas = E.generation_areas(store, gid)
+    (x0, y0), owners = shared_vertex(areas)
+    # zoom in on the vertex, select one of its areas by clicking inside it
+    page.evaluate(
+        "([lat, lon]) => { window.geoappEditor.map.setView([lat, lon], 18, {animate: false}); }",
+        [y0, x0],
+    )
+    inside = areas[owners[0]]["geometry"].intersection(shapely.Point(x0, y0).buffer(0.0004))
+    rp = inside.representative_point()
+    page.mouse.click(*screen_point(page, rp.x, rp.y))
+    page.wait_for_selector("#area-panel:not([hidden])")
+    assert page.text_content("#area-id").startswith(owners[0])
+    # drag the corner 40 px right and 25 px down
+    sx, sy = screen_point(page, x0, y0)
+    page.mouse.move(sx, sy)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(sx + 4 * step, sy + 2.5 * step)
+    page.mouse.up()
+    wait_version(page, 2)
+    after = E.generation_areas(store, gid)
+    assert E.editing.changed_areas(areas, after).keys() == set(owners)
+    moved = [
+        {xy for xy in after[a]["geometry"].exterior.coords}
+        - set(areas[a]["geometry"].exterior.coords)
+        for a in owners
+    ]
+    assert moved[0] == moved[1] and len(moved[0]) == 1  # the same new corner in both
+    assert (
+        shapely.intersection(after[owners[0]]["geometry"], after[owners[1]]["geometry"]).area
+        < 1e-14
+    )
+    assert "0" in page.text_content("#findings-summary")
+    preview_text = page.text_content("#preview-summary")
+    assert preview_text.startswith("变更的包干区 2") or "2" in preview_text
+
+    # split the selected area with a line drawn across it
+    target = after[owners[0]]["geometry"]
+    minx, miny, maxx, maxy = target.bounds
+    page.evaluate(
+        "(b) => { window.geoappEditor.map.fitBounds([[b[1], b[0]], [b[3], b[2]]], {animate: false}); }",
+        [minx, miny, maxx, maxy],
+    )
+    page.wait_for_selector("#area-panel:not([hidden])")
+    page.click("#btn-split")
+    midx = (minx + maxx) / 2
+    pad = (maxy - miny) * 0.15
+    p1 = screen_point(page, midx, maxy + pad)
+    p2 = screen_point(page, midx + (maxx - minx) * 0.05, miny - pad)
+    page.mouse.click(*p1)
+    page.mouse.click(*p2)
+    page.mouse.click(*p2)  # clicking the last point again finishes the line
+    wait_version(page, 3)
+    split = E.generation_areas(store, gid)
+    assert len(split) == len(after) + 1
+    assert f"{owners[0]}-2" in split
+    assert page.text_content("#btn-undo") and page.is_enabled("#btn-undo")
+
+    # reassign it to another unit: the preview lists the problems that move
+    unit = page.eval_on_selector("#area-unit", "s => s.value")
+    other = page.eval_on_selector(
+        "#area-unit", "(s, u) => [...s.options].map(o => o.value).find(v => v && v !== u)", unit
+    )
+    page.select_option("#area-unit", other)
+    page.click("#btn-reassign")
+    wait_version(page, 4)
+    rows = page.locator("#preview-problems tr").count()
+    preview = E.preview(store, gid)
+    assert rows == len(preview["problems"]) > 0
+    assert page.locator("#preview-units tr").count() == len(preview["units"]) >= 2
+
+    # publish with a message
+    page.click("#btn-publish")
+    page.fill("#publish-message", "浏览器测试：移动共用顶点、拆分、改派")
+    page.click("#publish-confirm")
+    page.wait_for_selector("body[data-published]", timeout=20000)
+    current = store.current_generation()
+    assert current["id"] == gid
+    assert current["publish_message"].startswith("浏览器测试")
+
+
+@pytest.mark.allow_console_errors  # the browser logs the expected 409 as a failed load
+def test_a_stale_tab_gets_the_409_and_can_apply_again(page, served, page_log):
+    base, store = served
+    gid = open_editor(page, base)
+    # another planner saves first
+    E.apply_edit(store, gid, {"type": "reassign", "area_id": "A001", "name": "elsewhere"}, 1, "b")
+    page.evaluate("() => window.geoappEditor.select('A002')")
+    page.select_option("#area-district", index=2)
+    page.click("#btn-reassign")
+    page.wait_for_selector("#btn-reapply:not([hidden])")
+    assert "2" in page.text_content("#editor-status")
+    wait_version(page, 2)
+    page.click("#btn-reapply")
+    wait_version(page, 3)
+    names = E.generation_areas(store, gid)
+    assert names["A001"]["name"] == "elsewhere"
+    assert names["A002"]["district_id"] != E.generation_areas(store, 1)["A002"]["district_id"]
+    assert page_log.failed_responses == [f"409 {base}/api/drafts/{gid}/edits"]
+    assert all("409" in e for e in page_log.console_errors)
+
+
+def test_generations_page_views_compares_and_rolls_back(page, served):
+    base, store = served
+    state = E.start_draft(store, "planner")
+    gid = state["generation"]["id"]
+    E.apply_edit(
+        store, gid, {"type": "reassign", "area_id": "A010", "responsible_unit_id": "U01"}, 1, "p"
+    )
+    E.publish(store, gid, 2, "planner", "A010 to U01")
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(base + "/generations")
+    page.wait_for_selector(f'body[data-viewed="{gid}"]')
+    page.select_option("#compare-a", "1")
+    page.select_option("#compare-b", str(gid))
+    page.click("#compare-form button")
+    page.wait_for_selector(f'body[data-compared="1-{gid}"]')
+    assert page.locator("#compare-rows tr").count() == 1
+    assert "A010" in page.text_content("#compare-rows")
+    page.locator("button.view[data-id='1']").click()
+    page.wait_for_selector('body[data-viewed="1"]')
+    page.once("dialog", lambda d: d.accept())
+    page.locator("button.rollback[data-id='1']").click()
+    page.wait_for_function(f"() => document.querySelectorAll('tr[data-generation]').length > {gid}")
+    current = store.current_generation()
+    assert current["id"] > gid
+    assert E.compare(store, 1, current["id"])["changes"] == []
