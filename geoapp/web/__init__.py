@@ -55,7 +55,7 @@ def build_app(overrides: dict | None = None) -> Flask:
 
     make_folium_offline()
 
-    from . import api, errors, pages
+    from . import api, api_intake, errors, pages, pages_intake  # noqa: F401 (routes)
 
     errors.register(app)
     app.register_blueprint(pages.bp)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from collections import OrderedDict
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -82,6 +83,8 @@ class _Bodies:
 
 
 _bodies = _Bodies()
+#: Answers carrying ``overdue`` flags, which change with the time, not only with the data.
+TIMED_ENDPOINTS = frozenset({"api.problem", "api.problems", "api.problems_geojson"})
 
 
 def conditional(view):
@@ -90,8 +93,11 @@ def conditional(view):
 
     @functools.wraps(view)
     def wrapper(**view_args):
+        tag_args = dict(view_args)
+        if request.endpoint in TIMED_ENDPOINTS:  # overdue flags change with the clock
+            tag_args["_minute"] = int(time.time() // 60)
         tag = queries.etag(
-            get_store(), request.endpoint or view.__name__, _args(), _locale(), view_args
+            get_store(), request.endpoint or view.__name__, _args(), _locale(), tag_args
         )
         cached = None
         if request.if_none_match.contains_weak(tag):
