@@ -45,7 +45,10 @@ def _file(field: str):
     upload = request.files.get(field)
     if upload is None:
         raise ReportError(field, f"send the file as multipart/form-data field {field!r}")
-    return upload.read(), upload.filename
+    try:
+        return upload.read(), upload.filename
+    finally:
+        upload.close()  # large uploads are spooled to a temporary file
 
 
 @bp.post("/problems")
