@@ -558,8 +558,12 @@ def _upload(folder: Path, token: str) -> tuple[Path, dict]:
 
 def _plan(store, folder: Path, token: str):
     path, meta = _upload(folder, token)
-    plan = plan_problem_import(store, path, meta.get("crs") or None, data=path.read_bytes())
-    plan.source = meta.get("filename") or path.name
+    # messages name the user's file; the bytes come from the kept copy
+    shown = Path(Path(meta.get("filename") or path.name).name)
+    if shown.suffix.lower() != path.suffix:
+        shown = path
+    plan = plan_problem_import(store, shown, meta.get("crs") or None, data=path.read_bytes())
+    plan.source = shown.name
     return plan
 
 
