@@ -384,7 +384,11 @@ def read_points(path, crs: str | None = None, data: bytes | None = None) -> Poin
         # one CRS per row (inspectors' phones disagree): convert each group once
         row_crs, groups = [in_crs.code] * len(xs), {}
         for i, value in enumerate(frame[crs_col].tolist()):
-            text = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+            text = (
+                ""
+                if value is None or (isinstance(value, float) and np.isnan(value))
+                else str(value)
+            )
             try:
                 row_in = parse_crs(text) if text.strip() else in_crs
             except CRSError as exc:
