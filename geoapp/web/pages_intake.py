@@ -204,7 +204,7 @@ def transition_labels() -> dict:
 
 def event_labels() -> dict:
     return {
-        "created": _("Reported"),
+        "created": _("Problem reported"),
         "assigned": _("Assigned by location"),
         "reassigned": _("Re-assigned"),
         "status": _("Status changed"),
