@@ -71,8 +71,11 @@ TABLE = {
     "Nothing has been imported yet: check the rows, then confirm.": "尚未导入：请核对各行后确认。",
     "Bad rows must be fixed, or skipped explicitly, before importing.": "导入前须修正有误的行，或明确选择跳过。",
     "%(new)s new rows (%(assigned)s assigned, %(unassigned)s outside the county), %(bad)s bad "
-    "rows, %(stored)s already stored": "新增 %(new)s 行（已分配 %(assigned)s 行，县城范围外 "
-    "%(unassigned)s 行），有误 %(bad)s 行，已存在 %(stored)s 行",
+    "rows, %(stored)s already stored.": "新增 %(new)s 行（已分配 %(assigned)s 行，县城范围外 "
+    "%(unassigned)s 行），有误 %(bad)s 行，已存在 %(stored)s 行。",
+    "line %(n)s": "第 %(n)s 行",
+    "feature %(n)s": "第 %(n)s 个要素",
+    "Deduction (points)": "扣分",
     "Write a note saying why": "请填写说明原因",
     "Remove the duplicate link?": "取消重复关联？",
     "Assign to the unit": "交办责任单位",

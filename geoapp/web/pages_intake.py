@@ -18,6 +18,14 @@ from .api_intake import upload_dir
 from .pages import bp, is_zh, status_labels, tiles_url
 
 
+@bp.app_template_filter("when")
+def when(value: str | None) -> str:
+    """An ISO 8601 local time as people write it: 2026-11-29 12:13."""
+    if not value:
+        return ""
+    return str(value)[:16].replace("T", " ")
+
+
 def crs_options() -> list[tuple[str, str]]:
     return [
         ("wgs84", _("WGS84 (GPS, Tianditu)")),
@@ -125,13 +133,14 @@ def import_page():
         "position": _("Position"),
         "duplicates": _("Likely duplicates"),
         "unassigned": _("Unassigned (outside the county)"),
-        "row": _("row"),
+        "line_n": _("line %(n)s"),
+        "feature_n": _("feature %(n)s"),
         "problem": _("problem"),
         "imported": _("Imported"),
         "nothing_yet": _("Nothing has been imported yet: check the rows, then confirm."),
         "bad_rows_block": _("Bad rows must be fixed, or skipped explicitly, before importing."),
         "summary": _(
-            "%(new)s new rows (%(assigned)s assigned, %(unassigned)s outside the county), %(bad)s bad rows, %(stored)s already stored"
+            "%(new)s new rows (%(assigned)s assigned, %(unassigned)s outside the county), %(bad)s bad rows, %(stored)s already stored."
         ),
     }
     config = {

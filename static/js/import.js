@@ -32,6 +32,12 @@
       });
     });
   }
+  function where(text) {
+    // "line 12" / "feature 3" from the server, in the page's language
+    var m = /^(line|feature) (\d+)$/.exec(String(text || ""));
+    if (!m) return text;
+    return format(m[1] === "line" ? L_.line_n : L_.feature_n, { n: m[2] });
+  }
   function format(template, values) {
     return template.replace(/%\((\w+)\)s/g, function (_, k) { return values[k]; });
   }
@@ -47,7 +53,7 @@
     bad.textContent = "";
     p.bad.forEach(function (b) {
       var tr = el("tr");
-      tr.appendChild(el("td", b.line));
+      tr.appendChild(el("td", where(b.line)));
       tr.appendChild(el("td", b.reason));
       bad.appendChild(tr);
     });
@@ -57,7 +63,7 @@
     rows.textContent = "";
     p.rows.forEach(function (r) {
       var tr = el("tr", null, r.assigned ? "" : "unassigned");
-      tr.appendChild(el("td", r.line));
+      tr.appendChild(el("td", where(r.line)));
       tr.appendChild(el("td", r.problem_id || ""));
       tr.appendChild(el("td", r.category_label));
       tr.appendChild(el("td", r.round));
@@ -74,7 +80,7 @@
         tr.appendChild(td);
       }
       tr.appendChild(el("td", r.likely_duplicates.map(function (d) {
-        return (d.kind === "row" ? L_.row + " " : L_.problem + " ") + d.label + " (" + d.distance_m + " " + L_.metres + ")";
+        return (d.kind === "row" ? where(d.label) : L_.problem + " " + d.label) + " (" + d.distance_m + " " + L_.metres + ")";
       }).join("; "), r.likely_duplicates.length ? "dup-warning" : ""));
       rows.appendChild(tr);
     });

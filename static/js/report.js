@@ -159,7 +159,9 @@
       }
       var link = document.getElementById("result-link");
       link.href = detail.links.page;
-      document.getElementById("result").hidden = false;
+      var result = document.getElementById("result");
+      result.hidden = false;
+      result.scrollIntoView({ block: "nearest" });
       document.body.setAttribute("data-saved", String(detail.problem.id));
     }
 
@@ -178,10 +180,12 @@
       if (body.lon === null || body.lat === null) { status(L_.click_map, true); return; }
       var button = document.getElementById("save");
       button.disabled = true;
+      var saved = false;
       status(L_.saving);
       send(cfg.urls.create, {
         method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body)
       }).then(function (detail) {
+        saved = true;
         return uploadPhotos(detail.problem.id).then(function (n) {
           showResult(detail, n);
           status(L_.saved);
@@ -191,7 +195,7 @@
         });
       }).catch(function (err) {
         status(L_.failed + ": " + err.message, true);
-      }).then(function () { button.disabled = false; });
+      }).then(function () { button.disabled = saved; });
     });
 
     document.body.setAttribute("data-map-ready", "1");
