@@ -93,7 +93,8 @@ def conditional(view):
 
     @functools.wraps(view)
     def wrapper(**view_args):
-        tag_args = dict(view_args)
+        # the store's URL too: two stores in one process (tests) may share a data version
+        tag_args = dict(view_args, _store=repr(get_store()))
         if request.endpoint in TIMED_ENDPOINTS:  # overdue flags change with the clock
             tag_args["_minute"] = int(time.time() // 60)
         tag = queries.etag(
