@@ -834,11 +834,22 @@ def problem(store, problem_pk: int, args: Args, locale: str = "zh") -> dict:
     with _reading(store) as read:
         row = read.tx.get_problem(problem_pk)
         events = read.tx.problem_events(row["id"])
+        photos = read.tx.problem_photos(row["id"])
         feature = _problem_features([row], read, locale, display)[0]
     feature["properties"] |= {
         "source_crs": row["source_crs"],
         "source_x": row["source_x"],
         "source_y": row["source_y"],
+        "photos": [
+            {
+                "id": ph["id"],
+                "content_type": ph["content_type"],
+                "bytes": ph["size_bytes"],
+                "uploaded_at": local_time(ph["uploaded_at"]),
+                "uploaded_by": ph["uploaded_by"],
+            }
+            for ph in photos
+        ],
         "events": [
             {
                 "at": local_time(e["at"]),

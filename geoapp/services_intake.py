@@ -177,7 +177,6 @@ def problem_detail(
     lon, lat = (feature["geometry"] or {}).get("coordinates", (None, None))
     with store.transaction() as tx:
         row = tx.get_problem(problem_pk)
-        photos = tx.problem_photos(problem_pk)
         dups = (
             duplicates_of_point(tx, row["category"], row["lon"], row["lat"], exclude=row["id"])
             if row["duplicate_of"] is None
@@ -195,16 +194,7 @@ def problem_detail(
     return {
         "problem": props | {"lon": lon, "lat": lat},
         "assignment": assignment_of(store, props, locale),
-        "photos": [
-            {
-                "id": p["id"],
-                "content_type": p["content_type"],
-                "bytes": p["size_bytes"],
-                "uploaded_at": queries.local_time(p["uploaded_at"]),
-                "uploaded_by": p["uploaded_by"],
-            }
-            for p in photos
-        ],
+        "photos": props.pop("photos", []),
         "likely_duplicates": dups,
         "duplicate_of": {"id": original["id"], "problem_id": original["problem_id"]}
         if original

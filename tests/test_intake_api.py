@@ -308,6 +308,8 @@ def test_photos(client, store, app, tmp_path):
     assert r.status_code == 201 and r.get_json()["content_type"] == "image/jpeg"
     detail = client.get(f"/problems/{pk}").get_data(as_text=True)
     assert photo["url"] in detail
+    listed = client.get(f"/api/problems/{pk}").get_json()["properties"]["photos"]
+    assert [p["url"] for p in listed][0] == photo["url"] and len(listed) == 2
     before = snapshot(store)
     bad = [
         ({"photo": (io.BytesIO(b"GIF89a" + b"\0" * 100), "a.png")}, 415),
@@ -386,6 +388,14 @@ def test_set_deadline_cli(demo_url, store):
     assert result.exit_code == 2 and "error:" in result.output
     result = run("set-deadline", "nope", "3d")
     assert result.exit_code == 2 and "nope" in result.output
+
+
+def test_map_popups_link_to_the_problem_page(client):
+    page = client.get("/").get_data(as_text=True)
+    assert '"problem_page": "/problems/__ID__"' in page
+    script = client.get("/static/js/geoapp-map.js")
+    assert b"problem-page-link" in script.data
+    script.close()
 
 
 def test_openapi_documents_every_write_route(app, client):

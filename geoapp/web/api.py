@@ -12,7 +12,7 @@ import threading
 import time
 from collections import OrderedDict
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import get_locale
 
 from .. import queries, services
@@ -166,8 +166,11 @@ def problems_geojson():
 @bp.get("/problems/<int:problem_pk>")
 @conditional
 def problem(problem_pk: int):
-    """One problem with its history."""
-    return _geojson(queries.problem(get_store(), problem_pk, _args(), _locale()))
+    """One problem with its photos and history."""
+    feature = queries.problem(get_store(), problem_pk, _args(), _locale())
+    for photo in feature["properties"]["photos"]:
+        photo["url"] = url_for("pages.photo", photo_id=photo["id"])
+    return _geojson(feature)
 
 
 @bp.get("/problems/clusters")

@@ -187,6 +187,7 @@ SCHEMAS: dict[str, dict] = {
             "source_crs": NSTR,
             "source_x": NNUM,
             "source_y": NNUM,
+            "photos": {"type": "array", "items": _ref("Photo")},
             "events": {"type": "array", "items": _ref("ProblemEvent")},
         }
     ),
