@@ -359,7 +359,7 @@ def patch_problem(
                 p["id"],
                 {k: new_row[k] for k in _ASSIGNMENT},
                 actor,
-                note or "position or category changed",
+                note,
             )
     return problem_detail(store, problem_pk, locale, role=role, actor_unit_id=actor_unit_id)
 

@@ -166,6 +166,7 @@ def problem_page(problem_pk: int):
     except NotFound:
         abort(404, description=_("No problem with id %(id)s", id=problem_pk))
     p = detail["problem"]
+    readable_changes(store, detail["events"])
     if p["lon"] is not None:
         d = 0.002
         bounds = [p["lon"] - d, p["lat"] - d, p["lon"] + d, p["lat"] + d]
@@ -199,6 +200,64 @@ def problem_page(problem_pk: int):
         categories=_categories(store),
         crs_options=crs_options(),
     )
+
+
+def field_labels() -> dict:
+    return {
+        "category": _("Problem category"),
+        "round": _("Inspection round"),
+        "deduction": _("Deduction"),
+        "description": _("Description"),
+        "lon": _("Longitude"),
+        "lat": _("Latitude"),
+        "source_crs": _("Coordinate system"),
+        "duplicate_of": _("Duplicate of"),
+        "area_id": _("Contracted area"),
+        "district_id": _("District"),
+        "responsible_unit_id": _("Responsible unit"),
+        "lead_unit_id": _("Lead unit"),
+        "rule_id": _("Rule applied"),
+        "generation_id": _("Boundary generation"),
+    }
+
+
+def readable_changes(store, events: list[dict]) -> None:
+    """Give each edit or re-assignment event ``changes``: (field, before, after) in words
+    (category and unit names instead of codes)."""
+    labels = field_labels()
+    units = {u["unit_id"]: u["name"] for u in store.list_units()}
+    districts = {d["district_id"]: d["name"] for d in store.list_districts()}
+    categories = dict(_categories(store))
+    current = store.current_generation()
+    areas = store.areas(current["id"]) if current else None
+    area_names = (
+        dict(zip(areas["area_id"], areas["name"], strict=True)) if areas is not None else {}
+    )
+    names = {
+        "category": categories,
+        "responsible_unit_id": units,
+        "lead_unit_id": units,
+        "district_id": districts,
+        "area_id": area_names,
+    }
+
+    def text(field, value):
+        if value is None:
+            return "—"
+        if isinstance(value, float):
+            return f"{value:.6f}".rstrip("0").rstrip(".")
+        return str(names.get(field, {}).get(value, value))
+
+    for e in events:
+        detail = e.get("detail") or {}
+        if e["kind"] not in ("edited", "reassigned") or "after" not in detail:
+            continue
+        before = detail.get("before") or {}
+        e["changes"] = [
+            (labels[f], text(f, before.get(f)), text(f, v))
+            for f, v in detail["after"].items()
+            if f in labels and before.get(f) != v
+        ]
 
 
 def transition_labels() -> dict:
