@@ -39,12 +39,17 @@ class ReportError(ValueError):
 def sniff_image(data: bytes) -> tuple[str, str] | None:
     """``(content_type, extension)`` of a JPEG or PNG by its content; None otherwise."""
     for magic, content_type, ext in IMAGE_SIGNATURES:
-        if data.startswith(magic):
-            if ext == "png" and data[12:16] != b"IHDR":
+        if not data.startswith(magic):
+            continue
+        if ext == "png":
+            # the first chunk is a 13-byte IHDR with a non-zero width and height
+            if len(data) < 33 or data[8:16] != b"\0\0\0\rIHDR":
                 return None
-            if ext == "jpg" and len(data) < 4:
+            if data[16:20] == b"\0\0\0\0" or data[20:24] == b"\0\0\0\0":
                 return None
-            return content_type, ext
+        elif len(data) < 4 or not (0xC0 <= data[3] <= 0xFE):
+            return None  # SOI must be followed by a marker
+        return content_type, ext
     return None
 
 

@@ -272,7 +272,7 @@ def transition(
     if note is not None and not isinstance(note, str):
         raise ReportError("note", "must be text")
     with store.transaction() as tx:
-        p = tx.get_problem(problem_pk)
+        p = tx.get_problem(problem_pk, for_update=True)
         check_transition(p["status"], target, role, actor_unit_id, p["responsible_unit_id"], note)
         tx.set_problem_status(p["id"], target, actor, (note or "").strip() or None)
     return problem_detail(store, problem_pk, role=role, actor_unit_id=actor_unit_id)
@@ -350,7 +350,7 @@ def patch_problem(
     if reassign:
         _attach_assignment([new_row], zoning_for(store))
     with store.transaction() as tx:
-        p = tx.get_problem(problem_pk)
+        p = tx.get_problem(problem_pk, for_update=True)
         if p["updated_at"] != current["updated_at"]:
             raise Conflict("the problem changed meanwhile; reload it and try again")
         tx.update_problem(p["id"], fields, actor, note)
@@ -391,7 +391,7 @@ def link_duplicate(
     ):
         raise ReportError("duplicate_of", f"must be a problem id or null, got {original_pk!r}")
     with store.transaction() as tx:
-        p = tx.get_problem(problem_pk)
+        p = tx.get_problem(problem_pk, for_update=True)
         if original_pk is None:
             if p["duplicate_of"] is None:
                 raise Conflict("the problem is not linked to another")

@@ -886,10 +886,15 @@ class Transaction:
             sa.select(sa.func.count()).select_from(S.problems).where(*self._problem_where(filters))
         ).scalar_one()
 
-    def get_problem(self, problem_pk: int) -> dict[str, Any]:
-        """One problem by its internal id; raises NotFound."""
+    def get_problem(self, problem_pk: int, *, for_update: bool = False) -> dict[str, Any]:
+        """One problem by its internal id; raises NotFound.  ``for_update`` locks its row
+        until the transaction ends (PostgreSQL; SQLite serialises writers anyway), so a
+        check-then-change (a status transition) cannot interleave with another."""
         pk = V.convert(problem_pk, V.to_int, "problem", "id")
-        rows = self._dicts(sa.select(S.problems).where(S.problems.c.id == pk))
+        stmt = sa.select(S.problems).where(S.problems.c.id == pk)
+        if for_update:
+            stmt = stmt.with_for_update()
+        rows = self._dicts(stmt)
         if not rows:
             raise NotFound(f"unknown problem id {problem_pk!r}")
         return rows[0]
