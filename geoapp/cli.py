@@ -223,5 +223,25 @@ def import_problems(ctx, path: Path, crs: str | None, commit: bool, skip_bad: bo
     click.echo(f"imported {len(ids)} problem(s)")
 
 
+@main.command("set-deadline")
+@click.argument("category")
+@click.argument("deadline")
+@click.pass_context
+def set_deadline(ctx, category: str, deadline: str) -> None:
+    """Set a category's rectification deadline: 48h, 3d, 3天 (or "none")."""
+    from . import services_intake
+    from .intake import ReportError
+
+    store = _store(ctx)
+    try:
+        row = services_intake.set_deadline(
+            store, category, None if deadline.strip().lower() in ("none", "无") else deadline
+        )
+    except (*_errors(), ReportError) as exc:
+        _fail(exc)
+    hours = row["deadline_hours"]
+    click.echo(f"{row['category']}: {'no deadline' if hours is None else f'{hours} h'}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main(prog_name=os.path.basename(sys.argv[0]))

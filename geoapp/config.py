@@ -25,6 +25,11 @@ SETTINGS: dict[str, tuple[object, str]] = {
     ),
     "DEFAULT_LOCALE": ("zh", "Language of the UI when the browser does not ask: zh or en"),
     "MAX_UPLOAD_MB": (20, "Largest accepted upload, in MiB"),
+    "MAX_PHOTO_MB": (10, "Largest accepted photo of a problem point, in MiB"),
+    "UPLOAD_DIR": (
+        "",
+        "Where photos and inspection sheets awaiting confirmation are kept; default instance/uploads",
+    ),
     "SECRET_KEY": (None, "Flask secret key; a random one per start when unset"),
     "SLIVER_M2": (
         50,

@@ -43,6 +43,38 @@ window.geoappMap = GeoappMap({{ this._parent.get_name() }}, {{ this.config|tojso
         self.config = config
 
 
+class PageHook(MacroElement):
+    """Hands the Leaflet map to a page's own script: ``window[name] = fn(map, config)``,
+    e.g. static/js/report.js's ``ReportPage``."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+window.{{ this.target }} = {{ this.function }}({{ this._parent.get_name() }}, {{ this.config|tojson }});
+{% endmacro %}
+""")
+
+    def __init__(self, function: str, config: dict, target: str = "pageMap"):
+        super().__init__()
+        self._name = "PageHook"
+        self.function = function
+        self.config = config
+        self.target = target
+
+
+def page_map(
+    bounds,
+    function: str,
+    config: dict,
+    tiles_url: str = "",
+    tiles_attribution: str = "",
+    basemap_label: str = "",
+) -> folium.Map:
+    """A small map for a form or a detail page, driven by the page's own script."""
+    m = base_map(bounds, tiles_url, tiles_attribution, basemap_label)
+    PageHook(function, config).add_to(m)
+    return m
+
+
 class LeanMap(folium.Map):
     """A folium Map that loads Leaflet alone: the pages use neither jQuery, Bootstrap nor
     Font Awesome, and every extra file delays the first data request."""

@@ -36,7 +36,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from time import time_ns
 from typing import Any
 from urllib.parse import urlencode
@@ -51,6 +51,7 @@ from shapely.ops import polylabel
 
 from . import clustering
 from .crs import from_wgs84, to_wgs84
+from .deadlines import deadline, is_overdue
 from .domain import AREA_KINDS, OPEN_STATUSES, STATUSES, UNIT_KINDS
 from .maps import DISTRICT_COLOURS
 from .store import AREA_COLUMNS, NotFound
@@ -757,7 +758,10 @@ def _problem_features(rows: list[dict], read: _Read, locale: str, display: str) 
         display,
     )
     features = []
+    now = datetime.now(UTC)
     for r, x, y in zip(rows, lon, lat, strict=True):
+        cat = ref.categories.get(r["category"]) if r["category"] else None
+        due = deadline(r["reported_at"], (cat or {}).get("deadline_hours"))
         features.append(
             {
                 "type": "Feature",
@@ -784,6 +788,10 @@ def _problem_features(rows: list[dict], read: _Read, locale: str, display: str) 
                     "lead_unit_name": ref.unit_name(r["lead_unit_id"]),
                     "rule_id": r["rule_id"],
                     "generation": r["generation_id"],
+                    "due_at": local_time(due),
+                    "overdue": is_overdue(r["status"], due, now)
+                    or (r["status"] == DEFAULT_STATUS and due is not None and now > due),
+                    "duplicate_of": r["duplicate_of"],
                 },
             }
         )
@@ -833,11 +841,22 @@ def problem(store, problem_pk: int, args: Args, locale: str = "zh") -> dict:
     with _reading(store) as read:
         row = read.tx.get_problem(problem_pk)
         events = read.tx.problem_events(row["id"])
+        photos = read.tx.problem_photos(row["id"])
         feature = _problem_features([row], read, locale, display)[0]
     feature["properties"] |= {
         "source_crs": row["source_crs"],
         "source_x": row["source_x"],
         "source_y": row["source_y"],
+        "photos": [
+            {
+                "id": ph["id"],
+                "content_type": ph["content_type"],
+                "bytes": ph["size_bytes"],
+                "uploaded_at": local_time(ph["uploaded_at"]),
+                "uploaded_by": ph["uploaded_by"],
+            }
+            for ph in photos
+        ],
         "events": [
             {
                 "at": local_time(e["at"]),

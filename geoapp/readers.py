@@ -37,6 +37,7 @@ POINT_SUFFIXES = {
 AREA_SUFFIXES = {".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg", ".zip": "shpzip"}
 LON_NAMES = ("lon", "lng", "longitude", "long", "x", "经度", "东经")
 LAT_NAMES = ("lat", "latitude", "y", "纬度", "北纬")
+CRS_NAMES = ("crs", "srs", "坐标系", "坐标系统")
 MAX_ZIP_UNCOMPRESSED = 512 * 1024 * 1024
 MAX_ZIP_RATIO = 200
 GRID_DEGREES = 1e-7
@@ -212,6 +213,8 @@ class PointTable:
     bad: list[BadRow] = field(default_factory=list)
     arrow: object | None = None  # pyarrow.Table of a GeoParquet file, geometry included
     geometry_column: str | None = None
+    #: each row's CRS code when the file has a CRS column (坐标系) and none was imposed
+    row_crs: list[str] | None = None
 
     def __len__(self) -> int:
         return len(self.lon)
@@ -375,6 +378,54 @@ def read_points(path, crs: str | None = None, data: bytes | None = None) -> Poin
     lat = np.full(len(xs), np.nan)
     good = np.isfinite(xs) & np.isfinite(ys)
     bad_idx = {b.where for b in bad}
+    row_crs = None
+    crs_col = find_column(frame.columns, CRS_NAMES) if frame is not None and not crs else None
+    if crs_col is not None:
+        # one CRS per row (inspectors' phones disagree): convert each group once
+        row_crs, groups = [in_crs.code] * len(xs), {}
+        for i, value in enumerate(frame[crs_col].tolist()):
+            text = (
+                ""
+                if value is None or (isinstance(value, float) and np.isnan(value))
+                else str(value)
+            )
+            try:
+                row_in = parse_crs(text) if text.strip() else in_crs
+            except CRSError as exc:
+                good[i] = False
+                if where[i] not in bad_idx:
+                    bad.append(BadRow(where[i], f"{crs_col}: {exc}"))
+                    bad_idx.add(where[i])
+                continue
+            row_crs[i] = row_in.code
+            groups.setdefault(row_in, []).append(i)
+    else:
+        groups = {in_crs: list(range(len(xs)))}
+    for group_crs, members in groups.items():
+        member = np.zeros(len(xs), dtype=bool)
+        member[members] = True
+        _convert_points(xs, ys, lon, lat, good & member, where, bad, bad_idx, group_crs)
+    bad.sort(key=lambda b: _where_key(b.where))
+    if frame is not None:
+        frame = frame.reset_index(drop=True)
+    return PointTable(
+        data=frame,
+        lon=lon,
+        lat=lat,
+        src_x=xs,
+        src_y=ys,
+        crs=in_crs,
+        where=where,
+        fmt=fmt,
+        bad=bad,
+        arrow=arrow,
+        geometry_column=geom_col,
+        row_crs=row_crs,
+    )
+
+
+def _convert_points(xs, ys, lon, lat, good, where, bad, bad_idx, in_crs: InputCRS) -> None:
+    """Convert the ``good`` rows to WGS84 in place; name every row that cannot be."""
     if good.any():
         gi = np.flatnonzero(good)
         try:
@@ -394,22 +445,6 @@ def read_points(path, crs: str | None = None, data: bytes | None = None) -> Poin
                                 f"({xs[i]}, {ys[i]}) is not a valid position in {in_crs.code}",
                             )
                         )
-    bad.sort(key=lambda b: _where_key(b.where))
-    if frame is not None:
-        frame = frame.reset_index(drop=True)
-    return PointTable(
-        data=frame,
-        lon=lon,
-        lat=lat,
-        src_x=xs,
-        src_y=ys,
-        crs=in_crs,
-        where=where,
-        fmt=fmt,
-        bad=bad,
-        arrow=arrow,
-        geometry_column=geom_col,
-    )
 
 
 def _where_key(where: str) -> int:

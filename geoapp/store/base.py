@@ -59,6 +59,22 @@ ASSIGNMENT_FIELDS = (
 PROBLEM_INPUT_FIELDS = frozenset(
     c.name for c in S.problems.columns if c.name not in {"id", "created_at", "updated_at"}
 )
+#: Problem fields :meth:`Transaction.update_problem` may change.
+PROBLEM_EDIT_FIELDS = frozenset(
+    {
+        "round",
+        "category",
+        "description",
+        "deduction",
+        "reporter",
+        "lon",
+        "lat",
+        "source_crs",
+        "source_x",
+        "source_y",
+        "duplicate_of",
+    }
+)
 #: Keys accepted in the ``filters`` of :meth:`Transaction.problems`.
 PROBLEM_FILTERS = frozenset(
     {
@@ -932,10 +948,15 @@ class Transaction:
         ).all()
         return {r[0]: (int(r[1]), float(r[2] or 0.0)) for r in rows}
 
-    def get_problem(self, problem_pk: int) -> dict[str, Any]:
-        """One problem by its internal id; raises NotFound."""
+    def get_problem(self, problem_pk: int, *, for_update: bool = False) -> dict[str, Any]:
+        """One problem by its internal id; raises NotFound.  ``for_update`` locks its row
+        until the transaction ends (PostgreSQL; SQLite serialises writers anyway), so a
+        check-then-change (a status transition) cannot interleave with another."""
         pk = V.convert(problem_pk, V.to_int, "problem", "id")
-        rows = self._dicts(sa.select(S.problems).where(S.problems.c.id == pk))
+        stmt = sa.select(S.problems).where(S.problems.c.id == pk)
+        if for_update:
+            stmt = stmt.with_for_update()
+        rows = self._dicts(stmt)
         if not rows:
             raise NotFound(f"unknown problem id {problem_pk!r}")
         return rows[0]
@@ -1092,6 +1113,115 @@ class Transaction:
             if row["detail"] is not None:
                 row["detail"] = json.loads(row["detail"])
         return rows
+
+    def update_problem(
+        self,
+        problem_pk: int,
+        fields: Mapping[str, Any],
+        actor: str | None,
+        note: str | None = None,
+        *,
+        kind: str = "edited",
+    ) -> dict[str, Any]:
+        """Change a problem's own fields (not its assignment nor its status); returns the
+        updated problem.
+
+        ``fields`` holds any of :data:`PROBLEM_EDIT_FIELDS`.  Records one event of ``kind``
+        (default "edited") whose detail is ``{"before": {...}, "after": {...}}`` naming only
+        the fields that changed; nothing is written when nothing changes.
+        """
+        old = self.get_problem(problem_pk)
+        row = V.coerce_row(
+            fields,
+            _CONV["problems"],
+            where=f"problem {old['problem_id']!r}",
+            allowed=PROBLEM_EDIT_FIELDS,
+        )
+        changed = {k: v for k, v in row.items() if old[k] != v}
+        if not changed:
+            return old
+        if changed.get("duplicate_of") is not None:
+            if changed["duplicate_of"] == old["id"]:
+                raise StoreError(f"problem {old['problem_id']!r} cannot duplicate itself")
+            self._check_problem_refs([{"problem_id": old["problem_id"], **changed}])
+        now = _now()
+        self._x(
+            sa.update(S.problems)
+            .where(S.problems.c.id == old["id"])
+            .values(updated_at=now, **changed)
+        )
+        self.add_event(
+            old["id"],
+            kind,
+            actor,
+            {"before": {k: old[k] for k in changed}, "after": changed},
+            note,
+            at=now,
+        )
+        return self.get_problem(old["id"])
+
+    def add_photo(self, problem_pk: int, photo: Mapping[str, Any], actor: str | None) -> int:
+        """Record a photo file of a problem (stored_name, content_type, size_bytes, sha256,
+        original_name); records a "photo_added" event.  Returns the photo's id."""
+        pk = self.get_problem(problem_pk)["id"]
+        row = V.coerce_row(
+            photo,
+            _CONV["problem_photos"],
+            where="photo",
+            allowed=frozenset(
+                {"stored_name", "content_type", "size_bytes", "sha256", "original_name"}
+            ),
+            required=("stored_name", "content_type", "size_bytes", "sha256"),
+        )
+        now = _now()
+        photo_id = self._x(
+            sa.insert(S.problem_photos)
+            .values(problem_pk=pk, uploaded_at=now, uploaded_by=actor, **row)
+            .returning(S.problem_photos.c.id)
+        ).scalar_one()
+        self.add_event(
+            pk,
+            "photo_added",
+            actor,
+            {"photo": photo_id, "content_type": row["content_type"], "bytes": row["size_bytes"]},
+            at=now,
+        )
+        return photo_id
+
+    def problem_photos(self, problem_pk: int) -> list[dict[str, Any]]:
+        """A problem's photos, oldest first (every column of problem_photos)."""
+        pk = self.get_problem(problem_pk)["id"]
+        ph = S.problem_photos
+        return self._dicts(sa.select(ph).where(ph.c.problem_pk == pk).order_by(ph.c.id))
+
+    def problems_duplicating(self, problem_pk: int) -> list[dict[str, Any]]:
+        """The problems linked to this one as their original (``duplicate_of``): id and
+        problem_id, by id."""
+        p = S.problems
+        pk = V.convert(problem_pk, V.to_int, "problem", "id")
+        return self._dicts(
+            sa.select(p.c.id, p.c.problem_id).where(p.c.duplicate_of == pk).order_by(p.c.id)
+        )
+
+    def get_photo(self, photo_id: int) -> dict[str, Any]:
+        """One photo record by id; raises NotFound."""
+        pid = V.convert(photo_id, V.to_int, "photo", "id")
+        rows = self._dicts(sa.select(S.problem_photos).where(S.problem_photos.c.id == pid))
+        if not rows:
+            raise NotFound(f"unknown photo id {photo_id!r}")
+        return rows[0]
+
+    def set_category_deadline(self, category: str, hours: int | None) -> dict[str, Any]:
+        """Change a category's rectification deadline (whole hours; None: no deadline)."""
+        code = V.convert(category, V.to_text, "category", "category")
+        value = V.convert(hours, V.to_int, "category", "deadline_hours")
+        if value is not None and value <= 0:
+            raise StoreError("deadline_hours must be positive")
+        c = S.categories
+        done = self._x(sa.update(c).where(c.c.category == code).values(deadline_hours=value))
+        if done.rowcount == 0:
+            raise NotFound(f"unknown category {category!r}")
+        return self._dicts(sa.select(c).where(c.c.category == code))[0]
 
     # ------------------------------------------------------------------ read models
 

@@ -243,6 +243,29 @@ draft_edits = sa.Table(
 )
 
 
+problem_photos = sa.Table(
+    "problem_photos",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "problem_pk",
+        sa.Integer,
+        sa.ForeignKey("problems.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    # the file's name under instance/photos/, chosen by the server (random, never the client's)
+    sa.Column("stored_name", Text, nullable=False, unique=True),
+    sa.Column("content_type", Text, nullable=False),
+    sa.Column("size_bytes", sa.Integer, nullable=False),
+    sa.Column("sha256", Text, nullable=False),
+    sa.Column("original_name", Text),
+    sa.Column("uploaded_at", UTCDateTime, nullable=False),
+    sa.Column("uploaded_by", Text),
+    sa.Index(None, "problem_pk"),
+    sqlite_autoincrement=True,
+)
+
+
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     """Alembic filter: compare only our own tables (not PostGIS's ``spatial_ref_sys`` &c.)."""
     if type_ == "table":

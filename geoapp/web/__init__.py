@@ -55,8 +55,8 @@ def build_app(overrides: dict | None = None) -> Flask:
 
     make_folium_offline()
 
-    # api_editor and pages_editor add routes to the api and pages blueprints
-    from . import api, api_editor, errors, pages, pages_editor  # noqa: F401
+    # the *_editor and *_intake modules add routes to the api and pages blueprints
+    from . import api, api_editor, api_intake, errors, pages, pages_editor, pages_intake  # noqa: F401
 
     errors.register(app)
     app.register_blueprint(pages.bp)

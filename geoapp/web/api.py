@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from collections import OrderedDict
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import get_locale
 
 from .. import queries, services
@@ -82,6 +83,8 @@ class _Bodies:
 
 
 _bodies = _Bodies()
+#: Answers carrying ``overdue`` flags, which change with the time, not only with the data.
+TIMED_ENDPOINTS = frozenset({"api.problem", "api.problems", "api.problems_geojson"})
 
 
 def conditional(view):
@@ -90,8 +93,12 @@ def conditional(view):
 
     @functools.wraps(view)
     def wrapper(**view_args):
+        # the store's URL too: two stores in one process (tests) may share a data version
+        tag_args = dict(view_args, _store=repr(get_store()))
+        if request.endpoint in TIMED_ENDPOINTS:  # overdue flags change with the clock
+            tag_args["_minute"] = int(time.time() // 60)
         tag = queries.etag(
-            get_store(), request.endpoint or view.__name__, _args(), _locale(), view_args
+            get_store(), request.endpoint or view.__name__, _args(), _locale(), tag_args
         )
         cached = None
         if request.if_none_match.contains_weak(tag):
@@ -159,8 +166,11 @@ def problems_geojson():
 @bp.get("/problems/<int:problem_pk>")
 @conditional
 def problem(problem_pk: int):
-    """One problem with its history."""
-    return _geojson(queries.problem(get_store(), problem_pk, _args(), _locale()))
+    """One problem with its photos and history."""
+    feature = queries.problem(get_store(), problem_pk, _args(), _locale())
+    for photo in feature["properties"]["photos"]:
+        photo["url"] = url_for("pages.photo", photo_id=photo["id"])
+    return _geojson(feature)
 
 
 @bp.get("/problems/clusters")

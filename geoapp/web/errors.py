@@ -6,11 +6,13 @@ from flask import jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ..crs import CRSError
+from ..intake import ReportError
 from ..queries import BadParameter
 from ..readers import InputError
 from ..services import ServiceError
 from ..services_editor import DraftConflict
 from ..store import NotFound, StaleVersion, StoreError
+from ..workflow import NotPermitted, TransitionRefused
 
 # exception class → (HTTP status, machine-readable code)
 ERROR_MAP: list[tuple[type[Exception], int, str]] = [
@@ -20,6 +22,9 @@ ERROR_MAP: list[tuple[type[Exception], int, str]] = [
     (CRSError, 400, "bad_crs"),
     (BadParameter, 400, "bad_parameter"),
     (InputError, 400, "bad_input"),
+    (ReportError, 400, "bad_input"),
+    (NotPermitted, 403, "forbidden"),
+    (TransitionRefused, 409, "transition_refused"),
     (ServiceError, 400, "refused"),
     (StoreError, 503, "store_unavailable"),
 ]

@@ -82,6 +82,13 @@ PROBLEM_PROPERTIES = {
     "lead_unit_name": NSTR,
     "rule_id": NSTR,
     "generation": NINT,
+    "due_at": {
+        "type": ["string", "null"],
+        "format": "date-time",
+        "description": "rectification deadline: reported_at plus the category's deadline",
+    },
+    "overdue": {"type": "boolean", "description": "still open after its deadline"},
+    "duplicate_of": _nullable("integer", description="id of the problem this one duplicates"),
 }
 LINK = _object({"rel": STR, "type": STR, "href": STR})
 TOTAL = _object({"id": NSTR, "name": NSTR, "problems": INT, "deduction": NUM})
@@ -180,6 +187,7 @@ SCHEMAS: dict[str, dict] = {
             "source_crs": NSTR,
             "source_x": NNUM,
             "source_y": NNUM,
+            "photos": {"type": "array", "items": _ref("Photo")},
             "events": {"type": "array", "items": _ref("ProblemEvent")},
         }
     ),
@@ -755,6 +763,302 @@ ENDPOINTS: list[Endpoint] = [
 ]
 
 
+NAMED = _object({"id": STR, "name": NSTR})
+SCHEMAS |= {
+    "ReportBody": _object(
+        {
+            "lon": NUM | {"description": "x in crs (longitude for geographic systems)"},
+            "lat": NUM | {"description": "y in crs"},
+            "crs": STR
+            | {"default": "wgs84", "description": "wgs84, cgcs2000, gcj02, bd09, EPSG:n"},
+            "category": STR | {"description": "category code or its Chinese name"},
+            "round": STR | {"description": "inspection round, e.g. 市级评估"},
+            "deduction": NUM | {"minimum": 0, "maximum": 100, "default": 0},
+            "description": STR,
+            "reported_at": STR | {"description": "ISO 8601; Beijing time without an offset"},
+            "reporter": STR,
+            "problem_id": STR | {"description": "external id; generated when absent"},
+            "duplicate_of": INT | {"description": "link at once to the original problem"},
+        },
+        required=False,
+    )
+    | {"required": ["lon", "lat", "category", "round"]},
+    "PatchBody": _object(
+        {
+            "lon": NUM,
+            "lat": NUM,
+            "crs": STR,
+            "category": STR,
+            "round": STR,
+            "deduction": NUM,
+            "description": STR,
+            "note": STR,
+        },
+        required=False,
+    ),
+    "TransitionBody": _object({"to": {"enum": list(STATUSES)}, "note": NSTR}, required=False)
+    | {"required": ["to"]},
+    "DuplicateBody": _object({"duplicate_of": INT, "note": NSTR}, required=False)
+    | {"required": ["duplicate_of"]},
+    "NoteBody": _object({"note": NSTR}, required=False),
+    "DeadlineBody": _object(
+        {
+            "deadline": {
+                "type": ["string", "number", "null"],
+                "description": "48h, 3d, 3天 or a number of hours; null for no deadline",
+            }
+        }
+    ),
+    "Category": _object(
+        {"category": STR, "name_zh": NSTR, "name_en": NSTR, "deadline_hours": NINT}
+    ),
+    "PhotoUpload": _object(
+        {"photo": {"type": "string", "contentMediaType": "application/octet-stream"}}
+    ),
+    "Photo": _object(
+        {
+            "id": INT,
+            "content_type": {"enum": ["image/jpeg", "image/png"]},
+            "bytes": INT,
+            "url": STR,
+        },
+        required=False,
+    ),
+    "Assignment": _object(
+        {
+            "assigned": {"type": "boolean", "description": "false outside the county"},
+            "area": {"oneOf": [NAMED, {"type": "null"}]},
+            "district": {"oneOf": [NAMED, {"type": "null"}]},
+            "responsible_unit": {"oneOf": [NAMED, {"type": "null"}]},
+            "lead_unit": {"oneOf": [NAMED, {"type": "null"}]},
+            "rule": {"oneOf": [_object({"id": STR, "note": NSTR}), {"type": "null"}]},
+            "generation": NINT,
+        }
+    ),
+    "LikelyDuplicate": _object(
+        {
+            "id": INT,
+            "problem_id": STR,
+            "distance_m": NUM,
+            "status": STR,
+            "reported_at": STR,
+            "description": NSTR,
+        }
+    ),
+    "ProblemRecord": _object(
+        {
+            "problem": {"type": "object", "description": "ProblemDetailProperties plus lon, lat"},
+            "assignment": _ref("Assignment"),
+            "photos": {"type": "array", "items": _ref("Photo")},
+            "likely_duplicates": {
+                "type": "array",
+                "items": _ref("LikelyDuplicate"),
+                "description": "open problems of the same category within 30 m",
+            },
+            "duplicate_of": {"oneOf": [_object({"id": INT, "problem_id": STR}), {"type": "null"}]},
+            "duplicated_by": {"type": "array", "items": {"type": "object"}},
+            "transitions": {
+                "type": "array",
+                "items": _object({"to": STR, "action": STR, "note_required": {"type": "boolean"}}),
+            },
+            "events": {"type": "array", "items": _ref("ProblemEvent")},
+            "links": _object({"self": STR, "page": STR}),
+        },
+        required=False,
+    ),
+    "ImportUpload": _object(
+        {
+            "file": {"type": "string", "contentMediaType": "application/octet-stream"},
+            "crs": STR,
+        },
+        required=False,
+    )
+    | {"required": ["file"]},
+    "ImportPreview": _object(
+        {
+            "token": STR,
+            "filename": STR,
+            "confirm": STR | {"description": "POST here to import"},
+            "summary": {"type": "object"},
+            "rows": {"type": "array", "items": {"type": "object"}},
+            "bad": {"type": "array", "items": _object({"line": STR, "reason": STR})},
+            "already_stored": {"type": "array", "items": STR},
+        },
+        required=False,
+    ),
+    "ImportConfirm": _object({"skip_bad": {"type": "boolean", "default": False}}, required=False),
+    "ImportResult": _object({"imported": INT, "skipped_bad": INT, "summary": {"type": "object"}}),
+}
+PARAMETERS |= {
+    "category_code": {
+        "in": "path",
+        "required": True,
+        "schema": STR,
+        "description": "a category code (or its Chinese name)",
+    },
+    "token": {
+        "in": "path",
+        "required": True,
+        "schema": STR,
+        "description": "the token a preview answered with",
+    },
+}
+
+
+@dataclass(frozen=True)
+class WriteEndpoint:
+    """A route that changes data: method, request body (JSON or multipart) and answer."""
+
+    method: str
+    path: str
+    endpoint: str
+    summary: str
+    body: str | None
+    schema: str
+    parameters: list[str] = field(default_factory=list)
+    status: int = 200
+    multipart: bool = False
+    errors: tuple[int, ...] = (400,)
+    description: str = ""
+
+
+PK = ["problem_pk"]
+WRITE_ENDPOINTS: list[WriteEndpoint] = [
+    WriteEndpoint(
+        "post",
+        "/api/problems",
+        "api.create_problem",
+        "Report a problem point; it is assigned at once",
+        "ReportBody",
+        "ProblemRecord",
+        status=201,
+        errors=(400, 403, 409),
+        description="Points outside the county are kept with assignment.assigned false. "
+        "likely_duplicates lists open problems of the same category within 30 m.",
+    ),
+    WriteEndpoint(
+        "patch",
+        "/api/problems/{problem_pk}",
+        "api.patch_problem",
+        "Change position, category, round, deduction or description; re-assigns",
+        "PatchBody",
+        "ProblemRecord",
+        PK,
+        errors=(400, 403, 404, 409),
+    ),
+    WriteEndpoint(
+        "post",
+        "/api/problems/{problem_pk}/transitions",
+        "api.problem_transition",
+        "Move a problem to another status (reported → assigned → rectifying → rectified → "
+        "verified; reopen back to rectifying with a note)",
+        "TransitionBody",
+        "ProblemRecord",
+        PK,
+        errors=(400, 403, 404, 409),
+    ),
+    WriteEndpoint(
+        "post",
+        "/api/problems/{problem_pk}/photos",
+        "api.add_problem_photo",
+        "Attach a JPEG or PNG photo (type sniffed from its bytes)",
+        "PhotoUpload",
+        "Photo",
+        PK,
+        status=201,
+        multipart=True,
+        errors=(400, 403, 404, 413, 415),
+    ),
+    WriteEndpoint(
+        "put",
+        "/api/problems/{problem_pk}/duplicate",
+        "api.link_duplicate",
+        "Link a problem to the one it duplicates (its points are not deducted twice)",
+        "DuplicateBody",
+        "ProblemRecord",
+        PK,
+        errors=(400, 403, 404, 409),
+    ),
+    WriteEndpoint(
+        "delete",
+        "/api/problems/{problem_pk}/duplicate",
+        "api.unlink_duplicate",
+        "Remove a problem's duplicate link",
+        "NoteBody",
+        "ProblemRecord",
+        PK,
+        errors=(403, 404, 409),
+    ),
+    WriteEndpoint(
+        "put",
+        "/api/categories/{category}",
+        "api.set_category_deadline",
+        "Change a category's rectification deadline",
+        "DeadlineBody",
+        "Category",
+        ["category_code"],
+        errors=(400, 403, 404),
+    ),
+    WriteEndpoint(
+        "post",
+        "/api/imports",
+        "api.import_preview",
+        "Upload an inspection sheet (CSV UTF-8/GBK, XLSX, GeoJSON) and preview its import",
+        "ImportUpload",
+        "ImportPreview",
+        multipart=True,
+        errors=(400, 413, 415),
+        description="Nothing is written: the file is kept under a random token until "
+        "confirmed. Every bad row is listed with its line number and reason.",
+    ),
+    WriteEndpoint(
+        "post",
+        "/api/imports/{token}",
+        "api.import_confirm",
+        "Import a previewed sheet in one transaction",
+        "ImportConfirm",
+        "ImportResult",
+        ["token"],
+        errors=(400, 403, 409),
+        description="Refused (400) while the sheet has bad rows unless skip_bad is true.",
+    ),
+]
+
+
+def _write_operation(e: WriteEndpoint) -> dict:
+    media = "multipart/form-data" if e.multipart else JSON
+    op: dict = {
+        "operationId": e.endpoint.removeprefix("api."),
+        "summary": e.summary,
+        "parameters": [{"$ref": f"#/components/parameters/{p}"} for p in e.parameters],
+        "responses": {
+            str(e.status): {
+                "description": "Created" if e.status == 201 else "OK",
+                "content": {JSON: {"schema": _ref(e.schema)}},
+            }
+        }
+        | {str(code): _error(_ERROR_TEXT[code]) for code in e.errors},
+    }
+    if e.body:
+        op["requestBody"] = {
+            "required": e.method != "delete",
+            "content": {media: {"schema": _ref(e.body)}},
+        }
+    if e.description:
+        op["description"] = e.description
+    return op
+
+
+_ERROR_TEXT = {
+    400: "The body is malformed, a field is missing or invalid (the message names it)",
+    403: "This role or unit may not do this",
+    404: "No such problem, photo or category",
+    409: "The workflow or the current state refuses the change",
+    413: "The upload is larger than the limit",
+    415: "The upload is not of an accepted type",
+}
+
+
 def _error(description: str) -> dict:
     return {
         "description": description,
@@ -804,6 +1108,8 @@ def _paths() -> dict:
     paths: dict[str, dict] = {}
     for e in ENDPOINTS:
         paths.setdefault(e.path, {})[e.method] = _operation(e)
+    for w in WRITE_ENDPOINTS:
+        paths.setdefault(w.path, {})[w.method] = _write_operation(w)
     return paths
 
 
@@ -837,6 +1143,9 @@ def document(root: str = "") -> dict:
 
 def flask_path(path: str) -> str:
     """An OpenAPI path in Flask's rule syntax (the one converter used here: int)."""
-    return path.replace("{problem_pk}", "<int:problem_pk>").replace(
-        "{generation_id}", "<int:generation_id>"
+    return (
+        path.replace("{problem_pk}", "<int:problem_pk>")
+        .replace("{generation_id}", "<int:generation_id>")
+        .replace("{category}", "<category>")
+        .replace("{token}", "<token>")
     )

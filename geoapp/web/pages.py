@@ -61,6 +61,7 @@ def map_labels() -> dict:
         "unit_page": _("Unit page"),
         "no_match": _("Nothing found"),
         "load_failed": _("Could not load the map data"),
+        "problem_page": _("Open the problem page"),
     }
 
 
@@ -90,6 +91,7 @@ def map_config(scope: dict | None = None, **extra) -> dict:
             "lookup": url_for("api.lookup"),
             "search": url_for("api.search"),
             "unit_page": url_for("pages.unit_page", unit_id="__ID__"),
+            "problem_page": url_for("pages.problem_page", problem_pk=0).replace("/0", "/__ID__"),
         },
         "labels": map_labels(),
         "filters": current_filters(),

@@ -272,7 +272,9 @@
           row(L_.lead, esc(p.lead_unit_name || "—")) +
           row(L_.rule, esc(p.rule_id || L_.no_rule)) +
           row(L_.generation, esc(p.generation)) +
-          "</table></div>";
+          "</table>" +
+          (cfg.urls.problem_page ? "<p><a class='problem-page-link' href='" + esc(cfg.urls.problem_page.replace("__ID__", encodeURIComponent(p.id))) + "'>" + esc(L_.problem_page) + "</a></p>" : "") +
+          "</div>";
         L.popup({ maxWidth: 340, className: "problem-popup-wrap" }).setLatLng(latlng).setContent(html).openOn(map);
       }).catch(function (err) { status(err.message, true); });
     }

@@ -1,7 +1,7 @@
 """Undo/redo history of draft generations edited in the boundary editor.
 
 Revision ID: 0004_editor
-Revises: 0001
+Revises: 0002_intake
 Create Date: 2026-11-29
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004_editor"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002_intake"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,194 @@
+"""The writing side of the JSON API: report, edit, move through the workflow, photos,
+duplicates, deadlines and imports through a preview.  Thin: parse, call one service in
+:mod:`geoapp.services_intake`, answer.  Routes are added to the ``api`` blueprint, so
+their endpoint names are ``api.<name>``; they are described in :mod:`geoapp.web.openapi`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import current_app, request, url_for
+
+from .. import services_intake as intake
+from ..intake import ReportError
+from . import get_store
+from .actor import current_actor, current_role, current_unit_id
+from .api import _json, _locale, bp
+
+
+def upload_dir(kind: str) -> Path:
+    """``instance/uploads/<kind>`` (or under GEOAPP_UPLOAD_DIR)."""
+    base = current_app.config.get("UPLOAD_DIR") or Path(current_app.instance_path) / "uploads"
+    return Path(base) / kind
+
+
+def _body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ReportError("body", "send a JSON object (Content-Type: application/json)")
+    return data
+
+
+def _with_links(detail: dict) -> dict:
+    pk = detail["problem"]["id"]
+    detail["links"] = {
+        "self": url_for("api.problem", problem_pk=pk),
+        "page": url_for("pages.problem_page", problem_pk=pk),
+    }
+    for photo in detail.get("photos", []):
+        photo["url"] = url_for("pages.photo", photo_id=photo["id"])
+    return detail
+
+
+def _file(field: str):
+    upload = request.files.get(field)
+    if upload is None:
+        raise ReportError(field, f"send the file as multipart/form-data field {field!r}")
+    try:
+        return upload.read(), upload.filename
+    finally:
+        upload.close()  # large uploads are spooled to a temporary file
+
+
+@bp.post("/problems")
+def create_problem():
+    """Report a problem point; answers 201 with the problem and its assignment."""
+    detail = intake.create_problem(
+        get_store(), _body(), current_actor(), role=current_role(), locale=_locale()
+    )
+    response = _json(_with_links(detail))
+    response.status_code = 201
+    response.headers["Location"] = detail["links"]["self"]
+    return response
+
+
+@bp.patch("/problems/<int:problem_pk>")
+def patch_problem(problem_pk: int):
+    """Change a problem's position, category, round, deduction or description."""
+    detail = intake.patch_problem(
+        get_store(),
+        problem_pk,
+        _body(),
+        current_actor(),
+        role=current_role(),
+        actor_unit_id=current_unit_id(),
+        locale=_locale(),
+    )
+    return _json(_with_links(detail))
+
+
+@bp.post("/problems/<int:problem_pk>/transitions")
+def problem_transition(problem_pk: int):
+    """Move a problem to another status (``{"to", "note"}``)."""
+    body = _body()
+    detail = intake.transition(
+        get_store(),
+        problem_pk,
+        body.get("to"),
+        body.get("note"),
+        current_actor(),
+        role=current_role(),
+        actor_unit_id=current_unit_id(),
+    )
+    return _json(_with_links(detail))
+
+
+@bp.post("/problems/<int:problem_pk>/photos")
+def add_problem_photo(problem_pk: int):
+    """Attach a JPEG or PNG photo (multipart field ``photo``)."""
+    data, filename = _file("photo")
+    store = get_store()
+    photo = intake.add_photo(
+        store,
+        problem_pk,
+        data,
+        filename,
+        upload_dir("photos"),
+        int(current_app.config["MAX_PHOTO_MB"]) * 2**20,
+        current_actor(),
+        role=current_role(),
+        actor_unit_id=current_unit_id(),
+    )
+    photo["url"] = url_for("pages.photo", photo_id=photo["id"])
+    response = _json(photo)
+    response.status_code = 201
+    response.headers["Location"] = photo["url"]
+    return response
+
+
+@bp.put("/problems/<int:problem_pk>/duplicate")
+def link_duplicate(problem_pk: int):
+    """Link a problem to the one it duplicates (``{"duplicate_of": id, "note"}``)."""
+    body = _body()
+    if "duplicate_of" not in body:
+        raise ReportError("duplicate_of", "is required (the original problem's id)")
+    if body["duplicate_of"] is None:
+        raise ReportError("duplicate_of", "use DELETE to remove the link")
+    detail = intake.link_duplicate(
+        get_store(),
+        problem_pk,
+        body["duplicate_of"],
+        current_actor(),
+        body.get("note"),
+        role=current_role(),
+    )
+    return _json(_with_links(detail))
+
+
+@bp.delete("/problems/<int:problem_pk>/duplicate")
+def unlink_duplicate(problem_pk: int):
+    """Remove a problem's duplicate link."""
+    body = request.get_json(silent=True) or {}
+    note = body.get("note") if isinstance(body, dict) else None
+    detail = intake.link_duplicate(
+        get_store(), problem_pk, None, current_actor(), note, role=current_role()
+    )
+    return _json(_with_links(detail))
+
+
+@bp.put("/categories/<category>")
+def set_category_deadline(category: str):
+    """Change a category's rectification deadline (``{"deadline": "3d"}``)."""
+    body = _body()
+    if "deadline" not in body:
+        raise ReportError("deadline", "is required (e.g. 48h or 3d; null for none)")
+    row = intake.set_deadline(get_store(), category, body["deadline"], role=current_role())
+    return _json(row)
+
+
+@bp.post("/imports")
+def import_preview():
+    """Upload an inspection sheet (multipart ``file``, optional ``crs``); answers with the
+    preview and the token that confirms it.  Nothing is imported yet."""
+    data, filename = _file("file")
+    crs = request.form.get("crs") or None
+    store = get_store()
+    token = intake.save_import_upload(
+        upload_dir("imports"),
+        data,
+        filename,
+        int(current_app.config["MAX_UPLOAD_MB"]) * 2**20,
+        crs,
+    )
+    preview = intake.preview_import(store, upload_dir("imports"), token, _locale())
+    preview["confirm"] = url_for("api.import_confirm", token=token)
+    return _json(preview)
+
+
+@bp.post("/imports/<token>")
+def import_confirm(token: str):
+    """Import a previewed upload in one transaction (``{"skip_bad": false}``)."""
+    body = request.get_json(silent=True) or {}
+    skip_bad = body.get("skip_bad", False) if isinstance(body, dict) else False
+    if not isinstance(skip_bad, bool):
+        raise ReportError("skip_bad", "must be true or false")
+    result = intake.confirm_import(
+        get_store(),
+        upload_dir("imports"),
+        token,
+        current_actor(),
+        skip_bad=skip_bad,
+        role=current_role(),
+    )
+    return _json(result)

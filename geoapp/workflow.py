@@ -1,0 +1,173 @@
+"""The rectification workflow of a problem point: which status may follow which, and who may
+move it.  Pure: no Flask, no SQL.
+
+::
+
+    reported ──交办──▶ assigned ──▶ rectifying ──▶ rectified ──核查──▶ verified (closed)
+        └──────────────────────────────▶┘   ▲            │                │
+                                            └── reopen ──┴────────────────┘
+
+A reopen (back to ``rectifying``) needs a note saying why.  Roles are those of the accounts
+work: ``admin``, ``coordinator``, ``planner``, ``inspector``, ``unit``.  ``role=None`` means
+"not checked" (no accounts yet): every transition the graph allows is allowed.  A ``unit``
+acts only on problems it answers for (``actor_unit_id`` equal to the problem's responsible
+unit).
+
+>>> [t.target for t in allowed_transitions("rectifying", role="unit",
+...     actor_unit_id="U08", problem_unit_id="U08")]
+['rectified']
+>>> check_transition("reported", "verified")
+Traceback (most recent call last):
+...
+geoapp.workflow.TransitionRefused: a problem that is reported cannot become verified (allowed: assigned, rectifying)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .domain import STATUSES
+
+ROLES = ("admin", "coordinator", "planner", "inspector", "unit")
+#: Older rows may carry the store's generic default; it means "just reported".
+STATUS_ALIASES = {"open": "reported"}
+
+_STAFF = frozenset({"admin", "coordinator"})
+
+
+@dataclass(frozen=True)
+class Transition:
+    source: str
+    target: str
+    action: str  # a short code, e.g. "assign", "reopen"
+    roles: frozenset[str]
+    note_required: bool = False
+
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition("reported", "assigned", "assign", _STAFF),
+    Transition("reported", "rectifying", "start", _STAFF | {"unit"}),
+    Transition("assigned", "rectifying", "start", _STAFF | {"unit"}),
+    Transition("rectifying", "rectified", "rectify", _STAFF | {"unit"}),
+    Transition("rectified", "verified", "verify", _STAFF | {"inspector"}),
+    Transition("rectified", "rectifying", "reopen", _STAFF | {"inspector"}, note_required=True),
+    Transition("verified", "rectifying", "reopen", _STAFF | {"inspector"}, note_required=True),
+)
+
+#: Other actions on a problem and the roles that may take them (a unit: its own problems).
+ACTIONS: dict[str, frozenset[str]] = {
+    "report": _STAFF | {"inspector"},
+    "edit": _STAFF | {"inspector"},
+    "link_duplicate": _STAFF | {"inspector"},
+    "add_photo": _STAFF | {"inspector", "unit"},
+    "set_deadline": _STAFF,
+    "import": _STAFF | {"inspector"},
+}
+
+
+class WorkflowError(Exception):
+    """A change the workflow does not allow; the message says why."""
+
+
+class TransitionRefused(WorkflowError):
+    """The status graph (or a missing note) forbids this change (HTTP 409)."""
+
+
+class NotPermitted(WorkflowError):
+    """This role, or this unit, may not do this (HTTP 403)."""
+
+
+def normalise_status(status: str | None) -> str:
+    """A stored status as a workflow status ('open' → 'reported'); unknown → ValueError."""
+    s = STATUS_ALIASES.get(str(status), str(status))
+    if s not in STATUSES:
+        raise TransitionRefused(f"unknown status {status!r} (known: {', '.join(STATUSES)})")
+    return s
+
+
+def _check_role(
+    roles: frozenset[str],
+    role: str | None,
+    actor_unit_id: str | None,
+    problem_unit_id: str | None,
+    what: str,
+) -> None:
+    if role is None:
+        return
+    if role not in ROLES:
+        raise NotPermitted(f"unknown role {role!r}")
+    if role not in roles:
+        raise NotPermitted(f"the role {role!r} may not {what}")
+    if role == "unit" and (actor_unit_id is None or actor_unit_id != problem_unit_id):
+        raise NotPermitted(f"a unit may {what} only for problems in its own areas")
+
+
+def _permitted(t: Transition, role, actor_unit_id, problem_unit_id) -> bool:
+    try:
+        _check_role(t.roles, role, actor_unit_id, problem_unit_id, t.action)
+    except NotPermitted:
+        return False
+    return True
+
+
+def allowed_transitions(
+    status: str,
+    role: str | None = None,
+    actor_unit_id: str | None = None,
+    problem_unit_id: str | None = None,
+) -> list[Transition]:
+    """The transitions this actor may make from ``status``, in graph order."""
+    source = normalise_status(status)
+    return [
+        t
+        for t in TRANSITIONS
+        if t.source == source and _permitted(t, role, actor_unit_id, problem_unit_id)
+    ]
+
+
+def check_transition(
+    status: str,
+    target: str,
+    role: str | None = None,
+    actor_unit_id: str | None = None,
+    problem_unit_id: str | None = None,
+    note: str | None = None,
+) -> Transition:
+    """The transition from ``status`` to ``target`` if this actor may make it; raises
+    :class:`TransitionRefused` (graph, missing note) or :class:`NotPermitted` (role, unit)."""
+    source = normalise_status(status)
+    if target not in STATUSES:
+        raise TransitionRefused(f"unknown status {target!r} (known: {', '.join(STATUSES)})")
+    if target == source:
+        raise TransitionRefused(f"the problem is already {target}")
+    match = next((t for t in TRANSITIONS if t.source == source and t.target == target), None)
+    if match is None:
+        allowed = ", ".join(t.target for t in TRANSITIONS if t.source == source) or "none"
+        raise TransitionRefused(
+            f"a problem that is {source} cannot become {target} (allowed: {allowed})"
+        )
+    _check_role(match.roles, role, actor_unit_id, problem_unit_id, match.action)
+    if match.note_required and not (note and note.strip()):
+        raise TransitionRefused(f"{match.action}: a note saying why is required")
+    return match
+
+
+def check_action(
+    action: str,
+    role: str | None = None,
+    actor_unit_id: str | None = None,
+    problem_unit_id: str | None = None,
+) -> None:
+    """Raise :class:`NotPermitted` unless this actor may take ``action`` (see ACTIONS)."""
+    roles = ACTIONS.get(action)
+    if roles is None:
+        raise ValueError(f"unknown action {action!r}")
+    _check_role(roles, role, actor_unit_id, problem_unit_id, action.replace("_", " "))
+
+
+def is_open(status: str | None) -> bool:
+    """Still to be rectified (reported, assigned or rectifying)."""
+    try:
+        return normalise_status(status) in ("reported", "assigned", "rectifying")
+    except TransitionRefused:
+        return False
