@@ -26,6 +26,9 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "DEFAULT_LOCALE": ("zh", "Language of the UI when the browser does not ask: zh or en"),
     "MAX_UPLOAD_MB": (20, "Largest accepted upload, in MiB"),
     "SECRET_KEY": (None, "Flask secret key; a random one per start when unset"),
+    "LOGIN_MAX_ATTEMPTS": (5, "Failed sign-ins allowed per name in the window (x4 per address)"),
+    "LOGIN_WINDOW_SECONDS": (300, "The window of LOGIN_MAX_ATTEMPTS, in seconds"),
+    "MAX_UNZIPPED_MB": (200, "Largest total uncompressed size of a zipped Shapefile, in MiB"),
 }
 
 

@@ -1,8 +1,27 @@
-"""Shared fixtures: databases on both backends, the demo county, the Flask app.
+"""Shared fixtures: databases on both backends, the demo county, the Flask app, accounts.
 
 Every test that takes ``store_url`` or ``demo_url`` runs twice: on SQLite and on the
 PostGIS server named by ``GEOAPP_TEST_POSTGIS_URL`` (``make test`` starts one). Without that
 variable the PostGIS half is skipped, except under ``CI=true``, where it fails.
+
+Accounts (every route needs a role, see geoapp/web/permissions.py):
+
+* The demo databases hold one account per role, named after it (``admin``, ``coordinator``,
+  ``planner``, ``inspector``, ``unit``), with the password ``TEST_PASSWORDS[role]``
+  (``"<role>-password"``).  The ``unit`` account is bound to ``DEMO_UNIT`` (the unit
+  answering for most demo problems); ``client_as("unit").unit_id`` names it too.
+* ``client``: a test client signed in as **admin** (the usual case: "may do anything").
+* ``client_as(role)``: a new test client signed in as ``role`` (any of ROLES).
+* ``anon_client``: a test client nobody signed in to.
+* ``token_for(role)``: a fresh API token of that role; send it as
+  ``headers={"Authorization": f"Bearer {token}"}`` (exempt from CSRF).
+* All these clients send the session's CSRF token as ``X-CSRFToken`` on every POST, PUT,
+  PATCH and DELETE, as static/js/csrf.js does in a browser; pass ``csrf=False`` to a call
+  to leave it out (``client.post(url, json=..., csrf=False)``).
+* Browser tests: ``login(page, base_url, role="admin")`` from tests/browser/conftest.py
+  signs a Playwright page in through the real login form.
+
+Signing in here writes the Flask-Login session directly (no password hashing per test).
 """
 
 from __future__ import annotations
@@ -14,10 +33,16 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
+from werkzeug.datastructures import Headers
 
 from geoapp import create_app
+from geoapp.accounts import ROLES
 from geoapp.services import load_county
+from geoapp.services_accounts import create_token, seed_demo_accounts
 from geoapp.store import open_store
+
+TEST_PASSWORDS = {role: f"{role}-password" for role in ROLES}
 
 POSTGIS_URL_ENV = "GEOAPP_TEST_POSTGIS_URL"
 
@@ -85,6 +110,7 @@ def _load_demo(url: str) -> None:
     try:
         store.upgrade()
         load_county(store)
+        seed_demo_accounts(store, TEST_PASSWORDS)
     finally:
         store.close()
 
@@ -138,16 +164,90 @@ def demo_url(request) -> Iterator[str]:
     dbs.drop(url)
 
 
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class GeoappClient(FlaskClient):
+    """A test client that sends its session's CSRF token on state-changing requests."""
+
+    csrf_token: str | None = None
+    role: str = "anonymous"
+    unit_id: str | None = None
+
+    def open(self, *args, csrf: bool = True, **kwargs):
+        method = str(kwargs.get("method", "GET")).upper()
+        if csrf and self.csrf_token and method in UNSAFE_METHODS:
+            headers = Headers(kwargs.get("headers") or {})
+            headers.setdefault("X-CSRFToken", self.csrf_token)
+            kwargs["headers"] = headers
+        return super().open(*args, **kwargs)
+
+
+def sign_in(client: GeoappClient, role: str | None) -> GeoappClient:
+    """Make ``client`` a session of the demo account named ``role`` (None: anonymous)."""
+    token = uuid.uuid4().hex
+    user = None
+    if role is not None:
+        user = client.application.extensions["geoapp.store"].get_user(role)
+    with client.session_transaction() as session:
+        session.clear()
+        session["_csrf"] = token
+        if user is not None:
+            session["_user_id"] = str(user["id"])
+            session["_fresh"] = True
+    client.csrf_token = token
+    client.role = role or "anonymous"
+    client.unit_id = user["unit_id"] if user else None
+    return client
+
+
+def make_app(url: str, **config):
+    """The app on the database at ``url`` (test clients sign in and send CSRF tokens)."""
+    app = create_app({"DATABASE_URL": url, "TESTING": True, **config})
+    app.test_client_class = GeoappClient
+    return app
+
+
 @pytest.fixture
 def app(demo_url):
-    app = create_app({"DATABASE_URL": demo_url, "TESTING": True})
+    app = make_app(demo_url)
     yield app
     app.extensions["geoapp.store"].close()
 
 
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    """A client signed in as admin."""
+    return sign_in(app.test_client(), "admin")
+
+
+@pytest.fixture
+def client_as(app):
+    """``client_as(role)``: a new client signed in as the demo account of that role."""
+
+    def make(role: str) -> GeoappClient:
+        assert role in ROLES, role
+        return sign_in(app.test_client(), role)
+
+    return make
+
+
+@pytest.fixture
+def anon_client(app):
+    """A client nobody signed in to (it still has a session and a CSRF token)."""
+    return sign_in(app.test_client(), None)
+
+
+@pytest.fixture
+def token_for(app):
+    """``token_for(role)``: a new API token of that role (``unit`` bound to the demo unit)."""
+    store = app.extensions["geoapp.store"]
+
+    def make(role: str) -> str:
+        unit_id = store.get_user("unit")["unit_id"] if role == "unit" else None
+        return create_token(store, f"test-{role}-{uuid.uuid4().hex[:6]}", role, unit_id)
+
+    return make
 
 
 @pytest.fixture

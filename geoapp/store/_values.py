@@ -105,6 +105,14 @@ def to_bytes(value: Any) -> bytes | None:
     raise ValueError(f"expected bytes, got {type(value).__name__}")
 
 
+def to_bool(value: Any) -> bool | None:
+    if is_missing(value):
+        return None
+    if isinstance(value, bool):
+        return value
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
 def converter_for(column: sa.Column[Any]) -> Converter:
     type_ = column.type
     if isinstance(type_, UTCDateTime):
@@ -117,6 +125,8 @@ def converter_for(column: sa.Column[Any]) -> Converter:
         return to_bytes
     if isinstance(type_, sa.String):
         return to_text
+    if isinstance(type_, sa.Boolean):
+        return to_bool
     raise TypeError(f"no converter for {type_!r}")  # pragma: no cover
 
 

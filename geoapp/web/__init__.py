@@ -55,11 +55,16 @@ def build_app(overrides: dict | None = None) -> Flask:
 
     make_folium_offline()
 
-    from . import api, errors, pages
+    from . import admin, api, auth, errors, pages, permissions, security
 
     errors.register(app)
+    auth.init_app(app)
+    permissions.init_app(app)  # before_request: authenticate, permission table, CSRF
+    security.init_app(app)  # after_request: CSP and the other security headers
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
 
     @app.after_request
     def remember_language(response):

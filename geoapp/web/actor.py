@@ -7,5 +7,13 @@ from __future__ import annotations
 
 
 def current_actor() -> str | None:
-    """The name recorded as ``actor`` on events written by this request (None: anonymous)."""
-    return None
+    """The name recorded as ``actor`` on events written by this request: the signed-in
+    user's name, or the API token's name (None: anonymous, or outside a request)."""
+    from flask import has_request_context
+
+    if not has_request_context():
+        return None
+    from .permissions import principal
+
+    p = principal()
+    return p.name if p is not None else None

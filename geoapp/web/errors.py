@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from ..accounts import AccountError
 from ..crs import CRSError
 from ..queries import BadParameter
 from ..readers import InputError
@@ -19,6 +20,7 @@ ERROR_MAP: list[tuple[type[Exception], int, str]] = [
     (BadParameter, 400, "bad_parameter"),
     (InputError, 400, "bad_input"),
     (ServiceError, 400, "refused"),
+    (AccountError, 400, "bad_account"),
     (StoreError, 503, "store_unavailable"),
 ]
 
