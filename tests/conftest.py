@@ -22,6 +22,8 @@ Accounts (every route needs a role, see geoapp/web/permissions.py):
   signs a Playwright page in through the real login form.
 
 Signing in here writes the Flask-Login session directly (no password hashing per test).
+``make_app``, ``sign_in``, ``GeoappClient`` and ``TEST_PASSWORDS`` live in tests/webclient.py
+(import them from there: ``from webclient import make_app, sign_in``).
 """
 
 from __future__ import annotations
@@ -33,16 +35,12 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from flask.testing import FlaskClient
-from werkzeug.datastructures import Headers
+from webclient import TEST_PASSWORDS, GeoappClient, make_app, sign_in
 
-from geoapp import create_app
 from geoapp.accounts import ROLES
 from geoapp.services import load_county
 from geoapp.services_accounts import create_token, seed_demo_accounts
 from geoapp.store import open_store
-
-TEST_PASSWORDS = {role: f"{role}-password" for role in ROLES}
 
 POSTGIS_URL_ENV = "GEOAPP_TEST_POSTGIS_URL"
 
@@ -162,50 +160,6 @@ def demo_url(request) -> Iterator[str]:
     url = dbs.create(template=request.getfixturevalue("demo_postgis_template"))
     yield url
     dbs.drop(url)
-
-
-UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-class GeoappClient(FlaskClient):
-    """A test client that sends its session's CSRF token on state-changing requests."""
-
-    csrf_token: str | None = None
-    role: str = "anonymous"
-    unit_id: str | None = None
-
-    def open(self, *args, csrf: bool = True, **kwargs):
-        method = str(kwargs.get("method", "GET")).upper()
-        if csrf and self.csrf_token and method in UNSAFE_METHODS:
-            headers = Headers(kwargs.get("headers") or {})
-            headers.setdefault("X-CSRFToken", self.csrf_token)
-            kwargs["headers"] = headers
-        return super().open(*args, **kwargs)
-
-
-def sign_in(client: GeoappClient, role: str | None) -> GeoappClient:
-    """Make ``client`` a session of the demo account named ``role`` (None: anonymous)."""
-    token = uuid.uuid4().hex
-    user = None
-    if role is not None:
-        user = client.application.extensions["geoapp.store"].get_user(role)
-    with client.session_transaction() as session:
-        session.clear()
-        session["_csrf"] = token
-        if user is not None:
-            session["_user_id"] = str(user["id"])
-            session["_fresh"] = True
-    client.csrf_token = token
-    client.role = role or "anonymous"
-    client.unit_id = user["unit_id"] if user else None
-    return client
-
-
-def make_app(url: str, **config):
-    """The app on the database at ``url`` (test clients sign in and send CSRF tokens)."""
-    app = create_app({"DATABASE_URL": url, "TESTING": True, **config})
-    app.test_client_class = GeoappClient
-    return app
 
 
 @pytest.fixture

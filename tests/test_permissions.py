@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 
 import pytest
-from conftest import make_app, sign_in
+from webclient import make_app, sign_in
 
 from geoapp.accounts import ROLES
 from geoapp.web import permissions

@@ -2,7 +2,7 @@
 
 import geopandas as gpd
 import pytest
-from conftest import make_app, sign_in
+from webclient import make_app, sign_in
 
 from geoapp import crs
 from geoapp.services import DEMO_DIR

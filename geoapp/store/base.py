@@ -592,6 +592,7 @@ class Transaction:
         ).scalar_one()
         if not count:
             raise StoreError(f"generation {gid} has no areas; put area versions before publishing")
+        previous = self._current_id()
         self._x(
             sa.update(g)
             .where(g.c.id == gid)
@@ -602,6 +603,14 @@ class Transaction:
                 publish_message=V.convert(message, V.to_text, "generation", "message"),
                 version=g.c.version + 1,
             )
+        )
+        # every publish is audited here, whichever use case publishes
+        self.add_audit(
+            author,
+            "generation.publish",
+            f"generation:{gid}",
+            {"current_generation": previous},
+            {"current_generation": gid, "areas": count, "message": message},
         )
         return self.get_generation(gid)
 
@@ -989,6 +998,14 @@ class Transaction:
                 {"before": old["status"], "after": status},
                 note,
                 at=now,
+            )
+            # every status change is audited here, whichever use case makes it
+            self.add_audit(
+                actor,
+                "problem.status",
+                f"problem:{old['problem_id']}",
+                {"status": old["status"]},
+                {"status": status, "note": note},
             )
         return self.get_problem(old["id"])
 
