@@ -458,6 +458,8 @@ def _operation(e: Endpoint) -> dict:
         responses["404"] = _error("No problem with this id")
     if e.endpoint == "api.lookup":
         responses["409"] = _error("No boundary generation is published yet")
+    responses["401"] = _error("Not signed in, or the bearer token is not valid")
+    responses["403"] = _error("The caller's role may not do this (or: another unit's data)")
     op = {
         "operationId": e.endpoint.removeprefix("api."),
         "summary": e.summary,
@@ -493,8 +495,21 @@ def document(root: str = "") -> dict:
         },
         "servers": [{"url": root or "/"}],
         "paths": {e.path: {"get": _operation(e)} for e in ENDPOINTS},
-        "components": {"schemas": SCHEMAS, "parameters": parameters},
+        "components": {
+            "schemas": SCHEMAS,
+            "parameters": parameters,
+            "securitySchemes": SECURITY_SCHEMES,
+        },
+        "security": [{"bearer": []}, {"session": []}],
     }
+
+
+#: Other systems send ``Authorization: Bearer TOKEN`` (``geoapp create-token``); pages use
+#: the sign-in session cookie.  Which roles may call what: geoapp/web/permissions.py.
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer", "description": "geoapp create-token"},
+    "session": {"type": "apiKey", "in": "cookie", "name": "session"},
+}
 
 
 def flask_path(path: str) -> str:
