@@ -42,7 +42,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from flask import abort, g, jsonify, redirect, request, url_for
+from flask import abort, current_app, g, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 
 from ..accounts import ROLES, Principal
@@ -177,6 +177,9 @@ def enforce():
     """The ``before_request`` hook: authenticate, check the table, check CSRF."""
     from . import security
 
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit and (request.content_length or 0) > limit:
+        abort(413)  # before anything reads the body
     if request.endpoint is None:  # no such URL or method: let the 404/405 answer
         return None
     p = _identify()
