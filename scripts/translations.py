@@ -71,6 +71,7 @@ TABLE = {
     "Coordinator": "创卫办协调员",
     "Planner": "规划员",
     "Inspector": "检查员",
+    "Unit account": "责任单位账号",
     "Too many failed attempts; wait a few minutes and try again.": "失败次数过多，请几分钟后再试。",
     "Wrong name or password.": "用户名或密码错误。",
     "The API token is not valid.": "API 令牌无效。",

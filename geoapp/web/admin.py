@@ -18,7 +18,7 @@ def role_label(role: str | None) -> str:
         "coordinator": _("Coordinator"),
         "planner": _("Planner"),
         "inspector": _("Inspector"),
-        "unit": _("Unit"),
+        "unit": _("Unit account"),
     }
     return labels.get(role or "", role or "")
 
