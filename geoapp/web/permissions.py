@@ -14,6 +14,13 @@ The table
         "pages.ledger": STAFF,
         "api.drafts": {"GET": PLANNING, "POST": {"admin", "planner"}},
 
+    When one endpoint serves several methods (``GET`` and ``POST /api/problems`` in one view
+    function), give the dict form, so that reading and writing can differ.  Checklist for a
+    merged route: (1) a line here, (2) ``scoped_args``/``require_own_problem`` if it reads or
+    changes problems or areas, (3) ``current_actor()`` passed to the service as the actor,
+    (4) ``audit(tx, ...)`` in the service's transaction, (5) page JS uses ``fetch()`` (the
+    CSRF header is added by static/js/csrf.js).
+
 Enforcement
     :func:`enforce` runs before every request (registered by :func:`init_app`): it finds the
     principal (an ``Authorization: Bearer`` token, else the Flask-Login session), checks the
@@ -181,6 +188,9 @@ def enforce():
     if limit and (request.content_length or 0) > limit:
         abort(413)  # before anything reads the body
     if request.endpoint is None:  # no such URL or method: let the 404/405 answer
+        return None
+    if request.endpoint == "static" and "static" in PERMISSIONS:
+        g.principal = None  # public files: no account lookup per file
         return None
     p = _identify()
     g.principal = p

@@ -53,6 +53,7 @@ def test_fetch_posts_carry_the_csrf_token_and_sign_out_works(page, base, login):
     )
     assert status == "opaqueredirect"  # 302: accepted, so the header was sent
     page.goto(base + "/units")
+    page.wait_for_load_state("networkidle")
     assert "/login" in page.url
 
 
@@ -60,4 +61,5 @@ def test_sign_out_button(page, base, login):
     login(page, base, "planner", next_path="/units")
     with page.expect_navigation():
         page.click(".logout button")
+    page.wait_for_load_state("networkidle")  # the favicon too, before the server stops
     assert "/login" in page.url
