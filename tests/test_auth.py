@@ -271,3 +271,12 @@ def test_status_changes_and_publishes_are_audited(app, client):
     assert "problem.status" in html and "unit-x" in html
     assert client.get("/audit?action=demo.load&page=1").status_code == 200
     assert client.get("/users").status_code == 200
+
+
+def test_session_cookie_flags(demo_sqlite_url):
+    app = make_app(demo_sqlite_url, SECURE_COOKIES=1)
+    client = app.test_client()
+    r = login_form(client, "admin", TEST_PASSWORDS["admin"])
+    cookie = r.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+    app.extensions["geoapp.store"].close()

@@ -110,7 +110,14 @@ def init_app(app) -> None:
     login_manager.init_app(app)
     login_manager.session_protection = "basic"
     app.extensions["geoapp.login_limiter"] = AttemptLimiter()
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
-    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+    # Flask's defaults hold the keys (SameSite None): set them unless the caller chose
+    for key, value in (
+        ("SESSION_COOKIE_HTTPONLY", True),
+        ("SESSION_COOKIE_SAMESITE", "Lax"),
+        ("REMEMBER_COOKIE_HTTPONLY", True),
+        ("REMEMBER_COOKIE_SAMESITE", "Lax"),
+    ):
+        if app.config.get(key) is None:
+            app.config[key] = value
+    if int(app.config.get("SECURE_COOKIES") or 0):
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
