@@ -64,7 +64,7 @@ system-deps:
 run: install
 	$(BIN)/geoapp init-db
 	$(BIN)/geoapp load-demo --if-empty
-	$(BIN)/geoapp serve --host $(HOST) --port $(PORT)
+	$(BIN)/geoapp serve --demo --host $(HOST) --port $(PORT)
 
 # --- checking -----------------------------------------------------------------------
 lint: $(VENV)/.installed

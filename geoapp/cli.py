@@ -108,22 +108,103 @@ def load_demo(ctx: click.Context, if_empty: bool, data_dir: Path) -> None:
     click.echo("loaded: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--debug", is_flag=True)
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Demo mode: (re)create one account per role with fresh passwords and print them. "
+    "Loopback addresses only.",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, debug: bool) -> None:
+def serve(ctx: click.Context, host: str, port: int, debug: bool, demo: bool) -> None:
     """Serve the web app."""
-    from . import create_app
+    from . import create_app, services_accounts
     from .store.base import safe_url
 
+    if demo and not is_loopback(host):
+        _fail(
+            services.ServiceError(
+                f"--demo serves known accounts: only on a loopback address, not {host!r}"
+            )
+        )
     url = ctx.obj.get("database_url")
     app = create_app({"DATABASE_URL": url} if url else None)
-    click.echo(
-        f"geoapp on http://{host}:{port}/  (store: {safe_url(app.extensions['geoapp.store'].url)})"
-    )
+    store = app.extensions["geoapp.store"]
+    if demo:
+        try:
+            accounts = services_accounts.seed_demo_accounts(store)
+        except _errors() as exc:
+            _fail(exc)
+        click.echo("demo accounts (this start only; passwords change at every start):")
+        for a in accounts:
+            unit = f"  unit {a['unit_id']}" if a["unit_id"] else ""
+            click.echo(f"  {a['role']:<12} name {a['name']:<12} password {a['password']}{unit}")
+    click.echo(f"geoapp on http://{host}:{port}/  (store: {safe_url(store.url)})")
     app.run(host=host, port=port, debug=debug, use_reloader=False)
+
+
+def _read_password() -> str:
+    """The password from standard input: prompted (hidden, twice) on a terminal, else the
+    first line."""
+    if sys.stdin.isatty():
+        return click.prompt("password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@main.command("create-user")
+@click.argument("name")
+@click.option("--role", required=True, help="admin, coordinator, planner, inspector or unit.")
+@click.option("--unit", "unit_id", default=None, help="The unit a unit account speaks for.")
+@click.pass_context
+def create_user(ctx, name: str, role: str, unit_id: str | None) -> None:
+    """Create a person's account; the password is read from standard input."""
+    from . import services_accounts
+    from .accounts import AccountError
+
+    store = _store(ctx)
+    password = _read_password()
+    try:
+        user = services_accounts.create_user(store, name, password, role, unit_id, actor=_user())
+    except (AccountError, *_errors()) as exc:
+        _fail(exc)
+    unit = f", unit {user['unit_id']}" if user["unit_id"] else ""
+    click.echo(f"created user {user['name']} (role {user['role']}{unit})")
+
+
+@main.command("create-token")
+@click.argument("name")
+@click.option("--role", required=True, help="The role the token acts with.")
+@click.option("--unit", "unit_id", default=None, help="The unit, for a unit token.")
+@click.pass_context
+def create_token(ctx, name: str, role: str, unit_id: str | None) -> None:
+    """Create an API token and print it (once: only its hash is stored).  Other systems
+    send it as ``Authorization: Bearer TOKEN``."""
+    from . import services_accounts
+    from .accounts import AccountError
+
+    store = _store(ctx)
+    try:
+        token = services_accounts.create_token(store, name, role, unit_id, actor=_user())
+    except (AccountError, *_errors()) as exc:
+        _fail(exc)
+    click.echo(token)
 
 
 @main.command()

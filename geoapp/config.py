@@ -40,6 +40,10 @@ SETTINGS: dict[str, tuple[object, str]] = {
         "Publishing boundaries also re-assigns closed (rectified, verified) problems; by "
         "default they keep the assignment they were scored under",
     ),
+    "LOGIN_MAX_ATTEMPTS": (5, "Failed sign-ins allowed per name in the window (x4 per address)"),
+    "LOGIN_WINDOW_SECONDS": (300, "The window of LOGIN_MAX_ATTEMPTS, in seconds"),
+    "SECURE_COOKIES": (0, "1: send the session cookie over HTTPS only (set it behind HTTPS)"),
+    "MAX_UNZIPPED_MB": (200, "Largest total uncompressed size of a zipped Shapefile, in MiB"),
 }
 
 

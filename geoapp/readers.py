@@ -12,6 +12,7 @@ import io
 import json
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -361,11 +362,13 @@ def read_points(path, crs: str | None = None, data: bytes | None = None) -> Poin
     arrow = geom_col = None
     declared = None
     if fmt == "parquet":
+        check_content(path, fmt)
         arrow, geom_col, xs, ys, where, bad, declared = _points_from_parquet(path)
         frame = None
     else:
         if data is None:
             data = _read_bytes(path)
+        check_content(path, fmt, data)
         if fmt == "geojson":
             frame, xs, ys, where, bad, declared = _points_from_geojson(path.name, data)
         else:
@@ -652,23 +655,51 @@ def _write_geojson(frame: pd.DataFrame, table: PointTable, out: Path) -> None:
 
 
 # --- areas --------------------------------------------------------------------------
-def _safe_zip(path: Path) -> str:
-    """Check a zipped Shapefile before GDAL opens it; return the path of the .shp inside."""
+#: Most entries a zipped Shapefile may hold (.shp .shx .dbf .prj .cpg and a few extras).
+MAX_ZIP_ENTRIES = 64
+
+
+def max_unzipped_bytes() -> int:
+    """The largest total an archive may unpack to (``GEOAPP_MAX_UNZIPPED_MB``, MiB)."""
+    try:
+        mib = float(os.environ.get("GEOAPP_MAX_UNZIPPED_MB", "") or 200)
+    except ValueError:
+        mib = 200
+    return int(min(mib * 1024 * 1024, MAX_ZIP_UNCOMPRESSED))
+
+
+def safe_zip(path: Path) -> str:
+    """Check a zipped Shapefile before GDAL opens it; return the path of the .shp inside.
+
+    Refused: more than :data:`MAX_ZIP_ENTRIES` entries, absolute or ``..`` paths, symbolic
+    links, encrypted entries, a declared or *actual* unpacked total over
+    :func:`max_unzipped_bytes` (every entry is inflated once, counting, so a header that
+    lies about its size does not help), a compression ratio over :data:`MAX_ZIP_RATIO`.
+    """
     try:
         zf = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, OSError):
         raise InputError(f"{path.name}: not a ZIP archive") from None
+    limit = max_unzipped_bytes()
     with zf:
         infos = zf.infolist()
+        if len(infos) > MAX_ZIP_ENTRIES:
+            raise InputError(
+                f"{path.name}: holds {len(infos)} entries; a zipped Shapefile has a handful"
+            )
         total = sum(i.file_size for i in infos)
         packed = sum(i.compress_size for i in infos) or 1
-        if total > MAX_ZIP_UNCOMPRESSED or total / packed > MAX_ZIP_RATIO:
+        if total > limit or total / packed > MAX_ZIP_RATIO:
             raise InputError(f"{path.name}: unpacks to {total} bytes, too large to be a Shapefile")
         shps = []
         for i in infos:
             name = i.filename
-            if name.startswith("/") or ".." in Path(name).parts or "\\" in name:
+            if name.startswith("/") or ".." in Path(name).parts or "\\" in name or ":" in name:
                 raise InputError(f"{path.name}: unsafe path {name!r} inside the archive")
+            if (i.external_attr >> 16) & 0o170000 == 0o120000:
+                raise InputError(f"{path.name}: {name!r} is a symbolic link")
+            if i.flag_bits & 0x1:
+                raise InputError(f"{path.name}: {name!r} is encrypted")
             if name.lower().endswith(".shp"):
                 shps.append(name)
         if len(shps) != 1:
@@ -680,7 +711,61 @@ def _safe_zip(path: Path) -> str:
                 raise InputError(f"{path.name}: {base}{ext} is missing from the archive")
         if (base + ".prj").lower() not in names:
             raise InputError(f"{path.name}: {base}.prj is missing: the Shapefile's CRS is unknown")
+        unpacked = 0
+        try:
+            for i in infos:
+                with zf.open(i) as fh:
+                    while chunk := fh.read(1 << 20):
+                        unpacked += len(chunk)
+                        if unpacked > limit:
+                            raise InputError(
+                                f"{path.name}: unpacks to more than {limit} bytes, "
+                                "too large to be a Shapefile"
+                            )
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
+            raise InputError(f"{path.name}: the archive is damaged ({exc})") from None
     return f"/vsizip/{path.resolve()}/{shps[0]}"
+
+
+_safe_zip = safe_zip  # the old name
+
+
+#: format → the content kinds (geoapp.uploads.sniff) a file of that format may hold
+CONTENT_KINDS = {
+    "geojson": {"json"},
+    "csv": {"text"},
+    "xlsx": {"zip"},
+    "parquet": {"parquet"},
+    "gpkg": {"sqlite"},
+    "shpzip": {"zip"},
+}
+
+
+def check_content(path: Path, fmt: str, data: bytes | None = None) -> None:
+    """Refuse a file whose content is not what its suffix says (e.g. a ZIP named .geojson)."""
+    from .uploads import sniff
+
+    allowed = CONTENT_KINDS.get(fmt)
+    if not allowed:
+        return
+    if data is None:
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read(8192)
+        except FileNotFoundError:
+            raise InputError(f"{path}: no such file") from None
+        except IsADirectoryError:
+            raise InputError(f"{path}: is a folder, not a file") from None
+        except OSError as exc:
+            raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+    if not data:
+        raise InputError(f"{path.name}: the file is empty")
+    kind = sniff(data)
+    if kind not in allowed:
+        raise InputError(
+            f"{path.name}: the content is {kind}, not {fmt}; the file name does not match "
+            "what the file holds"
+        )
 
 
 def read_areas(path, data: bytes | None = None) -> gpd.GeoDataFrame:
@@ -696,6 +781,7 @@ def read_areas(path, data: bytes | None = None) -> gpd.GeoDataFrame:
     if fmt == "geojson":
         if data is None:
             data = _read_bytes(path)
+        check_content(path, fmt, data)
         doc = load_geojson(data, path.name)
         declared = _declared_geojson_crs(doc, path.name) or "EPSG:4326"
         rows, geoms, bad = [], [], []
@@ -715,7 +801,8 @@ def read_areas(path, data: bytes | None = None) -> gpd.GeoDataFrame:
     else:
         if not path.exists():
             raise InputError(f"{path}: no such file")
-        source = _safe_zip(path) if fmt == "shpzip" else str(path)
+        check_content(path, fmt)
+        source = safe_zip(path) if fmt == "shpzip" else str(path)
         try:
             gdf = gpd.read_file(source, engine="pyogrio")
         except Exception as exc:

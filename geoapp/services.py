@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__, grid
+from .audit import audit
 from .crs import parse_crs, to_wgs84
 from .domain import PROBLEM_COLUMNS, status_code
 from .readers import (
@@ -360,7 +361,21 @@ def commit_problem_import(
         )
     rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in plan.rows]
     with store.transaction() as tx:
-        return tx.add_problems(rows, actor=actor)
+        ids = tx.add_problems(rows, actor=actor)
+        audit(
+            tx,
+            actor,
+            "problems.import",
+            plan.source,
+            None,
+            {
+                "added": len(ids),
+                "skipped_bad": len(plan.bad),
+                "skipped_existing": len(plan.skipped_existing),
+                "first_problem_ids": [r.get("problem_id") for r in rows[:20]],
+            },
+        )
+        return ids
 
 
 # --- areas -----------------------------------------------------------------------------
@@ -464,6 +479,14 @@ def commit_area_import(store, plan: AreaPlan, author: str, message: str) -> dict
         gen = tx.create_generation(author, message)
         tx.put_area_versions(gen, plan.areas.drop(columns=["_where"], errors="ignore"))
         published = tx.publish_generation(gen, author, message)
+        audit(
+            tx,
+            author,
+            "areas.import",
+            plan.source,
+            {"generation": plan.base_generation},
+            {"generation": gen, "areas": len(plan.areas), "reassigned": len(moves)},
+        )
         if moves:
             tx.update_assignments(
                 {problem["id"]: after | {"generation_id": gen} for problem, after in moves},
@@ -530,6 +553,14 @@ def load_county(
         _attach_assignment(rows, zoning)
         clean = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
         tx.add_problems(clean, actor=author)
+        audit(
+            tx,
+            author,
+            "demo.load",
+            str(data_dir),
+            None,
+            {"units": len(units), "areas": len(areas), "problems": len(rows), "generation": gen},
+        )
     forget_zonings(store)
     return {
         "units": len(units),

@@ -1,8 +1,29 @@
-"""Shared fixtures: databases on both backends, the demo county, the Flask app.
+"""Shared fixtures: databases on both backends, the demo county, the Flask app, accounts.
 
 Every test that takes ``store_url`` or ``demo_url`` runs twice: on SQLite and on the
 PostGIS server named by ``GEOAPP_TEST_POSTGIS_URL`` (``make test`` starts one). Without that
 variable the PostGIS half is skipped, except under ``CI=true``, where it fails.
+
+Accounts (every route needs a role, see geoapp/web/permissions.py):
+
+* The demo databases hold one account per role, named after it (``admin``, ``coordinator``,
+  ``planner``, ``inspector``, ``unit``), with the password ``TEST_PASSWORDS[role]``
+  (``"<role>-password"``).  The ``unit`` account is bound to ``DEMO_UNIT`` (the unit
+  answering for most demo problems); ``client_as("unit").unit_id`` names it too.
+* ``client``: a test client signed in as **admin** (the usual case: "may do anything").
+* ``client_as(role)``: a new test client signed in as ``role`` (any of ROLES).
+* ``anon_client``: a test client nobody signed in to.
+* ``token_for(role)``: a fresh API token of that role; send it as
+  ``headers={"Authorization": f"Bearer {token}"}`` (exempt from CSRF).
+* All these clients send the session's CSRF token as ``X-CSRFToken`` on every POST, PUT,
+  PATCH and DELETE, as static/js/csrf.js does in a browser; pass ``csrf=False`` to a call
+  to leave it out (``client.post(url, json=..., csrf=False)``).
+* Browser tests: ``login(page, base_url, role="admin")`` from tests/browser/conftest.py
+  signs a Playwright page in through the real login form.
+
+Signing in here writes the Flask-Login session directly (no password hashing per test).
+``make_app``, ``sign_in``, ``GeoappClient`` and ``TEST_PASSWORDS`` live in tests/webclient.py
+(import them from there: ``from webclient import make_app, sign_in``).
 """
 
 from __future__ import annotations
@@ -14,9 +35,11 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+from webclient import TEST_PASSWORDS, GeoappClient, make_app, sign_in
 
-from geoapp import create_app
+from geoapp.accounts import ROLES
 from geoapp.services import load_county
+from geoapp.services_accounts import create_token, seed_demo_accounts
 from geoapp.store import open_store
 
 POSTGIS_URL_ENV = "GEOAPP_TEST_POSTGIS_URL"
@@ -85,6 +108,7 @@ def _load_demo(url: str) -> None:
     try:
         store.upgrade()
         load_county(store)
+        seed_demo_accounts(store, TEST_PASSWORDS)
     finally:
         store.close()
 
@@ -140,14 +164,44 @@ def demo_url(request) -> Iterator[str]:
 
 @pytest.fixture
 def app(demo_url):
-    app = create_app({"DATABASE_URL": demo_url, "TESTING": True})
+    app = make_app(demo_url)
     yield app
     app.extensions["geoapp.store"].close()
 
 
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    """A client signed in as admin."""
+    return sign_in(app.test_client(), "admin")
+
+
+@pytest.fixture
+def client_as(app):
+    """``client_as(role)``: a new client signed in as the demo account of that role."""
+
+    def make(role: str) -> GeoappClient:
+        assert role in ROLES, role
+        return sign_in(app.test_client(), role)
+
+    return make
+
+
+@pytest.fixture
+def anon_client(app):
+    """A client nobody signed in to (it still has a session and a CSRF token)."""
+    return sign_in(app.test_client(), None)
+
+
+@pytest.fixture
+def token_for(app):
+    """``token_for(role)``: a new API token of that role (``unit`` bound to the demo unit)."""
+    store = app.extensions["geoapp.store"]
+
+    def make(role: str) -> str:
+        unit_id = store.get_user("unit")["unit_id"] if role == "unit" else None
+        return create_token(store, f"test-{role}-{uuid.uuid4().hex[:6]}", role, unit_id)
+
+    return make
 
 
 @pytest.fixture

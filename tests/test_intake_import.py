@@ -7,8 +7,8 @@ import io
 
 import pytest
 from intake_helpers import inside_point, multipart
+from webclient import make_app, sign_in
 
-from geoapp import create_app
 from geoapp.crs import from_wgs84
 
 HEADER = "编号,检查轮次,问题类别,问题描述,扣分,上报时间,经度,纬度"
@@ -16,9 +16,7 @@ HEADER = "编号,检查轮次,问题类别,问题描述,扣分,上报时间,经�
 
 @pytest.fixture
 def app(demo_url, tmp_path):
-    app = create_app(
-        {"DATABASE_URL": demo_url, "TESTING": True, "UPLOAD_DIR": str(tmp_path / "uploads")}
-    )
+    app = make_app(demo_url, UPLOAD_DIR=str(tmp_path / "uploads"))
     yield app
     app.extensions["geoapp.store"].close()
 
@@ -199,12 +197,12 @@ def test_bad_tokens(client):
 
 
 def test_oversized_upload(demo_url, tmp_path):
-    app = create_app(
-        {"DATABASE_URL": demo_url, "TESTING": True, "UPLOAD_DIR": str(tmp_path), "MAX_UPLOAD_MB": 1}
-    )
+    app = make_app(demo_url, UPLOAD_DIR=str(tmp_path), MAX_UPLOAD_MB=1)
     try:
         body, content_type = multipart("file", "big.csv", b"lon,lat\n" + b"1,2\n" * 300_000)
-        r = app.test_client().post("/api/imports", data=body, content_type=content_type)
+        r = sign_in(app.test_client(), "admin").post(
+            "/api/imports", data=body, content_type=content_type
+        )
         assert r.status_code == 413 and r.get_json()["error"]
         assert not (tmp_path / "imports").exists() or not any((tmp_path / "imports").iterdir())
     finally:

@@ -2,9 +2,11 @@
 
 import geopandas as gpd
 import pytest
+from webclient import make_app, sign_in
 
-from geoapp import create_app, crs
+from geoapp import crs
 from geoapp.services import DEMO_DIR
+from geoapp.services_accounts import create_user
 
 
 @pytest.fixture(scope="module")
@@ -92,11 +94,13 @@ def test_unknown_page_is_a_404_page(client):
 
 
 def test_empty_store_explains_what_to_do(tmp_path):
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'e.sqlite'}", "TESTING": True})
-    r = app.test_client().get("/")
+    app = make_app(f"sqlite:///{tmp_path / 'e.sqlite'}")
+    create_user(app.extensions["geoapp.store"], "admin", "admin-password", "admin")
+    client = sign_in(app.test_client(), "admin")
+    r = client.get("/")
     assert r.status_code == 200
     assert "geoapp load-demo" in r.get_data(as_text=True)
-    r = app.test_client().get("/api/lookup?lon=114.9&lat=28.2")
+    r = client.get("/api/lookup?lon=114.9&lat=28.2")
     assert r.status_code == 409
     app.extensions["geoapp.store"].close()
 

@@ -14,7 +14,7 @@ PostGIS (``postgresql+psycopg://...``).  The schema is managed by the Alembic mi
 """
 
 from .base import AREA_COLUMNS, ASSIGNMENT_FIELDS, PROBLEM_FILTERS, Store, Transaction
-from .errors import NotFound, StaleVersion, StoreError
+from .errors import InvalidValue, NotFound, StaleVersion, StoreError
 from .factory import DEFAULT_SQLITE_PATH, URL_ENV_VAR, default_url, open_store
 from .postgis import PostgisStore, PostgisTransaction
 
@@ -24,6 +24,7 @@ __all__ = [
     "DEFAULT_SQLITE_PATH",
     "PROBLEM_FILTERS",
     "URL_ENV_VAR",
+    "InvalidValue",
     "NotFound",
     "PostgisStore",
     "PostgisTransaction",

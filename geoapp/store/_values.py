@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from .errors import StoreError
+from .errors import InvalidValue
 from .schema import UTCDateTime
 
 Converter = Callable[[Any], Any]
@@ -58,20 +58,25 @@ def to_float(value: Any) -> float | None:
     return float(value)
 
 
+INT64 = 2**63 - 1
+
+
 def to_int(value: Any) -> int | None:
-    if type(value) is int:
-        return value
     if is_missing(value):
         return None
     if isinstance(value, bool | np.bool_):
         raise ValueError(f"expected an integer, got {value!r}")
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, numbers.Real) and float(value).is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
-        return int(value.strip())
-    raise ValueError(f"expected an integer, got {type(value).__name__} {value!r}")
+    if isinstance(value, numbers.Integral) or (
+        isinstance(value, numbers.Real) and float(value).is_integer()
+    ):
+        out = int(value)
+    elif isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        out = int(value.strip())
+    else:
+        raise ValueError(f"expected an integer, got {type(value).__name__} {value!r}")
+    if not -INT64 <= out <= INT64:
+        raise ValueError(f"{out} is out of range for a stored integer")
+    return out
 
 
 def to_datetime(value: Any) -> datetime | None:
@@ -105,6 +110,14 @@ def to_bytes(value: Any) -> bytes | None:
     raise ValueError(f"expected bytes, got {type(value).__name__}")
 
 
+def to_bool(value: Any) -> bool | None:
+    if is_missing(value):
+        return None
+    if isinstance(value, bool):
+        return value
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
 def converter_for(column: sa.Column[Any]) -> Converter:
     type_ = column.type
     if isinstance(type_, UTCDateTime):
@@ -117,6 +130,8 @@ def converter_for(column: sa.Column[Any]) -> Converter:
         return to_bytes
     if isinstance(type_, sa.String):
         return to_text
+    if isinstance(type_, sa.Boolean):
+        return to_bool
     raise TypeError(f"no converter for {type_!r}")  # pragma: no cover
 
 
@@ -128,7 +143,7 @@ def convert(value: Any, conv: Converter, where: str, field: str) -> Any:
     try:
         return conv(value)
     except ValueError as exc:
-        raise StoreError(f"{where}: {field}: {exc}") from None
+        raise InvalidValue(f"{where}: {field}: {exc}") from None
 
 
 def coerce_row(
@@ -144,7 +159,7 @@ def coerce_row(
     ``convs`` maps each accepted field to its converter; ``allowed`` narrows it further.
     """
     if not isinstance(row, Mapping):
-        raise StoreError(f"{where}: expected a mapping of field names to values, got {row!r}")
+        raise InvalidValue(f"{where}: expected a mapping of field names to values, got {row!r}")
     if allowed is not None:
         convs = {k: convs[k] for k in allowed}
     out: dict[str, Any] = {}
@@ -152,7 +167,7 @@ def coerce_row(
         conv = convs.get(key)
         if conv is None:
             known = ", ".join(sorted(convs))
-            raise StoreError(f"{where}: unknown field {key!r} (known fields: {known})")
+            raise InvalidValue(f"{where}: unknown field {key!r} (known fields: {known})")
         kind = type(value)
         if (kind is str and conv is to_text) or (kind is int and conv is to_int) or value is None:
             out[key] = value  # the common cases, without a call
@@ -160,8 +175,8 @@ def coerce_row(
         try:
             out[key] = conv(value)
         except ValueError as exc:
-            raise StoreError(f"{where}: {key}: {exc}") from None
+            raise InvalidValue(f"{where}: {key}: {exc}") from None
     for key in required:
         if out.get(key) is None:
-            raise StoreError(f"{where}: {key} is required")
+            raise InvalidValue(f"{where}: {key} is required")
     return out

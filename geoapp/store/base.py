@@ -609,6 +609,7 @@ class Transaction:
         ).scalar_one()
         if not count:
             raise StoreError(f"generation {gid} has no areas; put area versions before publishing")
+        previous = self._current_id()
         self._x(
             sa.update(g)
             .where(g.c.id == gid)
@@ -619,6 +620,14 @@ class Transaction:
                 publish_message=V.convert(message, V.to_text, "generation", "message"),
                 version=g.c.version + 1,
             )
+        )
+        # every publish is audited here, whichever use case publishes
+        self.add_audit(
+            author,
+            "generation.publish",
+            f"generation:{gid}",
+            {"current_generation": previous},
+            {"current_generation": gid, "areas": count, "message": message},
         )
         return self.get_generation(gid)
 
@@ -1073,6 +1082,14 @@ class Transaction:
                 note,
                 at=now,
             )
+            # every status change is audited here, whichever use case makes it
+            self.add_audit(
+                actor,
+                "problem.status",
+                f"problem:{old['problem_id']}",
+                {"status": old["status"]},
+                {"status": status, "note": note},
+            )
         return self.get_problem(old["id"])
 
     def add_event(
@@ -1222,6 +1239,161 @@ class Transaction:
         if done.rowcount == 0:
             raise NotFound(f"unknown category {category!r}")
         return self._dicts(sa.select(c).where(c.c.category == code))[0]
+
+    # ------------------------------------------------------------------ accounts
+
+    _USER_PUBLIC = ("id", "name", "role", "unit_id", "active", "created_at")
+
+    def _account_values(
+        self, what: str, name: Any, role: Any, unit_id: Any
+    ) -> tuple[str, str, str | None]:
+        name = V.convert(name, V.to_text, what, "name")
+        role = V.convert(role, V.to_text, what, "role")
+        unit_id = V.convert(unit_id, V.to_text, what, "unit_id")
+        if not name or not name.strip():
+            raise StoreError(f"{what}: a name is required")
+        if not role:
+            raise StoreError(f"{what} {name!r}: a role is required")
+        if unit_id is not None:
+            self.get_unit(unit_id)
+        return name.strip(), role, unit_id
+
+    def create_user(
+        self, name: str, password_hash: str, role: str, unit_id: str | None = None
+    ) -> dict[str, Any]:
+        """Add a person's account (``password_hash`` already hashed; the store never sees a
+        password).  Raises StoreError when the name is taken, NotFound for an unknown unit.
+        Returns the account without its hash."""
+        name, role, unit_id = self._account_values("user", name, role, unit_id)
+        if not password_hash:
+            raise StoreError(f"user {name!r}: a password hash is required")
+        if self._dicts(sa.select(S.users.c.id).where(S.users.c.name == name)):
+            raise StoreError(f"user {name!r} exists already")
+        pk = self._x(
+            sa.insert(S.users)
+            .values(
+                name=name,
+                password_hash=password_hash,
+                role=role,
+                unit_id=unit_id,
+                active=True,
+                created_at=_now(),
+            )
+            .returning(S.users.c.id)
+        ).scalar_one()
+        return self.get_user_by_id(pk)
+
+    def set_user_password(self, name: str, password_hash: str) -> None:
+        """Replace a user's password hash; raises NotFound for an unknown user."""
+        done = self._x(
+            sa.update(S.users).where(S.users.c.name == name).values(password_hash=password_hash)
+        )
+        if not done.rowcount:
+            raise NotFound(f"unknown user {name!r}")
+
+    def get_user(self, name: str, *, with_hash: bool = False) -> dict[str, Any]:
+        """One account by name (with ``password_hash`` only when asked); raises NotFound."""
+        rows = self._dicts(sa.select(S.users).where(S.users.c.name == name))
+        if not rows:
+            raise NotFound(f"unknown user {name!r}")
+        row = rows[0]
+        return row if with_hash else {k: row[k] for k in self._USER_PUBLIC}
+
+    def get_user_by_id(self, user_id: int) -> dict[str, Any]:
+        """One account by id, without its hash; raises NotFound."""
+        cols = [S.users.c[k] for k in self._USER_PUBLIC]
+        rows = self._dicts(sa.select(*cols).where(S.users.c.id == user_id))
+        if not rows:
+            raise NotFound(f"unknown user id {user_id!r}")
+        return rows[0]
+
+    def list_users(self) -> list[dict[str, Any]]:
+        """Every account, by name, without hashes."""
+        cols = [S.users.c[k] for k in self._USER_PUBLIC]
+        return self._dicts(sa.select(*cols).order_by(S.users.c.name))
+
+    def create_api_token(
+        self, name: str, token_hash: str, role: str, unit_id: str | None = None
+    ) -> dict[str, Any]:
+        """Record an API token by the hash of its secret; returns the row without the hash."""
+        name, role, unit_id = self._account_values("token", name, role, unit_id)
+        t = S.api_tokens
+        if self._dicts(sa.select(t.c.id).where(t.c.name == name)):
+            raise StoreError(f"token {name!r} exists already")
+        pk = self._x(
+            sa.insert(t)
+            .values(
+                name=name,
+                token_hash=token_hash,
+                role=role,
+                unit_id=unit_id,
+                active=True,
+                created_at=_now(),
+            )
+            .returning(t.c.id)
+        ).scalar_one()
+        return self._dicts(sa.select(*[t.c[k] for k in self._USER_PUBLIC]).where(t.c.id == pk))[0]
+
+    def api_token_by_hash(self, token_hash: str) -> dict[str, Any] | None:
+        """The active token with this hash (without the hash), or None."""
+        t = S.api_tokens
+        rows = self._dicts(
+            sa.select(*[t.c[k] for k in self._USER_PUBLIC]).where(
+                t.c.token_hash == token_hash, t.c.active.is_(True)
+            )
+        )
+        return rows[0] if rows else None
+
+    def list_api_tokens(self) -> list[dict[str, Any]]:
+        """Every API token, by name, without hashes."""
+        t = S.api_tokens
+        return self._dicts(sa.select(*[t.c[k] for k in self._USER_PUBLIC]).order_by(t.c.name))
+
+    # ------------------------------------------------------------------ audit log
+
+    def add_audit(
+        self,
+        actor: str | None,
+        action: str,
+        target: str | None,
+        before: Any = None,
+        after: Any = None,
+    ) -> int:
+        """Append one entry to the audit log (``before``/``after`` as JSON); returns its id."""
+        action = V.convert(action, V.to_text, "audit", "action")
+        if not action:
+            raise StoreError("audit: an action is required")
+        return self._x(
+            sa.insert(S.audit_log)
+            .values(
+                at=_now(),
+                actor=V.convert(actor, V.to_text, "audit", "actor"),
+                action=action,
+                target=V.convert(target, V.to_text, "audit", "target"),
+                before=None if before is None else _json(before),
+                after=None if after is None else _json(after),
+            )
+            .returning(S.audit_log.c.id)
+        ).scalar_one()
+
+    def audit_entries(
+        self, limit: int = 100, offset: int = 0, action: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Audit entries, newest first (``before``/``after`` parsed from JSON)."""
+        a = S.audit_log
+        stmt = sa.select(a).order_by(a.c.id.desc()).limit(max(0, limit)).offset(max(0, offset))
+        if action:
+            stmt = stmt.where(a.c.action == action)
+        rows = self._dicts(stmt)
+        for row in rows:
+            for key in ("before", "after"):
+                if row[key] is not None:
+                    row[key] = json.loads(row[key])
+        return rows
+
+    def count_audit(self) -> int:
+        """How many entries the audit log holds."""
+        return self._x(sa.select(sa.func.count()).select_from(S.audit_log)).scalar_one()
 
     # ------------------------------------------------------------------ read models
 

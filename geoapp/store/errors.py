@@ -17,3 +17,8 @@ class NotFound(StoreError, LookupError):
 
 class StaleVersion(StoreError):
     """A write was based on data that has changed since it was read (optimistic concurrency)."""
+
+
+class InvalidValue(StoreError, ValueError):
+    """A value given to the store does not fit its field (wrong type, out of range, unknown
+    field, missing required field): the caller's input is wrong, not the store."""

@@ -266,6 +266,52 @@ problem_photos = sa.Table(
 )
 
 
+# --- accounts, API tokens, audit log (migration 0005_accounts) ---------------------------
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", Text, nullable=False, unique=True),
+    sa.Column("password_hash", Text, nullable=False),
+    sa.Column("role", Text, nullable=False),
+    # the unit a "unit" account speaks for; NULL for every other role
+    sa.Column("unit_id", Text, sa.ForeignKey("units.unit_id")),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", Text, nullable=False, unique=True),
+    # SHA-256 hex of the token; the token itself is shown once and never stored
+    sa.Column("token_hash", Text, nullable=False, unique=True),
+    sa.Column("role", Text, nullable=False),
+    sa.Column("unit_id", Text, sa.ForeignKey("units.unit_id")),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("actor", Text),
+    sa.Column("action", Text, nullable=False),
+    sa.Column("target", Text),
+    # JSON text (or NULL)
+    sa.Column("before", Text),
+    sa.Column("after", Text),
+    sa.Index(None, "at"),
+    sa.Index(None, "action"),
+    sqlite_autoincrement=True,
+)
+
+
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     """Alembic filter: compare only our own tables (not PostGIS's ``spatial_ref_sys`` &c.)."""
     if type_ == "table":

@@ -6,6 +6,7 @@ import secrets
 
 from flask import Flask, request
 from flask_babel import Babel
+from werkzeug.routing import IntegerConverter
 
 from .. import config as settings
 from ..store import open_store
@@ -25,6 +26,14 @@ def select_locale() -> str:
         return cookie
     best = request.accept_languages.best_match(LANGUAGES)
     return best or current_app.config["DEFAULT_LOCALE"]
+
+
+class Int64Converter(IntegerConverter):
+    """``<int:...>`` limited to what a database integer holds."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def build_app(overrides: dict | None = None) -> Flask:
@@ -56,11 +65,30 @@ def build_app(overrides: dict | None = None) -> Flask:
     make_folium_offline()
 
     # the *_editor and *_intake modules add routes to the api and pages blueprints
-    from . import api, api_editor, api_intake, errors, pages, pages_editor, pages_intake  # noqa: F401
+    from . import (  # noqa: F401 (routes)
+        admin,
+        api,
+        api_editor,
+        api_intake,
+        auth,
+        errors,
+        pages,
+        pages_editor,
+        pages_intake,
+        permissions,
+        security,
+    )
 
     errors.register(app)
+    auth.init_app(app)
+    permissions.init_app(app)  # before_request: authenticate, permission table, CSRF
+    security.init_app(app)  # after_request: CSP and the other security headers
+    # ids in URLs are 64-bit database integers: a larger number matches no route (404)
+    app.url_map.converters["int"] = Int64Converter
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
 
     @app.after_request
     def remember_language(response):

@@ -7,16 +7,38 @@ from __future__ import annotations
 
 
 def current_actor() -> str | None:
-    """The name recorded as ``actor`` on events written by this request (None: anonymous)."""
-    return None
+    """The name recorded as ``actor`` on events written by this request: the signed-in
+    user's name, or the API token's name (None: anonymous, or outside a request)."""
+    from flask import has_request_context
+
+    if not has_request_context():
+        return None
+    from .permissions import principal
+
+    p = principal()
+    return p.name if p is not None else None
 
 
 def current_role() -> str | None:
-    """The role of the current user (admin, coordinator, planner, inspector, unit); None:
-    not checked (no accounts yet), every change the workflow's graph allows is allowed."""
-    return None
+    """The role of the signed-in user or token (admin, coordinator, planner, inspector,
+    unit); None outside a request or when anonymous."""
+    from flask import has_request_context
+
+    if not has_request_context():
+        return None
+    from .permissions import principal
+
+    p = principal()
+    return p.role if p is not None else None
 
 
 def current_unit_id() -> str | None:
-    """The unit a ``unit`` user belongs to (None for other roles)."""
-    return None
+    """The unit a ``unit`` account speaks for (None for other roles)."""
+    from flask import has_request_context
+
+    if not has_request_context():
+        return None
+    from .permissions import principal
+
+    p = principal()
+    return p.unit_id if p is not None and p.role == "unit" else None

@@ -18,7 +18,7 @@ from flask_babel import get_locale
 from .. import queries, services
 from ..crs import CRSError
 from ..domain import AREA_KINDS
-from . import get_store, openapi
+from . import get_store, openapi, permissions
 
 bp = Blueprint("api", __name__)
 
@@ -35,7 +35,8 @@ def _float_arg(name: str) -> float:
 
 
 def _args() -> dict[str, list[str]]:
-    return request.args.to_dict(flat=False)
+    """The query arguments, with the unit filter forced for unit accounts (row scope)."""
+    return permissions.scoped_args(request.args.to_dict(flat=False))
 
 
 def _locale() -> str:
@@ -168,6 +169,7 @@ def problems_geojson():
 def problem(problem_pk: int):
     """One problem with its photos and history."""
     feature = queries.problem(get_store(), problem_pk, _args(), _locale())
+    permissions.require_own_problem(feature)
     for photo in feature["properties"]["photos"]:
         photo["url"] = url_for("pages.photo", photo_id=photo["id"])
     return _geojson(feature)

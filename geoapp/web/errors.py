@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask import jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from ..accounts import AccountError
 from ..crs import CRSError
 from ..intake import ReportError
 from ..queries import BadParameter
 from ..readers import InputError
 from ..services import ServiceError
 from ..services_editor import DraftConflict
-from ..store import NotFound, StaleVersion, StoreError
+from ..store import InvalidValue, NotFound, StaleVersion, StoreError
 from ..workflow import NotPermitted, TransitionRefused
 
 # exception class → (HTTP status, machine-readable code)
@@ -26,6 +27,8 @@ ERROR_MAP: list[tuple[type[Exception], int, str]] = [
     (NotPermitted, 403, "forbidden"),
     (TransitionRefused, 409, "transition_refused"),
     (ServiceError, 400, "refused"),
+    (AccountError, 400, "bad_account"),
+    (InvalidValue, 400, "bad_value"),
     (StoreError, 503, "store_unavailable"),
 ]
 

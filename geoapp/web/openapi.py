@@ -1091,6 +1091,8 @@ def _operation(e: Endpoint) -> dict:
         responses["400"] = _error("The request is malformed or the change cannot be made")
     if e.body is not None and "version" in e.body.get("properties", {}):
         responses["409"] = _error("The draft changed since this version (current_version)")
+    responses["401"] = _error("Not signed in, or the bearer token is not valid")
+    responses["403"] = _error("The caller's role may not do this (or: another unit's data)")
     op = {
         "operationId": e.endpoint.removeprefix("api."),
         "summary": e.summary,
@@ -1137,8 +1139,21 @@ def document(root: str = "") -> dict:
         },
         "servers": [{"url": root or "/"}],
         "paths": _paths(),
-        "components": {"schemas": SCHEMAS, "parameters": parameters},
+        "components": {
+            "schemas": SCHEMAS,
+            "parameters": parameters,
+            "securitySchemes": SECURITY_SCHEMES,
+        },
+        "security": [{"bearer": []}, {"session": []}],
     }
+
+
+#: Other systems send ``Authorization: Bearer TOKEN`` (``geoapp create-token``); pages use
+#: the sign-in session cookie.  Which roles may call what: geoapp/web/permissions.py.
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer", "description": "geoapp create-token"},
+    "session": {"type": "apiKey", "in": "cookie", "name": "session"},
+}
 
 
 def flask_path(path: str) -> str:

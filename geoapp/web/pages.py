@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from .. import maps, queries
 from ..domain import AREA_KINDS, STATUSES, UNIT_KINDS
 from ..store import NotFound
-from . import get_store
+from . import get_store, permissions
 
 bp = Blueprint("pages", __name__)
 
@@ -236,6 +236,7 @@ def index():
 
 @bp.route("/units/<unit_id>")
 def unit_page(unit_id: str):
+    permissions.require_own_unit(unit_id)
     store = get_store()
     try:
         unit = store.get_unit(unit_id)

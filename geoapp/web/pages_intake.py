@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from .. import maps, queries
 from .. import services_intake as intake
 from ..store import NotFound
-from . import get_store
+from . import get_store, permissions
 from .actor import current_role, current_unit_id
 from .api_intake import upload_dir
 from .pages import bp, is_zh, status_labels, tiles_url
@@ -166,6 +166,7 @@ def problem_page(problem_pk: int):
     except NotFound:
         abort(404, description=_("No problem with id %(id)s", id=problem_pk))
     p = detail["problem"]
+    permissions.require_own_problem(p)
     readable_changes(store, detail["events"])
     if p["lon"] is not None:
         d = 0.002
@@ -287,7 +288,11 @@ def event_labels() -> dict:
 def photo(photo_id: int):
     """A problem's photo, with the type sniffed when it was uploaded."""
     try:
-        path, content_type = intake.photo_file(get_store(), photo_id, upload_dir("photos"))
+        store = get_store()
+        if permissions.own_unit() is not None:
+            owner = store.get_problem(store.get_photo(photo_id)["problem_pk"])
+            permissions.require_own_problem(owner)
+        path, content_type = intake.photo_file(store, photo_id, upload_dir("photos"))
     except NotFound:
         abort(404)
     if not path.is_file():

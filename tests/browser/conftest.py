@@ -9,6 +9,9 @@
   an error. ``page_log`` gives the test the recorded data while it runs.
 * ``live_server`` (function): ``base_url = live_server(app)`` serves a Flask/WSGI app on
   127.0.0.1 on a free port in a daemon thread; stopped at teardown.
+* ``login`` (function): ``login(page, base_url, role="admin")`` signs the page in through
+  the real sign-in form as the demo account of that role (password ``"<role>-password"``,
+  as ``TEST_PASSWORDS`` in tests/conftest.py) and waits for the page it lands on.
 
 Never download a browser (no ``playwright install``); set GEOAPP_CHROMIUM to use another
 executable.
@@ -20,7 +23,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 
@@ -156,3 +159,19 @@ def live_server() -> Iterator[Callable[..., str]]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+def sign_in_page(page, base_url: str, role: str = "admin", next_path: str = "/") -> None:
+    """Sign ``page`` in with the login form as the demo account ``role``."""
+    page.goto(f"{base_url}/login?next={quote(next_path, safe='')}")
+    page.fill("input[name=name]", role)
+    page.fill("input[name=password]", f"{role}-password")
+    with page.expect_navigation():
+        page.click("form.login-form button[type=submit]")
+    assert "/login" not in page.url, f"could not sign in as {role}"
+
+
+@pytest.fixture
+def login() -> Callable[..., None]:
+    """``login(page, base_url, role="admin")``: sign a page in as a demo account."""
+    return sign_in_page

@@ -14,9 +14,12 @@ READY = "body[data-editor-ready]"
 
 
 @pytest.fixture
-def served(live_server, demo_sqlite_url):
+def served(live_server, demo_sqlite_url, page, login):
+    """The app served, and ``page`` signed in as the demo planner."""
     app = create_app({"DATABASE_URL": demo_sqlite_url, "TESTING": True})
-    yield live_server(app), app.extensions["geoapp.store"]
+    base = live_server(app)
+    login(page, base, "planner")
+    yield base, app.extensions["geoapp.store"]
     app.extensions["geoapp.store"].close()
 
 

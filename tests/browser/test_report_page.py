@@ -11,11 +11,14 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def served(live_server, demo_sqlite_url, tmp_path):
+def served(live_server, demo_sqlite_url, tmp_path, page, login):
+    """The app served, and ``page`` signed in as the demo inspector."""
     app = create_app(
         {"DATABASE_URL": demo_sqlite_url, "TESTING": True, "UPLOAD_DIR": str(tmp_path / "up")}
     )
-    yield live_server(app), app.extensions["geoapp.store"]
+    base = live_server(app)
+    login(page, base, "inspector")
+    yield base, app.extensions["geoapp.store"]
     app.extensions["geoapp.store"].close()
 
 
@@ -32,7 +35,7 @@ def map_point(page, lon, lat):
     return box["x"] + x, box["y"] + y
 
 
-def test_report_a_problem_by_clicking_the_map(page, served, tmp_path):
+def test_report_a_problem_by_clicking_the_map(page, served, tmp_path, login):
     base, store = served
     area, lon, lat = inside_point(store, kind="back_alley")
     unit = {u["unit_id"]: u["name"] for u in store.list_units()}[area["responsible_unit_id"]]
@@ -67,11 +70,15 @@ def test_report_a_problem_by_clicking_the_map(page, served, tmp_path):
     assert problem["reporter"] == "李四" and problem["round"] == "第三轮复查"
     assert len(store.problem_photos(pk)) == 1
 
-    # the problem page: assignment, photo, workflow buttons
+    # the problem page: assignment, photo; an inspector may not assign it
     page.click("#result-link")
     page.wait_for_selector("body[data-map-ready]")
     assert page.inner_text(".responsible-unit") == unit
     assert page.locator(".photos img").count() == 1
+    assert page.locator("button.transition[data-to='assigned']").count() == 0
+    # the coordinator assigns it, with a note
+    login(page, base, "coordinator", next_path=f"/problems/{pk}")
+    page.wait_for_selector("body[data-map-ready]")
     page.fill("#note", "请尽快清理")
     page.click("button.transition[data-to='assigned']")
     page.wait_for_selector("h1 .status-chip:has-text('已交办')")

@@ -1,0 +1,113 @@
+"""Use cases for accounts: create users and tokens, check a login, seed demo accounts."""
+
+from __future__ import annotations
+
+import secrets
+
+from . import accounts
+from .accounts import AccountError, Principal
+from .audit import audit
+from .store import NotFound
+
+DEMO_ROLES = accounts.ROLES
+
+
+def create_user(
+    store, name: str, password: str, role: str, unit_id: str | None = None, actor: str | None = None
+) -> dict:
+    """Add a person's account; raises AccountError (bad role/password) or StoreError."""
+    accounts.check_role(role, unit_id)
+    accounts.check_password(password)
+    with store.transaction() as tx:
+        user = tx.create_user(name, accounts.hash_password(password), role, unit_id)
+        audit(tx, actor, "user.create", f"user:{user['name']}", None, _public(user))
+    return user
+
+
+def create_token(
+    store, name: str, role: str, unit_id: str | None = None, actor: str | None = None
+) -> str:
+    """Make an API token for another system and return it (it is not stored, only its hash)."""
+    accounts.check_role(role, unit_id)
+    token = accounts.new_token()
+    with store.transaction() as tx:
+        row = tx.create_api_token(name, accounts.token_hash(token), role, unit_id)
+        audit(tx, actor, "token.create", f"token:{row['name']}", None, _public(row))
+    return token
+
+
+def _public(row: dict) -> dict:
+    return {k: row.get(k) for k in ("name", "role", "unit_id")}
+
+
+def authenticate(store, name: str, password: str) -> Principal | None:
+    """The account if the name and password match an active user, else None."""
+    try:
+        row = store.get_user(name, with_hash=True)
+    except NotFound:
+        accounts.password_matches(accounts.DUMMY_HASH, password)  # same cost as a miss
+        return None
+    if not row["active"] or not accounts.password_matches(row["password_hash"], password):
+        return None
+    return principal(row)
+
+
+def principal(row: dict, kind: str = "user") -> Principal:
+    return Principal(row["id"], row["name"], row["role"], row.get("unit_id"), kind)
+
+
+def load_user(store, user_id: str) -> Principal | None:
+    try:
+        row = store.get_user_by_id(int(user_id))
+    except (NotFound, ValueError, TypeError):
+        return None
+    return principal(row) if row["active"] else None
+
+
+def token_principal(store, token: str) -> Principal | None:
+    if not token or len(token) > 200:
+        return None
+    row = store.api_token_by_hash(accounts.token_hash(token))
+    return principal(row, "token") if row else None
+
+
+def demo_unit(store) -> str | None:
+    """The unit given to the demo ``unit`` account: the one answering for most problems."""
+    pts = store.problem_points(extra=["responsible_unit_id"])
+    counts: dict[str, int] = {}
+    for uid in pts["responsible_unit_id"]:
+        if uid:
+            counts[uid] = counts.get(uid, 0) + 1
+    if counts:
+        return max(sorted(counts), key=lambda u: counts[u])
+    units = store.list_units()
+    return units[0]["unit_id"] if units else None
+
+
+def seed_demo_accounts(store, passwords: dict[str, str] | None = None) -> list[dict]:
+    """One account per role, named after it, with a fresh random password (or the one in
+    ``passwords``); an existing demo account gets its new password.  Demo mode only."""
+    unit_id = demo_unit(store)
+    out = []
+    for role in DEMO_ROLES:
+        password = (passwords or {}).get(role) or secrets.token_urlsafe(9)
+        uid = unit_id if role == "unit" else None
+        if role == "unit" and uid is None:
+            continue
+        try:
+            store.get_user(role)
+        except NotFound:
+            create_user(store, role, password, role, uid, actor="demo")
+        else:
+            store.set_user_password(role, accounts.hash_password(password))
+        out.append({"name": role, "role": role, "unit_id": uid, "password": password})
+    return out
+
+
+__all__ = [
+    "AccountError",
+    "authenticate",
+    "create_token",
+    "create_user",
+    "seed_demo_accounts",
+]

@@ -1,0 +1,57 @@
+"""Test clients that sign in and send CSRF tokens (see the fixtures in tests/conftest.py)."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask.testing import FlaskClient
+from werkzeug.datastructures import Headers
+
+from geoapp import create_app
+from geoapp.accounts import ROLES
+
+#: The demo databases' accounts: one per role, named after it, with these passwords.
+TEST_PASSWORDS = {role: f"{role}-password" for role in ROLES}
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class GeoappClient(FlaskClient):
+    """A test client that sends its session's CSRF token on state-changing requests."""
+
+    csrf_token: str | None = None
+    role: str = "anonymous"
+    unit_id: str | None = None
+
+    def open(self, *args, csrf: bool = True, **kwargs):
+        method = str(kwargs.get("method", "GET")).upper()
+        if csrf and self.csrf_token and method in UNSAFE_METHODS:
+            headers = Headers(kwargs.get("headers") or {})
+            headers.setdefault("X-CSRFToken", self.csrf_token)
+            kwargs["headers"] = headers
+        return super().open(*args, **kwargs)
+
+
+def sign_in(client: GeoappClient, role: str | None) -> GeoappClient:
+    """Make ``client`` a session of the demo account named ``role`` (None: anonymous)."""
+    token = uuid.uuid4().hex
+    user = None
+    if role is not None:
+        user = client.application.extensions["geoapp.store"].get_user(role)
+    with client.session_transaction() as session:
+        session.clear()
+        session["_csrf"] = token
+        if user is not None:
+            session["_user_id"] = str(user["id"])
+            session["_fresh"] = True
+    client.csrf_token = token
+    client.role = role or "anonymous"
+    client.unit_id = user["unit_id"] if user else None
+    return client
+
+
+def make_app(url: str, **config):
+    """The app on the database at ``url`` (test clients sign in and send CSRF tokens)."""
+    app = create_app({"DATABASE_URL": url, "TESTING": True, **config})
+    app.test_client_class = GeoappClient
+    return app
