@@ -1031,6 +1031,28 @@ class Transaction:
                 row["detail"] = json.loads(row["detail"])
         return rows
 
+    def rectified_times(self, filters: Mapping[str, Any] | None = None) -> dict[int, datetime]:
+        """problem id → when its latest "status" event moved it to ``rectified``, for the
+        problems matching ``filters`` (as in :meth:`problems`) that have such an event.
+
+        One query: the status events of the filtered problems, in event order."""
+        p, e = S.problems, S.problem_events
+        stmt = (
+            sa.select(e.c.problem_pk, e.c.at, e.c.detail)
+            .select_from(e.join(p, p.c.id == e.c.problem_pk))
+            .where(e.c.kind == "status", *self._problem_where(filters))
+            .order_by(e.c.id)
+        )
+        out: dict[int, datetime] = {}
+        for pk, at, detail in self._x(stmt):
+            try:
+                after = json.loads(detail).get("after") if detail else None
+            except (ValueError, AttributeError):
+                continue
+            if after == "rectified":
+                out[pk] = at
+        return out
+
     # ------------------------------------------------------------------ read models
 
     def problem_points(

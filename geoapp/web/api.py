@@ -14,7 +14,7 @@ from collections import OrderedDict
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask_babel import get_locale
 
-from .. import queries, services
+from .. import queries, services, services_ledger
 from ..crs import CRSError
 from ..domain import AREA_KINDS
 from . import get_store, openapi
@@ -182,6 +182,16 @@ def search():
 def summary():
     """Totals of the filtered problems."""
     return _json(queries.summary(get_store(), _args(), _locale()))
+
+
+@bp.get("/ledger")
+@conditional
+def ledger():
+    """The deduction ledger of the filtered problems, grouped by unit, district or category."""
+    args = _args()
+    group = services_ledger.parse_group(args)
+    led = services_ledger.build(get_store(), args, _locale())
+    return _json(services_ledger.as_json(led, group))
 
 
 @bp.get("/openapi.json")
