@@ -42,9 +42,9 @@ TOTAL_HEADERS = [
     ("problems", "问题数"),
     ("duplicates", "其中重复"),
     ("deduction", "扣分"),
-    ("open", "未整改"),
+    ("open", "未办结"),
     ("overdue", "超期未整改"),
-    ("closed", "已整改"),
+    ("closed", "已办结"),
     ("on_time", "按期整改"),
     ("late", "逾期整改"),
     ("closed_unknown", "整改时间不详"),
@@ -92,7 +92,7 @@ def group_table(led: Ledger, group: str) -> list[list[Any]]:
         if group == "unit":
             ranked = ranks.get(row["id"], {})
             full["rank"] = ranked.get("rank")
-            full["group_label"] = GROUP_LABELS.get(ranked.get("group"), "")
+            full["group_label"] = GROUP_LABELS.get(ranked.get("group"))
         out.append([_cell(full.get(f)) for f, _ in cols])
     return out
 

@@ -6,7 +6,16 @@ from pathlib import Path
 from geoapp import config
 
 ROOT = Path(__file__).resolve().parent.parent
-PURE = ["spatial.py", "grid.py", "routing.py", "zoning.py", "crs.py", "domain.py"]
+PURE = [
+    "spatial.py",
+    "grid.py",
+    "routing.py",
+    "zoning.py",
+    "crs.py",
+    "domain.py",
+    "ledger.py",
+    "charts.py",
+]
 FORBIDDEN = {"flask", "flask_babel", "sqlalchemy", "psycopg", "alembic", "werkzeug"}
 
 
