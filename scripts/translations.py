@@ -91,6 +91,7 @@ TABLE = {
     "overdue": "已超期",
     "duplicate of %(id)s": "与 %(id)s 重复",
     "Give one unit or one district to print": "请指定一个责任单位或一个片区进行打印",
+    "Print the ledger": "打印台账",
 }
 
 

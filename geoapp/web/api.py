@@ -185,9 +185,10 @@ def summary():
 
 
 @bp.get("/ledger")
-@conditional
 def ledger():
-    """The deduction ledger of the filtered problems, grouped by unit, district or category."""
+    """The deduction ledger of the filtered problems, grouped by unit, district or category.
+
+    Not conditional: "overdue" depends on the time of the request, not only on the data."""
     args = _args()
     group = services_ledger.parse_group(args)
     led = services_ledger.build(get_store(), args, _locale())

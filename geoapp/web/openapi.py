@@ -481,6 +481,7 @@ ENDPOINTS: list[Endpoint] = [
         "Ledger",
         ["group", *FILTERS],
         media=JSON,
+        conditional=False,
         description="Per group: problems, duplicates, deduction points (a duplicate's count "
         "0), open, overdue (open past the category's deadline), closed, rectified on time / "
         "late / time unknown, on-time rate. With group=unit, the ranking of the circulated "
