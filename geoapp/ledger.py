@@ -30,14 +30,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import numpy as np
 import pandas as pd
-
-from .deadlines import deadline, rectified_on_time
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 CLOSED_STATUSES = frozenset({"rectified", "verified"})
@@ -85,57 +82,84 @@ def problem_table(
     now: datetime,
 ) -> pd.DataFrame:
     """One row per problem with the ledger's derived columns added: ``counted_deduction``
-    (0 for a duplicate), ``is_duplicate``, ``due``, ``rectified_at``, ``is_open``,
-    ``overdue``, ``on_time`` (True/False/None), ``closed_unknown``."""
+    (0 for a duplicate), ``is_duplicate``, ``due``, ``rectified_at`` (UTC timestamps, NaT
+    when none), ``is_open``, ``overdue``, ``on_time`` (True/False/None), ``closed_unknown``.
+
+    Vectorised, with the rules of :mod:`geoapp.deadlines` (deadline = reported_at +
+    hours; on time = rectified at or before the deadline); a test checks both agree.
+    """
     frame = rows.copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
     for column in INPUT_COLUMNS:
         if column not in frame:
             frame[column] = pd.Series([None] * len(frame), dtype=object)
-    frame = frame.astype({c: object for c in INPUT_COLUMNS if c not in ("id", "deduction")})
+    keep_type = ("id", "deduction", "reported_at", "lon", "lat")
+    frame = frame.astype({c: object for c in INPUT_COLUMNS if c not in keep_type})
+    frame["id"] = frame["id"].astype("int64") if len(frame) else frame["id"].astype("int64")
     frame["deduction"] = pd.to_numeric(frame["deduction"]).astype(float).fillna(0.0)
-    dup = frame["duplicate_of"].map(lambda v: v is not None and v == v)
-    frame["is_duplicate"] = dup.astype(bool)
-    frame["counted_deduction"] = np.where(frame["is_duplicate"], 0.0, frame["deduction"])
-    closed = frame["status"].isin(CLOSED_STATUSES)
+    for column in ("lon", "lat"):
+        frame[column] = pd.to_numeric(frame[column]).astype(float)
+    frame["reported_at"] = _utc(frame["reported_at"])
+    frame["is_duplicate"] = frame["duplicate_of"].notna().astype(bool)
+    frame["counted_deduction"] = frame["deduction"].where(~frame["is_duplicate"], 0.0)
+    closed = frame["status"].isin(CLOSED_STATUSES).astype(bool)
     frame["is_open"] = ~closed
-    dues, rect, overdue, on_time = [], [], [], []
-    for pid, cat, reported, is_closed in zip(
-        frame["id"], frame["category"], frame["reported_at"], closed, strict=True
-    ):
-        due = deadline(reported, deadline_hours.get(cat))
-        at = rectified_at.get(int(pid)) if is_closed else None
-        dues.append(due)
-        rect.append(at)
-        overdue.append(bool(not is_closed and due is not None and now > due))
-        on_time.append(rectified_on_time(at, due))
-    frame["due"] = pd.Series(dues, index=frame.index, dtype=object)
-    frame["rectified_at"] = pd.Series(rect, index=frame.index, dtype=object)
-    frame["overdue"] = pd.Series(overdue, index=frame.index, dtype=bool)
-    frame["on_time"] = pd.Series(on_time, index=frame.index, dtype=object)
-    frame["closed_unknown"] = closed & frame["rectified_at"].isna()
+    hours = pd.to_numeric(
+        frame["category"].map(lambda c: deadline_hours.get(c) if c is not None else None),
+        errors="coerce",
+    ).astype(float)
+    frame["due"] = frame["reported_at"] + pd.to_timedelta(hours, unit="h")
+    rect = _utc(frame["id"].map(rectified_at))
+    frame["rectified_at"] = rect.where(closed)
+    now_ts = pd.Timestamp(now).tz_convert("UTC")
+    frame["overdue"] = (frame["is_open"] & frame["due"].notna() & (frame["due"] < now_ts)).astype(
+        bool
+    )
+    timed = frame["rectified_at"].notna() & frame["due"].notna()
+    on_time = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    on_time[timed] = (frame["rectified_at"][timed] <= frame["due"][timed]).tolist()
+    frame["on_time"] = on_time
+    frame["closed_unknown"] = (closed & frame["rectified_at"].isna()).astype(bool)
     return frame.sort_values("id", kind="stable").reset_index(drop=True)
+
+
+def _utc(values: pd.Series) -> pd.Series:
+    """Timestamps (aware datetimes, ISO text, or None) as a UTC datetime64 column."""
+    if not len(values):
+        return pd.Series([], index=values.index, dtype="datetime64[ns, UTC]")
+    return pd.to_datetime(values, utc=True, format="ISO8601")
 
 
 def _rate(on_time: int, late: int) -> float | None:
     return round(on_time / (on_time + late), 4) if on_time + late else None
 
 
+def _count_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "problems": 1,
+            "duplicates": frame["is_duplicate"].astype(int),
+            "deduction": frame["counted_deduction"].astype(float),
+            "open": frame["is_open"].astype(int),
+            "overdue": frame["overdue"].astype(int),
+            "closed": (~frame["is_open"]).astype(int),
+            "on_time": (frame["on_time"] == True).astype(int),  # noqa: E712 - object column
+            "late": (frame["on_time"] == False).astype(int),  # noqa: E712
+            "closed_unknown": frame["closed_unknown"].astype(int),
+        },
+        index=frame.index,
+    )
+
+
+def _finish(sums: Mapping[str, Any]) -> dict[str, Any]:
+    out = {k: int(sums[k]) for k in TOTAL_FIELDS if k not in ("deduction", "on_time_rate")}
+    out["deduction"] = round(float(sums["deduction"]), 2)
+    out["on_time_rate"] = _rate(out["on_time"], out["late"])
+    return {k: out[k] for k in TOTAL_FIELDS}
+
+
 def totals(frame: pd.DataFrame) -> dict[str, Any]:
     """The totals of a problem table (all of it)."""
-    on_time = int((frame["on_time"] == True).sum())  # noqa: E712 - object column
-    late = int((frame["on_time"] == False).sum())  # noqa: E712
-    return {
-        "problems": len(frame),
-        "duplicates": int(frame["is_duplicate"].sum()),
-        "deduction": round(float(frame["counted_deduction"].sum()), 2),
-        "open": int(frame["is_open"].sum()),
-        "overdue": int(frame["overdue"].sum()),
-        "closed": int((~frame["is_open"]).sum()),
-        "on_time": on_time,
-        "late": late,
-        "closed_unknown": int(frame["closed_unknown"].sum()),
-        "on_time_rate": _rate(on_time, late),
-    }
+    return _finish(_count_columns(frame).sum())
 
 
 def group_totals(
@@ -148,13 +172,15 @@ def group_totals(
     points (most first), then problems, then id.
     """
     column = GROUPS[group]
+    counts = _count_columns(frame)
+    key = frame[column].astype(object)
     out: dict[Any, dict[str, Any]] = {}
-    values = frame[column].map(lambda v: None if v is None or v != v else v)
-    for key, part in frame.groupby(values.fillna("\0"), sort=False):
-        out[None if key == "\0" else key] = {"id": None if key == "\0" else key, **totals(part)}
+    for value, sums in counts.groupby(key, sort=False, dropna=False).sum().iterrows():
+        ident = None if value is None or value != value else value
+        out[ident] = {"id": ident, **_finish(sums)}
     empty = totals(frame.iloc[0:0])
-    for key in keys:
-        out.setdefault(key, {"id": key, **empty})
+    for k in keys:
+        out.setdefault(k, {"id": k, **empty})
     return sorted(
         out.values(),
         key=lambda r: (-r["deduction"], -r["problems"], r["id"] is None, r["id"] or ""),
@@ -164,26 +190,26 @@ def group_totals(
 def daily(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """New problems (by Beijing date reported) and closed ones (by Beijing date rectified)
     per day, every day from the first to the last date present, zeros included."""
-    new = [_local_day(v) for v in frame["reported_at"] if v is not None]
-    closed = [_local_day(v) for v in frame["rectified_at"] if v is not None and v == v]
-    if not new and not closed:
+    new = _local_days(frame["reported_at"]).value_counts()
+    closed = _local_days(frame["rectified_at"]).value_counts()
+    if not len(new) and not len(closed):
         return []
-    days = sorted(set(new) | set(closed))
-    first, last = days[0], days[-1]
-    n_new = pd.Series(new, dtype=object).value_counts().to_dict()
-    n_closed = pd.Series(closed, dtype=object).value_counts().to_dict()
-    out = []
-    day = first
-    while day <= last:
-        out.append(
-            {"date": day.isoformat(), "new": n_new.get(day, 0), "closed": n_closed.get(day, 0)}
-        )
-        day += timedelta(days=1)
-    return out
+    days = pd.date_range(min([*new.index, *closed.index]), max([*new.index, *closed.index]))
+    return [
+        {
+            "date": day.date().isoformat(),
+            "new": int(new.get(day, 0)),
+            "closed": int(closed.get(day, 0)),
+        }
+        for day in days
+    ]
 
 
-def _local_day(value: datetime):
-    return value.astimezone(LOCAL_TZ).date()
+def _local_days(values: pd.Series) -> pd.Series:
+    values = values.dropna()
+    if not len(values):
+        return pd.Series([], dtype="datetime64[ns]")
+    return values.dt.tz_convert(LOCAL_TZ).dt.tz_localize(None).dt.normalize()
 
 
 @dataclass

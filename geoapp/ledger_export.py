@@ -12,6 +12,7 @@ import io
 from typing import Any, BinaryIO
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -131,33 +132,37 @@ def filter_lines(led: Ledger) -> list[list[str]]:
 
 
 def write_xlsx(led: Ledger, out: BinaryIO | str) -> None:
-    """The workbook: per unit, per district, per category, the problems, the filters."""
-    wb = Workbook()
-    first = True
+    """The workbook: per unit, per district, per category, the problems, the filters.
+
+    Written in openpyxl's streaming (write-only) mode: 100,000 problems take seconds."""
+    wb = Workbook(write_only=True)
     sheets = [
         (SHEET_TITLES[g], group_table(led, g), [f for f, _ in headers(g)]) for g in SHEET_TITLES
     ]
     sheets.append((PROBLEMS_SHEET, problem_table(led), [f for f, _ in PROBLEM_HEADERS]))
     sheets.append((FILTERS_SHEET, filter_lines(led), ["name", "value"]))
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="DDEBF7")
+    centred = Alignment(horizontal="center", vertical="center", wrap_text=True)
     for title, rows, fields in sheets:
-        ws = wb.active if first else wb.create_sheet()
-        first = False
-        ws.title = title
-        for row in rows:
-            ws.append(row)
-        bold = Font(bold=True)
-        fill = PatternFill("solid", fgColor="DDEBF7")
-        for cell in ws[1]:
-            cell.font = bold
-            cell.fill = fill
-            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        ws = wb.create_sheet(title)
         ws.freeze_panes = "A2"
         for i, name in enumerate(fields, 1):
             ws.column_dimensions[get_column_letter(i)].width = _width(name, rows, i - 1)
-        for col, name in enumerate(fields, 1):
-            if name == "on_time_rate":
-                for cells in ws.iter_rows(min_row=2, min_col=col, max_col=col):
-                    cells[0].number_format = "0.0%"
+        header = []
+        for text in rows[0]:
+            cell = WriteOnlyCell(ws, value=text)
+            cell.font, cell.fill, cell.alignment = bold, fill, centred
+            header.append(cell)
+        ws.append(header)
+        rate = fields.index("on_time_rate") if "on_time_rate" in fields else None
+        for row in rows[1:]:
+            if rate is not None and row[rate] is not None:
+                row = list(row)
+                cell = WriteOnlyCell(ws, value=row[rate])
+                cell.number_format = "0.0%"
+                row[rate] = cell
+            ws.append(row)
     wb.save(out)
 
 

@@ -60,18 +60,18 @@ def build(store, args: queries.Args, locale: str = "zh", now: datetime | None = 
     now = now or datetime.now(UTC)
     with queries._reading(store) as read:
         flt = queries.parse_problem_filter(args, read.ref)
-        rows = read.tx.problems(flt.store)
+        rows = read.tx.problem_frame(flt.store, ledger.INPUT_COLUMNS)
         rectified = read.tx.rectified_times(flt.store)
         gen = read.tx.current_generation()
         areas = queries._areas(read, gen)
-        names = queries._area_names(read, (r["generation_id"] for r in rows))
+        names = queries._area_names(read, rows["generation_id"].dropna().unique().tolist())
         ref = read.ref
     hours = {c: v.get("deadline_hours") for c, v in ref.categories.items()}
     table = ledger.problem_table(rows, hours, rectified, now)
-    table["area_name"] = (
-        [names.get((g, a)) for g, a in zip(table["generation_id"], table["area_id"], strict=True)]
-        if len(table)
-        else pd.Series([], dtype=object)
+    table["area_name"] = pd.Series(
+        [names.get(k) for k in zip(table["generation_id"], table["area_id"], strict=True)],
+        index=table.index,
+        dtype=object,
     )
 
     wanted_units = flt.store.get("responsible_unit_id")
@@ -126,6 +126,14 @@ def _iso(value) -> str | None:
     return queries.local_time(value) if value is not None and value == value else None
 
 
+def _iso_column(values: pd.Series) -> list[str | None]:
+    """UTC timestamps as ISO 8601 Beijing time (as :func:`queries.local_time`), None for NaT."""
+    if not len(values):
+        return []
+    text = values.dt.tz_convert(queries.LOCAL_TZ).dt.strftime("%Y-%m-%dT%H:%M:%S+08:00")
+    return [None if t != t else t for t in text.tolist()]
+
+
 def as_json(led: Ledger, group: str) -> dict[str, Any]:
     """The API answer for one grouping (``/api/ledger``)."""
     out: dict[str, Any] = {
@@ -149,9 +157,11 @@ def problem_records(led: Ledger, locale: str = "zh") -> list[dict[str, Any]]:
     """The filtered problems with names and the ledger's columns, for lists and exports."""
     ref: queries.Reference = led.extra["ref"]
     zh = queries._zh(locale)
-    pk_to_label = dict(zip(led.table["id"], led.table["problem_id"], strict=True))
+    table = led.table
+    pk_to_label = dict(zip(table["id"].tolist(), table["problem_id"], strict=True))
+    times = {k: _iso_column(table[k]) for k in ("reported_at", "due", "rectified_at")}
     out = []
-    for r in led.table.to_dict(orient="records"):
+    for i, r in enumerate(table.to_dict(orient="records")):
         dup = r["duplicate_of"]
         out.append(
             {
@@ -164,11 +174,11 @@ def problem_records(led: Ledger, locale: str = "zh") -> list[dict[str, Any]]:
                 "deduction": float(r["deduction"]),
                 "counted_deduction": float(r["counted_deduction"]),
                 "duplicate_of": pk_to_label.get(dup, dup) if r["is_duplicate"] else None,
-                "reported_at": _iso(r["reported_at"]),
-                "due": _iso(r["due"]),
+                "reported_at": times["reported_at"][i],
+                "due": times["due"][i],
                 "status": r["status"],
                 "status_label": STATUSES.get(r["status"], r["status"]) if zh else r["status"],
-                "rectified_at": _iso(r["rectified_at"]),
+                "rectified_at": times["rectified_at"][i],
                 "on_time": r["on_time"],
                 "overdue": bool(r["overdue"]),
                 "district_id": r["district_id"],
@@ -179,8 +189,8 @@ def problem_records(led: Ledger, locale: str = "zh") -> list[dict[str, Any]]:
                 "responsible_unit_name": ref.unit_name(r["responsible_unit_id"]),
                 "lead_unit_id": r["lead_unit_id"],
                 "lead_unit_name": ref.unit_name(r["lead_unit_id"]),
-                "lon": r.get("lon"),
-                "lat": r.get("lat"),
+                "lon": None if r["lon"] != r["lon"] else r["lon"],
+                "lat": None if r["lat"] != r["lat"] else r["lat"],
             }
         )
     return out

@@ -193,6 +193,29 @@ def test_overdue_matches_pandas_over_raw_rows(store):
     assert led.totals["overdue"] == int(p["overdue"].sum()) > 0
 
 
+def test_vectorised_rules_agree_with_deadlines_module(store):
+    """The ledger computes deadlines column-wise; geoapp.deadlines is the rule per row."""
+    from geoapp import deadlines
+
+    hours = {c["category"]: c["deadline_hours"] for c in store.list_categories()}
+    rows = store.problems()
+    closed = [r["id"] for r in rows if r["status"] in ("rectified", "verified")]
+    rect = {pk: T0 + timedelta(hours=(pk % 100)) for pk in closed}
+    table = ledger.problem_table(
+        store.problem_frame(columns=ledger.INPUT_COLUMNS), hours, rect, NOW
+    )
+    assert table["id"].tolist() == [r["id"] for r in rows]
+    for r, due, on_time, overdue in zip(
+        rows, table["due"], table["on_time"], table["overdue"], strict=True
+    ):
+        expected = deadlines.deadline(r["reported_at"], hours.get(r["category"]))
+        assert due.to_pydatetime() == expected
+        assert on_time == deadlines.rectified_on_time(rect.get(r["id"]), expected)
+        assert overdue == deadlines.is_overdue(r["status"], expected, NOW)
+    assert table["on_time"].map(lambda v: v is True).sum() > 0
+    assert table["on_time"].map(lambda v: v is False).sum() > 0
+
+
 def test_filters_agree_with_the_map_and_raw_sql(store):
     round_ = store.distinct_problem_values("round")[0]
     args = {
