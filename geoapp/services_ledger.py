@@ -220,6 +220,8 @@ def print_map(led: Ledger, unit: str | None, district: str | None) -> dict[str, 
     areas = led.extra["areas"]
     if unit:
         own = areas[areas["responsible_unit_id"] == unit]
+        if led.filters.get("district"):  # the unit within the filtered districts
+            own = own[own["district_id"].isin(led.filters["district"])]
     else:
         own = areas[areas["district_id"] == district]
     table = led.table
@@ -243,3 +245,49 @@ def print_map(led: Ledger, unit: str | None, district: str | None) -> dict[str, 
         if p is not None
     ]
     return shapes
+
+
+def print_view(store, args: queries.Args, locale: str = "zh", now: datetime | None = None) -> dict:
+    """What the A4 print view shows: the ledger of one unit (``unit``: one id) or, without
+    a unit, of one district (``district``: one id); the other filters apply as usual.
+
+    Raises BadParameter when neither names exactly one."""
+    units = queries._list(args, "unit")
+    districts = queries._list(args, "district")
+    if len(units) > 1 or (not units and len(districts) != 1):
+        name = "unit" if units else "district"
+        raise queries.BadParameter(name, "give one unit=ID or one district=ID to print")
+    led = build(store, args, locale, now)
+    ref: queries.Reference = led.extra["ref"]
+    if units:
+        subject = {"kind": "unit", "id": units[0], "name": ref.unit_name(units[0])}
+    else:
+        lead = ref.districts[districts[0]].get("lead_unit_id")
+        subject = {
+            "kind": "district",
+            "id": districts[0],
+            "name": ref.district_name(districts[0]),
+            "lead": ref.unit_name(lead),
+        }
+    return {
+        "led": led,
+        "subject": subject,
+        "shown_filters": {
+            k: [_filter_label(ref, k, v, locale) for v in values]
+            for k, values in led.filters.items()
+            if k != subject["kind"]
+        },
+        "problems": problem_records(led, locale),
+        "shape": print_map(led, units[0] if units else None, None if units else districts[0]),
+    }
+
+
+def _filter_label(ref: queries.Reference, name: str, value: str, locale: str) -> str:
+    """A filter value as people read it (a district's name rather than its id)."""
+    label = {
+        "district": ref.district_name,
+        "unit": ref.unit_name,
+        "category": lambda v: ref.category_label(v, locale),
+        "status": lambda v: queries.status_label(v, locale),
+    }.get(name, lambda v: v)(value)
+    return label or value

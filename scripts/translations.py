@@ -90,8 +90,8 @@ TABLE = {
     "Deadline": "整改期限",
     "overdue": "已超期",
     "duplicate of %(id)s": "与 %(id)s 重复",
-    "Give one unit or one district to print": "请指定一个责任单位或一个片区进行打印",
     "Print the ledger": "打印台账",
+    "As of %(time)s (Beijing time): overdue counts change with the clock.": "统计时间：%(time)s（北京时间）。超期数随时间变化。",
 }
 
 

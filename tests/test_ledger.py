@@ -372,7 +372,9 @@ def test_print_view(client):
     assert "检查轮次 = 市级评估" in text and "@page" not in text  # A4 rules live in print.css
     assert client.get("/ledger/print?district=D4").status_code == 200
     assert client.get("/ledger/print").status_code == 400
-    assert client.get("/ledger/print?unit=U08&district=D1").status_code == 400
+    both = client.get("/ledger/print?unit=U08&district=D1").get_data(as_text=True)
+    assert "县城管局" in both and "片区 = 第一片区" in both  # the unit, within the district
+    assert client.get("/ledger/print?unit=U08,U09").status_code == 400
     assert client.get("/ledger/print?unit=NOPE").status_code == 400
 
 

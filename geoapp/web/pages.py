@@ -281,6 +281,7 @@ def ledger_page():
             led, lambda uid: url_for("pages.unit_page", unit_id=uid)
         ),
         daily_chart=services_ledger.daily_chart(led),
+        as_of=led.generated_at.astimezone(queries.LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),
         export_xlsx=_ledger_url("pages.ledger_export", format="xlsx"),
         export_csv={
             g: _ledger_url("pages.ledger_export", format="csv", group=g)
@@ -314,39 +315,16 @@ def ledger_export_file(format: str):  # noqa: A002 - the URL's own word
 @bp.route("/ledger/print")
 def ledger_print():
     """One unit's (``unit=ID``) or one district's (``district=ID``) ledger with its map, for
-    A4 paper."""
-    args = request.args.to_dict(flat=False)
-    units = [v for v in request.args.getlist("unit") if v.strip()]
-    districts = [v for v in request.args.getlist("district") if v.strip()]
-    if len(units) + len(districts) != 1:
-        abort(400, description=_("Give one unit or one district to print"))
-    store = get_store()
-    led = services_ledger.build(store, args, str(get_locale()))
-    ref = led.extra["ref"]
-    if units:
-        subject = {"kind": "unit", "id": units[0], "name": ref.unit_name(units[0])}
-    else:
-        lead = ref.districts[districts[0]].get("lead_unit_id")
-        subject = {
-            "kind": "district",
-            "id": districts[0],
-            "name": ref.district_name(districts[0]),
-            "lead": ref.unit_name(lead),
-        }
-    shown = {k: v for k, v in led.filters.items() if k not in ("unit", "district")}
+    A4 paper (with both, the unit's, within the district)."""
+    view = services_ledger.print_view(
+        get_store(), request.args.to_dict(flat=False), str(get_locale())
+    )
     return render_template(
         "ledger_print.html",
-        led=led,
-        subject=subject,
-        shown_filters=shown,
+        **view,
         filter_names=filter_names(),
-        options=filter_options(store),
-        problems=services_ledger.problem_records(led, str(get_locale())),
-        shape=services_ledger.print_map(
-            led, units[0] if units else None, districts[0] if districts else None
-        ),
         legend=maps.status_legend(),
-        printed_at=led.generated_at.astimezone(queries.LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),
+        printed_at=view["led"].generated_at.astimezone(queries.LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),
     )
 
 
