@@ -324,5 +324,81 @@ def set_deadline(ctx, category: str, deadline: str) -> None:
     click.echo(f"{row['category']}: {'no deadline' if hours is None else f'{hours} h'}")
 
 
+LEDGER_FILTERS = (
+    ("round", "round", "Inspection round."),
+    ("category", "category", "Problem category code."),
+    ("status", "status", "Status code (reported, assigned, ...) or its Chinese label."),
+    ("district", "district", "District id."),
+    ("unit", "unit", "Responsible unit id."),
+    ("from", "date_from", "First reported date, YYYY-MM-DD (Beijing), inclusive."),
+    ("to", "date_to", "Last reported date, YYYY-MM-DD (Beijing), inclusive."),
+)
+
+
+def _ledger_options(command):
+    for option, dest, text in reversed(LEDGER_FILTERS):
+        multiple = dest not in ("date_from", "date_to")
+        extra = " Repeat or separate with commas for several." if multiple else ""
+        command = click.option(f"--{option}", dest, multiple=multiple, help=text + extra)(command)
+    return command
+
+
+@main.command("export-ledger")
+@click.argument("output_path", metavar="OUTPUT", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["xlsx", "csv"]),
+    default=None,
+    help="File format (default: from OUTPUT's suffix).",
+)
+@click.option(
+    "--group",
+    type=click.Choice(["unit", "district", "category"]),
+    default="unit",
+    show_default=True,
+    help="The grouping a CSV holds (an XLSX holds every grouping and the problems).",
+)
+@_ledger_options
+@click.pass_context
+def export_ledger(ctx, output_path: Path, fmt: str | None, group: str, **filters) -> None:
+    """Write the deduction ledger (台账) of the filtered problems to OUTPUT.
+
+    XLSX: one sheet per unit, district and category, one of the problems, one of the
+    filters.  CSV (UTF-8 with BOM): the one grouping --group names.  Filters are the map's.
+    """
+    from . import ledger_export, services_ledger
+    from .domain import status_code
+    from .queries import BadParameter
+
+    if fmt is None:
+        fmt = output_path.suffix.lower().lstrip(".")
+        if fmt not in ("xlsx", "csv"):
+            _fail(BadParameter("format", "give --format xlsx or csv (OUTPUT has no such suffix)"))
+    args: dict[str, list[str]] = {}
+    for _, dest, _ in LEDGER_FILTERS:
+        value = filters.get(dest)
+        values = [value] if isinstance(value, str) else list(value or ())
+        if dest == "status":
+            values = [status_code(v) or v for part in values for v in part.split(",") if v.strip()]
+        if values:
+            args[dest] = values
+    store = _store(ctx)
+    try:
+        led = services_ledger.build(store, args, "zh")
+        data = (
+            ledger_export.xlsx_bytes(led) if fmt == "xlsx" else ledger_export.csv_bytes(led, group)
+        )
+        tmp = output_path.with_name(f".{output_path.name}.part")
+        tmp.write_bytes(data)
+        os.replace(tmp, output_path)
+    except (*_errors(), BadParameter) as exc:
+        _fail(exc)
+    click.echo(
+        f"wrote {output_path}: {led.totals['problems']} problem(s), "
+        f"{led.totals['deduction']:g} point(s)"
+    )
+
+
 if __name__ == "__main__":  # pragma: no cover
     main(prog_name=os.path.basename(sys.argv[0]))

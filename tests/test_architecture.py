@@ -17,6 +17,8 @@ PURE = [
     "workflow.py",
     "intake.py",
     "editing.py",
+    "ledger.py",
+    "charts.py",
 ]
 FORBIDDEN = {"flask", "flask_babel", "sqlalchemy", "psycopg", "alembic", "werkzeug"}
 

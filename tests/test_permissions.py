@@ -13,6 +13,7 @@ import functools
 
 import pytest
 from webclient import make_app, sign_in
+from werkzeug.routing import AnyConverter, IntegerConverter
 
 from geoapp.accounts import ROLES
 from geoapp.web import permissions
@@ -76,7 +77,12 @@ def build_url(app, rule, values: dict) -> str:
             args[name] = values[name]
         else:
             converter = rule._converters.get(name)
-            args[name] = 1 if type(converter).__name__ in ("IntegerConverter",) else "1"
+            if isinstance(converter, IntegerConverter):
+                args[name] = 1
+            elif isinstance(converter, AnyConverter):
+                args[name] = sorted(converter.items)[0]
+            else:
+                args[name] = "1"
     with app.test_request_context():
         from flask import url_for
 

@@ -1395,6 +1395,65 @@ class Transaction:
         """How many entries the audit log holds."""
         return self._x(sa.select(sa.func.count()).select_from(S.audit_log)).scalar_one()
 
+    def problem_frame(
+        self, filters: Mapping[str, Any] | None = None, columns: Iterable[str] | None = None
+    ) -> pd.DataFrame:
+        """The problems matching ``filters`` (as in :meth:`problems`) as a DataFrame of
+        ``columns`` (default: every column), sorted by id.  Timestamps are UTC
+        ``datetime64`` (NaT when empty), text and ids are objects (None when empty).
+
+        One query read without per-row processing, so 100,000 rows load in well under a
+        second: this feeds the ledger."""
+        p = S.problems
+        names = list(dict.fromkeys(columns or _names(p)))
+        unknown = [n for n in names if n not in p.c]
+        if unknown:
+            raise StoreError(f"problem_frame: unknown column {unknown[0]!r}")
+        if "id" not in names:
+            names.insert(0, "id")
+        stmt = sa.select(*(p.c[n] for n in names)).where(*self._problem_where(filters))
+        rows = self._raw_rows(stmt.order_by(p.c.id))
+        columns_ = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+        out = {}
+        for name, values in zip(names, columns_, strict=True):
+            kind = p.c[name].type
+            if isinstance(kind, S.UTCDateTime):
+                series = pd.Series(values, dtype=object)
+                out[name] = (
+                    pd.to_datetime(series, utc=True, format="ISO8601")
+                    if len(series)
+                    else pd.Series([], dtype="datetime64[ns, UTC]")
+                )
+            elif isinstance(kind, sa.Double):
+                out[name] = pd.Series(values, dtype=object).astype(float)
+            else:
+                out[name] = pd.Series(values, dtype=object)
+        frame = pd.DataFrame(out)
+        frame["id"] = frame["id"].astype("int64")
+        return frame
+
+    def rectified_times(self, filters: Mapping[str, Any] | None = None) -> dict[int, datetime]:
+        """problem id → when its latest "status" event moved it to ``rectified``, for the
+        problems matching ``filters`` (as in :meth:`problems`) that have such an event.
+
+        One query: the status events of the filtered problems, in event order."""
+        p, e = S.problems, S.problem_events
+        stmt = (
+            sa.select(e.c.problem_pk, e.c.at, e.c.detail)
+            .select_from(e.join(p, p.c.id == e.c.problem_pk))
+            .where(e.c.kind == "status", *self._problem_where(filters))
+            .order_by(e.c.id)
+        )
+        out: dict[int, datetime] = {}
+        for pk, at, detail in self._x(stmt):
+            try:
+                after = json.loads(detail).get("after") if detail else None
+            except (ValueError, AttributeError):
+                continue
+            if after == "rectified":
+                out[pk] = at
+        return out
+
     # ------------------------------------------------------------------ read models
 
     def problem_points(

@@ -15,7 +15,7 @@ from collections import OrderedDict
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import get_locale
 
-from .. import queries, services
+from .. import queries, services, services_ledger
 from ..crs import CRSError
 from ..domain import AREA_KINDS
 from . import get_store, openapi, permissions
@@ -194,6 +194,17 @@ def search():
 def summary():
     """Totals of the filtered problems."""
     return _json(queries.summary(get_store(), _args(), _locale()))
+
+
+@bp.get("/ledger")
+def ledger():
+    """The deduction ledger of the filtered problems, grouped by unit, district or category.
+
+    Not conditional: "overdue" depends on the time of the request, not only on the data."""
+    args = _args()
+    group = services_ledger.parse_group(args)
+    led = services_ledger.build(get_store(), args, _locale())
+    return _json(services_ledger.as_json(led, group))
 
 
 @bp.get("/openapi.json")

@@ -92,6 +92,20 @@ PROBLEM_PROPERTIES = {
 }
 LINK = _object({"rel": STR, "type": STR, "href": STR})
 TOTAL = _object({"id": NSTR, "name": NSTR, "problems": INT, "deduction": NUM})
+LEDGER_TOTALS = _object(
+    {
+        "problems": INT,
+        "duplicates": INT,
+        "deduction": NUM,
+        "open": INT,
+        "overdue": INT,
+        "closed": INT,
+        "on_time": INT,
+        "late": INT,
+        "closed_unknown": INT,
+        "on_time_rate": NNUM,
+    }
+)
 
 SCHEMAS: dict[str, dict] = {
     "Error": _object(
@@ -234,6 +248,41 @@ SCHEMAS: dict[str, dict] = {
             "by_district": {"type": "array", "items": _ref("Total")},
         }
     ),
+    "LedgerTotals": LEDGER_TOTALS,
+    "LedgerRow": _object(
+        {
+            "id": NSTR,
+            "name": NSTR,
+            **LEDGER_TOTALS["properties"],
+            "lead_unit_id": NSTR,
+            "lead_unit_name": NSTR,
+            "deadline_hours": NNUM,
+        },
+        required=False,
+    )
+    | {"required": ["id", "name", *LEDGER_TOTALS["properties"]]},
+    "Ledger": _object(
+        {
+            "group": {"type": "string", "enum": ["unit", "district", "category"]},
+            "filters": {"type": "object", "additionalProperties": {"type": "array", "items": STR}},
+            "generated_at": STR,
+            "totals": _ref("LedgerTotals"),
+            "rows": {"type": "array", "items": _ref("LedgerRow")},
+            "daily": {
+                "type": "array",
+                "items": _object({"date": STR, "new": INT, "closed": INT}),
+            },
+            "ranking": _object(
+                {
+                    "accountability": {"type": "array", "items": STR},
+                    "commendation": {"type": "array", "items": STR},
+                    "ranks": {"type": "object", "additionalProperties": INT},
+                }
+            ),
+        },
+        required=False,
+    )
+    | {"required": ["group", "filters", "generated_at", "totals", "rows", "daily"]},
     "Lookup": _object(
         {
             "lon": NUM,
@@ -364,6 +413,11 @@ def _list_param(what: str, enum: list[str] | None = None) -> dict:
 
 
 PARAMETERS: dict[str, dict] = {
+    "group": {
+        "schema": {"type": "string", "enum": ["unit", "district", "category"], "default": "unit"},
+        "description": "how the ledger's rows are grouped: per responsible unit, district or "
+        "problem category",
+    },
     "generation": {
         "schema": {"type": "integer", "minimum": 1},
         "description": "boundary generation id; default the current (published) one",
@@ -752,6 +806,19 @@ ENDPOINTS: list[Endpoint] = [
             ),
         ]
     ],
+    Endpoint(
+        "/api/ledger",
+        "api.ledger",
+        "The deduction ledger (台账) of the filtered problems",
+        "Ledger",
+        ["group", *FILTERS],
+        media=JSON,
+        conditional=False,
+        description="Per group: problems, duplicates, deduction points (a duplicate's count "
+        "0), open, overdue (open past the category's deadline), closed, rectified on time / "
+        "late / time unknown, on-time rate. With group=unit, the ranking of the circulated "
+        "report. `daily`: new and closed problems per Beijing day.",
+    ),
     Endpoint(
         "/api/openapi.json",
         "api.openapi_document",

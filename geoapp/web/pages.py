@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     render_template,
@@ -19,7 +20,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from .. import maps, queries
+from .. import ledger_export, maps, queries, services_ledger
 from ..domain import AREA_KINDS, STATUSES, UNIT_KINDS
 from ..store import NotFound
 from . import get_store, permissions
@@ -301,6 +302,85 @@ def district_page(district_id: str):
         kind_labels=AREA_KINDS if is_zh() else {},
         map_extra={"unit_ids": [district.get("lead_unit_id")], "fit_areas": False},
     )
+
+
+def _ledger_url(endpoint: str, **extra) -> str:
+    """A ledger URL carrying the page's filters (and ``extra``)."""
+    return url_for(endpoint, **current_filters(), **extra)
+
+
+@bp.route("/ledger")
+def ledger_page():
+    """The ledger: totals per unit, district and category, the ranking, charts, exports."""
+    store = get_store()
+    args = permissions.scoped_args(request.args.to_dict(flat=False))
+    led = services_ledger.build(store, args, str(get_locale()))
+    return render_template(
+        "ledger.html",
+        led=led,
+        options=filter_options(store),
+        filters=current_filters(),
+        unit_chart=services_ledger.unit_bar_chart(
+            led, lambda uid: url_for("pages.unit_page", unit_id=uid)
+        ),
+        daily_chart=services_ledger.daily_chart(led),
+        as_of=led.generated_at.astimezone(queries.LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),
+        export_xlsx=_ledger_url("pages.ledger_export", format="xlsx"),
+        export_csv={
+            g: _ledger_url("pages.ledger_export", format="csv", group=g)
+            for g in ("unit", "district", "category")
+        },
+        print_url=lambda **kw: url_for("pages.ledger_print", **{**current_filters(), **kw}),
+    )
+
+
+@bp.route("/ledger/export.<any(xlsx, csv):format>", endpoint="ledger_export")
+def ledger_export_file(format: str):  # noqa: A002 - the URL's own word
+    """The filtered ledger as a file: XLSX (every grouping and the problems) or CSV (one
+    grouping: ``group``, default unit)."""
+    args = permissions.scoped_args(request.args.to_dict(flat=False))
+    group = services_ledger.parse_group(args)
+    led = services_ledger.build(get_store(), args, "zh")
+    stamp = led.generated_at.astimezone(queries.LOCAL_TZ).strftime("%Y%m%d-%H%M")
+    if format == "xlsx":
+        body = ledger_export.xlsx_bytes(led)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        name = f"ledger-{stamp}.xlsx"
+    else:
+        body = ledger_export.csv_bytes(led, group)
+        mimetype = "text/csv; charset=utf-8"
+        name = f"ledger-{group}-{stamp}.csv"
+    return Response(
+        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@bp.route("/ledger/print")
+def ledger_print():
+    """One unit's (``unit=ID``) or one district's (``district=ID``) ledger with its map, for
+    A4 paper (with both, the unit's, within the district)."""
+    view = services_ledger.print_view(
+        get_store(), permissions.scoped_args(request.args.to_dict(flat=False)), str(get_locale())
+    )
+    return render_template(
+        "ledger_print.html",
+        **view,
+        filter_names=filter_names(),
+        legend=maps.status_legend(),
+        printed_at=view["led"].generated_at.astimezone(queries.LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),
+    )
+
+
+def filter_names() -> dict:
+    return {
+        "round": _("Inspection round"),
+        "category": _("Category"),
+        "status": _("Status"),
+        "district": _("District"),
+        "unit": _("Responsible unit"),
+        "date_from": _("From"),
+        "date_to": _("To"),
+    }
 
 
 def lang_url(code: str) -> str:

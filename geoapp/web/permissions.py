@@ -64,6 +64,8 @@ PLANNING = frozenset({"admin", "coordinator", "planner"})
 ADMIN = frozenset({"admin"})
 #: Who reports problems and manages them (a unit account only reports rectification).
 REPORTING = frozenset({"admin", "coordinator", "inspector"})
+#: Who reads the ledger (unit accounts: their own unit's rows only).
+LEDGER = frozenset({"admin", "coordinator", "planner", "unit"})
 #: Who changes boundaries.
 EDITING = frozenset({"admin", "planner"})
 
@@ -131,6 +133,11 @@ PERMISSIONS: dict[str, Rule] = {
     "api.generation_rollback": EDITING,
     "api.generation_export_geojson": PLANNING,
     "api.generation_export_gpkg": PLANNING,
+    # the ledger; a unit account sees its own rows (scoped_args)
+    "pages.ledger_page": LEDGER,
+    "pages.ledger_export": LEDGER,
+    "pages.ledger_print": LEDGER,
+    "api.ledger": LEDGER,
 }
 
 

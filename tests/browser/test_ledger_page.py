@@ -1,0 +1,86 @@
+"""The ledger page, its downloads and its A4 print view in a real headless Chromium."""
+
+import io
+import re
+
+import pytest
+from openpyxl import load_workbook
+
+from geoapp import create_app
+
+pytestmark = pytest.mark.browser
+A4_POINTS = (595.28, 841.89)
+
+
+@pytest.fixture
+def served(live_server, demo_url, page, login):
+    """The app served, and ``page`` signed in as the demo coordinator."""
+    app = create_app({"DATABASE_URL": demo_url, "TESTING": True})
+    base = live_server(app)
+    login(page, base, "coordinator")
+    yield base
+    app.extensions["geoapp.store"].close()
+
+
+def page_table(page, table_id):
+    """(row id, cells' text) of a ledger table."""
+    return page.evaluate(
+        "(id) => Array.from(document.querySelectorAll('#' + id + ' tbody tr')).map(tr => "
+        "[tr.dataset.id, Array.from(tr.cells).map(td => td.textContent.trim())])",
+        table_id,
+    )
+
+
+def test_ledger_page_draws_tables_and_charts_and_filters(page, served, page_log):
+    page.goto(f"{served}/ledger")
+    units = page_table(page, "ledger-unit")
+    assert len(units) > 20
+    districts = [uid for uid, _ in page_table(page, "ledger-district")]
+    assert sorted(districts) == ["", *(f"D{i}" for i in range(1, 8))]  # "": outside every area
+    assert page.locator("#ledger-category tbody tr").count() > 5
+    bars = page.locator("#chart-units svg rect")
+    assert bars.count() == 15
+    assert bars.first.bounding_box()["width"] > 100  # the biggest bar is drawn wide
+    assert page.locator("#chart-daily polyline.new").count() == 1
+    assert page.locator("#ranking-accountability li a").count() >= 3
+    # a filter reloads the page with the filter in the URL
+    page.select_option("#filters select[name=district]", "D3")
+    page.wait_for_url(re.compile(r"district=D3"))
+    assert page.locator("#ledger-district tbody tr").count() == 1
+    first = page.locator("#ledger-district tbody tr a").first
+    assert first.get_attribute("href") == "/districts/D3"
+    assert all(u.startswith("http://127.0.0.1") for u in page_log.requests)
+
+
+def test_xlsx_download_matches_the_page(page, served):
+    page.goto(f"{served}/ledger?round=市级评估&status=reported,assigned")
+    shown = page_table(page, "ledger-unit")
+    with page.expect_download() as info:
+        page.click("#export-xlsx")
+    download = info.value
+    assert download.suggested_filename.endswith(".xlsx")
+    wb = load_workbook(io.BytesIO(download.path().read_bytes()))
+    rows = list(wb["按责任单位"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("单位编号", "责任单位", "问题数")
+    assert wb["按责任单位"].freeze_panes == "A2"
+    assert len(rows) - 1 == len(shown)
+    for (uid, cells), row in zip(shown, rows[1:], strict=True):
+        assert (uid or None) == row[0]
+        assert int(cells[2]) == row[2]  # problems
+        assert float(cells[4]) == pytest.approx(row[4], abs=0.05)  # deduction points
+    filters = dict(list(wb["筛选条件"].iter_rows(values_only=True))[1:])
+    assert filters["状态"] == "assigned、reported"
+
+
+def test_print_view_is_a4(page, served):
+    page.goto(f"{served}/ledger/print?unit=U08")
+    assert page.locator("#print-map path.area").count() > 0
+    assert page.locator("#print-map circle").count() > 10
+    assert page.locator("#print-problems tbody tr").count() > 10
+    pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
+    assert boxes, "no page in the PDF"
+    for width, height in boxes:
+        assert float(width) == pytest.approx(A4_POINTS[0], abs=1)
+        assert float(height) == pytest.approx(A4_POINTS[1], abs=1)
+    assert len(boxes) > 1  # the problem list runs over several pages
