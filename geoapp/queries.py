@@ -790,7 +790,8 @@ def _problem_features(rows: list[dict], read: _Read, locale: str, display: str) 
     return features
 
 
-def _links(url: str, args: Args, limit: int, offset: int, returned: int, matched: int):
+def page_links(url: str, args: Args, limit: int, offset: int, returned: int, matched: int):
+    """``self``, ``next`` and ``prev`` links of a page, keeping the other query parameters."""
     keep = [(k, v) for k in sorted(args) if k not in ("limit", "offset") for v in _raw(args, k)]
 
     def link(rel: str, start: int) -> dict:
@@ -821,7 +822,7 @@ def problems(
         features = _problem_features(rows, read, locale, display)
     out = _collection(features, numberMatched=matched, numberReturned=len(features))
     if paged:
-        out["links"] = _links(url, args, limit, offset, len(features), matched)
+        out["links"] = page_links(url, args, limit, offset, len(features), matched)
     return out
 
 

@@ -55,11 +55,12 @@ def build_app(overrides: dict | None = None) -> Flask:
 
     make_folium_offline()
 
-    from . import api, errors, pages
+    from . import api, errors, ogc, pages
 
     errors.register(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
+    app.register_blueprint(ogc.bp, url_prefix="/ogc")
 
     @app.after_request
     def remember_language(response):

@@ -90,8 +90,10 @@ def conditional(view):
 
     @functools.wraps(view)
     def wrapper(**view_args):
+        # the host is part of the tag: OGC answers carry absolute links
+        tagged = {**view_args, "_host": request.host_url + (request.script_root or "")}
         tag = queries.etag(
-            get_store(), request.endpoint or view.__name__, _args(), _locale(), view_args
+            get_store(), request.endpoint or view.__name__, _args(), _locale(), tagged
         )
         cached = None
         if request.if_none_match.contains_weak(tag):

@@ -24,7 +24,10 @@ ERROR_MAP: list[tuple[type[Exception], int, str]] = [
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+    return (
+        request.path.startswith(("/api/", "/ogc/"))
+        or request.accept_mimetypes.best == "application/json"
+    )
 
 
 def _answer(status: int, code: str, message: str, details=None):
