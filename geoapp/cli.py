@@ -138,8 +138,39 @@ def serve(ctx: click.Context, host: str, port: int, debug: bool) -> None:
 )
 @click.option("--generation", type=int, default=None, help="Boundary generation (default current).")
 @click.option("--category-column", default=None, help="Column holding the problem category.")
+@click.option(
+    "--engine",
+    type=click.Choice(["default", "dask"]),
+    default="default",
+    show_default=True,
+    help="dask: GeoParquet of any size on a dask.distributed cluster.",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="With --engine dask: a dask scheduler (tcp://host:8786); default a LocalCluster.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=2,
+    show_default=True,
+    help="With --engine dask and no --scheduler: worker processes of the LocalCluster.",
+)
 @click.pass_context
-def assign(ctx, input_path, output_path, crs, zones, generation, category_column) -> None:
+def assign(
+    ctx,
+    input_path,
+    output_path,
+    crs,
+    zones,
+    generation,
+    category_column,
+    engine,
+    scheduler,
+    workers,
+) -> None:
     """Assign every point of INPUT (GeoJSON, CSV, XLSX, GeoParquet) and write OUTPUT.
 
     OUTPUT holds the same rows with district_id, area_id, responsible_unit_id,
@@ -150,10 +181,38 @@ def assign(ctx, input_path, output_path, crs, zones, generation, category_column
             zoning = services.zoning_from_folder(zones)
         else:
             zoning = services.zoning_for(_store(ctx), generation)
-        summary = services.assign_file(input_path, output_path, zoning, crs, category_column)
+        if engine == "dask":
+            summary = _assign_dask(
+                input_path, output_path, zoning, crs, category_column, scheduler, workers
+            )
+        else:
+            if scheduler:
+                raise services.ServiceError("--scheduler needs --engine dask")
+            summary = services.assign_file(input_path, output_path, zoning, crs, category_column)
     except _errors() as exc:
         _fail(exc)
     click.echo(json.dumps(summary, ensure_ascii=False))
+
+
+def _assign_dask(input_path, output_path, zoning, crs, category_column, scheduler, workers):
+    from .services_dask import assign_parquet
+
+    with click.progressbar(length=1, label="assigning", file=sys.stderr) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        return assign_parquet(
+            input_path,
+            output_path,
+            zoning,
+            crs,
+            category_column,
+            scheduler=scheduler,
+            workers=workers,
+            on_partition=progress,
+        )
 
 
 @main.command("import-areas")
