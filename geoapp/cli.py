@@ -111,19 +111,50 @@ def load_demo(ctx: click.Context, if_empty: bool, data_dir: Path) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--debug", is_flag=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Serve with gunicorn and this many worker processes (production). "
+    "Without it: Flask's development server, one process.",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=4,
+    show_default=True,
+    help="With --workers: threads per worker process.",
+)
+@click.option("--debug", is_flag=True, help="Development server only: debugger and tracebacks.")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, debug: bool) -> None:
-    """Serve the web app."""
+def serve(
+    ctx: click.Context, host: str, port: int, workers: int | None, threads: int, debug: bool
+) -> None:
+    """Serve the web app (gunicorn with --workers N, else the development server)."""
     from . import create_app
     from .store.base import safe_url
 
     url = ctx.obj.get("database_url")
-    app = create_app({"DATABASE_URL": url} if url else None)
+    if workers is None:
+        app = create_app({"DATABASE_URL": url} if url else None)
+        click.echo(
+            f"geoapp on http://{host}:{port}/  "
+            f"(store: {safe_url(app.extensions['geoapp.store'].url)})"
+        )
+        app.run(host=host, port=port, debug=debug, use_reloader=False)
+        return
+    if debug:
+        _fail(services.ServiceError("--debug is for the development server; drop --workers"))
+    from .wsgi import serve_gunicorn
+
+    store = _store(ctx)  # migrate once, here, before any worker starts
     click.echo(
-        f"geoapp on http://{host}:{port}/  (store: {safe_url(app.extensions['geoapp.store'].url)})"
+        f"geoapp on http://{host}:{port}/  with gunicorn, {workers} worker(s) × {threads} "
+        f"thread(s)  (store: {safe_url(store.url)})"
     )
-    app.run(host=host, port=port, debug=debug, use_reloader=False)
+    database_url = store.url.render_as_string(hide_password=False)
+    store.close()
+    serve_gunicorn(database_url, host, port, workers, threads)
 
 
 @main.command()

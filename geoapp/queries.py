@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import threading
 import weakref
@@ -37,7 +36,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from time import time_ns
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -1097,9 +1096,20 @@ def search(store, args: Args, locale: str = "zh") -> list[dict]:
 
 
 # --- conditional GET ------------------------------------------------------------------------
-#: Changes when the code is restarted (e.g. deployed), so a client never keeps an answer an
-#: older version of this code produced.
-_PROCESS_TOKEN = f"{os.getpid()}-{time_ns()}"
+def _code_token() -> str:
+    """A hash of this package's code and translations: the same in every process and on
+    every server running the same release (so any of them answers an ETag another one
+    gave), different after an upgrade (so a client never keeps an answer older code made).
+    """
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".mo") and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+_CODE_TOKEN = _code_token()
 
 
 def normalised_query(args: Args) -> list[tuple[str, list[str]]]:
@@ -1126,7 +1136,7 @@ def etag(
         gen = _generation(read, args)
         version = read.version
     payload = [
-        _PROCESS_TOKEN,
+        _CODE_TOKEN,
         endpoint,
         sorted((k, str(v)) for k, v in (view_args or {}).items()),
         normalised_query(args),

@@ -17,3 +17,8 @@ class NotFound(StoreError, LookupError):
 
 class StaleVersion(StoreError):
     """A write was based on data that has changed since it was read (optimistic concurrency)."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached: down, restarting, or the connection was lost.  Worth
+    trying again in a moment (HTTP 503); the pool reconnects by itself when it is back."""

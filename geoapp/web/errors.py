@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from ..crs import CRSError
 from ..queries import BadParameter
 from ..readers import InputError
 from ..services import ServiceError
-from ..store import NotFound, StaleVersion, StoreError
+from ..store import NotFound, StaleVersion, StoreError, StoreUnavailable
 
 # exception class → (HTTP status, machine-readable code)
 ERROR_MAP: list[tuple[type[Exception], int, str]] = [
@@ -21,6 +23,15 @@ ERROR_MAP: list[tuple[type[Exception], int, str]] = [
     (ServiceError, 400, "refused"),
     (StoreError, 503, "store_unavailable"),
 ]
+#: The database cannot be reached (down, restarting, connection lost): 503 with Retry-After,
+#: whichever layer noticed.  The connection pool checks connections before use
+#: (pool_pre_ping), so the app answers again by itself once the database is back.
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    StoreUnavailable,
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+)
+RETRY_AFTER_S = 5
 
 
 def _wants_json() -> bool:
@@ -48,6 +59,18 @@ def register(app) -> None:
             return _answer(status_, code, str(exc), details)
 
         app.register_error_handler(exc_class, handler)
+
+    def unavailable(exc):
+        current_app.logger.warning("database unavailable: %s", exc)
+        message = _("The database cannot be reached at the moment. Please try again shortly.")
+        response, status = _answer(503, "database_unavailable", message)
+        response = current_app.make_response((response, status))
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        response.cache_control.no_store = True
+        return response
+
+    for exc_class in UNAVAILABLE:
+        app.register_error_handler(exc_class, unavailable)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
