@@ -45,6 +45,9 @@ TABLE = {
     "No unit with id %(id)s": "没有编号为 %(id)s 的单位",
     "No district with id %(id)s": "没有编号为 %(id)s 的片区",
     "This unit's office": "本单位驻地",
+    "The database cannot be reached at the moment. Please try again shortly.": (
+        "暂时无法连接数据库，请稍后再试。"
+    ),
 }
 
 
