@@ -22,6 +22,8 @@ generation id (default: the current one).
 Caches (in memory, per store): reference tables per data version; area frames, district
 unions and simplified outlines per generation (and its version); the problem columns used by
 clustering and summaries per filter set, dropped when the store's data version changes.
+Every entry is checked against the data version read from the database in the same
+transaction, so writes made by other processes or servers are seen on the next request.
 """
 
 from __future__ import annotations
