@@ -136,3 +136,16 @@ def test_dask_engine_refuses_bad_input(tmp_path):
         ]
     )
     assert r.exit_code == 2 and "--engine dask" in r.output
+
+
+def test_the_cli_does_not_import_dask_or_gunicorn():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, geoapp.cli, geoapp.services_dask, geoapp.wsgi; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('dask', 'distributed', 'dask_geopandas', 'gunicorn')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
