@@ -125,7 +125,21 @@ def is_loopback(host: str) -> bool:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--debug", is_flag=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Serve with gunicorn and this many worker processes (production). "
+    "Without it: Flask's development server, one process.",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=4,
+    show_default=True,
+    help="With --workers: threads per worker process.",
+)
+@click.option("--debug", is_flag=True, help="Development server only: debugger and tracebacks.")
 @click.option(
     "--demo",
     is_flag=True,
@@ -133,8 +147,16 @@ def is_loopback(host: str) -> bool:
     "Loopback addresses only.",
 )
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, debug: bool, demo: bool) -> None:
-    """Serve the web app."""
+def serve(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    workers: int | None,
+    threads: int,
+    debug: bool,
+    demo: bool,
+) -> None:
+    """Serve the web app (gunicorn with --workers N, else the development server)."""
     from . import create_app, services_accounts
     from .store.base import safe_url
 
@@ -144,9 +166,15 @@ def serve(ctx: click.Context, host: str, port: int, debug: bool, demo: bool) -> 
                 f"--demo serves known accounts: only on a loopback address, not {host!r}"
             )
         )
+    if debug and workers is not None:
+        _fail(services.ServiceError("--debug is for the development server; drop --workers"))
     url = ctx.obj.get("database_url")
-    app = create_app({"DATABASE_URL": url} if url else None)
-    store = app.extensions["geoapp.store"]
+    app = store = None
+    if workers is None:
+        app = create_app({"DATABASE_URL": url} if url else None)
+        store = app.extensions["geoapp.store"]
+    else:
+        store = _store(ctx)  # migrate once, here, before any worker starts
     if demo:
         try:
             accounts = services_accounts.seed_demo_accounts(store)
@@ -156,8 +184,19 @@ def serve(ctx: click.Context, host: str, port: int, debug: bool, demo: bool) -> 
         for a in accounts:
             unit = f"  unit {a['unit_id']}" if a["unit_id"] else ""
             click.echo(f"  {a['role']:<12} name {a['name']:<12} password {a['password']}{unit}")
-    click.echo(f"geoapp on http://{host}:{port}/  (store: {safe_url(store.url)})")
-    app.run(host=host, port=port, debug=debug, use_reloader=False)
+    if app is not None:
+        click.echo(f"geoapp on http://{host}:{port}/  (store: {safe_url(store.url)})")
+        app.run(host=host, port=port, debug=debug, use_reloader=False)
+        return
+    from .wsgi import serve_gunicorn
+
+    click.echo(
+        f"geoapp on http://{host}:{port}/  with gunicorn, {workers} worker(s) × {threads} "
+        f"thread(s)  (store: {safe_url(store.url)})"
+    )
+    database_url = store.url.render_as_string(hide_password=False)
+    store.close()
+    serve_gunicorn(database_url, host, port, workers, threads)
 
 
 def _read_password() -> str:
@@ -219,8 +258,39 @@ def create_token(ctx, name: str, role: str, unit_id: str | None) -> None:
 )
 @click.option("--generation", type=int, default=None, help="Boundary generation (default current).")
 @click.option("--category-column", default=None, help="Column holding the problem category.")
+@click.option(
+    "--engine",
+    type=click.Choice(["default", "dask"]),
+    default="default",
+    show_default=True,
+    help="dask: GeoParquet of any size on a dask.distributed cluster.",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="With --engine dask: a dask scheduler (tcp://host:8786); default a LocalCluster.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=2,
+    show_default=True,
+    help="With --engine dask and no --scheduler: worker processes of the LocalCluster.",
+)
 @click.pass_context
-def assign(ctx, input_path, output_path, crs, zones, generation, category_column) -> None:
+def assign(
+    ctx,
+    input_path,
+    output_path,
+    crs,
+    zones,
+    generation,
+    category_column,
+    engine,
+    scheduler,
+    workers,
+) -> None:
     """Assign every point of INPUT (GeoJSON, CSV, XLSX, GeoParquet) and write OUTPUT.
 
     OUTPUT holds the same rows with district_id, area_id, responsible_unit_id,
@@ -231,10 +301,38 @@ def assign(ctx, input_path, output_path, crs, zones, generation, category_column
             zoning = services.zoning_from_folder(zones)
         else:
             zoning = services.zoning_for(_store(ctx), generation)
-        summary = services.assign_file(input_path, output_path, zoning, crs, category_column)
+        if engine == "dask":
+            summary = _assign_dask(
+                input_path, output_path, zoning, crs, category_column, scheduler, workers
+            )
+        else:
+            if scheduler:
+                raise services.ServiceError("--scheduler needs --engine dask")
+            summary = services.assign_file(input_path, output_path, zoning, crs, category_column)
     except _errors() as exc:
         _fail(exc)
     click.echo(json.dumps(summary, ensure_ascii=False))
+
+
+def _assign_dask(input_path, output_path, zoning, crs, category_column, scheduler, workers):
+    from .services_dask import assign_parquet
+
+    with click.progressbar(length=1, label="assigning", file=sys.stderr) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        return assign_parquet(
+            input_path,
+            output_path,
+            zoning,
+            crs,
+            category_column,
+            scheduler=scheduler,
+            workers=workers,
+            on_partition=progress,
+        )
 
 
 @main.command("import-areas")

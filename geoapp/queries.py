@@ -22,13 +22,14 @@ generation id (default: the current one).
 Caches (in memory, per store): reference tables per data version; area frames, district
 unions and simplified outlines per generation (and its version); the problem columns used by
 clustering and summaries per filter set, dropped when the store's data version changes.
+Every entry is checked against the data version read from the database in the same
+transaction, so writes made by other processes or servers are seen on the next request.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import threading
 import weakref
@@ -37,7 +38,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from time import time_ns
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -798,7 +799,8 @@ def _problem_features(rows: list[dict], read: _Read, locale: str, display: str) 
     return features
 
 
-def _links(url: str, args: Args, limit: int, offset: int, returned: int, matched: int):
+def page_links(url: str, args: Args, limit: int, offset: int, returned: int, matched: int):
+    """``self``, ``next`` and ``prev`` links of a page, keeping the other query parameters."""
     keep = [(k, v) for k in sorted(args) if k not in ("limit", "offset") for v in _raw(args, k)]
 
     def link(rel: str, start: int) -> dict:
@@ -829,7 +831,7 @@ def problems(
         features = _problem_features(rows, read, locale, display)
     out = _collection(features, numberMatched=matched, numberReturned=len(features))
     if paged:
-        out["links"] = _links(url, args, limit, offset, len(features), matched)
+        out["links"] = page_links(url, args, limit, offset, len(features), matched)
     return out
 
 
@@ -1115,9 +1117,20 @@ def search(store, args: Args, locale: str = "zh") -> list[dict]:
 
 
 # --- conditional GET ------------------------------------------------------------------------
-#: Changes when the code is restarted (e.g. deployed), so a client never keeps an answer an
-#: older version of this code produced.
-_PROCESS_TOKEN = f"{os.getpid()}-{time_ns()}"
+def _code_token() -> str:
+    """A hash of this package's code and translations: the same in every process and on
+    every server running the same release (so any of them answers an ETag another one
+    gave), different after an upgrade (so a client never keeps an answer older code made).
+    """
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".mo") and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+_CODE_TOKEN = _code_token()
 
 
 def normalised_query(args: Args) -> list[tuple[str, list[str]]]:
@@ -1144,7 +1157,7 @@ def etag(
         gen = _generation(read, args)
         version = read.version
     payload = [
-        _PROCESS_TOKEN,
+        _CODE_TOKEN,
         endpoint,
         sorted((k, str(v)) for k, v in (view_args or {}).items()),
         normalised_query(args),

@@ -59,14 +59,24 @@ class NothingPublished(ServiceError):
 
 
 # --- the assignment index, built once per generation -----------------------------------
-# store → {generation id → Zoning}; a published generation's areas never change, so an
-# entry stays valid until the rules or districts change (forget_zonings) or the store goes.
+# store → {generation id → (reference token, Zoning)}.  A published generation's areas never
+# change, but its index also holds the districts' lead units and the rules: the entry is
+# used only while the store's reference data (units, districts, categories, rules) is the
+# one it was built with.  The token is read from the database on every call, so an index
+# built in one process is dropped when any other process (another app server, the CLI)
+# changes the rules or districts, and a generation another process publishes is picked up
+# on the next call.
 _zoning_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _zoning_lock = threading.Lock()
 
 
+def _reference_token(store) -> str:
+    return store.data_version()["reference"]
+
+
 def zoning_for(store, generation_id: int | None = None) -> Zoning:
-    """The assignment index for a generation (default: the current one), cached."""
+    """The assignment index for a generation (default: the current one), cached while the
+    generation and the reference data stay as they are (checked in the database)."""
     if generation_id is None:
         current = store.current_generation()
         if current is None:
@@ -76,10 +86,11 @@ def zoning_for(store, generation_id: int | None = None) -> Zoning:
             )
         generation_id = current["id"]
     generation_id = int(generation_id)
+    token = _reference_token(store)
     with _zoning_lock:
         cached = _zoning_cache.get(store, {}).get(generation_id)
-    if cached is not None:
-        return cached
+    if cached is not None and cached[0] == token:
+        return cached[1]
     gen = store.get_generation(generation_id)
     zoning = Zoning.build(
         store.areas(generation_id),
@@ -88,22 +99,24 @@ def zoning_for(store, generation_id: int | None = None) -> Zoning:
         generation=generation_id,
     )
     if gen.get("status") == "published":
-        remember_zoning(store, generation_id, zoning)
+        remember_zoning(store, generation_id, zoning, token)
     return zoning
 
 
-def remember_zoning(store, generation_id: int, zoning: Zoning) -> None:
-    """Cache the index of a published generation (publishing builds it anyway)."""
+def remember_zoning(store, generation_id: int, zoning: Zoning, token: str | None = None) -> None:
+    """Cache the index of a published generation (publishing builds it anyway); ``token``:
+    the reference data version it was built with (default: the store's now)."""
     zoning.generation = int(generation_id)
+    token = token if token is not None else _reference_token(store)
     with _zoning_lock:
         per_store = _zoning_cache.setdefault(store, {})
         if len(per_store) > 8:
             per_store.clear()
-        per_store[int(generation_id)] = zoning
+        per_store[int(generation_id)] = (token, zoning)
 
 
 def forget_zonings(store=None) -> None:
-    """Drop cached indexes (after rules or districts change)."""
+    """Drop cached indexes (not needed for correctness: entries check the data version)."""
     with _zoning_lock:
         if store is None:
             _zoning_cache.clear()

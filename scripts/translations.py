@@ -304,6 +304,9 @@ TABLE = {
     "duplicate of %(id)s": "与 %(id)s 重复",
     "Print the ledger": "打印台账",
     "As of %(time)s (Beijing time): overdue counts change with the clock.": "统计时间：%(time)s（北京时间）。超期数随时间变化。",
+    "The database cannot be reached at the moment. Please try again shortly.": (
+        "暂时无法连接数据库，请稍后再试。"
+    ),
 }
 
 

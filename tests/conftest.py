@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -207,3 +208,27 @@ def token_for(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def live_server() -> Iterator[Callable[..., str]]:
+    """``base_url = live_server(app)`` serves a Flask/WSGI app on 127.0.0.1 on a free port
+    in a daemon thread; stopped at teardown."""
+    from werkzeug.serving import make_server
+
+    running = []
+
+    def start(app) -> str:
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(
+            target=server.serve_forever, name=f"live_server:{server.server_port}", daemon=True
+        )
+        thread.start()
+        running.append((server, thread))
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield start
+    for server, thread in running:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

@@ -14,7 +14,7 @@ PostGIS (``postgresql+psycopg://...``).  The schema is managed by the Alembic mi
 """
 
 from .base import AREA_COLUMNS, ASSIGNMENT_FIELDS, PROBLEM_FILTERS, Store, Transaction
-from .errors import InvalidValue, NotFound, StaleVersion, StoreError
+from .errors import InvalidValue, NotFound, StaleVersion, StoreError, StoreUnavailable
 from .factory import DEFAULT_SQLITE_PATH, URL_ENV_VAR, default_url, open_store
 from .postgis import PostgisStore, PostgisTransaction
 
@@ -31,6 +31,7 @@ __all__ = [
     "StaleVersion",
     "Store",
     "StoreError",
+    "StoreUnavailable",
     "Transaction",
     "default_url",
     "open_store",

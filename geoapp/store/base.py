@@ -40,7 +40,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from . import _values as V
 from . import schema as S
-from .errors import NotFound, StaleVersion, StoreError
+from .errors import NotFound, StaleVersion, StoreError, StoreUnavailable
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -178,6 +178,10 @@ def database_error(exc: sa_exc.DBAPIError, url: sa.URL) -> StoreError:
     """A StoreError for a driver error: its first line, no SQL, no parameters, no password."""
     if isinstance(exc, sa_exc.IntegrityError):
         return StoreError(f"the database refused the change: {_reason(exc, url)}")
+    if exc.connection_invalidated or isinstance(
+        exc, sa_exc.OperationalError | sa_exc.InterfaceError
+    ):
+        return StoreUnavailable(f"database unavailable ({safe_url(url)}): {_reason(exc, url)}")
     return StoreError(f"database error ({safe_url(url)}): {_reason(exc, url)}")
 
 
@@ -1649,7 +1653,7 @@ class Store:
         try:
             return self.engine.connect()
         except sa_exc.DBAPIError as exc:
-            raise StoreError(
+            raise StoreUnavailable(
                 f"cannot connect to the database at {safe_url(self.url)}: {_reason(exc, self.url)}"
             ) from exc
 

@@ -22,3 +22,8 @@ class StaleVersion(StoreError):
 class InvalidValue(StoreError, ValueError):
     """A value given to the store does not fit its field (wrong type, out of range, unknown
     field, missing required field): the caller's input is wrong, not the store."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached: down, restarting, or the connection was lost.  Worth
+    trying again in a moment (HTTP 503); the pool reconnects by itself when it is back."""

@@ -72,6 +72,7 @@ def build_app(overrides: dict | None = None) -> Flask:
         api_intake,
         auth,
         errors,
+        ogc,
         pages,
         pages_editor,
         pages_intake,
@@ -89,6 +90,7 @@ def build_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(ogc.bp, url_prefix="/ogc")
 
     @app.after_request
     def remember_language(response):

@@ -94,8 +94,13 @@ def conditional(view):
 
     @functools.wraps(view)
     def wrapper(**view_args):
-        # the store's URL too: two stores in one process (tests) may share a data version
-        tag_args = dict(view_args, _store=repr(get_store()))
+        # the store's URL too: two stores in one process (tests) may share a data version;
+        # and the host: OGC answers carry absolute links
+        tag_args = {
+            **view_args,
+            "_store": repr(get_store()),
+            "_host": request.host_url + (request.script_root or ""),
+        }
         if request.endpoint in TIMED_ENDPOINTS:  # overdue flags change with the clock
             tag_args["_minute"] = int(time.time() // 60)
         tag = queries.etag(

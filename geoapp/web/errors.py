@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from ..accounts import AccountError
@@ -12,7 +14,7 @@ from ..queries import BadParameter
 from ..readers import InputError
 from ..services import ServiceError
 from ..services_editor import DraftConflict
-from ..store import InvalidValue, NotFound, StaleVersion, StoreError
+from ..store import InvalidValue, NotFound, StaleVersion, StoreError, StoreUnavailable
 from ..workflow import NotPermitted, TransitionRefused
 
 # exception class → (HTTP status, machine-readable code)
@@ -31,10 +33,22 @@ ERROR_MAP: list[tuple[type[Exception], int, str]] = [
     (InvalidValue, 400, "bad_value"),
     (StoreError, 503, "store_unavailable"),
 ]
+#: The database cannot be reached (down, restarting, connection lost): 503 with Retry-After,
+#: whichever layer noticed.  The connection pool checks connections before use
+#: (pool_pre_ping), so the app answers again by itself once the database is back.
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    StoreUnavailable,
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+)
+RETRY_AFTER_S = 5
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+    return (
+        request.path.startswith(("/api/", "/ogc/"))
+        or request.accept_mimetypes.best == "application/json"
+    )
 
 
 def _answer(status: int, code: str, message: str, details=None, payload=None):
@@ -57,6 +71,18 @@ def register(app) -> None:
             return _answer(status_, code, str(exc), details, getattr(exc, "payload", None))
 
         app.register_error_handler(exc_class, handler)
+
+    def unavailable(exc):
+        current_app.logger.warning("database unavailable: %s", exc)
+        message = _("The database cannot be reached at the moment. Please try again shortly.")
+        response, status = _answer(503, "database_unavailable", message)
+        response = current_app.make_response((response, status))
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        response.cache_control.no_store = True
+        return response
+
+    for exc_class in UNAVAILABLE:
+        app.register_error_handler(exc_class, unavailable)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -138,6 +138,14 @@ PERMISSIONS: dict[str, Rule] = {
     "pages.ledger_export": LEDGER,
     "pages.ledger_print": LEDGER,
     "api.ledger": LEDGER,
+    # OGC API - Features (QGIS, GDAL): the whole county, so not for unit accounts
+    "ogc.landing": COUNTY,
+    "ogc.api_definition": COUNTY,
+    "ogc.conformance": COUNTY,
+    "ogc.collections": COUNTY,
+    "ogc.collection": COUNTY,
+    "ogc.items": COUNTY,
+    "ogc.item": COUNTY,
 }
 
 

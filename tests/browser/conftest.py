@@ -7,8 +7,7 @@
   errors are recorded. At teardown the test errors if anything external was attempted or
   (unless marked ``@pytest.mark.allow_console_errors``) anything went to the console as
   an error. ``page_log`` gives the test the recorded data while it runs.
-* ``live_server`` (function): ``base_url = live_server(app)`` serves a Flask/WSGI app on
-  127.0.0.1 on a free port in a daemon thread; stopped at teardown.
+* ``live_server`` (in tests/conftest.py): ``base_url = live_server(app)``.
 * ``login`` (function): ``login(page, base_url, role="admin")`` signs the page in through
   the real sign-in form as the demo account of that role (password ``"<role>-password"``,
   as ``TEST_PASSWORDS`` in tests/conftest.py) and waits for the page it lands on.
@@ -20,8 +19,7 @@ executable.
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
@@ -137,28 +135,6 @@ def page(browser, page_log: PageLog, request):
         if page_log.failed_responses:
             problems.append(f"failed responses: {page_log.failed_responses}")
     assert not problems, "\n".join(problems)
-
-
-@pytest.fixture
-def live_server() -> Iterator[Callable[..., str]]:
-    from werkzeug.serving import make_server
-
-    running = []
-
-    def start(app) -> str:
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(
-            target=server.serve_forever, name=f"live_server:{server.server_port}", daemon=True
-        )
-        thread.start()
-        running.append((server, thread))
-        return f"http://127.0.0.1:{server.server_port}"
-
-    yield start
-    for server, thread in running:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 def sign_in_page(page, base_url: str, role: str = "admin", next_path: str = "/") -> None:
