@@ -83,7 +83,7 @@ FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(9998, 12, 31)
 #: Statuses a filter may name: the domain's, plus the store's default for new problems.
 KNOWN_STATUSES = (*STATUSES, DEFAULT_STATUS)
 CLOSED_STATUSES = frozenset(STATUSES) - frozenset(OPEN_STATUSES)
-SUMMARY_COLUMNS = ("category", "district_id", "responsible_unit_id")
+SUMMARY_COLUMNS = ("category", "district_id", "responsible_unit_id", "duplicate_of")
 TYPE_LABELS = {
     "zh": {"district": "片区", "area": "包干区", "unit": "单位"},
     "en": {"district": "district", "area": "area", "unit": "unit"},
@@ -951,7 +951,8 @@ def _ranked(rows: list[dict]) -> list[dict]:
 
 def summary(store, args: Args, locale: str = "zh") -> dict:
     """Totals of the problems matching the filters (and ``bbox``): count, deduction, open,
-    by status, category, responsible unit and district."""
+    by status, category, responsible unit and district.  A problem linked as a duplicate
+    (``duplicate_of``) is counted but adds no deduction: the earlier one carries it."""
     display = parse_display_crs(args)
     with _reading(store) as read:
         flt = parse_problem_filter(args, read.ref, display)
@@ -960,7 +961,9 @@ def summary(store, args: Args, locale: str = "zh") -> dict:
     mask = np.ones(len(pts["id"]), dtype=bool)
     if flt.bbox is not None:
         mask &= _in_bbox(pts["lon"], pts["lat"], flt.bbox)
-    ded = pts["deduction"][mask]
+    # a problem linked as a duplicate of another counts, but its points are the other's
+    duplicate = np.array([d is not None for d in pts["duplicate_of"]], dtype=bool)
+    ded = np.where(duplicate, 0.0, pts["deduction"])[mask]
     status = pts["status"][mask]
     by_status = dict.fromkeys(STATUSES, 0)
     for s, n, _ in _totals(status, ded):

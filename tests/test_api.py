@@ -648,3 +648,14 @@ def test_queries_for_the_pages(demo_url):
         assert "Red-light running" in names and all(n.isascii() for n in names)
         with pytest.raises(queries.BadParameter, match="unit"):
             queries.summary(store, {"unit": ["nobody"]})
+
+
+def test_summary_does_not_deduct_a_linked_duplicate_twice(client, app):
+    store = app.extensions["geoapp.store"]
+    before = client.get("/api/summary").get_json()
+    original, copy = store.problems(limit=2)
+    with store.transaction() as tx:
+        tx.update_problem(copy["id"], {"duplicate_of": original["id"]}, "test")
+    after = client.get("/api/summary").get_json()
+    assert after["problems"] == before["problems"]
+    assert after["deduction"] == pytest.approx(before["deduction"] - copy["deduction"])

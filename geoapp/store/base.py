@@ -114,6 +114,7 @@ POINT_EXTRA_COLUMNS = (
     "lead_unit_id",
     "generation_id",
     "rule_id",
+    "duplicate_of",
 )
 
 _CONV = {name: V.converters(table) for name, table in S.metadata.tables.items()}
