@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections import OrderedDict
+from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import (
@@ -19,6 +21,7 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from .. import ledger_export, maps, queries, services_ledger
 from ..domain import AREA_KINDS, STATUSES, UNIT_KINDS
@@ -390,6 +393,21 @@ def lang_url(code: str) -> str:
     return request.path + "?" + urlencode(args, doseq=True)
 
 
+@functools.cache
+def _static_text(name: str) -> str:
+    path = Path(current_app.static_folder or "static") / name
+    return path.read_text(encoding="utf-8")
+
+
+def inline_script(name: str) -> Markup:
+    """A file of static/ as the body of an inline <script> (read once): for the few lines
+    a page must run before any script file could arrive."""
+    text = _static_text(name)
+    if "</" in text:
+        raise ValueError(f"{name} cannot be inlined: it contains '</'")
+    return Markup(text)
+
+
 @bp.app_context_processor
 def inject_common():
     return {
@@ -397,4 +415,5 @@ def inject_common():
         "status_colours": maps.STATUS_COLOURS,
         "lang_url": lang_url,
         "status_labels": status_labels(),
+        "inline_script": inline_script,
     }
