@@ -81,9 +81,7 @@ def main() -> int:
             log = app.stop()
         load = loadgen.summarize(result)
         check = loadgen.check_store(url, result)
-        load["store_check"] = {
-            k: (len(v) if isinstance(v, list) else v) for k, v in check.items()
-        }
+        load["store_check"] = {k: (len(v) if isinstance(v, list) else v) for k, v in check.items()}
         load["baseline_unloaded_p50_ms"] = baseline
         load["ratio_loaded_p50_to_unloaded_p50"] = round(
             load["latency_2xx"]["p50_ms"] / baseline["all"], 2
@@ -108,9 +106,7 @@ def main() -> int:
         fault = loadgen.summarize(result)
         fault["outage"] = loadgen.fault_figures(result, outage)
         check = loadgen.check_store(url, result)
-        fault["store_check"] = {
-            k: (len(v) if isinstance(v, list) else v) for k, v in check.items()
-        }
+        fault["store_check"] = {k: (len(v) if isinstance(v, list) else v) for k, v in check.items()}
         figures["fault"] = fault
         o = fault["outage"]
         bad_during = {k: v for k, v in o["during_outage_statuses"].items() if k not in ("503",)}

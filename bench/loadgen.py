@@ -78,9 +78,7 @@ class PgServer:
         return out.stdout.strip().splitlines()[-1]
 
     def stop(self) -> None:
-        subprocess.run(
-            [str(PG_SCRIPT), "stop", str(self.data)], capture_output=True, timeout=120
-        )
+        subprocess.run([str(PG_SCRIPT), "stop", str(self.data)], capture_output=True, timeout=120)
 
     def remove(self) -> None:
         self.stop()
@@ -106,7 +104,9 @@ class AppServer:
     def __init__(self, url: str, workers: int, threads: int = 4) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.NamedTemporaryFile(prefix="geoapp-serve-", suffix=".log", delete=False)
+        fd, name = tempfile.mkstemp(prefix="geoapp-serve-", suffix=".log")
+        self.log_path = Path(name)
+        self.log = os.fdopen(fd, "w")
         env = {**os.environ, "GEOAPP_DATABASE_URL": url}
         env.pop("GEOAPP_SECRET_KEY", None)
         self.proc = subprocess.Popen(
@@ -122,7 +122,9 @@ class AppServer:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"the server exited with {self.proc.returncode}:\n{self.output()}")
+                raise RuntimeError(
+                    f"the server exited with {self.proc.returncode}:\n{self.output()}"
+                )
             try:
                 if get_json(self.base, "/api/units", token)[0] == 200:
                     return
@@ -133,7 +135,7 @@ class AppServer:
 
     def output(self) -> str:
         self.log.flush()
-        return Path(self.log.name).read_text(errors="replace")
+        return self.log_path.read_text(errors="replace")
 
     def stop(self) -> str:
         self.proc.terminate()
@@ -144,7 +146,7 @@ class AppServer:
             self.proc.wait()
         text = self.output()
         self.log.close()
-        Path(self.log.name).unlink(missing_ok=True)
+        self.log_path.unlink(missing_ok=True)
         return text
 
 
@@ -245,7 +247,13 @@ class _Client(threading.Thread):
         which = self.rng.choice(READ_PATHS)
         if which == "clusters":
             zoom = self.rng.randint(10, 16)
-            return kind, "GET", f"/api/problems/clusters?zoom={zoom}&bbox={self.small_bbox()}", None, None
+            return (
+                kind,
+                "GET",
+                f"/api/problems/clusters?zoom={zoom}&bbox={self.small_bbox()}",
+                None,
+                None,
+            )
         if which == "problems":
             limit = self.rng.choice([50, 100, 200])
             return kind, "GET", f"/api/problems?bbox={self.small_bbox()}&limit={limit}", None, None
@@ -437,7 +445,9 @@ class Outage:
     up_at: float = 0.0  # the server is back (start returned)
 
 
-def restart_during(pg: PgServer, after: float, outage_seconds: float) -> tuple[threading.Thread, Outage]:
+def restart_during(
+    pg: PgServer, after: float, outage_seconds: float
+) -> tuple[threading.Thread, Outage]:
     """A thread that stops the PostGIS server ``after`` seconds, waits, starts it again."""
     outage = Outage()
 
