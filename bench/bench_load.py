@@ -11,8 +11,9 @@ of the county and problem reports with unique ids. Figures: requests/s overall a
 kind, p50/p95/p99 latency, statuses; then the store is checked: every report that got a
 2xx is stored exactly once.
 
-Baseline, measured in the same run: each endpoint's latency unloaded (one client, one
-request at a time); the loaded p50 is reported as a ratio against it.
+Baselines, measured in the same run: each endpoint's latency unloaded (one client, one
+request at a time), the loaded p50 reported as a ratio against it; and the same load
+against ``--workers 1``, the requests/s reported as a ratio against it.
 
 Fault phase: the same load on a fresh app, with the PostGIS server stopped (``pg_ctl stop
 -m fast``) after a third of the time and started again a few seconds later. Every answer
@@ -39,6 +40,7 @@ SECONDS = float(os.environ.get("GEOAPP_LOAD_SECONDS", "60"))
 CLIENTS = int(os.environ.get("GEOAPP_LOAD_CLIENTS", "50"))
 WORKERS = int(os.environ.get("GEOAPP_LOAD_WORKERS", "4"))
 OUTAGE = float(os.environ.get("GEOAPP_LOAD_OUTAGE", "5"))
+BASELINE_WORKERS = 1
 
 
 def unloaded_p50(base: str, token: str, bbox, seconds: float = 8.0) -> dict:
@@ -93,6 +95,23 @@ def main() -> int:
             failures.append(f"load: store check failed {load['store_check']}")
         if "Traceback" in log:
             failures.append("load: a traceback in the server log")
+
+        # 1b. baseline: the same load against one worker process
+        app = loadgen.AppServer(url, BASELINE_WORKERS)
+        try:
+            app.wait_up(token)
+            result = loadgen.run_load(app.base, token, bbox, CLIENTS, SECONDS, seed=3)
+        finally:
+            app.stop()
+        one = loadgen.summarize(result)
+        check = loadgen.check_store(url, result)
+        one["store_check"] = {k: (len(v) if isinstance(v, list) else v) for k, v in check.items()}
+        figures["baseline_workers"] = {"workers": BASELINE_WORKERS, **one}
+        load["ratio_rps_to_baseline_workers"] = round(
+            load["requests_per_second"] / one["requests_per_second"], 2
+        )
+        if one["errors"] or not loadgen.store_ok(check):
+            failures.append(f"baseline: {one['statuses']} {one['store_check']}")
 
         # 2. the same load with PostgreSQL restarted in the middle
         app = loadgen.AppServer(url, WORKERS)
