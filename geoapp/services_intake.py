@@ -240,6 +240,7 @@ def create_problem(
         "source_y": report["lat"],
     }
     _attach_assignment([row], zoning_for(store))
+    original = None
     with store.transaction() as tx:
         if row["problem_id"] and tx.existing_problem_ids([row["problem_id"]]):
             raise Conflict(f"problem_id {row['problem_id']!r} is already stored")
@@ -258,10 +259,10 @@ def create_problem(
         # Committed: the report is stored.  The database went away while the answer was
         # being read back; a 503 now would tell the client its write failed, so
         # acknowledge it with what is known without the database.
-        return _stored_report(row, pk)
+        return _stored_report(row, pk, original, role)
 
 
-def _stored_report(row: dict, pk: int) -> dict:
+def _stored_report(row: dict, pk: int, original: dict | None, role: str | None) -> dict:
     """A report's detail built from the stored row alone (no names, no history), flagged
     ``partial``: the answer to a committed report when the database cannot be read."""
 
@@ -291,11 +292,14 @@ def _stored_report(row: dict, pk: int) -> dict:
         },
         "photos": [],
         "likely_duplicates": [],
-        "duplicate_of": {"id": row["duplicate_of"], "problem_id": None}
-        if row.get("duplicate_of")
+        "duplicate_of": {"id": original["id"], "problem_id": original["problem_id"]}
+        if original
         else None,
         "duplicated_by": [],
-        "transitions": [],
+        "transitions": [
+            {"to": t.target, "action": t.action, "note_required": t.note_required}
+            for t in allowed_transitions(row["status"], role, None, row["responsible_unit_id"])
+        ],
         "events": [],
         "partial": True,
     }
