@@ -41,6 +41,7 @@ from .services import (
     plan_problem_import,
     zoning_for,
 )
+from .store import StoreUnavailable
 from .store.base import DEFAULT_STATUS
 from .workflow import allowed_transitions, check_action, check_transition, is_open
 
@@ -239,6 +240,7 @@ def create_problem(
         "source_y": report["lat"],
     }
     _attach_assignment([row], zoning_for(store))
+    original = None
     with store.transaction() as tx:
         if row["problem_id"] and tx.existing_problem_ids([row["problem_id"]]):
             raise Conflict(f"problem_id {row['problem_id']!r} is already stored")
@@ -251,7 +253,56 @@ def create_problem(
                 )
             row["duplicate_of"] = original["id"]
         (pk,) = tx.add_problems([row], actor=actor if actor is not None else row["reporter"])
-    return problem_detail(store, pk, locale, role=role)
+    try:
+        return problem_detail(store, pk, locale, role=role)
+    except StoreUnavailable:
+        # Committed: the report is stored.  The database went away while the answer was
+        # being read back; a 503 now would tell the client its write failed, so
+        # acknowledge it with what is known without the database.
+        return _stored_report(row, pk, original, role)
+
+
+def _stored_report(row: dict, pk: int, original: dict | None, role: str | None) -> dict:
+    """A report's detail built from the stored row alone (no names, no history), flagged
+    ``partial``: the answer to a committed report when the database cannot be read."""
+
+    def ref(key):
+        return {"id": row[key], "name": None} if row.get(key) else None
+
+    return {
+        "problem": {
+            "id": pk,
+            **{
+                k: row.get(k)
+                for k in ("problem_id", "round", "category", "description", "deduction")
+            },
+            "status": row["status"],
+            "reported_at": queries.local_time(row["reported_at"]),
+            "lon": row["lon"],
+            "lat": row["lat"],
+        },
+        "assignment": {
+            "assigned": row.get("area_id") is not None,
+            "area": ref("area_id"),
+            "district": ref("district_id"),
+            "responsible_unit": ref("responsible_unit_id"),
+            "lead_unit": ref("lead_unit_id"),
+            "rule": {"id": row["rule_id"], "note": None} if row.get("rule_id") else None,
+            "generation": row.get("generation_id"),
+        },
+        "photos": [],
+        "likely_duplicates": [],
+        "duplicate_of": {"id": original["id"], "problem_id": original["problem_id"]}
+        if original
+        else None,
+        "duplicated_by": [],
+        "transitions": [
+            {"to": t.target, "action": t.action, "note_required": t.note_required}
+            for t in allowed_transitions(row["status"], role, None, row["responsible_unit_id"])
+        ],
+        "events": [],
+        "partial": True,
+    }
 
 
 # --- workflow -------------------------------------------------------------------------------

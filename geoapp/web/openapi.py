@@ -930,6 +930,11 @@ SCHEMAS |= {
             },
             "events": {"type": "array", "items": _ref("ProblemEvent")},
             "links": _object({"self": STR, "page": STR}),
+            "partial": {
+                "type": "boolean",
+                "description": "true when the report was stored but the database went away "
+                "before the answer could be read back: no names, history or duplicates",
+            },
         },
         required=False,
     ),
