@@ -88,7 +88,9 @@ def page_log() -> PageLog:
 
 
 @pytest.fixture
-def page(browser, page_log: PageLog, request):
+def page(browser, page_log: PageLog, request, live_server):
+    # live_server is asked for first so that it stops after this page's context closes:
+    # otherwise a request still in flight (a favicon) is reset and logged as an error
     context = browser.new_context(
         locale="zh-CN",
         timezone_id="Asia/Shanghai",
