@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import threading
-from collections import OrderedDict
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -121,29 +119,20 @@ def filter_options(store, facts: dict | None = None) -> dict:
     }
 
 
-class _MapParts:
-    """The rendered folium parts of a map page, by everything they are made of: folium
-    takes longer to render the same map than the rest of the page takes to build."""
-
-    def __init__(self, size: int = 64):
-        self.size = size
-        self.items: OrderedDict[str, dict] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: str, make):
-        with self.lock:
-            if key in self.items:
-                self.items.move_to_end(key)
-                return self.items[key]
-        parts = make()
-        with self.lock:
-            self.items[key] = parts
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-        return parts
-
-
-_map_parts = _MapParts()
+@functools.lru_cache(maxsize=64)
+def _map_parts(key: str) -> dict:
+    """The rendered folium parts of a map page, by everything they are made of (``key``,
+    JSON of the map config, its bounds, the tiles and labels): folium takes longer to render
+    the same map than the rest of the page takes to build."""
+    config, tiles, attribution, basemap = json.loads(key)
+    m = maps.responsibility_map(
+        config["bounds"],
+        config,
+        tiles_url=tiles,
+        tiles_attribution=attribution,
+        basemap_label=basemap,
+    )
+    return maps.map_parts(m)
 
 
 def render_map_page(template: str, scope: dict | None = None, bounds=None, **context):
@@ -155,7 +144,7 @@ def render_map_page(template: str, scope: dict | None = None, bounds=None, **con
     if bounds is None:
         bounds = facts["extent"]
     config = map_config(scope, **context.pop("map_extra", {}))
-    # for GeoappMap.prefetch: the data extent and the space the layout leaves the map
+    # for GeoappData.prefetch: the data extent and the space the layout leaves the map
     config.update(
         bounds=[float(v) for v in bounds], map_size=[SIDEBAR_PX, TOPBAR_PX], max_zoom=maps.MAX_ZOOM
     )
@@ -164,18 +153,7 @@ def render_map_page(template: str, scope: dict | None = None, bounds=None, **con
     attribution = cfg.get("TILES_ATTRIBUTION") or ""
     basemap = _("Basemap")
     key = json.dumps([config, tiles, attribution, basemap], sort_keys=True, default=str)
-    parts = _map_parts.get(
-        key,
-        lambda: maps.map_parts(
-            maps.responsibility_map(
-                bounds,
-                config,
-                tiles_url=tiles,
-                tiles_attribution=attribution,
-                basemap_label=basemap,
-            )
-        ),
-    )
+    parts = _map_parts(key)
     return render_template(
         template,
         map=parts,

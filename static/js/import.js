@@ -18,20 +18,7 @@
     statusLine.textContent = text || "";
     statusLine.classList.toggle("error", !!isError);
   }
-  function send(url, options) {
-    options.credentials = "same-origin";
-    options.headers = Object.assign({ Accept: "application/json" }, options.headers || {});
-    return fetch(url, options).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (body) {
-        if (!r.ok) {
-          var msg = body.message || (r.status + " " + r.statusText);
-          if (body.details) msg += " — " + body.details.slice(0, 5).join("; ");
-          throw new Error(msg);
-        }
-        return body;
-      });
-    });
-  }
+  var send = window.GeoappHttp.send;
   function where(text) {
     // "line 12" / "feature 3" from the server, in the page's language
     var m = /^(line|feature) (\d+)$/.exec(String(text || ""));

@@ -4,17 +4,7 @@
 (function () {
   "use strict";
 
-  function send(url, options) {
-    options = options || {};
-    options.credentials = "same-origin";
-    options.headers = Object.assign({ Accept: "application/json" }, options.headers || {});
-    return fetch(url, options).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (body) {
-        if (!r.ok) throw new Error(body.message || (r.status + " " + r.statusText));
-        return body;
-      });
-    });
-  }
+  var send = window.GeoappHttp.send;
 
   function sendJSON(url, method, body) {
     return send(url, { method: method, headers: { "Content-Type": "application/json" }, body: JSON.stringify(body || {}) });

@@ -12,21 +12,7 @@
     return e;
   }
 
-  function send(url, options) {
-    options = options || {};
-    options.credentials = "same-origin";
-    options.headers = Object.assign({ Accept: "application/json" }, options.headers || {});
-    return fetch(url, options).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (body) {
-        if (!r.ok) {
-          var err = new Error(body.message || (r.status + " " + r.statusText));
-          err.body = body;
-          throw err;
-        }
-        return body;
-      });
-    });
-  }
+  var send = window.GeoappHttp.send;
 
   function query(params) {
     return "?" + Object.keys(params).map(function (k) {
