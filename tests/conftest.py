@@ -30,9 +30,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -208,6 +210,27 @@ def token_for(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def own_postgres():
+    """A PostGIS server of the test's own (own data folder, free port), which the test may
+    stop and start (``bench/loadgen.py``'s PgServer); removed at teardown.  Missing
+    PostgreSQL binaries skip the test, except under CI=true, where that is a failure."""
+    pgbin = Path(os.environ.get("PGBIN", "/usr/lib/postgresql/15/bin"))
+    if not (pgbin / "pg_ctl").exists():
+        message = f"no PostgreSQL binaries in {pgbin} (apt-get install postgresql-15)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    import loadgen
+
+    server = loadgen.PgServer()
+    try:
+        yield server
+    finally:
+        server.remove()
 
 
 @pytest.fixture

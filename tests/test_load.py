@@ -14,7 +14,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 import loadgen  # noqa: E402
 
-PGBIN = Path(os.environ.get("PGBIN", "/usr/lib/postgresql/15/bin"))
 SECONDS = float(os.environ.get("GEOAPP_LOAD_SECONDS", "10"))
 CLIENTS = int(os.environ.get("GEOAPP_LOAD_CLIENTS", "10"))
 
@@ -52,28 +51,14 @@ def test_load_no_errors_and_every_acknowledged_report_stored_once(
     assert "Traceback" not in log, log[-3000:]
 
 
-@pytest.fixture
-def own_pg():
-    if not (PGBIN / "pg_ctl").exists():
-        message = f"no PostgreSQL binaries in {PGBIN} (apt-get install postgresql-15)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    server = loadgen.PgServer()
-    try:
-        yield server
-    finally:
-        server.remove()
-
-
-def test_postgres_restart_under_load_gives_503_recovers_and_loses_nothing(own_pg):
-    url = own_pg.start()
+def test_postgres_restart_under_load_gives_503_recovers_and_loses_nothing(own_postgres):
+    url = own_postgres.start()
     token = loadgen.prepare_database(url)
     app = _serve(url, token)
     seconds = max(SECONDS, 10.0)
     try:
         bbox = loadgen.county_bbox(app.base, token)
-        thread, outage = loadgen.restart_during(own_pg, seconds / 4, outage_seconds=3)
+        thread, outage = loadgen.restart_during(own_postgres, seconds / 4, outage_seconds=3)
         result = loadgen.run_load(app.base, token, bbox, CLIENTS, seconds, seed=7)
         thread.join(120)
     finally:
@@ -93,7 +78,7 @@ def test_postgres_restart_under_load_gives_503_recovers_and_loses_nothing(own_pg
     assert "Traceback" not in log, log[-3000:]
 
 
-def test_report_committed_before_the_database_goes_away_is_acknowledged(own_pg, monkeypatch):
+def test_report_committed_before_the_database_goes_away_is_acknowledged(own_postgres, monkeypatch):
     """The database stops after a report's COMMIT, while its answer is being read back: the
     report is stored, so the client gets 201 (a partial detail), not a 503 that would tell
     it the write failed.  A real outage: the server is stopped between the two steps."""
@@ -103,7 +88,7 @@ def test_report_committed_before_the_database_goes_away_is_acknowledged(own_pg, 
     from geoapp.services_accounts import create_token
     from geoapp.store import open_store
 
-    url = own_pg.start()
+    url = own_postgres.start()
     with open_store(url, upgrade=True) as store:
         loadgen.prepare_database(url)
         token = create_token(store, "reporter", "inspector")
@@ -113,7 +98,7 @@ def test_report_committed_before_the_database_goes_away_is_acknowledged(own_pg, 
     real_detail = services_intake.problem_detail
 
     def stop_then_read(*args, **kwargs):
-        own_pg.stop()
+        own_postgres.stop()
         return real_detail(*args, **kwargs)
 
     monkeypatch.setattr(services_intake, "problem_detail", stop_then_read)
@@ -137,7 +122,7 @@ def test_report_committed_before_the_database_goes_away_is_acknowledged(own_pg, 
         # while it is down, other requests still get the 503
         assert client.get("/api/units").status_code == 503
         monkeypatch.setattr(services_intake, "problem_detail", real_detail)
-        own_pg.start()
+        own_postgres.start()
         r = client.get(detail["links"]["self"])
         assert r.status_code == 200 and r.get_json()["properties"]["problem_id"] == "AFTER-COMMIT-1"
         # a retry of the same report is refused, not stored twice

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -28,7 +26,6 @@ from geoapp.store import open_store
 
 REPO = Path(__file__).resolve().parent.parent
 PG_SCRIPT = REPO / "scripts" / "pg-test-server"
-PGBIN = Path(os.environ.get("PGBIN", "/usr/lib/postgresql/15/bin"))
 
 
 def free_port() -> int:
@@ -221,52 +218,10 @@ def test_serve_with_gunicorn_workers(demo_url, tmp_path):
 
 
 # --- the database goes away and comes back -----------------------------------------------
-class OwnPostgis:
-    """A PostGIS server of this test's own (its own data folder and port), so stopping it
-    disturbs no other test."""
-
-    def __init__(self) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="geoapp-pgdown-", dir="/tmp"))
-        self.dir.chmod(0o755)
-        self.data = self.dir / "data"
-        self.port = free_port()
-
-    def start(self) -> str:
-        out = subprocess.run(
-            [str(PG_SCRIPT), "start", str(self.data), str(self.port)],
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        assert out.returncode == 0, out.stderr
-        return out.stdout.strip().splitlines()[-1]
-
-    def stop(self) -> None:
-        subprocess.run([str(PG_SCRIPT), "stop", str(self.data)], capture_output=True, timeout=120)
-
-    def remove(self) -> None:
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-@pytest.fixture
-def own_postgis():
-    if not (PGBIN / "pg_ctl").exists():
-        message = f"no PostgreSQL binaries in {PGBIN} (apt-get install postgresql-15)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    server = OwnPostgis()
-    try:
-        yield server
-    finally:
-        server.remove()
-
-
 @pytest.mark.postgis
 @pytest.mark.slow
-def test_database_down_gives_503_then_recovers(own_postgis):
-    url = own_postgis.start()
+def test_database_down_gives_503_then_recovers(own_postgres):
+    url = own_postgres.start()
     with open_store(url, upgrade=True) as store:
         services.load_county(store)
         token = create_token(store, "probe", "admin")
@@ -277,7 +232,7 @@ def test_database_down_gives_503_then_recovers(own_postgis):
     try:
         for path in paths:
             assert client.get(path).status_code == 200, path
-        own_postgis.stop()
+        own_postgres.stop()
         for path in paths:
             r = client.get(path)
             assert r.status_code == 503, (path, r.status_code)
@@ -290,7 +245,7 @@ def test_database_down_gives_503_then_recovers(own_postgis):
                 assert r.get_json()["error"] == "database_unavailable"
         r = client.get("/api/lookup?lon=114.92&lat=28.23")
         assert r.status_code == 503
-        own_postgis.start()
+        own_postgres.start()
         for path in paths:  # the pool reconnects by itself
             assert client.get(path).status_code == 200, path
         assert client.get("/api/lookup?lon=114.92&lat=28.23").status_code == 200
