@@ -28,28 +28,23 @@
     return "<tr><th>" + esc(label) + "</th><td>" + value + "</td></tr>";
   }
 
-  // a circle with its count written in it, drawn on a canvas: a hundred DOM icons cost
-  // more to lay out and paint than the whole canvas. Made on first use: this file is
-  // loaded before Leaflet.
-  var CountMarker = null;
-  var countMarkerMethods = {
-    _updatePath: function () {
-      L.CircleMarker.prototype._updatePath.call(this);
-      var ctx = this._renderer && this._renderer._ctx;
-      if (!ctx || this._empty()) return;
-      ctx.save();
-      ctx.fillStyle = "#111";
-      ctx.font = "bold 12px sans-serif";
-      ctx.textAlign = "center";
-      ctx.textBaseline = "middle";
-      ctx.fillText(this.options.label, this._point.x, this._point.y);
-      ctx.restore();
+  // The layer control, always open. Leaflet measures the map and the list to cap the
+  // list's height, which forces a layout of the whole page before its first frame; the cap
+  // is in geoapp.css instead.
+  var PinnedLayers = null;
+  var pinnedLayersMethods = {
+    _expandIfNotCollapsed: function () {
+      if (this._map) {
+        L.DomUtil.addClass(this._container, "leaflet-control-layers-expanded");
+        this._checkDisabledLayers();
+      }
+      return this;
     },
   };
 
   function GeoappMap(map, cfg) {
     if (window.performance && performance.mark) performance.mark("geoapp-start");
-    CountMarker = CountMarker || L.CircleMarker.extend(countMarkerMethods);
+    var Coverage = GeoappCanvas.Coverage(), Dots = GeoappCanvas.Dots();
     var L_ = cfg.labels;
     var filters = cfg.filters || {};
     var extra = cfg.display_crs ? { display_crs: cfg.display_crs } : {};
@@ -58,14 +53,11 @@
     var pending = 0;
     var ready = { districts: false, areas: false, units: false, problems: false };
 
-    map.createPane("districts").style.zIndex = 380;
-    map.createPane("areas").style.zIndex = 390;
-    map.createPane("problems").style.zIndex = 450;
-    var canvas = L.canvas({ pane: "problems" });
-    // districts and areas share one canvas (districts drawn underneath): far quicker to
-    // draw than hundreds of SVG paths, and each canvas is a full-screen bitmap to paint
-    var areaCanvas = L.canvas({ pane: "areas" });
-    var districtCanvas = areaCanvas;
+    // districts, areas and problems share one canvas, in that order: far quicker to draw
+    // than hundreds of SVG paths, and each canvas is a window-sized bitmap to allocate and
+    // composite
+    map.createPane("data").style.zIndex = 390;
+    var canvas = L.canvas({ pane: "data" });
 
     var districtLayer = L.featureGroup();
     var labelLayer = L.layerGroup();
@@ -102,30 +94,56 @@
       return out;
     }
 
-    // --- districts ------------------------------------------------------------------
+    // --- districts and contracted areas: one canvas, districts underneath -------------------
+    var districtShapes = new Coverage({
+      renderer: canvas,
+      style: function (f) {
+        return { color: f.properties.colour, weight: 3, fillColor: f.properties.colour, fillOpacity: 0.16 };
+      },
+      tooltip: function (f) {
+        var p = f.properties;
+        return "<b>" + esc(p.name) + "</b><br>" + esc(L_.lead) + "：" + unitText(p.lead_unit_name, p.lead_unit_contact, p.lead_unit_phone);
+      },
+    });
+    var areaShapes = new Coverage({
+      renderer: canvas,
+      style: function () { return cfg.area_style || { color: "#444", weight: 0.8, fillOpacity: 0 }; },
+      hover: { weight: 2.5, color: "#000" },
+      tooltip: function (f) {
+        var p = f.properties;
+        return "<table class='area-tip'>" +
+          row(L_.area, esc(p.name)) +
+          row(L_.kind, esc(p.kind_label || p.kind)) +
+          row(L_.district, esc(p.district_name)) +
+          row(L_.responsible, esc(p.responsible_unit_name)) +
+          row(L_.contact, [p.contact, p.phone].filter(Boolean).map(esc).join(" ")) +
+          "</table>";
+      },
+    });
+    // switched off and on again in the layer control, a layer goes back to its place:
+    // districts, then areas, under the problems
+    function restack() {
+      if (areaShapes._map) areaShapes.bringToBack();
+      if (districtShapes._map) districtShapes.bringToBack();
+    }
+    districtShapes.on("add", restack);
+    areaShapes.on("add", restack);
     if (cfg.show_districts !== false) {
+      districtShapes.addTo(districtLayer);
       getJSON(cfg.urls.districts + query(scope({}))).then(function (fc) {
-        var districtShapes = L.geoJSON(fc, {
-          pane: "areas",
-          renderer: districtCanvas,
-          style: function (f) {
-            return { color: f.properties.colour, weight: 3, fillColor: f.properties.colour, fillOpacity: 0.16 };
-          },
-          onEachFeature: function (f, layer) {
-            var p = f.properties;
-            layer.bindTooltip("<b>" + esc(p.name) + "</b><br>" + esc(L_.lead) + "：" + unitText(p.lead_unit_name, p.lead_unit_contact, p.lead_unit_phone), { sticky: true });
-            var at = p.label_point ? L.latLng(p.label_point[1], p.label_point[0]) : layer.getBounds().getCenter();
-            L.marker(at, {
-              interactive: false,
-              icon: L.divIcon({
-                className: "district-label-icon",
-                html: "<div class='district-label' style='border-color:" + esc(p.colour) + "'>" + esc(p.name) + "<br><small>" + esc(p.lead_unit_name) + "</small></div>",
-                iconSize: null,
-              }),
-            }).addTo(labelLayer);
-          },
-        }).addTo(districtLayer);
-        districtShapes.bringToBack();  // under the areas' outlines, whichever came first
+        districtShapes.setData(fc);
+        fc.features.forEach(function (f) {
+          var p = f.properties;
+          var at = p.label_point ? L.latLng(p.label_point[1], p.label_point[0]) : districtShapes.featureBounds(f).getCenter();
+          L.marker(at, {
+            interactive: false,
+            icon: L.divIcon({
+              className: "district-label-icon",
+              html: "<div class='district-label' style='border-color:" + esc(p.colour) + "'>" + esc(p.name) + "<br><small>" + esc(p.lead_unit_name) + "</small></div>",
+              iconSize: null,
+            }),
+          }).addTo(labelLayer);
+        });
         markReady("districts");
       }).catch(fail("districts"));
       districtLayer.addTo(map);
@@ -134,29 +152,10 @@
       markReady("districts");
     }
 
-    // --- contracted areas ---------------------------------------------------------------
+    areaShapes.addTo(areaLayer);
     getJSON(cfg.urls.areas + query(areaParams(cfg))).then(function (fc) {
-      var geo = L.geoJSON(fc, {
-        pane: "areas",
-        renderer: areaCanvas,
-        style: function () { return cfg.area_style || { color: "#444", weight: 0.8, fillOpacity: 0 }; },
-        onEachFeature: function (f, layer) {
-          var p = f.properties;
-          layer.bindTooltip(
-            "<table class='area-tip'>" +
-              row(L_.area, esc(p.name)) +
-              row(L_.kind, esc(p.kind_label || p.kind)) +
-              row(L_.district, esc(p.district_name)) +
-              row(L_.responsible, esc(p.responsible_unit_name)) +
-              row(L_.contact, [p.contact, p.phone].filter(Boolean).map(esc).join(" ")) +
-              "</table>",
-            { sticky: true }
-          );
-          layer.on("mouseover", function () { layer.setStyle({ weight: 2.5, color: "#000" }); });
-          layer.on("mouseout", function () { geo.resetStyle(layer); });
-        },
-      }).addTo(areaLayer);
-      if (cfg.fit_areas && fc.features.length) map.fitBounds(areaLayer.getBounds(), { padding: [20, 20] });
+      areaShapes.setData(fc);
+      if (cfg.fit_areas && areaShapes.featureCount()) map.fitBounds(areaShapes.getBounds(), { padding: [20, 20] });
       markReady("areas");
     }).catch(fail("areas"));
     areaLayer.addTo(map);
@@ -216,37 +215,39 @@
       pending++;
       getJSON(url).then(function (fc) {
         if (seq !== loadSeq) return;
-        problemLayer.clearLayers();
         var total = 0;
-        fc.features.forEach(function (f) {
-          var p = f.properties, c = f.geometry.coordinates, at = L.latLng(c[1], c[0]);
+        dots.setData(fc.features.map(function (f) {
+          var p = f.properties, c = f.geometry.coordinates;
           total += p.count;
           if (p.count === 1) {
-            L.circleMarker(at, {
-              renderer: canvas, radius: 6, weight: 1, color: "#222",
-              fillColor: statusColours[p.status] || "#777", fillOpacity: 0.9,
-            }).on("click", function (e) {
-              L.DomEvent.stopPropagation(e);
-              problemPopup(p.id, at);
-            }).addTo(problemLayer);
-          } else {
-            var main = Object.keys(p.statuses || {}).sort(function (a, b) { return p.statuses[b] - p.statuses[a]; })[0];
-            new CountMarker(at, {
-              renderer: canvas, radius: Math.round(12 + Math.min(12, Math.log(p.count) * 2)),
-              weight: 4, color: statusColours[main] || "#777", fillColor: "#fff", fillOpacity: 0.95,
-              label: String(p.count),
-            }).bindTooltip(esc(p.count) + " " + esc(L_.problems)).on("click", function (e) {
-              L.DomEvent.stopPropagation(e);
-              map.setView(at, Math.min(map.getZoom() + 2, map.getMaxZoom()));
-            }).addTo(problemLayer);
+            return {
+              lon: c[0], lat: c[1], id: p.id, count: 1,
+              radius: 6, weight: 1, color: "#222", fillColor: statusColours[p.status] || "#777", fillOpacity: 0.9,
+            };
           }
-        });
+          var main = Object.keys(p.statuses || {}).sort(function (a, b) { return p.statuses[b] - p.statuses[a]; })[0];
+          return {
+            lon: c[0], lat: c[1], count: p.count, label: String(p.count),
+            radius: Math.round(12 + Math.min(12, Math.log(p.count) * 2)),
+            weight: 4, color: statusColours[main] || "#777", fillColor: "#fff", fillOpacity: 0.95,
+          };
+        }));
         var counter = document.getElementById("problem-count");
         if (counter) counter.textContent = String(fc.numberFiltered !== undefined ? fc.numberFiltered : total);
         document.body.setAttribute("data-problems-shown", String(total));
         markReady("problems");
       }).catch(fail("problems")).then(function () { pending--; });
     }
+    // clusters (click: zoom in) and single problems (click: the problem's popup)
+    var dots = new Dots({
+      renderer: canvas,
+      tooltip: function (d) { return d.count > 1 ? esc(d.count) + " " + esc(L_.problems) : ""; },
+      click: function (d) {
+        var at = L.latLng(d.lat, d.lon);
+        if (d.count === 1) problemPopup(d.id, at);
+        else map.setView(at, Math.min(map.getZoom() + 2, map.getMaxZoom()));
+      },
+    }).addTo(problemLayer);
     problemLayer.addTo(map);
     map.on("moveend", function () { loadProblems(false); });
     loadProblems(true);
@@ -283,7 +284,8 @@
     overlays[L_.areas] = areaLayer;
     overlays[cfg.units_label || L_.units_layer] = unitLayer;
     overlays[L_.problems_layer] = problemLayer;
-    L.control.layers(cfg.base_layers || null, overlays, { collapsed: false, position: "topright" }).addTo(map);
+    PinnedLayers = PinnedLayers || L.Control.Layers.extend(pinnedLayersMethods);
+    new PinnedLayers(cfg.base_layers || null, overlays, { collapsed: false, position: "topright" }).addTo(map);
 
     var input = document.getElementById("map-search");
     var results = document.getElementById("map-search-results");
@@ -354,6 +356,8 @@
       reload: loadProblems,
       map: map,
       layers: { districts: districtLayer, areas: areaLayer, units: unitLayer, problems: problemLayer },
+      // the canvas layers themselves: drawn features and dots, for tests and tools
+      shapes: { districts: districtShapes, areas: areaShapes, problems: dots },
     };
   }
 

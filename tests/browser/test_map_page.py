@@ -36,13 +36,36 @@ def leaflet_point(page, lon, lat):
 
 
 def count_polygons(page, layer):
-    """Polygons drawn in one of the page's layers (a group of GeoJSON layers)."""
-    return page.evaluate(
-        "(name) => { var n = 0; window.geoappMap.layers[name].eachLayer(g => "
-        "{ n += g.getLayers ? g.getLayers().filter(l => l._map && l._parts && l._parts.length)"
-        ".length : 0; }); return n; }",
-        layer,
+    """Features of one of the page's canvas layers ("areas", "districts") that the last
+    full draw put on screen."""
+    return page.evaluate("(name) => window.geoappMap.shapes[name].drawnCount()", layer)
+
+
+def dots(page):
+    """The problem dots on the map: clusters (count > 1) and single problems, each with
+    where it is drawn in page pixels."""
+    box = page.locator(".leaflet-container").bounding_box()
+    found = page.evaluate(
+        "() => { var d = window.geoappMap.shapes.problems; return d.dots().map(function (x) {"
+        " var p = d.containerPoint(x); return {count: x.count, id: x.id || null, x: p.x, y: p.y,"
+        " radius: x.radius}; }); }"
     )
+    for dot in found:
+        dot["x"] += box["x"]
+        dot["y"] += box["y"]
+    return found
+
+
+def on_screen(page, found, margin=40):
+    """Dots well inside the map (not under its controls), largest first."""
+    box = page.locator(".leaflet-container").bounding_box()
+    inside = [
+        d
+        for d in found
+        if box["x"] + margin < d["x"] < box["x"] + box["width"] - 4 * margin
+        and box["y"] + 3 * margin < d["y"] < box["y"] + box["height"] - margin
+    ]
+    return sorted(inside, key=lambda d: -d["count"])
 
 
 def test_map_draws_layers_and_answers_a_click(page, served, page_log, tmp_path):
@@ -53,10 +76,10 @@ def test_map_draws_layers_and_answers_a_click(page, served, page_log, tmp_path):
     assert count_polygons(page, "areas") == 253
     assert count_polygons(page, "districts") == 7
     assert page.locator(".district-label").count() == 7
-    clusters = page.evaluate(
-        "() => window.geoappMap.layers.problems.getLayers().filter(l => l.options.label).length"
-    )
-    assert clusters > 0
+    # clusters carry their count, and all the problems in view are in them
+    found = dots(page)
+    assert [d for d in found if d["count"] > 1]
+    assert sum(d["count"] for d in found) == int(page.get_attribute("body", "data-problems-shown"))
     assert page.locator(".unit-flag").count() >= 7
     shown = int(page.get_attribute("body", "data-problems-shown"))
     assert shown > 3000
@@ -87,13 +110,12 @@ def test_search_box_and_problem_popup(page, served):
     # zoomed in, single problems are drawn; a popup shows a problem's details
     page.evaluate("() => { window.geoappMap.map.setZoom(19); }")
     page.wait_for_function(
-        "() => Object.values(window.geoappMap.map._layers).some(l => l instanceof L.CircleMarker)",
-        timeout=10000,
+        "() => window.geoappMap.shapes.problems.dots().some(d => d.count === 1)", timeout=10000
     )
-    page.evaluate(
-        "() => { Object.values(window.geoappMap.map._layers).find(l => l instanceof L.CircleMarker)"
-        ".fire('click', {latlng: null, originalEvent: new MouseEvent('click')}); }"
-    )
+    page.wait_for_timeout(300)
+    single = [d for d in on_screen(page, dots(page)) if d["count"] == 1]
+    assert single
+    page.mouse.click(single[0]["x"], single[0]["y"])
     popup = page.wait_for_selector(".problem-popup", timeout=10000)
     text = popup.inner_text()
     assert "扣分" in text and "责任单位" in text and "边界版本" in text
@@ -164,3 +186,63 @@ def test_data_is_shown_as_text_never_run(page, live_server, demo_sqlite_url, log
     assert evil in page.locator("table.list").inner_text()
     assert dialogs == []
     app.extensions["geoapp.store"].close()
+
+
+def drawing_order(page):
+    """The canvas's layers from the bottom up."""
+    return page.evaluate(
+        "() => { var s = window.geoappMap.shapes, names = new Map(Object.entries(s).map(e => "
+        "[e[1], e[0]])), out = []; for (var o = s.areas._renderer._drawFirst; o; o = o.next) "
+        "out.push(names.get(o.layer) || 'other'); return out; }"
+    )
+
+
+def test_hovering_an_area_names_it_and_the_layer_control_restacks(page, served):
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(served + "/")
+    page.wait_for_selector(READY, timeout=30000)
+    assert drawing_order(page) == ["districts", "areas", "problems"]
+    # problems off (the layer control's own checkbox): the areas underneath answer the mouse
+    control = page.locator(".leaflet-control-layers-overlays label")
+    control.filter(has_text="问题点").locator("input").uncheck()
+    assert page.evaluate("() => !window.geoappMap.shapes.problems._map")
+    areas = gpd.read_file(DEMO_DIR / "areas.geojson")
+    units = gpd.read_file(DEMO_DIR / "units.geojson").set_index("unit_id")
+    row = areas[areas["kind"] == "urban_village"].iloc[0]
+    p = row.geometry.representative_point()
+    page.evaluate("([lat, lon]) => { window.geoappMap.map.setView([lat, lon], 17); }", [p.y, p.x])
+    page.wait_for_timeout(400)
+    x, y = leaflet_point(page, p.x, p.y)
+    page.mouse.move(x - 3, y - 3)
+    page.mouse.move(x, y)
+    tip = page.wait_for_selector(".leaflet-tooltip .area-tip", timeout=10000)
+    text = tip.inner_text()
+    assert row["name"] in text and units.loc[row["responsible_unit_id"], "name"] in text
+    hovered = page.evaluate(
+        "() => { var a = window.geoappMap.shapes.areas; return a._feats[a._hover].feature"
+        ".properties.id; }"
+    )
+    assert hovered == row["area_id"]
+    # off and on again: the areas go back under the problems, above the districts
+    control.filter(has_text="包干区").locator("input").uncheck()
+    assert count_polygons(page, "areas") >= 1  # the last full draw's count is kept
+    assert drawing_order(page) == ["districts"]
+    control.filter(has_text="问题点").locator("input").check()
+    control.filter(has_text="包干区").locator("input").check()
+    assert drawing_order(page) == ["districts", "areas", "problems"]
+
+
+def test_a_cluster_names_its_count_and_zooms_in_when_clicked(page, served):
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(served + "/")
+    page.wait_for_selector(READY, timeout=30000)
+    zoom = page.evaluate("() => window.geoappMap.map.getZoom()")
+    cluster = [d for d in on_screen(page, dots(page)) if d["count"] > 1][0]
+    page.mouse.move(cluster["x"] - 2, cluster["y"] - 2)
+    page.mouse.move(cluster["x"], cluster["y"])
+    tip = page.wait_for_selector(".leaflet-tooltip", timeout=10000)
+    assert tip.inner_text().startswith(str(cluster["count"]))
+    page.mouse.click(cluster["x"], cluster["y"])
+    page.wait_for_function(f"() => window.geoappMap.map.getZoom() === {zoom + 2}", timeout=10000)
+    # a cluster click is not a "who is responsible here?" click
+    assert page.locator(".lookup-popup").count() == 0
