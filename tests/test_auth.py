@@ -98,7 +98,9 @@ def test_bearer_tokens_are_exempt_from_csrf_not_from_permissions(app, token_for)
 def test_pages_carry_the_csrf_meta_tag_and_script(client):
     html = client.get("/units").get_data(as_text=True)
     assert re.search(r'<meta name="csrf-token" content="[^"]{20,}">', html)
-    assert "/static/js/csrf.js" in html
+    # static/js/csrf.js, inlined with the page's script nonce
+    scripts = re.findall(r'<script nonce="[^"]+">(.*?)</script>', html, re.DOTALL)
+    assert [s for s in scripts if "X-CSRFToken" in s and "window.fetch = function" in s]
 
 
 # --- the unit role ---------------------------------------------------------------------------

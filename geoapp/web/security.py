@@ -2,7 +2,7 @@
 
 CSRF (synchronizer token)
     Each session holds a random token (:func:`csrf_token`), written into every page as
-    ``<meta name="csrf-token">`` by ``templates/base.html``.  ``static/js/csrf.js`` (loaded
+    ``<meta name="csrf-token">`` by ``templates/base.html``.  ``static/js/csrf.js`` (inlined
     by base.html) wraps ``fetch()`` so that every same-origin request whose method is not
     GET/HEAD/OPTIONS carries it as ``X-CSRFToken``; HTML forms carry it as a hidden
     ``csrf_token`` field.  :func:`check_csrf` (called by the permission hook after the role
