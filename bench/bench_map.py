@@ -10,12 +10,15 @@ Setup (timed, not part of the figure): a SQLite store in a temporary folder with
 county plus synthetic problems up to N (``bench/make_problems.py``). Both pages are served on
 127.0.0.1 by werkzeug (threaded), every script and stylesheet locally; any request to another
 host is aborted and counted. Each side runs once unmeasured (server-side warm-up: caches,
-templates), then RUNS times alternating, each in a fresh browser context (cold cache,
-1400×900); the figure is the median of the times read with ``performance.now()`` in the page
-(navigation start = 0), taken at the first animation frame where the condition holds.
+templates), then RUNS times alternating, each in a browser of its own and a fresh context
+(cold cache, 1400×900) that is left idle for IDLE seconds after the browser starts (and the
+map page's sign-in) before the load; the figure is the median of the times read with
+``performance.now()`` in the page (navigation start = 0), taken at the first animation frame
+where the condition holds.
 
-Environment: GEOAPP_BENCH_PROBLEMS (default 100000), GEOAPP_BENCH_MAP_RUNS (default 3),
-GEOAPP_CHROMIUM (default /usr/bin/chromium). Figures go to bench/results/map.json. Exits
+Environment: GEOAPP_BENCH_PROBLEMS (default 100000), GEOAPP_BENCH_MAP_RUNS (default 9),
+GEOAPP_BENCH_MAP_IDLE (default 1.5 s; 0 loads at once, with the browser's own start-up still
+running), GEOAPP_CHROMIUM (default /usr/bin/chromium). Figures go to bench/results/map.json. Exits
 non-zero only on errors (a missing target is a figure, not an error); if the map page never
 becomes ready, ``geoapp_ms`` is null and the reason is in ``geoapp_error``.
 """
@@ -42,7 +45,7 @@ from make_problems import make_store  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 N = int(os.environ.get("GEOAPP_BENCH_PROBLEMS", "100000"))
-RUNS = int(os.environ.get("GEOAPP_BENCH_MAP_RUNS", "5"))
+RUNS = int(os.environ.get("GEOAPP_BENCH_MAP_RUNS", "9"))
 # idle time before each load (each in a browser of its own), so that no load pays for the
 # previous one's clean-up
 SETTLE_S = float(os.environ.get("GEOAPP_BENCH_MAP_SETTLE", "1.5"))

@@ -54,7 +54,7 @@
         if (!g) return;
         var polys = g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : null;
         if (!polys) return;
-        var rings = [], box = [Infinity, Infinity, -Infinity, -Infinity], geo = [Infinity, Infinity, -Infinity, -Infinity];
+        var rings = [], geo = [Infinity, Infinity, -Infinity, -Infinity];
         polys.forEach(function (poly) {
           poly.forEach(function (ring) {
             var xy = new Float64Array(ring.length * 2);
@@ -73,7 +73,7 @@
         var style = L.extend({}, base, this.options.style ? this.options.style(feature) : {});
         var key = JSON.stringify(style);
         if (byKey[key] === undefined) { byKey[key] = styles.length; styles.push(style); }
-        feats.push({ feature: feature, rings: rings, px: rings.map(function (r) { return new Float64Array(r.length); }), pb: box, geo: geo, style: byKey[key] });
+        feats.push({ feature: feature, rings: rings, px: rings.map(function (r) { return new Float64Array(r.length); }), pb: [0, 0, 0, 0], geo: geo, style: byKey[key] });
       }, this);
       this._feats = feats;
       this._styles = styles;
@@ -213,6 +213,11 @@
       var was = this._hover;
       this._hover = -1;
       this._redrawFeature(was);
+    },
+
+    onRemove: function () {
+      this._hit = this._hover = -1;
+      L.Path.prototype.onRemove.call(this);
     },
 
     _redrawFeature: function (k) {
