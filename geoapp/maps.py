@@ -27,8 +27,9 @@ STATUS_COLOURS = {
 class GeoappLayers(MacroElement):
     """The data layers, drawn by static/js/geoapp-map.js from the JSON API.
 
-    The page loads that script itself, in its <head> before Leaflet, so that the data
-    requests start before anything else (see templates/map_base.html).
+    The page loads that script itself (after Leaflet, with geoapp-canvas.js); its data
+    requests start earlier, from an inline script in the page's <head> (see
+    templates/map_base.html).
     """
 
     _template = Template("""

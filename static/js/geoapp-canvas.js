@@ -8,8 +8,8 @@
  * They rely on L.Canvas's renderer contract (_project/_update/_updatePath/_containsPoint,
  * _requestRedraw, _drawing, _bounds, _redrawBounds) as in Leaflet 1.9 (package.json pins it).
  *
- * The classes are made on first use (GeoappCanvas.Coverage(), GeoappCanvas.Dots()): this
- * file loads before Leaflet.
+ * The classes are made on first use (GeoappCanvas.Coverage(), GeoappCanvas.Dots()), so
+ * this file does not depend on being loaded after Leaflet.
  */
 (function () {
   "use strict";
@@ -75,6 +75,8 @@
         if (byKey[key] === undefined) { byKey[key] = styles.length; styles.push(style); }
         feats.push({ feature: feature, rings: rings, px: rings.map(function (r) { return new Float64Array(r.length); }), pb: [0, 0, 0, 0], geo: geo, style: byKey[key] });
       }, this);
+      if (this._map && this._pxBounds) this._renderer._requestRedraw(this);  // clear the old
+      if (this._map) this.closeTooltip();
       this._feats = feats;
       this._styles = styles;
       this._hit = this._hover = -1;
@@ -158,15 +160,25 @@
       var pad = this._maxWeight() + 1, self = this, drawn = 0;
       v = [v[0] - pad, v[1] - pad, v[2] + pad, v[3] + pad];
       this._styles.forEach(function (style, s) {
-        ctx.beginPath();
-        var any = false;
-        self._feats.forEach(function (f) {
-          if (f.style !== s || f.pb[2] < v[0] || f.pb[0] > v[2] || f.pb[3] < v[1] || f.pb[1] > v[3]) return;
-          traceRings(ctx, f.px);
-          any = true;
-          drawn++;
+        var shown = self._feats.filter(function (f) {
+          return f.style === s && f.pb[2] >= v[0] && f.pb[0] <= v[2] && f.pb[3] >= v[1] && f.pb[1] <= v[3];
         });
-        if (any) fillStroke(r, ctx, style);
+        if (!shown.length) return;
+        drawn += shown.length;
+        if (style.fill && style.fillOpacity > 0) {
+          // a visible fill goes feature by feature: even-odd over several features would
+          // leave any overlap of two of them unfilled
+          var fillOnly = L.extend({}, style, { stroke: false });
+          shown.forEach(function (f) {
+            ctx.beginPath();
+            traceRings(ctx, f.px);
+            fillStroke(r, ctx, fillOnly);
+          });
+        }
+        // the outlines as one path
+        ctx.beginPath();
+        shown.forEach(function (f) { traceRings(ctx, f.px); });
+        fillStroke(r, ctx, L.extend({}, style, { fill: false }));
       });
       var hovered = this._feats[this._hover];
       if (hovered && this.options.hover) {
@@ -247,10 +259,9 @@
     }
   }
 
+  // Leaflet's own fill and stroke of the current path, with a style's options
   function fillStroke(renderer, ctx, style) {
-    // Leaflet's own fill and stroke; an invisible fill is skipped
-    var options = style.fill && !style.fillOpacity ? L.extend({}, style, { fill: false }) : style;
-    renderer._fillStroke(ctx, { options: options });
+    renderer._fillStroke(ctx, { options: style });
   }
 
   // (lon, lat) → the map CRS's zoom-0 pixel position divided by its zoom-0 scale, written
@@ -349,6 +360,7 @@
       var ctx = r._ctx, px = this._px, clip = r._redrawBounds || r._bounds;
       var labels = [];
       ctx.save();
+      if (ctx.setLineDash) ctx.setLineDash([]);
       for (var i = 0; i < this._dots.length; i++) {
         var d = this._dots[i], x = px[i * 2], y = px[i * 2 + 1], e = d.radius + (d.weight || 0);
         if (x + e < clip.min.x || x - e > clip.max.x || y + e < clip.min.y || y - e > clip.max.y) continue;

@@ -306,10 +306,10 @@
                 highlight.clearLayers();
                 if (b[0] === b[2] && b[1] === b[3]) {
                   map.setView([b[1], b[0]], 17);
-                  L.circleMarker([b[1], b[0]], { radius: 14, color: "#ff0", weight: 4, fill: false }).addTo(highlight);
+                  L.circleMarker([b[1], b[0]], { radius: 14, color: "#ff0", weight: 4, fill: false, interactive: false }).addTo(highlight);
                 } else {
                   map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { maxZoom: 17 });
-                  L.rectangle([[b[1], b[0]], [b[3], b[2]]], { color: "#ff0", weight: 3, fill: false }).addTo(highlight);
+                  L.rectangle([[b[1], b[0]], [b[3], b[2]]], { color: "#ff0", weight: 3, fill: false, interactive: false }).addTo(highlight);
                 }
                 results.innerHTML = "";
               });
