@@ -246,6 +246,43 @@ def create_token(ctx, name: str, role: str, unit_id: str | None) -> None:
     click.echo(token)
 
 
+def _set_active(ctx, kind: str, name: str, active: bool, done: str) -> None:
+    from . import services_accounts
+
+    store = _store(ctx)
+    try:
+        before = services_accounts.set_active(store, kind, name, active, actor=_user())
+    except _errors() as exc:
+        _fail(exc)
+    was = "" if bool(before["active"]) != active else " (it already was)"
+    click.echo(f"{kind} {name} {done}{was}")
+
+
+@main.command("deactivate-user")
+@click.argument("name")
+@click.pass_context
+def deactivate_user(ctx, name: str) -> None:
+    """Switch a person's account off: no more sign-ins, and a signed-in session ends at its
+    next request.  The account and its history stay; activate-user switches it back on."""
+    _set_active(ctx, "user", name, False, "deactivated")
+
+
+@main.command("activate-user")
+@click.argument("name")
+@click.pass_context
+def activate_user(ctx, name: str) -> None:
+    """Switch a deactivated account back on."""
+    _set_active(ctx, "user", name, True, "activated")
+
+
+@main.command("revoke-token")
+@click.argument("name")
+@click.pass_context
+def revoke_token(ctx, name: str) -> None:
+    """Revoke an API token (by the name it was created with): requests carrying it get 401."""
+    _set_active(ctx, "token", name, False, "revoked")
+
+
 @main.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("output_path", metavar="OUTPUT", type=click.Path(dir_okay=False, path_type=Path))

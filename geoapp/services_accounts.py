@@ -1,4 +1,5 @@
-"""Use cases for accounts: create users and tokens, check a login, seed demo accounts."""
+"""Use cases for accounts: create users and tokens, switch them off (and on), check a login,
+seed demo accounts."""
 
 from __future__ import annotations
 
@@ -34,6 +35,18 @@ def create_token(
         row = tx.create_api_token(name, accounts.token_hash(token), role, unit_id)
         audit(tx, actor, "token.create", f"token:{row['name']}", None, _public(row))
     return token
+
+
+def set_active(store, kind: str, name: str, active: bool, actor: str | None = None) -> dict:
+    """Switch a user or an API token (``kind``) on or off, with an audit entry; returns the
+    account as it was before.  Raises NotFound for an unknown name."""
+    verb = "activate" if active else "deactivate" if kind == "user" else "revoke"
+    with store.transaction() as tx:
+        before = tx.set_account_active(kind, name, active)
+        after = {**_public(before), "active": bool(active)}
+        was = {**_public(before), "active": bool(before["active"])}
+        audit(tx, actor, f"{kind}.{verb}", f"{kind}:{name}", was, after)
+    return before
 
 
 def _public(row: dict) -> dict:

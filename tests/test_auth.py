@@ -239,6 +239,49 @@ def test_create_token_prints_a_working_token_stored_as_a_hash(demo_sqlite_url):
     assert run(demo_sqlite_url, "create-token", "x", "--role", "nope").exit_code == 2
 
 
+def test_a_deactivated_user_is_signed_out_and_cannot_sign_in(demo_url):
+    app = make_app(demo_url)
+    client = sign_in(app.test_client(), "inspector")
+    assert client.get("/api/units").status_code == 200
+    r = run(demo_url, "deactivate-user", "inspector")
+    assert r.exit_code == 0 and "user inspector deactivated" in r.output, r.output
+    # the open session ends at its next request; the password no longer works
+    assert client.get("/api/units").status_code == 401
+    store = app.extensions["geoapp.store"]
+    from geoapp.services_accounts import authenticate
+
+    assert authenticate(store, "inspector", TEST_PASSWORDS["inspector"]) is None
+    entry = store.audit_entries(action="user.deactivate")[0]
+    assert entry["target"] == "user:inspector"
+    assert entry["before"]["active"] is True and entry["after"]["active"] is False
+    assert "already" in run(demo_url, "deactivate-user", "inspector").output
+    # and back on
+    assert run(demo_url, "activate-user", "inspector").exit_code == 0
+    assert authenticate(store, "inspector", TEST_PASSWORDS["inspector"]).role == "inspector"
+    assert sign_in(app.test_client(), "inspector").get("/api/units").status_code == 200
+    store.close()
+
+
+def test_a_revoked_token_gets_401(demo_url):
+    token = run(demo_url, "create-token", "旧系统", "--role", "coordinator").output.strip()
+    app = make_app(demo_url)
+    client = app.test_client()
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/units", headers=bearer).status_code == 200
+    r = run(demo_url, "revoke-token", "旧系统")
+    assert r.exit_code == 0 and "token 旧系统 revoked" in r.output, r.output
+    assert client.get("/api/units", headers=bearer).status_code == 401
+    assert app.extensions["geoapp.store"].audit_entries(action="token.revoke")
+    app.extensions["geoapp.store"].close()
+
+
+@pytest.mark.parametrize("command", ["deactivate-user", "activate-user", "revoke-token"])
+def test_switching_an_unknown_account_exits_2(demo_sqlite_url, command):
+    r = run(demo_sqlite_url, command, "nobody")
+    assert r.exit_code == 2 and "unknown" in r.output and "nobody" in r.output, r.output
+    assert "Traceback" not in r.output
+
+
 def test_demo_mode_is_refused_off_loopback(demo_sqlite_url):
     r = run(demo_sqlite_url, "serve", "--demo", "--host", "0.0.0.0")
     assert r.exit_code == 2 and "loopback" in r.output

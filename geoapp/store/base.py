@@ -1296,6 +1296,22 @@ class Transaction:
         if not done.rowcount:
             raise NotFound(f"unknown user {name!r}")
 
+    def set_account_active(self, kind: str, name: str, active: bool) -> dict[str, Any]:
+        """Switch a user (``kind`` "user") or an API token ("token") on or off; returns the
+        account as it was before (without its hash).  Raises NotFound for an unknown name.
+        An account switched off can no longer sign in or be used, and a signed-in user's
+        session ends at their next request."""
+        table = {"user": S.users, "token": S.api_tokens}.get(kind)
+        if table is None:
+            raise StoreError(f"set_account_active: kind must be user or token, not {kind!r}")
+        before = self._dicts(
+            sa.select(*[table.c[k] for k in self._USER_PUBLIC]).where(table.c.name == name)
+        )
+        if not before:
+            raise NotFound(f"unknown {kind} {name!r}")
+        self._x(sa.update(table).where(table.c.name == name).values(active=bool(active)))
+        return before[0]
+
     def get_user(self, name: str, *, with_hash: bool = False) -> dict[str, Any]:
         """One account by name (with ``password_hash`` only when asked); raises NotFound."""
         rows = self._dicts(sa.select(S.users).where(S.users.c.name == name))
