@@ -44,15 +44,45 @@ MAX_ZIP_RATIO = 200
 GRID_DEGREES = 1e-7
 
 
+def N_(template: str) -> str:
+    """Mark a message template for translation (pybabel's ``N_`` keyword): the web layer
+    translates it (``BadRow.messages``); the core stays free of Flask."""
+    return template
+
+
 @dataclass(frozen=True)
 class BadRow:
-    """One bad input row: where it is and what is wrong."""
+    """One bad input row: where it is and what is wrong.
+
+    ``reason`` is English; ``messages`` holds the (template, values) pairs it was made from,
+    so that a page can show it in the reader's language (``BadRow.of``)."""
 
     where: str
     reason: str
+    messages: tuple[tuple[str, dict], ...] = field(default=(), compare=False, hash=False)
+
+    @classmethod
+    def of(cls, where: str, *messages: tuple[str, dict]) -> BadRow:
+        """A bad row from N_-marked templates with %(name)s fields and their values (kept
+        as JSON values: anything but a string or a number is written as text)."""
+        plain = tuple((t, {k: _plain(v) for k, v in values.items()}) for t, values in messages)
+        return cls(where, "; ".join(fill(t, v) for t, v in plain), plain)
 
     def __str__(self) -> str:
         return f"{self.where}: {self.reason}"
+
+
+def fill(template: str, values: dict) -> str:
+    """``template % values`` (the template alone when there are no values)."""
+    return template % values if values else template
+
+
+def _plain(value):
+    if value is None or isinstance(value, str | bool):
+        return value
+    if isinstance(value, int | float):  # numpy's numbers too
+        return value.item() if hasattr(value, "item") else value
+    return str(value)
 
 
 class InputError(ValueError):
@@ -126,7 +156,7 @@ def read_table(path: Path, data: bytes | None = None) -> tuple[pd.DataFrame, lis
         if len(row) != len(header):
             raise InputError(
                 f"{path.name}: line {number} has {len(row)} fields, the header has {len(header)}",
-                [BadRow(f"line {number}", "wrong number of fields")],
+                [BadRow.of(f"line {number}", (N_("wrong number of fields"), {}))],
             )
         records.append([cell.strip() for cell in row])
         where.append(f"line {number}")
@@ -290,7 +320,7 @@ def _points_from_geojson(name: str, data: bytes):
         where.append(loc)
         x = y = np.nan
         if not isinstance(feature, dict) or feature.get("type") != "Feature":
-            bad.append(BadRow(loc, "not a GeoJSON Feature"))
+            bad.append(BadRow.of(loc, (N_("not a GeoJSON Feature"), {})))
             props.append({})
         else:
             p = feature.get("properties") or {}
@@ -299,7 +329,9 @@ def _points_from_geojson(name: str, data: bytes):
             coords = geom.get("coordinates") if isinstance(geom, dict) else None
             if not isinstance(geom, dict) or geom.get("type") != "Point":
                 kind = geom.get("type") if isinstance(geom, dict) else "no geometry"
-                bad.append(BadRow(loc, f"geometry must be a Point, got {kind}"))
+                bad.append(
+                    BadRow.of(loc, (N_("geometry must be a Point, got %(kind)s"), {"kind": kind}))
+                )
             elif (
                 not isinstance(coords, list)
                 or len(coords) < 2
@@ -307,7 +339,7 @@ def _points_from_geojson(name: str, data: bytes):
                     isinstance(c, int | float) and not isinstance(c, bool) for c in coords[:2]
                 )
             ):
-                bad.append(BadRow(loc, "Point coordinates must be two numbers"))
+                bad.append(BadRow.of(loc, (N_("Point coordinates must be two numbers"), {})))
             else:
                 x, y = float(coords[0]), float(coords[1])
         xs.append(x)
@@ -340,10 +372,16 @@ def _points_from_table(path: Path, data: bytes):
     xs = np.array([_parse_number(v) for v in frame[lon_col]], dtype=float)
     ys = np.array([_parse_number(v) for v in frame[lat_col]], dtype=float)
     bad = [
-        BadRow(
+        BadRow.of(
             where[i],
-            f"{lon_col}/{lat_col} is not a pair of numbers: "
-            f"{frame[lon_col].iloc[i]!r}, {frame[lat_col].iloc[i]!r}",
+            (
+                N_("%(columns)s is not a pair of numbers: %(x)r, %(y)r"),
+                {
+                    "columns": f"{lon_col}/{lat_col}",
+                    "x": frame[lon_col].iloc[i],
+                    "y": frame[lat_col].iloc[i],
+                },
+            ),
         )
         for i in np.flatnonzero(~(np.isfinite(xs) & np.isfinite(ys)))
     ]
@@ -397,7 +435,12 @@ def read_points(path, crs: str | None = None, data: bytes | None = None) -> Poin
             except CRSError as exc:
                 good[i] = False
                 if where[i] not in bad_idx:
-                    bad.append(BadRow(where[i], f"{crs_col}: {exc}"))
+                    bad.append(
+                        BadRow.of(
+                            where[i],
+                            (N_("%(column)s: %(error)s"), {"column": crs_col, "error": exc}),
+                        )
+                    )
                     bad_idx.add(where[i])
                 continue
             row_crs[i] = row_in.code
@@ -443,9 +486,12 @@ def _convert_points(xs, ys, lon, lat, good, where, bad, bad_idx, in_crs: InputCR
                 except CRSError:
                     if where[i] not in bad_idx:
                         bad.append(
-                            BadRow(
+                            BadRow.of(
                                 where[i],
-                                f"({xs[i]}, {ys[i]}) is not a valid position in {in_crs.code}",
+                                (
+                                    N_("(%(x)s, %(y)s) is not a valid position in %(crs)s"),
+                                    {"x": xs[i], "y": ys[i], "crs": in_crs.code},
+                                ),
                             )
                         )
 
@@ -496,7 +542,7 @@ def _points_from_parquet(path: Path):
     column = table.column(geom_col).combine_chunks()
     xs, ys = _wkb_points(column)
     bad = [
-        BadRow(f"row {i + 1}", "geometry is not a Point")
+        BadRow.of(f"row {i + 1}", (N_("geometry is not a Point"), {}))
         for i in np.flatnonzero(np.isnan(xs))[:1000]
     ]
     return table, geom_col, xs, ys, _LazyWhere(len(table)), bad, declared

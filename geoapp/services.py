@@ -29,6 +29,7 @@ from .audit import audit
 from .crs import parse_crs, to_wgs84
 from .domain import PROBLEM_COLUMNS, status_code
 from .readers import (
+    N_,
     BadRow,
     InputError,
     PointTable,
@@ -263,12 +264,14 @@ def problem_rows(table: PointTable, categories: list[dict]) -> tuple[list[dict],
         reasons = []
         rnd = value(i, "round")
         if rnd is None:
-            reasons.append("the inspection round is empty")
+            reasons.append((N_("the inspection round is empty"), {}))
         cat_text = value(i, "category")
         category = by_code.get(cat_text) if cat_text else None
         if category is None:
             reasons.append(
-                f"unknown category {cat_text!r}" if cat_text else "the category is empty"
+                (N_("unknown category %(value)r"), {"value": cat_text})
+                if cat_text
+                else (N_("the category is empty"), {})
             )
         ded_text = value(i, "deduction")
         try:
@@ -276,21 +279,23 @@ def problem_rows(table: PointTable, categories: list[dict]) -> tuple[list[dict],
             if not np.isfinite(deduction) or deduction < 0 or deduction > 100:
                 raise ValueError
         except ValueError:
-            reasons.append(f"deduction {ded_text!r} is not a number between 0 and 100")
+            reasons.append(
+                (N_("deduction %(value)r is not a number between 0 and 100"), {"value": ded_text})
+            )
             deduction = 0.0
         when_text = value(i, "reported_at")
         reported_at = parse_time(when_text) if when_text else None
         if reported_at is None:
             reasons.append(
-                f"reported time {when_text!r} is not a date and time"
+                (N_("reported time %(value)r is not a date and time"), {"value": when_text})
                 if when_text
-                else "the reported time is empty"
+                else (N_("the reported time is empty"), {})
             )
         status = status_code(value(i, "status"))
         if status is None:
-            reasons.append(f"unknown status {value(i, 'status')!r}")
+            reasons.append((N_("unknown status %(value)r"), {"value": value(i, "status")}))
         if reasons:
-            bad.append(BadRow(where, "; ".join(reasons)))
+            bad.append(BadRow.of(where, *reasons))
             continue
         rows.append(
             {
@@ -349,7 +354,11 @@ def plan_problem_import(
             skipped.append(pid)
             continue
         if pid and pid in seen:
-            bad.append(BadRow(r["_where"], f"problem id {pid} appears twice in the file"))
+            bad.append(
+                BadRow.of(
+                    r["_where"], (N_("problem id %(id)s appears twice in the file"), {"id": pid})
+                )
+            )
             continue
         if pid:
             seen.add(pid)

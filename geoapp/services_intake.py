@@ -686,7 +686,8 @@ def preview_import(store, folder: Path, token: str, locale: str = "zh") -> dict:
         "filename": plan.source,
         "summary": plan.summary(),
         "rows": rows,
-        "bad": [{"line": b.where, "reason": b.reason} for b in plan.bad],
+        # messages: the reason's (template, values) pairs, for the web layer to translate
+        "bad": [{"line": b.where, "reason": b.reason, "messages": b.messages} for b in plan.bad],
         "already_stored": plan.skipped_existing,
     }
 

@@ -14,6 +14,23 @@ from babel.messages.pofile import read_po, write_po
 PO = Path(__file__).resolve().parent.parent / "geoapp/translations/zh/LC_MESSAGES/messages.po"
 
 TABLE = {
+    # bad rows of an imported sheet (readers.py, services.py: N_-marked)
+    "wrong number of fields": "字段个数与表头不一致",
+    "not a GeoJSON Feature": "不是 GeoJSON 要素（Feature）",
+    "geometry must be a Point, got %(kind)s": "几何类型应为点（Point），实为 %(kind)s",
+    "Point coordinates must be two numbers": "点坐标应为两个数字",
+    "%(columns)s is not a pair of numbers: %(x)r, %(y)r": "%(columns)s 不是两个数字：%(x)r，%(y)r",
+    "%(column)s: %(error)s": "%(column)s：%(error)s",
+    "(%(x)s, %(y)s) is not a valid position in %(crs)s": "(%(x)s, %(y)s) 不是 %(crs)s 中的有效位置",
+    "geometry is not a Point": "几何不是点（Point）",
+    "the inspection round is empty": "检查轮次为空",
+    "unknown category %(value)r": "未知的问题类别 %(value)r",
+    "the category is empty": "问题类别为空",
+    "deduction %(value)r is not a number between 0 and 100": "扣分 %(value)r 不是 0 到 100 之间的数",
+    "reported time %(value)r is not a date and time": "上报时间 %(value)r 不是日期时间",
+    "the reported time is empty": "上报时间为空",
+    "unknown status %(value)r": "未知的状态 %(value)r",
+    "problem id %(id)s appears twice in the file": "问题编号 %(id)s 在文件中出现了两次",
     # intake and workflow (issue 5)
     "Report a problem": "上报问题点",
     "Import a sheet": "导入检查表",

@@ -71,6 +71,11 @@ def test_gbk_sheet_preview_then_confirm(client, store, tmp_path):
     assert "unknown category '不存在的类别'" in bad["line 4"]
     assert "deduction 'abc'" in bad["line 6"] and "not a date" in bad["line 6"]
     assert "line 7" in bad
+    # and in the reader's language (Chinese by default), for the import page
+    text = {b["line"]: b["reason_text"] for b in p["bad"]}
+    assert "未知的问题类别 '不存在的类别'" in text["line 4"]
+    assert "扣分 'abc' 不是 0 到 100 之间的数" in text["line 6"] and "；上报时间" in text["line 6"]
+    assert "messages" not in p["bad"][0]
     # nothing written by the preview; the file waits under instance/ by its token
     assert store.count_problems() == before
     kept = list((tmp_path / "uploads" / "imports" / p["token"]).iterdir())

@@ -9,9 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import current_app, request, url_for
+from flask_babel import gettext
 
 from .. import services_intake as intake
 from ..intake import ReportError
+from ..readers import fill
 from . import get_store
 from .actor import current_actor, current_role, current_unit_id
 from .api import _json, _locale, bp
@@ -173,7 +175,16 @@ def import_preview():
     )
     preview = intake.preview_import(store, upload_dir("imports"), token, _locale())
     preview["confirm"] = url_for("api.import_confirm", token=token)
+    for bad in preview["bad"]:
+        bad["reason_text"] = bad_row_text(bad.pop("messages")) or bad["reason"]
     return _json(preview)
+
+
+def bad_row_text(messages) -> str:
+    """A bad row's reason in the request's language (its templates are N_-marked in
+    readers.py and services.py)."""
+    sep = "；" if _locale() == "zh" else "; "
+    return sep.join(fill(gettext(t), v) for t, v in messages) if messages else ""
 
 
 @bp.post("/imports/<token>")

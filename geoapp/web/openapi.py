@@ -953,7 +953,10 @@ SCHEMAS |= {
             "confirm": STR | {"description": "POST here to import"},
             "summary": {"type": "object"},
             "rows": {"type": "array", "items": {"type": "object"}},
-            "bad": {"type": "array", "items": _object({"line": STR, "reason": STR})},
+            "bad": {
+                "type": "array",
+                "items": _object({"line": STR, "reason": STR, "reason_text": STR}),
+            },
             "already_stored": {"type": "array", "items": STR},
         },
         required=False,

@@ -41,7 +41,7 @@
     p.bad.forEach(function (b) {
       var tr = el("tr");
       tr.appendChild(el("td", where(b.line)));
-      tr.appendChild(el("td", b.reason));
+      tr.appendChild(el("td", b.reason_text || b.reason));
       bad.appendChild(tr);
     });
     document.getElementById("bad-section").hidden = p.bad.length === 0;

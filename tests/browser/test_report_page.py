@@ -135,6 +135,7 @@ def test_import_page_preview_then_confirm(page, served, tmp_path):
     page.wait_for_selector("body[data-preview]")
     assert page.locator("#new-rows tr").count() == 1
     assert "第 3 行" in page.inner_text("#bad-rows")
+    assert "未知的问题类别 '乱搭建'" in page.inner_text("#bad-rows")  # the reason in Chinese
     assert store.count_problems() == before
     page.click("#confirm-button")
     page.wait_for_selector("#import-status.error")  # bad rows must be skipped explicitly
