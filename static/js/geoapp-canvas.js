@@ -239,22 +239,12 @@
     },
   };
 
-  // Rings into the canvas path, leaving out vertices less than SKIP_PX (Manhattan) from the
-  // last one drawn: at the zooms a county opens at, most vertices are a fraction of a pixel
-  // apart. Leaflet's own paths are simplified the same way (1 px).
-  var SKIP_PX = 0.5;
+  // Rings into the canvas path (a GeoJSON ring ends where it starts: closePath does that)
   function traceRings(ctx, rings) {
     for (var r = 0; r < rings.length; r++) {
-      var a = rings[r], n = a.length - 2;  // a GeoJSON ring ends where it starts
-      var lx = a[0], ly = a[1];
-      ctx.moveTo(lx, ly);
-      for (var i = 2; i < n; i += 2) {
-        var x = a[i], y = a[i + 1];
-        if ((x > lx ? x - lx : lx - x) + (y > ly ? y - ly : ly - y) < SKIP_PX) continue;
-        ctx.lineTo(x, y);
-        lx = x;
-        ly = y;
-      }
+      var a = rings[r], n = a.length - 2;
+      ctx.moveTo(a[0], a[1]);
+      for (var i = 2; i < n; i += 2) ctx.lineTo(a[i], a[i + 1]);
       ctx.closePath();
     }
   }
@@ -325,12 +315,6 @@
     // where a dot is drawn, in the map container's pixels (for tests and tools)
     containerPoint: function (dot) {
       return this._map.latLngToContainerPoint([dot.lat, dot.lon]);
-    },
-
-    getBounds: function () {
-      var b = L.latLngBounds([]);
-      this._dots.forEach(function (d) { b.extend([d.lat, d.lon]); });
-      return b;
     },
 
     _project: function () {

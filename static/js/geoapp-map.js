@@ -133,8 +133,9 @@
       getJSON(cfg.urls.districts + query(scope({}))).then(function (fc) {
         districtShapes.setData(fc);
         fc.features.forEach(function (f) {
-          var p = f.properties;
-          var at = p.label_point ? L.latLng(p.label_point[1], p.label_point[0]) : districtShapes.featureBounds(f).getCenter();
+          var p = f.properties, box = districtShapes.featureBounds(f);
+          var at = p.label_point ? L.latLng(p.label_point[1], p.label_point[0]) : box && box.getCenter();
+          if (!at) return;  // no geometry, no label point
           L.marker(at, {
             interactive: false,
             icon: L.divIcon({
