@@ -1477,6 +1477,17 @@ class Transaction:
 
     # ------------------------------------------------------------------ read models
 
+    def problem_reports(self, statuses: Iterable[str]) -> list[tuple[datetime, str | None]]:
+        """``(reported_at, category)`` of every problem whose status is one of ``statuses``,
+        in no particular order: what the deadlines of the open problems are made of (the
+        moments at which "overdue" flags change with the clock alone)."""
+        p = S.problems
+        wanted = sorted({str(s) for s in statuses})
+        if not wanted:
+            return []
+        stmt = sa.select(p.c.reported_at, p.c.category).where(p.c.status.in_(wanted))
+        return [(r[0], r[1]) for r in self._x(stmt)]
+
     def problem_points(
         self,
         filters: Mapping[str, Any] | None = None,

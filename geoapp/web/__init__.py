@@ -81,6 +81,7 @@ def build_app(overrides: dict | None = None) -> Flask:
     )
 
     errors.register(app)
+    app.extensions["geoapp.answers"] = api.AnswerCache()  # answers by ETag, per app
     auth.init_app(app)
     permissions.init_app(app)  # before_request: authenticate, permission table, CSRF
     security.init_app(app)  # after_request: CSP and the other security headers

@@ -101,6 +101,19 @@ def test_problem_round_trip(loaded) -> None:
         assert got["created_at"] == got["updated_at"]
 
 
+def test_problem_reports_of_chosen_statuses(loaded) -> None:
+    """(reported_at, category) of the problems in the statuses asked for, as aware UTC."""
+    store, _, rows = loaded
+    with store.transaction() as tx:
+        got = sorted(tx.problem_reports(["open", "assigned"]))
+        closed = sorted(tx.problem_reports(["rectified"]))
+        none = tx.problem_reports([])
+    want = sorted((r["reported_at"], r["category"]) for r in rows if r["status"] == "open")
+    assert got == want and len(got) == 8
+    assert len(closed) == 4 and none == []
+    assert all(at.utcoffset() == timedelta(0) for at, _ in got)
+
+
 def test_defaults_and_offsets(tiled: Store) -> None:
     [pk] = tiled.add_problems(
         [
