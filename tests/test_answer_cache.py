@@ -234,3 +234,25 @@ def test_deadlines_passed_counts_by_hand(store_url):
             assert [queries.deadlines_passed(read, t) for t in at] == [0, 0, 1, 1, 2]
     finally:
         store.close()
+
+
+def test_answers_for_signed_in_readers_are_private(scoped_app, tmp_path):
+    """No shared (proxy) cache may keep an answer made for one reader: every conditional
+    answer says ``private, no-cache`` and varies by cookie and Authorization; so do tiles."""
+    app = scoped_app
+    client = sign_in(app.test_client(), "coordinator")
+    for url in _urls(app):
+        r = client.get(url)
+        if r.status_code != 200:
+            continue
+        assert set(r.headers["Cache-Control"].split(", ")) == {"private", "no-cache"}, url
+        assert {"Cookie", "Authorization"} <= set(r.headers["Vary"].split(", ")), url
+    (tmp_path / "3" / "1").mkdir(parents=True)
+    (tmp_path / "3" / "1" / "2.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    app.config["TILES_DIR"] = str(tmp_path)
+    tile = client.get("/tiles/3/1/2.png")
+    assert tile.status_code == 200
+    assert (
+        "private" in tile.headers["Cache-Control"] and "public" not in tile.headers["Cache-Control"]
+    )
+    tile.close()

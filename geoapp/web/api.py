@@ -2,7 +2,7 @@
 
 Every GET here except ``/lookup``, ``/ledger`` and ``/openapi.json`` answers conditional
 requests (:func:`conditional`): a strong ETag from :func:`geoapp.queries.etag`,
-``If-None-Match`` → 304 without a body, ``Cache-Control: no-cache``, and answers built once
+``If-None-Match`` → 304 without a body, ``Cache-Control: no-cache, private``, and answers built once
 per tag (:class:`AnswerCache`, one per app).  The endpoints are described in
 :mod:`geoapp.web.openapi`.
 
@@ -22,7 +22,7 @@ import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from flask_babel import get_locale
@@ -30,7 +30,7 @@ from flask_babel import get_locale
 from .. import queries, services, services_ledger
 from ..crs import CRSError
 from ..domain import AREA_KINDS
-from . import get_store, openapi, permissions
+from . import clock_now, get_store, openapi, permissions
 
 bp = Blueprint("api", __name__)
 
@@ -69,8 +69,7 @@ def answer_time() -> datetime:
     """The moment this request's answer is made as of, the same for its ETag and its body:
     the app's ``CLOCK`` (a callable returning an aware datetime; tests set it), else now."""
     if "answer_now" not in g:
-        clock = current_app.config.get("CLOCK")
-        g.answer_now = clock() if clock is not None else datetime.now(UTC)
+        g.answer_now = clock_now()
     return g.answer_now
 
 
@@ -143,6 +142,7 @@ def conditional(view=None, *, guard: Callable[..., None] | None = None):
                 answers.put(tag, response.get_data(), response.mimetype)
         response.set_etag(tag)
         response.cache_control.no_cache = True
+        response.cache_control.private = True  # the reader's own: no shared cache keeps it
         response.vary.update(("Accept-Language", "Cookie", "Authorization"))
         return response
 
