@@ -1186,20 +1186,44 @@ def deadlines_passed(read: _Read, now: datetime) -> int:
     Every ``overdue`` flag in every answer is a function of the data and of this number
     alone (a flag turns on exactly when its deadline passes), so a cache key holding the
     data version and this number changes exactly when a flag may have changed.  The sorted
-    deadlines are cached per data version; a lookup is a binary search.
+    deadlines are cached per data version (after a write only the changed problems are read
+    again); a lookup is a binary search.
     """
 
-    def make() -> np.ndarray:
-        hours = {c: cat.get("deadline_hours") for c, cat in read.ref.categories.items()}
-        dues = [
-            due.timestamp()
-            for reported_at, category in read.tx.problem_reports(OVERDUE_STATUSES)
+    hours = {c: cat.get("deadline_hours") for c, cat in read.ref.categories.items()}
+
+    def dues_of(rows) -> tuple[np.ndarray, np.ndarray]:
+        pairs = [
+            (pk, due.timestamp())
+            for pk, reported_at, category in rows
             if (due := deadline(reported_at, hours.get(category))) is not None
         ]
-        return np.sort(np.asarray(dues, dtype=np.float64))
+        ids = np.fromiter((p[0] for p in pairs), dtype=np.int64, count=len(pairs))
+        at = np.fromiter((p[1] for p in pairs), dtype=np.float64, count=len(pairs))
+        return ids, at
+
+    def ordered(ids: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        order = np.argsort(at, kind="stable")
+        return ids[order], at[order]
+
+    def make() -> tuple[np.ndarray, np.ndarray]:
+        return ordered(*dues_of(read.tx.problem_reports(OVERDUE_STATUSES)))
+
+    def update(old_version, old) -> tuple[np.ndarray, np.ndarray] | None:
+        """After a write, re-read only the problems changed since (as _points does)."""
+        if old_version[1] != read.version["reference"]:
+            return None  # a category's deadline changed: every due time may have
+        changed = read.tx.problem_changes(old_version[0])
+        if changed is None:
+            return None
+        keep = ~np.isin(old[0], np.asarray(changed, dtype=np.int64))
+        fresh = dues_of(read.tx.problem_reports(OVERDUE_STATUSES, ids=changed))
+        return ordered(
+            np.concatenate([old[0][keep], fresh[0]]), np.concatenate([old[1][keep], fresh[1]])
+        )
 
     version = (read.version["problems"], read.version["reference"])
-    dues = read.cache.get("deadlines", "open", version, make)
+    _, dues = read.cache.get("deadlines", "open", version, make, update)
     return int(np.searchsorted(dues, now.timestamp(), side="left"))
 
 

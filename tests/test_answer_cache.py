@@ -232,6 +232,17 @@ def test_deadlines_passed_counts_by_hand(store_url):
         with queries._reading(store) as read:
             at = [t0 + timedelta(hours=h) for h in (23, 24, 24.001, 29, 29.001)]
             assert [queries.deadlines_passed(read, t) for t in at] == [0, 0, 1, 1, 2]
+        # after writes the warm cache is brought up to date (only the changed ones re-read):
+        # problem 1 closed, a new open one due at t0 + 26 h
+        first = store.problems({"status": "assigned", "category": "a"})[0]["id"]
+        store.set_problem_status(first, "verified", "tester")
+        store.add_problems(
+            [{"problem_id": "5", "category": "a", "status": "assigned",
+              "reported_at": t0 + timedelta(hours=2)}]
+        )  # fmt: skip
+        with queries._reading(store) as read:
+            at = [t0 + timedelta(hours=h) for h in (24.001, 26, 26.001, 29.001)]
+            assert [queries.deadlines_passed(read, t) for t in at] == [0, 0, 1, 2]
     finally:
         store.close()
 

@@ -1579,16 +1579,25 @@ class Transaction:
 
     # ------------------------------------------------------------------ read models
 
-    def problem_reports(self, statuses: Iterable[str]) -> list[tuple[datetime, str | None]]:
-        """``(reported_at, category)`` of every problem whose status is one of ``statuses``,
-        in no particular order: what the deadlines of the open problems are made of (the
-        moments at which "overdue" flags change with the clock alone)."""
+    def problem_reports(
+        self, statuses: Iterable[str], *, ids: Iterable[int] | None = None
+    ) -> list[tuple[int, datetime, str | None]]:
+        """``(id, reported_at, category)`` of every problem whose status is one of
+        ``statuses`` (only those among ``ids`` when given), in no particular order: what the
+        deadlines of the open problems are made of (the moments at which "overdue" flags
+        change with the clock alone)."""
         p = S.problems
         wanted = sorted({str(s) for s in statuses})
         if not wanted:
             return []
-        stmt = sa.select(p.c.reported_at, p.c.category).where(p.c.status.in_(wanted))
-        return [(r[0], r[1]) for r in self._x(stmt)]
+        stmt = sa.select(p.c.id, p.c.reported_at, p.c.category).where(p.c.status.in_(wanted))
+        if ids is None:
+            return [(r[0], r[1], r[2]) for r in self._x(stmt)]
+        keys = sorted({V.convert(i, V.to_int, "problem", "id") for i in ids} - {None})
+        out: list[tuple[int, datetime, str | None]] = []
+        for chunk in _chunks(keys, _CHUNK):
+            out += [(r[0], r[1], r[2]) for r in self._x(stmt.where(p.c.id.in_(chunk)))]
+        return out
 
     def problem_points(
         self,
