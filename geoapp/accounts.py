@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -68,6 +69,53 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
 
 
+# --- failed sign-ins -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class LoginPolicy:
+    """How many failed sign-ins a key (a name, an address, a device) may have.
+
+    ``limit`` failures within ``window`` seconds lock the key for ``window`` seconds; each
+    further lock in a row lasts twice as long as the one before, up to ``max_lock`` seconds
+    (exponential back-off with a cap).  The run of locks is forgotten when ``max_lock``
+    seconds pass after a lock ends without a new one.  So a guesser gets at most ``limit``
+    tries per lock, never more than ``limit`` per ``max_lock`` seconds for long, and a name
+    is never locked for more than ``max_lock`` seconds past its last failure.
+    """
+
+    limit: int
+    window: float
+    max_lock: float
+
+
+def login_locked_until(counter: dict | None, now: datetime) -> datetime | None:
+    """When the lock of a counter (a row of ``login_attempts``) ends, if it is locked now."""
+    until = (counter or {}).get("locked_until")
+    return until if until is not None and now < until else None
+
+
+def after_login_failure(counter: dict, now: datetime, policy: LoginPolicy) -> dict:
+    """The counter after one more failed sign-in at ``now``."""
+    failures, start = counter["failures"], counter["window_start"]
+    lockouts, until = counter["lockouts"], counter["locked_until"]
+    cap = timedelta(seconds=policy.max_lock)
+    if lockouts and until is not None and now >= until + cap:
+        lockouts = 0  # a quiet spell as long as the longest lock: start over
+    if now - start >= timedelta(seconds=policy.window) or failures <= 0:
+        failures, start = 0, now
+    failures += 1
+    if failures >= policy.limit:
+        lock = min(policy.window * 2.0**lockouts, policy.max_lock)
+        lockouts += 1
+        until = now + timedelta(seconds=lock)
+        failures, start = 0, now
+    return {
+        "failures": failures,
+        "window_start": start,
+        "lockouts": lockouts,
+        "locked_until": until,
+    }
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who makes a request: a person (``kind="user"``) or another system (``"token"``)."""
@@ -83,5 +131,14 @@ class Principal:
     is_active = True
     is_anonymous = False
 
+    #: the user's session secret (``users.session_token``), part of the session cookie
+    session_token: str | None = None
+
     def get_id(self) -> str:
-        return str(self.id)
+        """What Flask-Login keeps in the session cookie: the id and the session secret, so
+        that a cookie stops working when the secret is cleared (sign-out, deactivation,
+        password change)."""
+        return f"{self.id}:{self.session_token or ''}"
+
+    def with_session(self, session_token: str) -> Principal:
+        return replace(self, session_token=session_token)

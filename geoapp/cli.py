@@ -227,6 +227,24 @@ def create_user(ctx, name: str, role: str, unit_id: str | None) -> None:
     click.echo(f"created user {user['name']} (role {user['role']}{unit})")
 
 
+@main.command("set-password")
+@click.argument("name")
+@click.pass_context
+def set_password(ctx, name: str) -> None:
+    """Give a person's account a new password (read from standard input); every session of
+    the account ends (its cookies no longer sign anyone in)."""
+    from . import services_accounts
+    from .accounts import AccountError
+
+    store = _store(ctx)
+    password = _read_password()
+    try:
+        services_accounts.set_password(store, name, password, actor=_user())
+    except (AccountError, *_errors()) as exc:
+        _fail(exc)
+    click.echo(f"password of user {name} changed; its sessions have ended")
+
+
 @main.command("create-token")
 @click.argument("name")
 @click.option("--role", required=True, help="The role the token acts with.")
@@ -262,8 +280,8 @@ def _set_active(ctx, kind: str, name: str, active: bool, done: str) -> None:
 @click.argument("name")
 @click.pass_context
 def deactivate_user(ctx, name: str) -> None:
-    """Switch a person's account off: no more sign-ins, and a signed-in session ends at its
-    next request.  The account and its history stay; activate-user switches it back on."""
+    """Switch a person's account off: no more sign-ins, and every session of it ends (a
+    copied cookie too; switching it back on does not revive them).  The account and its history stay; activate-user switches it back on."""
     _set_active(ctx, "user", name, False, "deactivated")
 
 

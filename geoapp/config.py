@@ -40,8 +40,22 @@ SETTINGS: dict[str, tuple[object, str]] = {
         "Publishing boundaries also re-assigns closed (rectified, verified) problems; by "
         "default they keep the assignment they were scored under",
     ),
-    "LOGIN_MAX_ATTEMPTS": (5, "Failed sign-ins allowed per name in the window (x4 per address)"),
-    "LOGIN_WINDOW_SECONDS": (300, "The window of LOGIN_MAX_ATTEMPTS, in seconds"),
+    "LOGIN_MAX_ATTEMPTS": (
+        5,
+        "Failed sign-ins per name in the window before it is locked (x4 per address); "
+        "counted in the store, shared by all workers",
+    ),
+    "LOGIN_WINDOW_SECONDS": (
+        300,
+        "The window of LOGIN_MAX_ATTEMPTS and the first lock, in seconds (each lock in a row "
+        "lasts twice as long)",
+    ),
+    "LOGIN_MAX_LOCK_SECONDS": (3600, "The longest lock of a name or address, in seconds"),
+    "PROXY_COUNT": (
+        0,
+        "How many trusted reverse proxies stand in front: their X-Forwarded-For/-Proto/-Host "
+        "give the client's address; 0 ignores those headers",
+    ),
     "SECURE_COOKIES": (0, "1: send the session cookie over HTTPS only (set it behind HTTPS)"),
     "MAX_UNZIPPED_MB": (200, "Largest total uncompressed size of a zipped Shapefile, in MiB"),
 }

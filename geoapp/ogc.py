@@ -53,8 +53,13 @@ def _link(href: str, rel: str, type_: str, title: str | None = None) -> dict:
     return link
 
 
-def now_stamp() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+def now_stamp(now: datetime | None = None) -> str:
+    return (
+        (now or datetime.now(UTC))
+        .astimezone(UTC)
+        .isoformat(timespec="seconds")
+        .replace("+00:00", "Z")
+    )
 
 
 def landing(base: str) -> dict:
@@ -148,8 +153,11 @@ def _passed(args: Args) -> dict[str, list[str]]:
     return {k: queries._raw(args, k) for k in args if k not in _OWN}
 
 
-def items(store, base: str, cid: str, args: Args, locale: str = "zh") -> dict:
-    """A page of a collection's features: ``limit`` (default 100), ``offset``, ``bbox``."""
+def items(
+    store, base: str, cid: str, args: Args, locale: str = "zh", now: datetime | None = None
+) -> dict:
+    """A page of a collection's features: ``limit`` (default 100), ``offset``, ``bbox``;
+    problems' ``overdue`` flags and the ``timeStamp`` as at ``now`` (default: the present)."""
     _check_collection(cid)
     limit = _limit(args)
     offset = queries._int(args, "offset", 0, 0, queries.MAX_ID)
@@ -160,7 +168,7 @@ def items(store, base: str, cid: str, args: Args, locale: str = "zh") -> dict:
         query = passed | {"limit": [str(limit)], "offset": [str(offset)]}
         if bbox is not None:
             query["bbox"] = [",".join(repr(v) for v in bbox)]
-        out = queries.problems(store, query, locale, url=url)
+        out = queries.problems(store, query, locale, url=url, now=now)
         links = out.pop("links")
     else:
         everything = _READERS[cid](store, passed, locale)
@@ -186,12 +194,20 @@ def items(store, base: str, cid: str, args: Args, locale: str = "zh") -> dict:
             out["generation"] = everything["generation"]
     title = COLLECTIONS[cid][0]
     out["links"] = [*links, _link(f"{base}/collections/{cid}", "collection", JSON, title)]
-    out["timeStamp"] = now_stamp()
+    out["timeStamp"] = now_stamp(now)
     return out
 
 
-def item(store, base: str, cid: str, feature_id: str, args: Args, locale: str = "zh") -> dict:
-    """One feature of a collection by its id."""
+def item(
+    store,
+    base: str,
+    cid: str,
+    feature_id: str,
+    args: Args,
+    locale: str = "zh",
+    now: datetime | None = None,
+) -> dict:
+    """One feature of a collection by its id (a problem's ``overdue`` as at ``now``)."""
     _check_collection(cid)
     passed = _passed(args)
     if cid == "problems":
@@ -199,7 +215,7 @@ def item(store, base: str, cid: str, feature_id: str, args: Args, locale: str = 
             pk = int(feature_id)
         except ValueError:
             raise NotFound(f"no problem with id {feature_id!r}") from None
-        feature = queries.problem(store, pk, passed, locale)
+        feature = queries.problem(store, pk, passed, locale, now)
     else:
         found = [
             f for f in _READERS[cid](store, passed, locale)["features"] if f["id"] == feature_id

@@ -328,6 +328,7 @@ class _StoreCache:
         "geometries": 16,
         "points": 12,
         "values": 8,
+        "deadlines": 2,
     }
 
     def __init__(self) -> None:
@@ -750,7 +751,10 @@ def units(store, args: Args, locale: str = "zh") -> dict:
 
 
 # --- problems -------------------------------------------------------------------------------
-def _problem_features(rows: list[dict], read: _Read, locale: str, display: str) -> list[dict]:
+def _problem_features(
+    rows: list[dict], read: _Read, locale: str, display: str, now: datetime | None = None
+) -> list[dict]:
+    """GeoJSON features of problem rows; ``overdue`` as at ``now`` (default: the present)."""
     ref = read.ref
     names = _area_names(read, (r["generation_id"] for r in rows))
     lon, lat = _to_display(
@@ -759,7 +763,7 @@ def _problem_features(rows: list[dict], read: _Read, locale: str, display: str) 
         display,
     )
     features = []
-    now = datetime.now(UTC)
+    now = now or datetime.now(UTC)
     for r, x, y in zip(rows, lon, lat, strict=True):
         cat = ref.categories.get(r["category"]) if r["category"] else None
         due = deadline(r["reported_at"], (cat or {}).get("deadline_hours"))
@@ -790,13 +794,22 @@ def _problem_features(rows: list[dict], read: _Read, locale: str, display: str) 
                     "rule_id": r["rule_id"],
                     "generation": r["generation_id"],
                     "due_at": local_time(due),
-                    "overdue": is_overdue(r["status"], due, now)
-                    or (r["status"] == DEFAULT_STATUS and due is not None and now > due),
+                    "overdue": _overdue(r["status"], due, now),
                     "duplicate_of": r["duplicate_of"],
                 },
             }
         )
     return features
+
+
+#: The statuses whose problems can be overdue: the open ones and a new, unassigned problem.
+OVERDUE_STATUSES = (*OPEN_STATUSES, DEFAULT_STATUS)
+
+
+def _overdue(status: str, due: datetime | None, now: datetime) -> bool:
+    return is_overdue(status, due, now) or (
+        status == DEFAULT_STATUS and due is not None and now > due
+    )
 
 
 def page_links(url: str, args: Args, limit: int, offset: int, returned: int, matched: int):
@@ -816,10 +829,16 @@ def page_links(url: str, args: Args, limit: int, offset: int, returned: int, mat
 
 
 def problems(
-    store, args: Args, locale: str = "zh", url: str = "/api/problems", paged: bool = True
+    store,
+    args: Args,
+    locale: str = "zh",
+    url: str = "/api/problems",
+    paged: bool = True,
+    now: datetime | None = None,
 ) -> dict:
     """Problem points matching the filters, sorted by id, paged with ``limit``/``offset``
-    (``paged=False``: all of them, as the old ``/api/problems.geojson``)."""
+    (``paged=False``: all of them, as the old ``/api/problems.geojson``); ``overdue`` as at
+    ``now`` (default: the present)."""
     display = parse_display_crs(args)
     limit = _int(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT) if paged else None
     offset = _int(args, "offset", 0, 0, MAX_ID) if paged else 0
@@ -828,15 +847,18 @@ def problems(
         where = flt.with_bbox()
         matched = read.tx.count_problems(where)
         rows = read.tx.problems(where, limit=limit, offset=offset)
-        features = _problem_features(rows, read, locale, display)
+        features = _problem_features(rows, read, locale, display, now)
     out = _collection(features, numberMatched=matched, numberReturned=len(features))
     if paged:
         out["links"] = page_links(url, args, limit, offset, len(features), matched)
     return out
 
 
-def problem(store, problem_pk: int, args: Args, locale: str = "zh") -> dict:
-    """One problem with its history (``events``) and the coordinates it was reported in."""
+def problem(
+    store, problem_pk: int, args: Args, locale: str = "zh", now: datetime | None = None
+) -> dict:
+    """One problem with its history (``events``) and the coordinates it was reported in;
+    ``overdue`` as at ``now`` (default: the present)."""
     display = parse_display_crs(args)
     if not 0 < problem_pk <= MAX_ID:
         raise NotFound(f"unknown problem id {problem_pk!r}")
@@ -844,7 +866,7 @@ def problem(store, problem_pk: int, args: Args, locale: str = "zh") -> dict:
         row = read.tx.get_problem(problem_pk)
         events = read.tx.problem_events(row["id"])
         photos = read.tx.problem_photos(row["id"])
-        feature = _problem_features([row], read, locale, display)[0]
+        feature = _problem_features([row], read, locale, display, now)[0]
     feature["properties"] |= {
         "source_crs": row["source_crs"],
         "source_x": row["source_x"],
@@ -1150,15 +1172,79 @@ def normalised_query(args: Args) -> list[tuple[str, list[str]]]:
     return out
 
 
+def problem_unit(store, problem_pk: int) -> str | None:
+    """The unit responsible for one problem (for a scope check); raises NotFound."""
+    if not 0 < problem_pk <= MAX_ID:
+        raise NotFound(f"unknown problem id {problem_pk!r}")
+    with store.transaction() as tx:
+        return tx.get_problem(problem_pk)["responsible_unit_id"]
+
+
+def deadlines_passed(read: _Read, now: datetime) -> int:
+    """How many deadlines of problems that can be overdue lie before ``now``.
+
+    Every ``overdue`` flag in every answer is a function of the data and of this number
+    alone (a flag turns on exactly when its deadline passes), so a cache key holding the
+    data version and this number changes exactly when a flag may have changed.  The sorted
+    deadlines are cached per data version (after a write only the changed problems are read
+    again); a lookup is a binary search.
+    """
+
+    hours = {c: cat.get("deadline_hours") for c, cat in read.ref.categories.items()}
+
+    def dues_of(rows) -> tuple[np.ndarray, np.ndarray]:
+        pairs = [
+            (pk, due.timestamp())
+            for pk, reported_at, category in rows
+            if (due := deadline(reported_at, hours.get(category))) is not None
+        ]
+        ids = np.fromiter((p[0] for p in pairs), dtype=np.int64, count=len(pairs))
+        at = np.fromiter((p[1] for p in pairs), dtype=np.float64, count=len(pairs))
+        return ids, at
+
+    def ordered(ids: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        order = np.argsort(at, kind="stable")
+        return ids[order], at[order]
+
+    def make() -> tuple[np.ndarray, np.ndarray]:
+        return ordered(*dues_of(read.tx.problem_reports(OVERDUE_STATUSES)))
+
+    def update(old_version, old) -> tuple[np.ndarray, np.ndarray] | None:
+        """After a write, re-read only the problems changed since (as _points does)."""
+        if old_version[1] != read.version["reference"]:
+            return None  # a category's deadline changed: every due time may have
+        changed = read.tx.problem_changes(old_version[0])
+        if changed is None:
+            return None
+        keep = ~np.isin(old[0], np.asarray(changed, dtype=np.int64))
+        fresh = dues_of(read.tx.problem_reports(OVERDUE_STATUSES, ids=changed))
+        return ordered(
+            np.concatenate([old[0][keep], fresh[0]]), np.concatenate([old[1][keep], fresh[1]])
+        )
+
+    version = (read.version["problems"], read.version["reference"])
+    _, dues = read.cache.get("deadlines", "open", version, make, update)
+    return int(np.searchsorted(dues, now.timestamp(), side="left"))
+
+
 def etag(
-    store, endpoint: str, args: Args, locale: str = "zh", view_args: Mapping | None = None
+    store,
+    endpoint: str,
+    args: Args,
+    locale: str = "zh",
+    view_args: Mapping | None = None,
+    now: datetime | None = None,
 ) -> str:
     """A strong ETag for a GET: a hash of the endpoint, its normalised query, the generation
-    it reads, the store's data version and the locale.  Raises BadParameter for a bad or
-    unknown ``generation``."""
+    it reads, the store's data version, the locale and (given ``now``) the number of
+    deadlines passed by then (:func:`deadlines_passed`: the clock's part of every answer
+    carrying ``overdue`` flags).  ``view_args`` carries the rest of what decides the
+    answer (the reader's scope, the URL's parts).  Raises BadParameter for a bad or unknown
+    ``generation``."""
     with _reading(store) as read:
         gen = _generation(read, args)
         version = read.version
+        passed = None if now is None else deadlines_passed(read, now)
     payload = [
         _CODE_TOKEN,
         endpoint,
@@ -1167,6 +1253,7 @@ def etag(
         gen["id"] if gen else None,
         version,
         str(locale),
+        passed,
     ]
     text = json.dumps(payload, ensure_ascii=False, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -1,9 +1,11 @@
-"""Use cases for accounts: create users and tokens, switch them off (and on), check a login,
+"""Use cases for accounts: create users and tokens, switch them off (and on), change a
+password, check a login (with failed sign-ins counted in the store), start and end sessions,
 seed demo accounts."""
 
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, timedelta
 
 from . import accounts
 from .accounts import AccountError, Principal
@@ -49,6 +51,16 @@ def set_active(store, kind: str, name: str, active: bool, actor: str | None = No
     return before
 
 
+def set_password(store, name: str, password: str, actor: str | None = None) -> None:
+    """Give a user a new password (audited); every session of the user ends.  Raises
+    AccountError (too short) or NotFound (unknown user)."""
+    accounts.check_password(password)
+    with store.transaction() as tx:
+        user = tx.get_user(name)
+        tx.set_user_password(name, accounts.hash_password(password))
+        audit(tx, actor, "user.password", f"user:{name}", None, _public(user))
+
+
 def _public(row: dict) -> dict:
     return {k: row.get(k) for k in ("name", "role", "unit_id")}
 
@@ -69,12 +81,56 @@ def principal(row: dict, kind: str = "user") -> Principal:
     return Principal(row["id"], row["name"], row["role"], row.get("unit_id"), kind)
 
 
-def load_user(store, user_id: str) -> Principal | None:
-    try:
-        row = store.get_user_by_id(int(user_id))
-    except (NotFound, ValueError, TypeError):
+def start_session(store, user: Principal) -> Principal:
+    """The user with the session secret a new sign-in session carries (see Principal.get_id);
+    all sessions of a user share it until it is cleared."""
+    return user.with_session(store.user_session_token(user.id))
+
+
+def end_sessions(store, user: Principal) -> None:
+    """Sign-out: every session of the user ends (on every browser and device)."""
+    store.end_user_sessions(user.id)
+
+
+def load_user(store, session_id: str) -> Principal | None:
+    """The user of a session cookie's ``"<id>:<secret>"``; None when the secret is no longer
+    the user's (signed out, deactivated, password changed), or for an old id-only cookie."""
+    user_id, sep, token = str(session_id).partition(":")
+    if not sep or not token or not user_id.isdigit():
         return None
-    return principal(row) if row["active"] else None
+    row = store.session_user(int(user_id), token)
+    return principal(row).with_session(token) if row else None
+
+
+# --- failed sign-ins ------------------------------------------------------------------------
+def login_blocked(store, keys: dict[str, accounts.LoginPolicy], now: datetime) -> datetime | None:
+    """When the latest lock among ``keys`` ends, if any of them is locked at ``now``."""
+    counters = store.login_attempts(keys)
+    ends = [e for k in keys if (e := accounts.login_locked_until(counters.get(k), now))]
+    return max(ends) if ends else None
+
+
+def login_failed(store, keys: dict[str, accounts.LoginPolicy], now: datetime) -> None:
+    """Count one failed sign-in against each key, each under its own policy, in one
+    transaction shared by every worker (the counters are locked while they change)."""
+    with store.transaction() as tx:
+        counters = tx.lock_login_attempts(keys, now)
+        tx.put_login_attempts(
+            {k: accounts.after_login_failure(c, now, keys[k]) for k, c in counters.items()}
+        )
+        longest = max((p.window + p.max_lock for p in keys.values()), default=0)
+        tx.prune_login_attempts(now - timedelta(seconds=2 * longest))
+
+
+def new_device_id() -> str:
+    """A fresh id for a browser's device cookie (see geoapp.web.auth)."""
+    return secrets.token_urlsafe(16)
+
+
+def login_succeeded(store, keys) -> None:
+    """Forget the counters of ``keys`` (the name or the device signed in with; never the
+    address: one good account must not reset an address that guesses at others)."""
+    store.forget_login_attempts(keys)
 
 
 def token_principal(store, token: str) -> Principal | None:

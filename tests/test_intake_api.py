@@ -292,6 +292,9 @@ def test_photos(client, store, app, tmp_path):
     served = client.get(photo["url"])
     assert served.status_code == 200 and served.mimetype == "image/png" and served.data == png
     assert served.headers["X-Content-Type-Options"] == "nosniff"
+    # a unit's photo: never kept by a shared cache, revalidated after a session ends
+    cache = served.headers["Cache-Control"]
+    assert "private" in cache and "no-cache" in cache and "public" not in cache
     served.close()
     files = list(photo_dir.iterdir())
     assert len(files) == 1 and files[0].suffix == ".png" and "现场" not in files[0].name

@@ -41,8 +41,9 @@ def sign_in(client: GeoappClient, role: str | None) -> GeoappClient:
     with client.session_transaction() as session:
         session.clear()
         session["_csrf"] = token
-        if user is not None:
-            session["_user_id"] = str(user["id"])
+        if user is not None:  # Flask-Login's "<id>:<session secret>" (Principal.get_id)
+            secret = client.application.extensions["geoapp.store"].user_session_token(user["id"])
+            session["_user_id"] = f"{user['id']}:{secret}"
             session["_fresh"] = True
     client.csrf_token = token
     client.role = role or "anonymous"

@@ -21,7 +21,9 @@ records the rule that applied when it was assigned.
 
 import functools
 import hashlib
+import hmac
 import json
+import secrets
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -36,6 +38,8 @@ import pandas as pd
 import shapely
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
 from . import _values as V
@@ -1289,9 +1293,12 @@ class Transaction:
         return self.get_user_by_id(pk)
 
     def set_user_password(self, name: str, password_hash: str) -> None:
-        """Replace a user's password hash; raises NotFound for an unknown user."""
+        """Replace a user's password hash and end all their sessions; raises NotFound for an
+        unknown user."""
         done = self._x(
-            sa.update(S.users).where(S.users.c.name == name).values(password_hash=password_hash)
+            sa.update(S.users)
+            .where(S.users.c.name == name)
+            .values(password_hash=password_hash, session_token=None)
         )
         if not done.rowcount:
             raise NotFound(f"unknown user {name!r}")
@@ -1309,8 +1316,103 @@ class Transaction:
         )
         if not before:
             raise NotFound(f"unknown {kind} {name!r}")
-        self._x(sa.update(table).where(table.c.name == name).values(active=bool(active)))
+        values: dict[str, Any] = {"active": bool(active)}
+        if kind == "user":
+            values["session_token"] = None  # every session of the account ends
+        self._x(sa.update(table).where(table.c.name == name).values(values))
         return before[0]
+
+    def user_session_token(self, user_id: int) -> str:
+        """The secret the sessions of a user carry (a new random one if they have none);
+        raises NotFound for an unknown user."""
+        u = S.users
+        uid = V.convert(user_id, V.to_int, "user", "id")
+        token = self._x(sa.select(u.c.session_token).where(u.c.id == uid)).first()
+        if token is None:
+            raise NotFound(f"unknown user id {user_id!r}")
+        if token[0]:
+            return token[0]
+        fresh = secrets.token_urlsafe(32)
+        # only if still none: two sign-ins at once agree on one token
+        self._x(
+            sa.update(u)
+            .where(u.c.id == uid, u.c.session_token.is_(None))
+            .values(session_token=fresh)
+        )
+        return self._x(sa.select(u.c.session_token).where(u.c.id == uid)).scalar_one()
+
+    def session_user(self, user_id: int, session_token: str) -> dict[str, Any] | None:
+        """The account (without its hash) whose sessions carry ``session_token``, if it is
+        active; None otherwise (signed out, deactivated, password changed, unknown)."""
+        u = S.users
+        try:
+            uid = V.convert(user_id, V.to_int, "user", "id")
+        except StoreError:
+            return None
+        rows = self._dicts(
+            sa.select(u).where(u.c.id == uid, u.c.active.is_(True), u.c.session_token.is_not(None))
+        )
+        if not rows or not hmac.compare_digest(
+            str(rows[0]["session_token"]).encode(), str(session_token).encode()
+        ):
+            return None
+        return {k: rows[0][k] for k in self._USER_PUBLIC}
+
+    def end_user_sessions(self, user_id: int) -> None:
+        """End every session of a user (their cookies no longer sign anyone in)."""
+        uid = V.convert(user_id, V.to_int, "user", "id")
+        self._x(sa.update(S.users).where(S.users.c.id == uid).values(session_token=None))
+
+    # ------------------------------------------------------------------ failed sign-ins
+
+    def lock_login_attempts(self, keys: Iterable[str], now: datetime) -> dict[str, dict]:
+        """The failed-sign-in counters of ``keys``, made (empty) where missing and locked
+        until the transaction ends, so that workers counting at once do not lose a count.
+        Each is ``{"failures", "window_start", "lockouts", "locked_until"}``."""
+        t = S.login_attempts
+        wanted = sorted({str(k) for k in keys})
+        if not wanted:
+            return {}
+        fresh = [
+            {"key": k, "failures": 0, "window_start": now, "lockouts": 0, "locked_until": None}
+            for k in wanted
+        ]
+        insert = postgresql_insert if self._conn.dialect.name == "postgresql" else sqlite_insert
+        self._x(insert(t).values(fresh).on_conflict_do_nothing(index_elements=["key"]))
+        rows = self._dicts(
+            sa.select(t).where(t.c.key.in_(wanted)).order_by(t.c.key).with_for_update()
+        )
+        return {r.pop("key"): r for r in rows}
+
+    def login_attempts(self, keys: Iterable[str]) -> dict[str, dict]:
+        """The failed-sign-in counters of those of ``keys`` that have one (no lock)."""
+        t = S.login_attempts
+        wanted = sorted({str(k) for k in keys})
+        if not wanted:
+            return {}
+        rows = self._dicts(sa.select(t).where(t.c.key.in_(wanted)))
+        return {r.pop("key"): r for r in rows}
+
+    def put_login_attempts(self, counters: Mapping[str, Mapping[str, Any]]) -> None:
+        """Write counters as returned by :meth:`lock_login_attempts` (after changing them)."""
+        t = S.login_attempts
+        fields = ("failures", "window_start", "lockouts", "locked_until")
+        for key, row in sorted(counters.items()):
+            self._x(sa.update(t).where(t.c.key == key).values({f: row[f] for f in fields}))
+
+    def forget_login_attempts(self, keys: Iterable[str]) -> None:
+        """Drop the counters of ``keys`` (after a successful sign-in)."""
+        wanted = sorted({str(k) for k in keys})
+        if wanted:
+            self._x(sa.delete(S.login_attempts).where(S.login_attempts.c.key.in_(wanted)))
+
+    def prune_login_attempts(self, before: datetime) -> int:
+        """Drop counters with no failure since ``before`` and no lock lasting past it."""
+        t = S.login_attempts
+        stale = sa.and_(
+            t.c.window_start < before, sa.or_(t.c.locked_until.is_(None), t.c.locked_until < before)
+        )
+        return self._x(sa.delete(t).where(stale)).rowcount
 
     def get_user(self, name: str, *, with_hash: bool = False) -> dict[str, Any]:
         """One account by name (with ``password_hash`` only when asked); raises NotFound."""
@@ -1476,6 +1578,26 @@ class Transaction:
         return out
 
     # ------------------------------------------------------------------ read models
+
+    def problem_reports(
+        self, statuses: Iterable[str], *, ids: Iterable[int] | None = None
+    ) -> list[tuple[int, datetime, str | None]]:
+        """``(id, reported_at, category)`` of every problem whose status is one of
+        ``statuses`` (only those among ``ids`` when given), in no particular order: what the
+        deadlines of the open problems are made of (the moments at which "overdue" flags
+        change with the clock alone)."""
+        p = S.problems
+        wanted = sorted({str(s) for s in statuses})
+        if not wanted:
+            return []
+        stmt = sa.select(p.c.id, p.c.reported_at, p.c.category).where(p.c.status.in_(wanted))
+        if ids is None:
+            return [(r[0], r[1], r[2]) for r in self._x(stmt)]
+        keys = sorted({V.convert(i, V.to_int, "problem", "id") for i in ids} - {None})
+        out: list[tuple[int, datetime, str | None]] = []
+        for chunk in _chunks(keys, _CHUNK):
+            out += [(r[0], r[1], r[2]) for r in self._x(stmt.where(p.c.id.in_(chunk)))]
+        return out
 
     def problem_points(
         self,

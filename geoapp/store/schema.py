@@ -278,6 +278,9 @@ users = sa.Table(
     sa.Column("unit_id", Text, sa.ForeignKey("units.unit_id")),
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # the secret every sign-in session of the user carries (migration 0006); NULL: none is
+    # valid.  Cleared by signing out, deactivation and a password change (ends them all)
+    sa.Column("session_token", Text),
     sqlite_autoincrement=True,
 )
 
@@ -309,6 +312,22 @@ audit_log = sa.Table(
     sa.Index(None, "at"),
     sa.Index(None, "action"),
     sqlite_autoincrement=True,
+)
+
+
+# --- failed sign-ins, shared by every worker and server (migration 0006) -------------------
+login_attempts = sa.Table(
+    "login_attempts",
+    metadata,
+    # "name:<lower-case name>", "addr:<client address>" or "device:<device id>"
+    sa.Column("key", Text, primary_key=True),
+    # failures since window_start (reset when the window has passed or a lock begins)
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("window_start", UTCDateTime, nullable=False),
+    # locks so far in a row (the next one lasts twice as long, up to a cap) and the end of
+    # the current one (NULL: never locked)
+    sa.Column("lockouts", sa.Integer, nullable=False),
+    sa.Column("locked_until", UTCDateTime),
 )
 
 

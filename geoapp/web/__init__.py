@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 
 from flask import Flask, request
 from flask_babel import Babel
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from .. import config as settings
@@ -49,6 +51,11 @@ def build_app(overrides: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secrets.token_hex(32)
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies < 0:
+        raise ValueError(f"GEOAPP_PROXY_COUNT must be 0 or more, not {proxies}")
+    if proxies:  # the client's address, scheme and host as the trusted proxies forwarded them
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.config["BABEL_DEFAULT_LOCALE"] = app.config["DEFAULT_LOCALE"]
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(
         settings.REPO_ROOT / "geoapp" / "translations"
@@ -81,6 +88,7 @@ def build_app(overrides: dict | None = None) -> Flask:
     )
 
     errors.register(app)
+    app.extensions["geoapp.answers"] = api.AnswerCache()  # answers by ETag, per app
     auth.init_app(app)
     permissions.init_app(app)  # before_request: authenticate, permission table, CSRF
     security.init_app(app)  # after_request: CSP and the other security headers
@@ -100,6 +108,15 @@ def build_app(overrides: dict | None = None) -> Flask:
         return response
 
     return app
+
+
+def clock_now() -> datetime:
+    """The present, from the app's ``CLOCK`` (a callable returning an aware datetime, which
+    tests set) or the system clock."""
+    from flask import current_app
+
+    clock = current_app.config.get("CLOCK")
+    return clock() if clock is not None else datetime.now(UTC)
 
 
 def get_store():

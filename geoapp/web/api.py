@@ -1,24 +1,36 @@
 """The JSON API. Thin: parse, call one service or query, serialise.
 
-Every GET here except ``/lookup`` and ``/openapi.json`` answers conditional requests: a
-strong ETag from :func:`geoapp.queries.etag`, ``If-None-Match`` → 304 without a body,
-``Cache-Control: no-cache``.  The endpoints are described in :mod:`geoapp.web.openapi`.
+Every GET here except ``/lookup``, ``/ledger`` and ``/openapi.json`` answers conditional
+requests (:func:`conditional`): a strong ETag from :func:`geoapp.queries.etag`,
+``If-None-Match`` → 304 without a body, ``Cache-Control: no-cache, private``, and answers built once
+per tag (:class:`AnswerCache`, one per app).  The endpoints are described in
+:mod:`geoapp.web.openapi`.
+
+The tag, and so the cache key, holds everything that decides an answer: the endpoint, its
+URL parts and normalised query (with the unit filter a unit account is forced to), the
+reader's visibility (role and unit, :func:`geoapp.web.permissions.visibility_key`), the
+generation, the data version, the locale, the host (absolute links), and the clock's part
+(:func:`geoapp.queries.deadlines_passed` at :func:`answer_time`: the answer's ``overdue``
+flags are computed at that same moment).  Layers run in one order: authenticate and the
+permission table (``before_request``), then the view's own scope check (``guard``, e.g. a
+unit account's own problems), then the cache, then the view.
 """
 
 from __future__ import annotations
 
 import functools
 import threading
-import time
 from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from flask_babel import get_locale
 
 from .. import queries, services, services_ledger
 from ..crs import CRSError
 from ..domain import AREA_KINDS
-from . import get_store, openapi, permissions
+from . import clock_now, get_store, openapi, permissions
 
 bp = Blueprint("api", __name__)
 
@@ -53,9 +65,18 @@ def _geojson(data) -> Response:
     return _json(data, queries.GEOJSON)
 
 
-class _Bodies:
-    """Answers already built, by ETag: the tag covers the data version, the query and the
-    locale, so an equal tag means an equal body and the view need not run again."""
+def answer_time() -> datetime:
+    """The moment this request's answer is made as of, the same for its ETag and its body:
+    the app's ``CLOCK`` (a callable returning an aware datetime; tests set it), else now."""
+    if "answer_now" not in g:
+        g.answer_now = clock_now()
+    return g.answer_now
+
+
+class AnswerCache:
+    """Answers already built, by ETag (one per app): the tag covers everything that decides
+    an answer (see the module's docstring), so an equal tag means an equal body and the view
+    need not run again."""
 
     def __init__(self, max_bytes: int = 64 * 2**20):
         self.max_bytes = max_bytes
@@ -83,44 +104,56 @@ class _Bodies:
                 self.size -= len(old)
 
 
-_bodies = _Bodies()
-#: Answers carrying ``overdue`` flags, which change with the time, not only with the data.
-TIMED_ENDPOINTS = frozenset({"api.problem", "api.problems", "api.problems_geojson"})
+def _answers() -> AnswerCache:
+    return current_app.extensions["geoapp.answers"]
 
 
-def conditional(view):
+def conditional(view=None, *, guard: Callable[..., None] | None = None):
     """ETag / If-None-Match for a GET view (the tag is computed before the view runs), and
-    answers built once per tag."""
+    answers built once per tag.  ``guard(**view_args)`` runs first: the view's own scope
+    check (it aborts with 403 / raises NotFound), so that neither a cached body nor a 304
+    reaches a reader the view itself would refuse."""
+    if view is None:
+        return functools.partial(conditional, guard=guard)
 
     @functools.wraps(view)
     def wrapper(**view_args):
+        if guard is not None:
+            guard(**view_args)
+        store = get_store()
         # the store's URL too: two stores in one process (tests) may share a data version;
-        # and the host: OGC answers carry absolute links
+        # the host: OGC answers carry absolute links; the reader: what they may see
         tag_args = {
             **view_args,
-            "_store": repr(get_store()),
+            "_store": repr(store),
             "_host": request.host_url + (request.script_root or ""),
+            "_reader": permissions.visibility_key(),
         }
-        if request.endpoint in TIMED_ENDPOINTS:  # overdue flags change with the clock
-            tag_args["_minute"] = int(time.time() // 60)
-        tag = queries.etag(
-            get_store(), request.endpoint or view.__name__, _args(), _locale(), tag_args
-        )
-        cached = None
+        endpoint = request.endpoint or view.__name__
+        tag = queries.etag(store, endpoint, _args(), _locale(), tag_args, now=answer_time())
+        answers = _answers()
         if request.if_none_match.contains_weak(tag):
             response = Response(status=304)
-        elif (cached := _bodies.get(tag)) is not None:
+        elif (cached := answers.get(tag)) is not None:
             response = Response(cached[0], mimetype=cached[1])
         else:
             response = view(**view_args)
             if response.status_code == 200 and not response.is_streamed:
-                _bodies.put(tag, response.get_data(), response.mimetype)
+                answers.put(tag, response.get_data(), response.mimetype)
         response.set_etag(tag)
         response.cache_control.no_cache = True
-        response.vary.update(("Accept-Language", "Cookie"))
+        response.cache_control.private = True  # the reader's own: no shared cache keeps it
+        response.vary.update(("Accept-Language", "Cookie", "Authorization"))
         return response
 
+    wrapper.conditional = True  # type: ignore[attr-defined]
     return wrapper
+
+
+def _own_problem(problem_pk: int) -> None:
+    """A unit account's scope check for one problem, before any cache (see conditional)."""
+    if permissions.own_unit() is not None:
+        permissions.require_own_unit(queries.problem_unit(get_store(), problem_pk))
 
 
 @bp.get("/lookup")
@@ -159,21 +192,25 @@ def units():
 @conditional
 def problems():
     """Problem points, filtered and paged."""
-    return _geojson(queries.problems(get_store(), _args(), _locale(), url=request.base_url))
+    return _geojson(
+        queries.problems(get_store(), _args(), _locale(), url=request.base_url, now=answer_time())
+    )
 
 
 @bp.get("/problems.geojson")
 @conditional
 def problems_geojson():
     """All problem points matching the filters, unpaged (kept for the old map page)."""
-    return _geojson(queries.problems(get_store(), _args(), _locale(), paged=False))
+    return _geojson(
+        queries.problems(get_store(), _args(), _locale(), paged=False, now=answer_time())
+    )
 
 
 @bp.get("/problems/<int:problem_pk>")
-@conditional
+@conditional(guard=_own_problem)
 def problem(problem_pk: int):
     """One problem with its photos and history."""
-    feature = queries.problem(get_store(), problem_pk, _args(), _locale())
+    feature = queries.problem(get_store(), problem_pk, _args(), _locale(), answer_time())
     permissions.require_own_problem(feature)
     for photo in feature["properties"]["photos"]:
         photo["url"] = url_for("pages.photo", photo_id=photo["id"])

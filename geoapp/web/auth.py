@@ -1,62 +1,82 @@
-"""Signing in and out (Flask-Login sessions), with failed attempts rate-limited."""
+"""Signing in and out (Flask-Login sessions, revocable), with failed attempts rate-limited.
+
+Sessions
+    The session cookie holds the user's id and the user's session secret
+    (``users.session_token``, see :meth:`geoapp.accounts.Principal.get_id`); each request
+    loads the user only while the secret is still theirs.  Signing out clears it, and so do
+    deactivation and a password change: every session of that user ends, on every browser
+    (a copied cookie included).
+
+Failed sign-ins
+    Counted in the store (table ``login_attempts``), so every worker process and server
+    shares them: per name (``LOGIN_MAX_ATTEMPTS`` in ``LOGIN_WINDOW_SECONDS``) and per client
+    address (four times as many), each with exponential back-off up to
+    ``LOGIN_MAX_LOCK_SECONDS`` (:class:`geoapp.accounts.LoginPolicy`).  A locked key answers
+    429 with ``Retry-After``.  The client address is the socket's, or with
+    ``GEOAPP_PROXY_COUNT`` set the one the trusted proxies put in ``X-Forwarded-For``.
+    So that strangers cannot lock a person out by failing on their name, a browser the name
+    signed in from before carries a signed device cookie; its attempts are counted against
+    that device alone (same limit), not against the name or the address.
+"""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import defaultdict, deque
+import math
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
-from flask_login import LoginManager, login_user, logout_user
+from flask_login import LoginManager, current_user, login_user, logout_user
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from .. import services_accounts
-from . import get_store
+from ..accounts import LoginPolicy, Principal
+from . import clock_now, get_store
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 
+DEVICE_COOKIE = "geoapp_device"
+DEVICE_DAYS = 180
 
-class AttemptLimiter:
-    """At most ``limit`` failed sign-ins per key (a name, an address) in ``window`` seconds.
 
-    Kept in memory, per process: enough for one county office's server; a restart forgets.
-    """
+def _devices() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="geoapp.login-device")
 
-    def __init__(self) -> None:
-        self.failures: dict[str, deque[float]] = defaultdict(deque)
-        self.lock = threading.Lock()
 
-    def _recent(self, key: str, window: float, now: float) -> deque[float]:
-        q = self.failures[key]
-        while q and q[0] <= now - window:
-            q.popleft()
-        return q
+def _trusted_device(name: str) -> str | None:
+    """The id of this browser's device cookie when it was given by a sign-in as ``name``."""
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw or len(raw) > 400:
+        return None
+    try:
+        data = _devices().loads(raw)
+    except BadSignature:
+        return None
+    if isinstance(data, dict) and data.get("n") == name.lower() and data.get("d"):
+        return str(data["d"])
+    return None
 
-    def blocked(self, keys: list[str], limit: int, window: float) -> bool:
-        now = time.monotonic()
-        with self.lock:
-            return any(len(self._recent(k, window, now)) >= limit for k in keys)
 
-    def fail(self, keys: list[str]) -> None:
-        now = time.monotonic()
-        with self.lock:
-            for k in keys:
-                self.failures[k].append(now)
-            if len(self.failures) > 10_000:  # forget the oldest keys rather than grow
-                for k in list(self.failures)[:5_000]:
-                    del self.failures[k]
-
-    def forget(self, keys: list[str]) -> None:
-        with self.lock:
-            for k in keys:
-                self.failures.pop(k, None)
+def _policies() -> tuple[LoginPolicy, LoginPolicy]:
+    """The policies of a name (and a device) and of a client address."""
+    cfg = current_app.config
+    limit = int(cfg["LOGIN_MAX_ATTEMPTS"])
+    window, cap = float(cfg["LOGIN_WINDOW_SECONDS"]), float(cfg["LOGIN_MAX_LOCK_SECONDS"])
+    return LoginPolicy(limit, window, cap), LoginPolicy(limit * 4, window, cap)
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
-    return services_accounts.load_user(get_store(), user_id)
+def _load_user(session_id: str):
+    return services_accounts.load_user(get_store(), session_id)
 
 
 def _safe_next(target: str | None) -> str:
@@ -74,33 +94,57 @@ def login():
     next_url = _safe_next(request.values.get("next"))
     if request.method == "GET":
         return render_template("login.html", next_url=next_url, error=None, name="")
-    name = (request.form.get("name") or "").strip()
+    name = (request.form.get("name") or "").strip()[:200]
     password = request.form.get("password") or ""
-    cfg = current_app.config
-    limiter: AttemptLimiter = current_app.extensions["geoapp.login_limiter"]
-    keys = [f"name:{name.lower()}", f"addr:{request.remote_addr}"]
-    limit, window = int(cfg["LOGIN_MAX_ATTEMPTS"]), float(cfg["LOGIN_WINDOW_SECONDS"])
-    if limiter.blocked(keys[:1], limit, window) or limiter.blocked(keys[1:], limit * 4, window):
+    store, now = get_store(), clock_now()
+    per_name, per_address = _policies()
+    name_key = f"name:{name.lower()}"
+    device = _trusted_device(name)
+    if device is not None:  # this browser signed in as the name before: its own counter
+        keys = {f"device:{device}": per_name}
+    else:
+        keys = {name_key: per_name, f"addr:{request.remote_addr}": per_address}
+    until = services_accounts.login_blocked(store, keys, now)
+    if until is not None:
         message = _("Too many failed attempts; wait a few minutes and try again.")
-        return render_template("login.html", next_url=next_url, error=message, name=name), 429
+        page = render_template("login.html", next_url=next_url, error=message, name=name)
+        response = current_app.make_response((page, 429))
+        response.headers["Retry-After"] = str(max(1, math.ceil((until - now).total_seconds())))
+        return response
     user = (
-        services_accounts.authenticate(get_store(), name, password)
+        services_accounts.authenticate(store, name, password)
         if name and len(password) <= 1024
         else None
     )
     if user is None:
-        limiter.fail(keys)
+        services_accounts.login_failed(store, keys, now)
         message = _("Wrong name or password.")
         return render_template("login.html", next_url=next_url, error=message, name=name), 401
-    limiter.forget(keys[:1])
+    # forget the counter that let this sign-in through: the device's, else the name's (a
+    # name locked by strangers stays locked for them when its owner signs in elsewhere)
+    services_accounts.login_succeeded(store, [f"device:{device}"] if device else [name_key])
     session.clear()  # a new session on sign-in (no fixation); a new CSRF token with it
-    login_user(user)
-    return redirect(next_url)
+    login_user(services_accounts.start_session(store, user))
+    response = redirect(next_url)
+    device_id = device or services_accounts.new_device_id()
+    response.set_cookie(
+        DEVICE_COOKIE,
+        _devices().dumps({"n": name.lower(), "d": device_id}),
+        max_age=DEVICE_DAYS * 24 * 3600,
+        httponly=True,
+        samesite="Lax",
+        secure=bool(int(current_app.config.get("SECURE_COOKIES") or 0)),
+    )
+    return response
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Sign out (a POST carrying the CSRF token, from the header's button)."""
+    """Sign out (a POST carrying the CSRF token, from the header's button): every session of
+    the user ends, a copy of this one's cookie included."""
+    user = current_user._get_current_object() if current_user else None
+    if isinstance(user, Principal) and user.kind == "user":
+        services_accounts.end_sessions(get_store(), user)
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))
@@ -109,7 +153,6 @@ def logout():
 def init_app(app) -> None:
     login_manager.init_app(app)
     login_manager.session_protection = "basic"
-    app.extensions["geoapp.login_limiter"] = AttemptLimiter()
     # Flask's defaults hold the keys (SameSite None): set them unless the caller chose
     for key, value in (
         ("SESSION_COOKIE_HTTPONLY", True),

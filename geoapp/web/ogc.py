@@ -10,7 +10,7 @@ from flask import Blueprint, request
 
 from .. import ogc
 from . import get_store
-from .api import _args, _json, _locale, conditional
+from .api import _args, _json, _locale, answer_time, conditional
 
 bp = Blueprint("ogc", __name__)
 
@@ -54,7 +54,7 @@ def collection(collection_id: str):
 @conditional
 def items(collection_id: str):
     """A page of features: ``limit``, ``offset``, ``bbox`` (and problem filters)."""
-    data = ogc.items(get_store(), _base(), collection_id, _args(), _locale())
+    data = ogc.items(get_store(), _base(), collection_id, _args(), _locale(), answer_time())
     return _json(data, ogc.GEOJSON)
 
 
@@ -62,5 +62,7 @@ def items(collection_id: str):
 @conditional
 def item(collection_id: str, feature_id: str):
     """One feature by id."""
-    data = ogc.item(get_store(), _base(), collection_id, feature_id, _args(), _locale())
+    data = ogc.item(
+        get_store(), _base(), collection_id, feature_id, _args(), _locale(), answer_time()
+    )
     return _json(data, ogc.GEOJSON)

@@ -1152,7 +1152,7 @@ def _operation(e: Endpoint) -> dict:
         params.append({"$ref": "#/components/parameters/If-None-Match"})
         ok["headers"] = {
             "ETag": {"schema": STR, "description": "strong validator of this answer"},
-            "Cache-Control": {"schema": {"const": "no-cache"}},
+            "Cache-Control": {"schema": {"const": "no-cache, private"}},
         }
         responses["304"] = {"description": "Not modified: the If-None-Match tag still holds"}
     if e.parameters:

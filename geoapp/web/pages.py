@@ -184,7 +184,12 @@ def tile(z: int, x: int, y: int, ext: str):
     folder = current_app.config.get("TILES_DIR")
     if not folder:
         abort(404)
-    return send_from_directory(folder, f"{z}/{x}/{y}.{ext}", max_age=86400)
+    response = send_from_directory(folder, f"{z}/{x}/{y}.{ext}", max_age=86400)
+    # the same for every reader, so the browser may keep it; but only signed-in readers may
+    # fetch it, so no shared cache (proxy) may hand it on
+    response.cache_control.public = False
+    response.cache_control.private = True
+    return response
 
 
 @bp.route("/favicon.ico")

@@ -298,6 +298,12 @@ def photo(photo_id: int):
     if not path.is_file():
         abort(404)
     response = send_file(path, mimetype=content_type, max_age=86400)
+    # a signed-in reader's own copy only: never kept by a shared cache (a proxy would hand
+    # it to readers of other units), nor reused after the reader's session ended
+    response.cache_control.public = False
+    response.cache_control.private = True
+    response.cache_control.max_age = None
+    response.cache_control.no_cache = True
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'"
     return response

@@ -277,6 +277,13 @@ def own_unit() -> str | None:
     return None
 
 
+def visibility_key() -> str:
+    """Everything about the reader that decides what an answer may show: the role and, for a
+    unit account, its unit.  Part of every cache key and ETag (geoapp.web.api.conditional),
+    so that a cached answer never reaches a reader with another view of the data."""
+    return f"{role()}:{own_unit() or ''}"
+
+
 def scoped_args(args: dict[str, list[str]]) -> dict[str, list[str]]:
     """Query arguments with the unit filter forced for unit accounts (unchanged otherwise)."""
     unit = own_unit()

@@ -1,6 +1,6 @@
 """Contract: accounts, API tokens and the audit log on every backend."""
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -67,3 +67,58 @@ def test_audit_entries_are_written_with_their_transaction(seeded: Store) -> None
     ]
     with pytest.raises(StoreError, match="action is required"):
         seeded.add_audit("x", "", None)
+
+
+def test_session_tokens_are_made_once_and_cleared_by_sign_out_and_account_changes(
+    seeded: Store,
+) -> None:
+    user = seeded.create_user("ann", "hash-1", "planner")
+    token = seeded.user_session_token(user["id"])
+    assert len(token) >= 40 and seeded.user_session_token(user["id"]) == token
+    assert seeded.session_user(user["id"], token)["name"] == "ann"
+    assert "session_token" not in seeded.session_user(user["id"], token)
+    assert seeded.session_user(user["id"], token + "x") is None
+    assert seeded.session_user(user["id"] + 1, token) is None
+    assert "session_token" not in seeded.get_user("ann") and all(
+        "session_token" not in u for u in seeded.list_users()
+    )
+    for end in (
+        lambda: seeded.end_user_sessions(user["id"]),
+        lambda: seeded.set_user_password("ann", "hash-2"),
+        lambda: seeded.set_account_active("user", "ann", False),
+    ):
+        seeded.set_account_active("user", "ann", True)
+        token = seeded.user_session_token(user["id"])
+        end()
+        assert seeded.session_user(user["id"], token) is None
+        seeded.set_account_active("user", "ann", True)
+        assert seeded.session_user(user["id"], token) is None  # not revived
+        assert seeded.user_session_token(user["id"]) != token
+    with pytest.raises(NotFound):
+        seeded.user_session_token(user["id"] + 1)
+
+
+def test_login_attempt_counters(seeded: Store) -> None:
+    t0 = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    with seeded.transaction() as tx:
+        got = tx.lock_login_attempts(["name:a", "addr:1"], t0)
+        assert got == {
+            k: {"failures": 0, "window_start": t0, "lockouts": 0, "locked_until": None}
+            for k in ("addr:1", "name:a")
+        }
+        got["name:a"] |= {"failures": 2, "lockouts": 1, "locked_until": t0 + timedelta(hours=1)}
+        tx.put_login_attempts(got)
+    later = t0 + timedelta(minutes=5)
+    with seeded.transaction() as tx:  # existing counters are kept, not reset
+        again = tx.lock_login_attempts(["name:a", "addr:2"], later)
+    assert again["name:a"]["failures"] == 2 and again["name:a"]["window_start"] == t0
+    assert again["name:a"]["locked_until"] == t0 + timedelta(hours=1)
+    assert again["addr:2"]["window_start"] == later
+    assert set(seeded.login_attempts(["name:a", "addr:1", "addr:9"])) == {"name:a", "addr:1"}
+    seeded.forget_login_attempts(["addr:1"])
+    assert set(seeded.login_attempts(["name:a", "addr:1", "addr:2"])) == {"name:a", "addr:2"}
+    # pruning keeps what failed since, or is locked past, the moment given
+    assert seeded.prune_login_attempts(t0 + timedelta(minutes=1)) == 0  # name:a is locked
+    assert seeded.prune_login_attempts(t0 + timedelta(hours=2)) == 2
+    assert seeded.login_attempts(["name:a", "addr:2"]) == {}
+    assert seeded.lock_login_attempts([], t0) == {}

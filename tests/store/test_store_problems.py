@@ -101,6 +101,26 @@ def test_problem_round_trip(loaded) -> None:
         assert got["created_at"] == got["updated_at"]
 
 
+def test_problem_reports_of_chosen_statuses(loaded) -> None:
+    """(id, reported_at, category) of the problems in the statuses asked for (among ids
+    when given), as aware UTC."""
+    store, ids, rows = loaded
+    with store.transaction() as tx:
+        got = sorted(tx.problem_reports(["open", "assigned"]))
+        closed = sorted(tx.problem_reports(["rectified"]))
+        some = sorted(tx.problem_reports(["open", "rectified"], ids=[ids[0], ids[9], 10**9]))
+        none = tx.problem_reports([])
+    want = sorted(
+        (pk, r["reported_at"], r["category"])
+        for pk, r in zip(ids, rows, strict=True)
+        if r["status"] == "open"
+    )
+    assert got == want and len(got) == 8
+    assert len(closed) == 4 and none == []
+    assert [pk for pk, _, _ in some] == [ids[0], ids[9]]
+    assert all(at.utcoffset() == timedelta(0) for _, at, _ in got)
+
+
 def test_defaults_and_offsets(tiled: Store) -> None:
     [pk] = tiled.add_problems(
         [
