@@ -43,6 +43,8 @@ PROBLEM_COLUMNS = {
     "reported_at": ("reported_at", "time", "date", "上报时间", "时间", "检查时间"),
     "status": ("status", "状态"),
     "reporter": ("reporter", "inspector", "上报人", "检查人"),
+    # when a problem that arrives rectified/verified was rectified (feeds the on-time rate)
+    "rectified_at": ("rectified_at", "rectified_time", "整改完成时间", "整改时间", "办结时间"),
 }
 
 

@@ -118,13 +118,35 @@ POINT_EXTRA_COLUMNS = (
 )
 
 _CONV = {name: V.converters(table) for name, table in S.metadata.tables.items()}
-_PROBLEM_INPUT_CONV = {k: v for k, v in _CONV["problems"].items() if k in PROBLEM_INPUT_FIELDS}
+_PROBLEM_INPUT_CONV = {
+    **{k: v for k, v in _CONV["problems"].items() if k in PROBLEM_INPUT_FIELDS},
+    "rectified_at": V.to_datetime,  # not a column: recorded as a "status" event
+}
+#: Statuses of a closed problem (rectified, possibly verified since).
+CLOSED_STATUSES = frozenset({"rectified", "verified"})
 _CHUNK = 500  # keys per IN (...) lookup: well under SQLite's bound-parameter limit
 _INSERT_BATCH = 10_000  # rows per executemany call
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _check_rectified_at(where: str, row: Mapping[str, Any], rectified_at: datetime | None):
+    """A rectification time belongs to a closed problem and cannot precede its report."""
+    if rectified_at is None:
+        return
+    if row.get("status") not in CLOSED_STATUSES:
+        raise StoreError(
+            f"{where}: rectified_at is given but the status is {row.get('status')!r} "
+            f"(only a rectified or verified problem has a rectification time)"
+        )
+    reported = row.get("reported_at")
+    if isinstance(reported, datetime) and rectified_at < reported:
+        raise StoreError(
+            f"{where}: rectified_at {rectified_at.isoformat()} is before reported_at "
+            f"{reported.isoformat()}"
+        )
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -796,6 +818,13 @@ class Transaction:
         lead_unit_id, rule_id) and duplicate_of.  Records a "created" event per problem and an
         "assigned" event when area_id is set; ``actor`` (default: the reporter) is the events'
         actor.  A problem_id already stored or repeated in ``rows`` is a StoreError naming it.
+
+        ``rectified_at`` (optional, not a column) is when a problem that arrives closed
+        (rectified or verified) was rectified, e.g. from an imported spreadsheet: it is
+        recorded as a "status" event to ``rectified`` at that time (``{"before": null,
+        "after": "rectified", "imported": true}``), which is where :meth:`rectified_times`
+        and so the ledger's on-time figures read it.  Given on an open problem, or earlier
+        than ``reported_at``, it is a StoreError naming the problem.
         """
         if isinstance(rows, pd.DataFrame):
             rows = rows.to_dict("records")
@@ -803,11 +832,13 @@ class Transaction:
         convs = _PROBLEM_INPUT_CONV
         cols = [c.name for c in S.problems.columns if c.name != "id"]
         prepared: list[dict[str, Any]] = []
+        rectified: list[datetime | None] = []
         seen: set[str] = set()
         for i, row in enumerate(rows, start=1):
             label = row.get("problem_id") if isinstance(row, Mapping) else None
             where = f"problem {label!r}" if label is not None else f"problem row {i}"
             r = V.coerce_row(row, convs, where=where)
+            rectified.append(r.pop("rectified_at", None))
             if r.get("problem_id") is None:
                 r["problem_id"] = f"P-{uuid.uuid4().hex[:16]}"
             elif r["problem_id"] in seen:
@@ -820,6 +851,7 @@ class Transaction:
             if r.get("reported_at") is None:
                 r["reported_at"] = now
             r["created_at"] = r["updated_at"] = now
+            _check_rectified_at(where, r, rectified[-1])
             prepared.append({c: r.get(c) for c in cols})
         if not prepared:
             return []
@@ -831,12 +863,22 @@ class Transaction:
         id_of = self._ids_by_key(S.problems.c.problem_id, [r["problem_id"] for r in prepared])
         ids = [id_of[r["problem_id"]] for r in prepared]
         events = []
-        for pk, r in zip(ids, prepared, strict=True):
+        for pk, r, done in zip(ids, prepared, rectified, strict=True):
             who = actor if actor is not None else r["reporter"]
             created = _json({"problem_id": r["problem_id"]})
             events.append(
                 {"problem_pk": pk, "at": now, "actor": who, "kind": "created", "detail": created}
             )
+            if done is not None:
+                events.append(
+                    {
+                        "problem_pk": pk,
+                        "at": done,
+                        "actor": who,
+                        "kind": "status",
+                        "detail": _json({"before": None, "after": "rectified", "imported": True}),
+                    }
+                )
             if r["area_id"] is not None:
                 assigned = _json({f: r[f] for f in ASSIGNMENT_FIELDS})
                 events.append(

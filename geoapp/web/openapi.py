@@ -276,7 +276,9 @@ SCHEMAS: dict[str, dict] = {
                 {
                     "accountability": {"type": "array", "items": STR},
                     "commendation": {"type": "array", "items": STR},
-                    "ranks": {"type": "object", "additionalProperties": INT},
+                    "ranks": {"type": "object", "additionalProperties": _nullable("integer")},
+                    "ranked_units": INT,
+                    "shown_units": {"type": ["array", "null"], "items": STR},
                 }
             ),
         },
@@ -817,7 +819,11 @@ ENDPOINTS: list[Endpoint] = [
         description="Per group: problems, duplicates, deduction points (a duplicate's count "
         "0), open, overdue (open past the category's deadline), closed, rectified on time / "
         "late / time unknown, on-time rate. With group=unit, the ranking of the circulated "
-        "report. `daily`: new and closed problems per Beijing day.",
+        "report: among all units with problems under the filters other than `unit` "
+        "(`ranked_units` of them; units without problems have rank null and are never "
+        "commended); with a unit filter, or for a unit account, only those units are listed "
+        "(`shown_units`), with their places in that ranking. `daily`: new and closed "
+        "problems per Beijing day.",
     ),
     Endpoint(
         "/api/openapi.json",

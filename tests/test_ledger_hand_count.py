@@ -1,0 +1,327 @@
+"""Every figure of the ledger against a hand count on a tiny county, on SQLite and PostGIS.
+
+The county (written to files and loaded through the real importer, ``load_county``):
+
+* six units U1..U6, each responsible for one square area A1..A6 in a row;
+  district D1 = A1, A2, A3 (lead U1), district D2 = A4, A5, A6 (lead U4);
+* categories: litter (24 h deadline), parking (48 h);
+* ten problems, times in Beijing time as an inspector's spreadsheet gives them (no offset),
+  ``NOW`` = 2025-01-03 12:00 Beijing::
+
+    id   area  round cat      pts  reported          status      rectified (file)   → ledger
+    P1   A1    R1    litter   2.0  2024-12-30 10:00  已核查销号  2024-12-30 20:00   on time (10 h)
+    P2   A1    R1    litter   1.0  2024-12-31 09:00  rectified   2025-01-01 12:00   late (27 h)
+    P3   A1    R1    parking  0.5  2025-01-02 10:00  reported    -                  open, due 01-04
+    P4   A2    R1    litter   3.0  2024-12-31 10:00  assigned    -                  open, overdue
+    P5   A2    R1    parking  1.0  2025-01-01 00:30  verified    (none)             closed, unknown
+    P6   A3    R2    litter   0.5  2025-01-01 08:00  rectified   2025-01-01 09:00   on time
+    P7   out   R2    litter   0.5  2025-01-02 08:00  rectifying  -                  open, overdue
+    P8   A4    R2    parking  0.5  2025-01-01 10:00  verified    2025-01-02 10:00   on time (24/48)
+    P9   A4    R2    litter   0.5  2025-01-01 11:00  verified    2025-01-02 11:00   on time (= 24 h)
+    P10  A5    R2    litter   0.5  2025-01-02 09:00  rectifying  -                  open, overdue
+
+  U6 (A6) has no problem.  P5 is reported at 00:30 Beijing = 16:30 UTC the day before:
+  it belongs to Beijing's 2025-01-01.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from geoapp import ledger, ledger_export, services_ledger
+from geoapp.services import commit_problem_import, load_county, plan_problem_import
+from geoapp.store import open_store
+from geoapp.store.errors import StoreError
+
+NOW = datetime(2025, 1, 3, 4, 0, tzinfo=UTC)  # 12:00 Beijing
+LON0, LAT0, SIDE = 114.90, 28.20, 0.01
+
+PROBLEMS = [
+    # id, area index (None: outside), round, category, points, reported, status, rectified
+    ("P1", 1, "R1", "litter", 2.0, "2024-12-30 10:00", "已核查销号", "2024-12-30 20:00"),
+    ("P2", 1, "R1", "litter", 1.0, "2024-12-31 09:00", "rectified", "2025-01-01 12:00"),
+    ("P3", 1, "R1", "parking", 0.5, "2025-01-02 10:00", "reported", ""),
+    ("P4", 2, "R1", "litter", 3.0, "2024-12-31 10:00", "assigned", ""),
+    ("P5", 2, "R1", "parking", 1.0, "2025-01-01 00:30", "verified", ""),
+    ("P6", 3, "R2", "litter", 0.5, "2025-01-01 08:00", "rectified", "2025-01-01 09:00"),
+    ("P7", None, "R2", "litter", 0.5, "2025-01-02 08:00", "rectifying", ""),
+    ("P8", 4, "R2", "parking", 0.5, "2025-01-01 10:00", "verified", "2025-01-02 10:00"),
+    ("P9", 4, "R2", "litter", 0.5, "2025-01-01 11:00", "verified", "2025-01-02 11:00"),
+    ("P10", 5, "R2", "litter", 0.5, "2025-01-02 09:00", "rectifying", ""),
+]
+FIELDS = ledger.TOTAL_FIELDS  # problems, duplicates, deduction, open, overdue, closed,
+# on_time, late, closed_unknown, on_time_rate
+
+
+def _square(k: int) -> dict:
+    x0, x1 = LON0 + (k - 1) * SIDE, LON0 + k * SIDE
+    ring = [[x0, LAT0], [x1, LAT0], [x1, LAT0 + SIDE], [x0, LAT0 + SIDE], [x0, LAT0]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def _collection(path: Path, features: list[tuple[dict, dict]]) -> None:
+    body = [{"type": "Feature", "properties": p, "geometry": g} for p, g in features]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": body}), "utf-8")
+
+
+def _csv(path: Path, rows: list[list]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+
+
+def write_county(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    _collection(
+        folder / "units.geojson",
+        [
+            (
+                {"unit_id": f"U{k}", "name": f"单位{k}", "kind": "responsible"},
+                {"type": "Point", "coordinates": [LON0 + (k - 0.5) * SIDE, LAT0 - SIDE]},
+            )
+            for k in range(1, 7)
+        ],
+    )
+    _csv(
+        folder / "districts.csv",
+        [["district_id", "name", "lead_unit_id"], ["D1", "一片区", "U1"], ["D2", "二片区", "U4"]],
+    )
+    _csv(
+        folder / "categories.csv",
+        [
+            ["category", "name_zh", "name_en", "deadline_hours"],
+            ["litter", "垃圾落地", "Litter", 24],
+            ["parking", "乱停放", "Parking", 48],
+        ],
+    )
+    _csv(
+        folder / "rules.csv", [["rule_id", "priority", "category", "area_kind", "unit_id", "note"]]
+    )
+    _collection(
+        folder / "areas.geojson",
+        [
+            (
+                {
+                    "area_id": f"A{k}",
+                    "name": f"包干区{k}",
+                    "kind": "main_road",
+                    "district_id": "D1" if k <= 3 else "D2",
+                    "responsible_unit_id": f"U{k}",
+                },
+                _square(k),
+            )
+            for k in range(1, 7)
+        ],
+    )
+    features = []
+    for pid, area, rnd, cat, pts, reported, status, rectified in PROBLEMS:
+        lon = LON0 + (area - 0.5) * SIDE if area else LON0 - 0.05
+        props = {
+            "编号": pid,
+            "检查轮次": rnd,
+            "问题类别": cat,
+            "扣分": pts,
+            "上报时间": reported,
+            "状态": status,
+            "整改完成时间": rectified,
+        }
+        features.append((props, {"type": "Point", "coordinates": [lon, LAT0 + SIDE / 2]}))
+    _collection(folder / "problems.geojson", features)
+    return folder
+
+
+@pytest.fixture
+def county(store_url, tmp_path):
+    store = open_store(store_url)
+    store.upgrade()
+    load_county(store, write_county(tmp_path / "county"))
+    yield store
+    store.close()
+
+
+def _figures(row: dict) -> tuple:
+    return tuple(row[f] for f in FIELDS)
+
+
+def test_totals_and_groupings_match_the_hand_count(county):
+    led = services_ledger.build(county, {}, "zh", NOW)
+    # problems 10; points 2+1+0.5+3+1+0.5+0.5+0.5+0.5+0.5 = 10.0;
+    # open P3 P4 P7 P10 = 4, overdue P4 P7 P10 = 3 (P3 due 01-04); closed P1 P2 P5 P6 P8 P9
+    # = 6: on time P1 P6 P8 P9 = 4, late P2 = 1, unknown P5 = 1; rate 4 / (4 + 1) = 0.8
+    assert _figures(led.totals) == (10, 0, 10.0, 4, 3, 6, 4, 1, 1, 0.8)
+
+    by_unit = {r["id"]: _figures(r) for r in led.by_unit}
+    assert by_unit == {
+        "U1": (3, 0, 3.5, 1, 0, 2, 1, 1, 0, 0.5),  # P1 on time, P2 late, P3 open
+        "U2": (2, 0, 4.0, 1, 1, 1, 0, 0, 1, None),  # P4 overdue, P5 unknown
+        "U3": (1, 0, 0.5, 0, 0, 1, 1, 0, 0, 1.0),  # P6 on time
+        "U4": (2, 0, 1.0, 0, 0, 2, 2, 0, 0, 1.0),  # P8, P9 on time
+        "U5": (1, 0, 0.5, 1, 1, 0, 0, 0, 0, None),  # P10 overdue
+        "U6": (0, 0, 0.0, 0, 0, 0, 0, 0, 0, None),  # nothing
+        None: (1, 0, 0.5, 1, 1, 0, 0, 0, 0, None),  # P7, outside every area
+    }
+    # listed by points, most first
+    assert [r["id"] for r in led.by_unit][:3] == ["U2", "U1", "U4"]
+
+    by_district = {r["id"]: _figures(r) for r in led.by_district}
+    assert by_district == {
+        # P1..P6: 2+1+0.5+3+1+0.5 = 8.0; open P3 P4, overdue P4; closed P1 P2 P5 P6:
+        # on time P1 P6, late P2, unknown P5: 2 / 3
+        "D1": (6, 0, 8.0, 2, 1, 4, 2, 1, 1, 0.6667),
+        # P8 P9 P10: 1.5; open P10 (overdue); on time P8 P9
+        "D2": (3, 0, 1.5, 1, 1, 2, 2, 0, 0, 1.0),
+        None: (1, 0, 0.5, 1, 1, 0, 0, 0, 0, None),  # P7
+    }
+    assert {r["id"]: r["lead_unit_id"] for r in led.by_district if r["id"]} == {
+        "D1": "U1",
+        "D2": "U4",
+    }
+
+    by_category = {r["id"]: _figures(r) for r in led.by_category}
+    assert by_category == {
+        # P1 P2 P4 P6 P7 P9 P10: 2+1+3+0.5+0.5+0.5+0.5 = 8.0; open P4 P7 P10, all overdue;
+        # closed P1 P2 P6 P9: on time P1 P6 P9, late P2: 3 / 4
+        "litter": (7, 0, 8.0, 3, 3, 4, 3, 1, 0, 0.75),
+        # P3 P5 P8: 2.0; open P3 (not due); closed P5 (unknown), P8 (on time)
+        "parking": (3, 0, 2.0, 1, 0, 2, 1, 0, 1, 1.0),
+    }
+
+
+def test_daily_new_and_closed_in_beijing_days_across_the_year_end(county):
+    led = services_ledger.build(county, {}, "zh", NOW)
+    # new by Beijing day reported: 12-30 P1; 12-31 P2 P4; 01-01 P5 (00:30) P6 P8 P9;
+    # 01-02 P3 P7 P10.  Closed by Beijing day rectified: 12-30 P1; 01-01 P2 P6;
+    # 01-02 P8 P9 (P5 has no time).
+    assert led.daily == [
+        {"date": "2024-12-30", "new": 1, "closed": 1},
+        {"date": "2024-12-31", "new": 2, "closed": 0},
+        {"date": "2025-01-01", "new": 4, "closed": 2},
+        {"date": "2025-01-02", "new": 3, "closed": 2},
+    ]
+
+
+def test_ranking_matches_the_hand_count(county):
+    led = services_ledger.build(county, {}, "zh", NOW)
+    r = led.ranking
+    # with problems: U2 4.0, U1 3.5, U4 1.0, then U5 and U3 at 0.5 (U5 has an overdue
+    # problem, listed first; same rank); U6 has none: unranked
+    assert [(u["id"], u["rank"]) for u in r.rows] == [
+        ("U2", 1),
+        ("U1", 2),
+        ("U4", 3),
+        ("U5", 4),
+        ("U3", 4),
+        ("U6", None),
+    ]
+    assert r.ranked == 5
+    assert [u["id"] for u in r.accountability] == ["U2", "U1", "U4"]
+    # of U5, U3 (not criticised) only U3 rectified everything on time; U6 had nothing
+    assert [u["id"] for u in r.commendation] == ["U3"]
+
+
+def test_a_filter_never_commends_units_without_problems(county):
+    led = services_ledger.build(county, {"round": ["R1"]}, "zh", NOW)
+    # R1 = P1..P5: U1 (3.5: P2 late, P3 open) and U2 (4.0: P4 overdue); U3..U6 have none
+    assert _figures(led.totals) == (5, 0, 7.5, 2, 1, 3, 1, 1, 1, 0.5)
+    assert [(u["id"], u["rank"]) for u in led.ranking.rows] == [
+        ("U2", 1),
+        ("U1", 2),
+        ("U3", None),
+        ("U4", None),
+        ("U5", None),
+        ("U6", None),
+    ]
+    assert [u["id"] for u in led.ranking.accountability] == ["U2", "U1"]
+    assert led.ranking.commendation == []
+    # R2 = P6..P10: U4 1.0, U5 0.5 (overdue), U3 0.5 -> all three criticised, none left
+    led2 = services_ledger.build(county, {"round": ["R2"]}, "zh", NOW)
+    assert _figures(led2.totals) == (5, 0, 2.5, 2, 2, 3, 3, 0, 0, 1.0)
+    assert [u["id"] for u in led2.ranking.accountability] == ["U4", "U5", "U3"]
+    assert led2.ranking.commendation == []
+
+
+def test_a_unit_filter_shows_the_units_place_in_the_whole_ranking(county):
+    led = services_ledger.build(county, {"unit": ["U1"]}, "zh", NOW)
+    assert _figures(led.totals) == (3, 0, 3.5, 1, 0, 2, 1, 1, 0, 0.5)
+    # U1 is 2nd of the 5 units with problems, and criticised among them
+    assert [(u["id"], u["rank"], u["group"]) for u in led.ranking.rows] == [
+        ("U1", 2, "accountability")
+    ]
+    assert (led.ranking.ranked, led.ranking.shown) == (5, ("U1",))
+    assert [u["id"] for u in led.ranking.accountability] == ["U1"]
+    u3 = services_ledger.build(county, {"unit": ["U3"]}, "zh", NOW)
+    assert [(u["id"], u["rank"], u["group"]) for u in u3.ranking.rows] == [
+        ("U3", 4, "commendation")
+    ]
+    u6 = services_ledger.build(county, {"unit": ["U6"]}, "zh", NOW)
+    assert [(u["id"], u["rank"], u["group"]) for u in u6.ranking.rows] == [("U6", None, None)]
+    assert u6.ranking.accountability == u6.ranking.commendation == []
+    # the export carries the same place
+    table = ledger_export.group_table(led, "unit")
+    header = table[0]
+    assert [dict(zip(header, row, strict=True)).get("扣分排名") for row in table[1:]] == [2]
+
+
+def test_problem_list_times_are_beijing(county):
+    led = services_ledger.build(county, {"unit": ["U1"]}, "zh", NOW)
+    rows = {r["problem_id"]: r for r in services_ledger.problem_records(led)}
+    assert rows["P2"]["reported_at"] == "2024-12-31T09:00:00+08:00"
+    assert rows["P2"]["due"] == "2025-01-01T09:00:00+08:00"
+    assert rows["P2"]["rectified_at"] == "2025-01-01T12:00:00+08:00"
+    assert rows["P2"]["on_time"] is False
+
+
+def test_import_rejects_a_bad_rectification_time_naming_the_row(county, tmp_path):
+    rows = [
+        # (status, reported, rectified) -> reason or None
+        ("verified", "2025-01-02 10:00", "2025-01-02 12:00", None),
+        ("已整改", "2025-01-02 10:00", "2025/01/03 09:30", None),
+        ("verified", "2025-01-02 10:00", "soon", "is not a date and time"),
+        ("reported", "2025-01-02 10:00", "2025-01-02 12:00", "(not rectified)"),
+        ("rectifying", "2025-01-02 10:00", "2025-01-02 12:00", "(not rectified)"),
+        ("verified", "2025-01-02 10:00", "2025-01-02 09:59", "is before the reported time"),
+        ("verified", "2025-01-02 10:00", "", None),  # closed, time unknown: allowed
+    ]
+    features = [
+        (
+            {
+                "编号": f"N{i}",
+                "检查轮次": "R3",
+                "问题类别": "litter",
+                "上报时间": rep,
+                "状态": status,
+                "整改完成时间": done,
+            },
+            {"type": "Point", "coordinates": [LON0 + 0.005, LAT0 + 0.005]},
+        )
+        for i, (status, rep, done, _) in enumerate(rows, 1)
+    ]
+    path = tmp_path / "new.geojson"
+    _collection(path, features)
+
+    plan = plan_problem_import(county, path)
+    bad = {b.where: b.reason for b in plan.bad}
+    assert len(bad) == 4
+    for (_, _, _, reason), where in zip(rows[2:6], sorted(bad), strict=True):
+        assert reason in bad[where], (where, bad[where])
+    assert [r["problem_id"] for r in plan.rows] == ["N1", "N2", "N7"]
+    commit_problem_import(county, plan, "t", allow_bad=True)
+    led = services_ledger.build(county, {"round": ["R3"]}, "zh", NOW)
+    # N1 2 h after, N2 23.5 h after (on time, 24 h), N7 no time
+    assert _figures(led.totals)[5:] == (3, 2, 0, 1, 1.0)
+
+
+def test_store_refuses_a_rectification_time_on_an_open_or_earlier_problem(county):
+
+    base = {"round": "R9", "category": "litter", "reported_at": "2025-01-02T10:00:00+08:00"}
+    with pytest.raises(StoreError, match="status is 'assigned'"), county.transaction() as tx:
+        tx.add_problems([{**base, "status": "assigned", "rectified_at": NOW}])
+    with pytest.raises(StoreError, match="is before reported_at"), county.transaction() as tx:
+        tx.add_problems(
+            [{**base, "status": "verified", "rectified_at": "2025-01-02T09:00:00+08:00"}]
+        )
+    assert county.problems({"round": ["R9"]}) == []
