@@ -31,9 +31,10 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from geoapp import ledger, ledger_export, services_ledger
+from geoapp import charts, ledger, ledger_export, services_ledger
 from geoapp.services import commit_problem_import, load_county, plan_problem_import
 from geoapp.store import open_store
 from geoapp.store.errors import StoreError
@@ -325,3 +326,31 @@ def test_store_refuses_a_rectification_time_on_an_open_or_earlier_problem(county
             [{**base, "status": "verified", "rectified_at": "2025-01-02T09:00:00+08:00"}]
         )
     assert county.problems({"round": ["R9"]}) == []
+
+
+def test_daily_chart_axis_labels_carry_the_year(county):
+    led = services_ledger.build(county, {}, "zh", NOW)
+    chart = services_ledger.daily_chart(led)
+    assert [t["label"] for t in chart["x_ticks"]] == [
+        "2024-12-30",
+        "12-31",
+        "2025-01-01",
+        "01-02",
+    ]
+    # sampled ticks (every 5th of 40 days, 2024-12-10 .. 2025-01-18): the first tick of
+    # 2025 carries its year though 2025-01-01 itself is not a tick
+    days = [str(d.date()) for d in pd.date_range("2024-12-10", periods=40)]
+    ticks = charts.line_chart(days, {"new": [0] * 40})["x_ticks"]
+    assert [t["label"] for t in ticks] == [
+        "2024-12-10",
+        "12-15",
+        "12-20",
+        "12-25",
+        "12-30",
+        "2025-01-04",
+        "01-09",
+        "01-14",
+    ]
+    # a single year: the year once, on the first label
+    one = charts.line_chart(["2025-03-01", "2025-03-02"], {"new": [1, 2]})["x_ticks"]
+    assert [t["label"] for t in one] == ["2025-03-01", "03-02"]
