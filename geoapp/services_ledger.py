@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import charts, ledger, queries
 from .domain import STATUSES
-from .maps import STATUS_COLOURS
+from .maps import OVERDUE_COLOUR, STATUS_COLOURS
 
 GROUP_PARAM = "group"
 DEFAULT_GROUP = "unit"
@@ -256,8 +256,15 @@ def print_map(led: Ledger, unit: str | None, district: str | None) -> dict[str, 
         {"d": d, "name": n} for d, n in zip(shapes["context_paths"], others["name"], strict=True)
     ]
     shapes["dots"] = [
-        {"x": p[0], "y": p[1], "colour": STATUS_COLOURS.get(s, "#555"), "label": pid}
-        for p, s, pid in zip(shapes["points"], table["status"], table["problem_id"], strict=True)
+        {
+            "x": p[0],
+            "y": p[1],
+            "colour": OVERDUE_COLOUR if late else STATUS_COLOURS.get(s, "#555"),
+            "label": pid,
+        }
+        for p, s, late, pid in zip(
+            shapes["points"], table["status"], table["overdue"], table["problem_id"], strict=True
+        )
         if p is not None
     ]
     return shapes

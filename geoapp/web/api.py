@@ -85,7 +85,9 @@ class _Bodies:
 
 _bodies = _Bodies()
 #: Answers carrying ``overdue`` flags, which change with the time, not only with the data.
-TIMED_ENDPOINTS = frozenset({"api.problem", "api.problems", "api.problems_geojson"})
+TIMED_ENDPOINTS = frozenset(
+    {"api.problem", "api.problems", "api.problems_geojson", "api.problem_clusters"}
+)
 
 
 def conditional(view):
