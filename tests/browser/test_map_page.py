@@ -14,21 +14,10 @@ pytestmark = pytest.mark.browser
 READY = "body[data-map-ready]"
 
 
-def serve_signed_in(live_server, page, login, url):
-    """The app on the store at ``url`` served, and ``page`` signed in as admin (landing on
-    a blank page); returns (app, base URL)."""
-    app = create_app({"DATABASE_URL": url, "TESTING": True})
-    base = live_server(app)
-    login(page, base, "admin", next_path="/favicon.ico")
-    return app, base
-
-
 @pytest.fixture
-def served(live_server, demo_sqlite_url, page, login):
+def served(serve, demo_sqlite_url):
     """The demo app served, and ``page`` signed in as admin (landing on a blank page)."""
-    app, base = serve_signed_in(live_server, page, login, demo_sqlite_url)
-    yield base
-    app.extensions["geoapp.store"].close()
+    return serve(demo_sqlite_url, "admin", "/favicon.ico")
 
 
 def leaflet_point(page, lon, lat):
@@ -256,20 +245,9 @@ def test_a_cluster_names_its_count_and_zooms_in_when_clicked(page, served):
 
 
 @pytest.fixture
-def tiny_served(live_server, tmp_path, page, login):
-    """The tiny county of tests/hand_county.py served, ``page`` signed in as admin."""
-    from hand_county import open_county
-    from webclient import TEST_PASSWORDS
-
-    from geoapp.services_accounts import seed_demo_accounts
-
-    url = f"sqlite:///{tmp_path / 'tiny.sqlite'}"
-    store = open_county(url, tmp_path / "county")
-    seed_demo_accounts(store, TEST_PASSWORDS)
-    store.close()
-    app, base = serve_signed_in(live_server, page, login, url)
-    yield base
-    app.extensions["geoapp.store"].close()
+def tiny_served(serve, tiny_county_url):
+    """The tiny county of tests/hand_county.py served, signed in as admin."""
+    return serve(tiny_county_url, "admin", "/favicon.ico")
 
 
 def canvas_rgb(page, x, y):
