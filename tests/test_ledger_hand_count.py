@@ -232,3 +232,25 @@ def test_daily_chart_axis_labels_carry_the_year(county):
     # a single year: the year once, on the first label
     one = charts.line_chart(["2025-03-01", "2025-03-02"], {"new": [1, 2]})["x_ticks"]
     assert [t["label"] for t in one] == ["2025-03-01", "03-02"]
+
+
+def test_a_duplicate_counts_as_a_problem_but_not_its_points(county):
+    ids = {p["problem_id"]: p["id"] for p in county.problems({})}
+    with county.transaction() as tx:  # P9 (U4, 0.5 points) reported again what P8 was
+        tx.update_problem(ids["P9"], {"duplicate_of": ids["P8"]}, "t")
+    led = services_ledger.build(county, {}, "zh", NOW)
+    # still 10 problems, 1 duplicate; points 10.0 - 0.5 = 9.5; the rest as before
+    assert _figures(led.totals) == (10, 1, 9.5, 4, 3, 6, 4, 1, 1, 0.8)
+    u4 = next(r for r in led.by_unit if r["id"] == "U4")
+    assert _figures(u4) == (2, 1, 0.5, 0, 0, 2, 2, 0, 0, 1.0)
+    # U4 now ties U5 and U3 at 0.5 points: U5 (overdue) then U4 (2 problems) then U3, all
+    # rank 3; the criticised three reach 0.5 points, so the tie takes all three in
+    assert [(u["id"], u["rank"]) for u in led.ranking.rows][:5] == [
+        ("U2", 1),
+        ("U1", 2),
+        ("U5", 3),
+        ("U4", 3),
+        ("U3", 3),
+    ]
+    assert [u["id"] for u in led.ranking.accountability] == ["U2", "U1", "U5", "U4", "U3"]
+    assert led.ranking.commendation == []

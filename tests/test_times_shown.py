@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from openpyxl import load_workbook
 
+from geoapp.maps import OVERDUE_COLOUR
 from geoapp.queries import display_time
 
 # an ISO time with a T, seconds or an offset, or the word UTC: not how a page shows a time
@@ -56,6 +57,11 @@ def test_ledger_print_and_workbook_show_beijing_time(client):
     html = client.get("/ledger/print?district=D1").get_data(as_text=True)
     body = _section(html, 'id="print-problems"', "</table>")
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", body) and not RAW.search(body)
+    # overdue problems are printed in the overdue colour, named in the legend
+    overdue_rows = body.count('class="overdue"')
+    assert overdue_rows and html.count(f'fill="{OVERDUE_COLOUR}"') == overdue_rows
+    legend = _section(html, 'class="legend-line"', "</p>")
+    assert "已超期" in legend and "overdue" not in legend
     before = display_time(datetime.now(UTC))
     wb = load_workbook(io.BytesIO(client.get("/ledger/export.xlsx").data))
     after = display_time(datetime.now(UTC))
