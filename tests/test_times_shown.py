@@ -68,3 +68,13 @@ def test_ledger_print_and_workbook_show_beijing_time(client):
     cells = {r[0]: r[1] for r in wb["筛选条件"].iter_rows(values_only=True)}
     # made between the two moments, written in Beijing time (UTC would be 8 hours off)
     assert before <= cells["生成时间（北京时间）"] <= after
+
+
+def test_an_imported_rectification_shows_in_the_history_in_beijing_time(client, app):
+    store = app.extensions["geoapp.store"]
+    # the demo's first problem arrived rectified, 整改完成时间 2024-04-15T15:31:00+08:00
+    (p,) = [q for q in store.problems({"status": ["rectified"]}) if q["problem_id"] == "P00001"]
+    html = client.get(f"/problems/{p['id']}").get_data(as_text=True)
+    history = _section(html, 'class="history"', "</ol>")
+    assert "2024-04-15 15:31" in history and "导入文件记载" in history
+    assert "None" not in history and not RAW.search(history)

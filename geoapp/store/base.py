@@ -869,16 +869,6 @@ class Transaction:
             events.append(
                 {"problem_pk": pk, "at": now, "actor": who, "kind": "created", "detail": created}
             )
-            if done is not None:
-                events.append(
-                    {
-                        "problem_pk": pk,
-                        "at": done,
-                        "actor": who,
-                        "kind": "status",
-                        "detail": _json({"before": None, "after": "rectified", "imported": True}),
-                    }
-                )
             if r["area_id"] is not None:
                 assigned = _json({f: r[f] for f in ASSIGNMENT_FIELDS})
                 events.append(
@@ -888,6 +878,16 @@ class Transaction:
                         "actor": who,
                         "kind": "assigned",
                         "detail": assigned,
+                    }
+                )
+            if done is not None:  # after the others: history lists events in this order
+                events.append(
+                    {
+                        "problem_pk": pk,
+                        "at": done,
+                        "actor": who,
+                        "kind": "status",
+                        "detail": _json({"before": None, "after": "rectified", "imported": True}),
                     }
                 )
         self._insert_many(S.problem_events, events)
