@@ -179,6 +179,20 @@ def _by_id(rows):
     return {r["id"]: r for r in rows if r["problems"]}
 
 
+def test_demo_county_has_an_on_time_rate_and_closures_by_day(store):
+    # the demo's closed problems carry the file's 整改完成时间, as a county's would: the
+    # rate and the daily closed line must not be empty (they were "—" and all 0)
+    led = services_ledger.build(store, {}, now=NOW)
+    t = led.totals
+    assert t["on_time"] > 0 and t["late"] > 0 and 0 < t["on_time_rate"] < 1
+    assert t["closed_unknown"] == 0
+    # every timed closure is on the daily line, on its Beijing day
+    assert sum(d["closed"] for d in led.daily) == t["on_time"] + t["late"] == t["closed"]
+    with store.transaction() as tx:
+        closed = tx.problem_frame({"status": ["rectified", "verified"]}, ["id"])
+    assert len(closed) == t["closed"]
+
+
 @pytest.mark.parametrize(
     ("group", "col"),
     [("unit", "responsible_unit_id"), ("district", "district_id"), ("category", "category")],
