@@ -890,23 +890,16 @@ def problem(store, problem_pk: int, args: Args, locale: str = "zh") -> dict:
     return feature
 
 
-def _due_seconds(read: _Read, flt: ProblemFilter, ids: np.ndarray) -> np.ndarray:
-    """Each problem's deadline (POSIX seconds; NaN without one) for the problems ``ids`` of
-    the filter, cached per filter, data version and categories' deadlines."""
+def _due_seconds(read: _Read, pts: dict[str, Any]) -> np.ndarray:
+    """Each point's deadline (POSIX seconds; NaN without one), from its ``reported_at`` and
+    ``category`` columns and the categories' deadlines."""
     hours = {c: v.get("deadline_hours") for c, v in read.ref.categories.items()}
+    limit = pd.to_numeric(pd.Series(pts["category"]).map(hours), errors="coerce")
+    return pts["reported_at"] + limit.to_numpy(np.float64) * 3600.0
 
-    def make() -> tuple[np.ndarray, np.ndarray]:
-        frame = read.tx.problem_frame(flt.store, ["id", "reported_at", "category"])
-        limit = pd.to_numeric(frame["category"].map(hours), errors="coerce").astype(float)
-        reported = frame["reported_at"]
-        seconds = (reported - pd.Timestamp(0, tz="UTC")).dt.total_seconds().astype(float)
-        return frame["id"].to_numpy(np.int64), (seconds + limit * 3600.0).to_numpy()
 
-    version = (read.version["problems"], read.version["reference"])
-    known, due = read.cache.get("points", (flt.key, "due"), version, make)
-    at = np.clip(np.searchsorted(known, ids), 0, max(len(known) - 1, 0))
-    found = (known[at] == ids) if len(known) else np.zeros(len(ids), dtype=bool)
-    return np.where(found, due[at] if len(known) else np.nan, np.nan)
+#: The point columns clustering reads besides id, position, status and deduction.
+CLUSTER_COLUMNS = ("category", "reported_at")
 
 
 def _urgency(pts: dict[str, Any], due: np.ndarray, now: datetime) -> np.ndarray:
@@ -936,8 +929,8 @@ def problem_clusters(store, args: Args, locale: str = "zh", now: datetime | None
     now = now or datetime.now(UTC)
     with _reading(store) as read:
         flt = parse_problem_filter(args, read.ref, display)
-        pts = _points(read, flt)
-        due = _due_seconds(read, flt, pts["id"])
+        pts = _points(read, flt, CLUSTER_COLUMNS)
+        due = _due_seconds(read, pts)
     urgency = _urgency(pts, due, now)
     lon, lat = pts["lon"], pts["lat"]
     mask = np.isfinite(lon) & np.isfinite(lat)

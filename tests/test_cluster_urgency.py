@@ -4,7 +4,7 @@ and the worst class, against a hand count on the tiny county of tests/hand_count
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hand_county import NOW, open_county
@@ -77,3 +77,26 @@ def test_single_problems_carry_overdue_and_worst(county):
     assert sorted(k for k, p in singles.items() if p["overdue"]) == ["P10", "P4", "P7"]
     assert singles["P4"]["worst"] == "overdue" and singles["P3"]["worst"] == "reported"
     assert singles["P1"]["worst"] == "verified"
+
+
+def test_points_carry_report_times_as_posix_seconds(county):
+    with county.transaction() as tx:
+        pts = tx.problem_points(extra=["reported_at", "category"])
+        labels = {p["id"]: p["problem_id"] for p in tx.problems({})}
+    names = [labels[i] for i in pts["id"].tolist()]
+    at = dict(zip(names, pts["reported_at"].tolist(), strict=True))
+    # P4: 2024-12-31 10:00 Beijing = 02:00 UTC
+    assert at["P4"] == datetime(2024, 12, 31, 2, 0, tzinfo=UTC).timestamp()
+    assert pts["reported_at"].dtype.kind == "f"
+
+
+def test_clusters_follow_a_status_change(county):
+    (before,) = _clusters(county, status=["verified", "assigned", "rectified"])
+    assert before["ring"] == [["overdue", 1], ["rectified", 2], ["verified", 4]]
+    pk = next(p["id"] for p in county.problems({}) if p["problem_id"] == "P4")
+    with county.transaction() as tx:  # the overdue P4 is dealt with
+        tx.set_problem_status(pk, "rectifying", "t")
+        tx.set_problem_status(pk, "rectified", "t")
+    (after,) = _clusters(county, status=["verified", "assigned", "rectified"])
+    assert after["ring"] == [["rectified", 3], ["verified", 4]]
+    assert after["worst"] == "rectified" and after["overdue"] == 0

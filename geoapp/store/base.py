@@ -104,6 +104,8 @@ _EQUALITY_FILTERS = (
 )
 DEFAULT_STATUS = "open"
 #: Columns :meth:`Transaction.problem_points` can add to id, lon, lat, status and deduction.
+#: Time columns :meth:`Transaction.problem_points` can add, as float64 POSIX seconds.
+POINT_TIME_COLUMNS = ("reported_at",)
 POINT_EXTRA_COLUMNS = (
     "problem_id",
     "round",
@@ -147,6 +149,15 @@ def _check_rectified_at(where: str, row: Mapping[str, Any], rectified_at: dateti
             f"{where}: rectified_at {rectified_at.isoformat()} is before reported_at "
             f"{reported.isoformat()}"
         )
+
+
+def _posix_seconds(values: Sequence[Any]) -> np.ndarray:
+    """Stored times as the driver gives them (datetimes, or ISO text in SQLite) as float64
+    POSIX seconds, NaN where empty."""
+    if not len(values):
+        return np.array([], dtype=np.float64)
+    stamps = pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
+    return ((stamps - pd.Timestamp(0, tz="UTC")).dt.total_seconds()).to_numpy(np.float64)
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -1531,6 +1542,7 @@ class Transaction:
         Returns a dict of NumPy arrays of one length: ``id`` (int64), ``lon`` and ``lat``
         (float64, NaN when missing), ``status`` (object: str) and ``deduction`` (float64), plus
         one object array per name in ``extra`` (any of :data:`POINT_EXTRA_COLUMNS`; None where
+        empty) or, for :data:`POINT_TIME_COLUMNS`, a float64 array of POSIX seconds (NaN where
         empty).  Only these columns are read, so 100,000 problems load in one quick query:
         this feeds map clustering and summaries.  ``ids`` restricts the answer to those
         problems (e.g. the ones :meth:`problem_changes` names).
@@ -1545,11 +1557,11 @@ class Transaction:
         (['deduction', 'id', 'lat', 'lon', 'round', 'status'], [1], [None])
         """
         extra = list(dict.fromkeys(extra))
-        unknown = [c for c in extra if c not in POINT_EXTRA_COLUMNS]
+        known = (*POINT_EXTRA_COLUMNS, *POINT_TIME_COLUMNS)
+        unknown = [c for c in extra if c not in known]
         if unknown:
             raise StoreError(
-                f"problem_points: unknown column {unknown[0]!r} "
-                f"(known: {', '.join(POINT_EXTRA_COLUMNS)})"
+                f"problem_points: unknown column {unknown[0]!r} (known: {', '.join(known)})"
             )
         p = S.problems
         names = ["id", "lon", "lat", "status", "deduction", *extra]
@@ -1572,7 +1584,9 @@ class Transaction:
             "deduction": np.array(columns[4], dtype=np.float64),
         }
         for i, name in enumerate(names):
-            if name in ("status", *extra):
+            if name in POINT_TIME_COLUMNS:
+                out[name] = _posix_seconds(columns[i])
+            elif name in ("status", *extra):
                 column = np.empty(n, dtype=object)
                 column[:] = columns[i]
                 out[name] = column
