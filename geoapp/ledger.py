@@ -15,8 +15,9 @@ Definitions (the README repeats them):
 * **open** = any status but ``rectified`` and ``verified``; **overdue** = open and past
   its deadline at ``now``.
 * **rectified on time** / **late**: closed with a known ``rectified_at`` at or before /
-  after the deadline; closed problems with no recorded rectification (imported as
-  closed) count as **closed, time unknown** and are left out of the on-time rate.
+  after the deadline; closed problems with no recorded rectification (imported closed
+  without a rectification time; an import's ``整改完成时间`` is recorded as such an
+  event) count as **closed, time unknown** and are left out of the on-time rate.
 * **on-time rate** = on time / (on time + late); empty when neither.
 * **duplicates**: a problem with ``duplicate_of`` set is counted as a problem (and in
   ``duplicates``) but its deduction counts 0: the points were already charged on the
