@@ -103,8 +103,25 @@ def line_chart(
         "bottom": top_pad + plot_h,
         "lines": lines,
         "y_ticks": [{"y": y(t), "value": t} for t in ticks],
-        "x_ticks": [{"x": x(i), "label": dates[i][5:]} for i in range(0, n, every)],
+        "x_ticks": [
+            {"x": x(i), "label": label}
+            for i, label in zip(range(0, n, every), date_labels(dates[::every]), strict=True)
+        ],
     }
+
+
+def date_labels(dates: Sequence[str]) -> list[str]:
+    """Axis labels for ISO dates: the full date on the first and wherever the year changes
+    from the label before, month-day elsewhere, so no label is ambiguous across a year end.
+
+    >>> date_labels(["2024-12-30", "2024-12-31", "2025-01-01", "2025-01-02"])
+    ['2024-12-30', '12-31', '2025-01-01', '01-02']
+    """
+    out, year = [], None
+    for day in dates:
+        out.append(day if day[:4] != year else day[5:])
+        year = day[:4]
+    return out
 
 
 def map_shapes(

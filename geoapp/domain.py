@@ -13,6 +13,22 @@ STATUSES = {
     "verified": "已核查销号",
 }
 OPEN_STATUSES = ("reported", "assigned", "rectifying")
+#: How a map ranks what a dot holds, most urgent first: open problems past their deadline,
+#: then the open statuses (the earliest stage first), any other status, then the closed
+#: ones.  A cluster is drawn in the colour of its most urgent problem (its "worst"), with a
+#: ring split by these classes, so one overdue problem among many closed ones shows.
+URGENCY = ("overdue", "reported", "assigned", "rectifying", "other", "rectified", "verified")
+#: Stored statuses read as another for the map ("open" is the store's default: reported).
+STATUS_ALIASES = {"open": "reported"}
+
+
+def urgency_class(status: str | None, overdue: bool) -> str:
+    """The class of :data:`URGENCY` a problem falls in on the map."""
+    if overdue:
+        return "overdue"
+    s = STATUS_ALIASES.get(str(status), str(status))
+    return s if s in URGENCY else "other"
+
 
 AREA_KINDS = {
     "main_road": "主次干道",
@@ -43,6 +59,8 @@ PROBLEM_COLUMNS = {
     "reported_at": ("reported_at", "time", "date", "上报时间", "时间", "检查时间"),
     "status": ("status", "状态"),
     "reporter": ("reporter", "inspector", "上报人", "检查人"),
+    # when a problem that arrives rectified/verified was rectified (feeds the on-time rate)
+    "rectified_at": ("rectified_at", "rectified_time", "整改完成时间", "整改时间", "办结时间"),
 }
 
 

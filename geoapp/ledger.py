@@ -15,8 +15,9 @@ Definitions (the README repeats them):
 * **open** = any status but ``rectified`` and ``verified``; **overdue** = open and past
   its deadline at ``now``.
 * **rectified on time** / **late**: closed with a known ``rectified_at`` at or before /
-  after the deadline; closed problems with no recorded rectification (imported as
-  closed) count as **closed, time unknown** and are left out of the on-time rate.
+  after the deadline; closed problems with no recorded rectification (imported closed
+  without a rectification time; an import's ``整改完成时间`` is recorded as such an
+  event) count as **closed, time unknown** and are left out of the on-time rate.
 * **on-time rate** = on time / (on time + late); empty when neither.
 * **duplicates**: a problem with ``duplicate_of`` set is counted as a problem (and in
   ``duplicates``) but its deduction counts 0: the points were already charged on the
@@ -27,7 +28,6 @@ Definitions (the README repeats them):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -216,58 +216,81 @@ def _local_days(values: pd.Series) -> pd.Series:
 class Ranking:
     """The circulated report's ranking of units (通报).
 
-    ``rows``: every unit ranked by deduction points, most first (ties share a rank: 1, 2, 2,
-    4); each row has ``rank`` and ``group`` ("accountability", "commendation" or None).
+    ``rows``: the units ranked by deduction points, most first (ties share a rank: 1, 2, 2,
+    4), then the units with no problem under the filters, unranked (``rank`` None): having
+    had nothing to rectify is neither good nor bad work.  Each row has ``rank`` and
+    ``group`` ("accountability", "commendation" or None).  ``ranked`` is how many units the
+    ranking has (those with at least one problem).
 
     Rules, in order:
 
     1. **Accountability** (通报批评): the ``size`` units with the most deduction points,
        ties at the boundary included; then overdue problems, then problems, break the
        ties in the listing.  Units with 0 points are never in this group.
-    2. **Commendation** (通报表扬): among the other units, the ``size`` with the fewest
-       deduction points, then the fewest overdue problems, then the best on-time rate (a
-       unit with no timed rectification comes after the others), ties at the boundary
-       included.
+    2. **Commendation** (通报表扬): among the other units, only those that had problems
+       and rectified every one of them on time (no open problem, no late one, none closed
+       without a recorded rectification time); of them the ``size`` with the fewest
+       deduction points, then the most problems, ties at the boundary included.  A unit
+       with no problem under the filters is never commended.
+
+    ``shown`` (see :func:`restrict`): when only some units are shown (a unit filter, a
+    unit's own account), the ids shown; their ranks stay those of the whole ranking.
     """
 
     rows: list[dict[str, Any]]
     accountability: list[dict[str, Any]]
     commendation: list[dict[str, Any]]
+    ranked: int = 0
+    shown: tuple[str, ...] | None = None
 
 
 def rank_units(unit_rows: Sequence[Mapping[str, Any]], size: int = GROUP_SIZE) -> Ranking:
     """The ranking of :class:`Ranking` over per-unit totals (rows of :func:`group_totals`
     for ``"unit"``; the row without a unit, if any, is left out)."""
     units = [dict(r) for r in unit_rows if r.get("id") is not None]
-    units.sort(key=lambda r: (-r["deduction"], -r["overdue"], -r["problems"], r["id"]))
+    for row in units:
+        row["rank"] = row["group"] = None
+    ranked = [r for r in units if r["problems"] > 0]
+    ranked.sort(key=lambda r: (-r["deduction"], -r["overdue"], -r["problems"], r["id"]))
     rank, previous = 0, None
-    for i, row in enumerate(units, 1):
+    for i, row in enumerate(ranked, 1):
         if row["deduction"] != previous:
             rank, previous = i, row["deduction"]
         row["rank"] = rank
-        row["group"] = None
 
-    worst = [r for r in units if r["deduction"] > 0]
-    accountability = worst[:size]
-    if accountability:
-        edge = accountability[-1]["deduction"]
-        accountability += [r for r in worst[size:] if r["deduction"] == edge]
+    accountability = _top([r for r in ranked if r["deduction"] > 0], size, lambda r: r["deduction"])
     blamed = {r["id"] for r in accountability}
-
-    def merit(r: Mapping[str, Any]) -> tuple:
-        rate = r["on_time_rate"]
-        return (r["deduction"], r["overdue"], -rate if rate is not None else math.inf)
-
-    good = sorted(
-        (r for r in units if r["id"] not in blamed),
-        key=lambda r: (*merit(r), r["problems"], r["id"]),
+    exemplary = sorted(
+        (r for r in ranked if r["id"] not in blamed and r["on_time"] == r["problems"]),
+        key=lambda r: (r["deduction"], -r["problems"], r["id"]),
     )
-    commendation = good[:size]
-    if commendation:
-        edge = merit(commendation[-1])
-        commendation += [r for r in good[size:] if merit(r) == edge]
+    commendation = _top(exemplary, size, lambda r: r["deduction"])
     for r in accountability:
         r["group"] = "accountability"
     for r in commendation:
         r["group"] = "commendation"
-    return Ranking(units, accountability, commendation)
+    unranked = sorted((r for r in units if r["problems"] == 0), key=lambda r: r["id"])
+    return Ranking(ranked + unranked, accountability, commendation, len(ranked))
+
+
+def _top(rows: list[dict[str, Any]], size: int, edge_key) -> list[dict[str, Any]]:
+    """The first ``size`` rows, and those after them tied with the last on ``edge_key``."""
+    top = rows[:size]
+    if top:
+        edge = edge_key(top[-1])
+        top += [r for r in rows[size:] if edge_key(r) == edge]
+    return top
+
+
+def restrict(ranking: Ranking, ids: Iterable[str]) -> Ranking:
+    """The same ranking showing only the units ``ids`` (their ranks and groups unchanged):
+    a unit sees where it stands among all units without the others' rows."""
+    keep = tuple(ids)
+    wanted = set(keep)
+    return Ranking(
+        [r for r in ranking.rows if r["id"] in wanted],
+        [r for r in ranking.accountability if r["id"] in wanted],
+        [r for r in ranking.commendation if r["id"] in wanted],
+        ranking.ranked,
+        keep,
+    )

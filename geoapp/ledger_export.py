@@ -16,6 +16,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from . import queries
 from .services_ledger import Ledger, problem_records
 
 SHEET_TITLES = {"unit": "按责任单位", "district": "按片区", "category": "按问题类别"}
@@ -127,7 +128,7 @@ def filter_lines(led: Ledger) -> list[list[str]]:
         rows.append([FILTER_LABELS.get(name, name), "、".join(values)])
     if len(rows) == 1:
         rows.append(["（无）", "全部问题"])
-    rows.append(["生成时间", _time(led.generated_at.isoformat()) or ""])
+    rows.append(["生成时间（北京时间）", queries.display_time(led.generated_at)])
     return rows
 
 

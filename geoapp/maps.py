@@ -22,6 +22,10 @@ STATUS_COLOURS = {
     "rectified": "#1f77b4",
     "verified": "#2ca02c",
 }
+#: Colours of the map's urgency classes (geoapp.domain.URGENCY): an open problem past its
+#: deadline in dark red, above every status; a status the vocabulary does not know in grey.
+OVERDUE_COLOUR = "#7a0010"
+URGENCY_COLOURS = {"overdue": OVERDUE_COLOUR, **STATUS_COLOURS, "other": "#777777"}
 
 
 class GeoappLayers(MacroElement):
@@ -194,3 +198,8 @@ def map_parts(m: folium.Map) -> dict:
 
 def status_legend() -> list[tuple[str, str, str]]:
     return [(code, STATUSES[code], colour) for code, colour in STATUS_COLOURS.items()]
+
+
+def urgency_legend() -> list[tuple[str, str, str]]:
+    """The map's legend, most urgent first: overdue, then the statuses."""
+    return [("overdue", "超期未整改", OVERDUE_COLOUR), *status_legend()]

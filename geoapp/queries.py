@@ -50,10 +50,10 @@ import shapely
 from shapely.geometry import mapping
 from shapely.ops import polylabel
 
-from . import clustering
+from . import clustering, workflow
 from .crs import from_wgs84, to_wgs84
 from .deadlines import deadline, is_overdue
-from .domain import AREA_KINDS, OPEN_STATUSES, STATUSES, UNIT_KINDS
+from .domain import AREA_KINDS, OPEN_STATUSES, STATUSES, UNIT_KINDS, URGENCY, urgency_class
 from .maps import DISTRICT_COLOURS
 from .store import AREA_COLUMNS, NotFound
 from .store.base import DEFAULT_STATUS
@@ -607,6 +607,23 @@ def local_time(value: datetime | None) -> str | None:
     return value.astimezone(LOCAL_TZ).isoformat(timespec="seconds")
 
 
+#: How every page, popup, export and printout shows a time: Beijing time, to the minute.
+DISPLAY_TIME = "%Y-%m-%d %H:%M"
+DISPLAY_DATE = "%Y-%m-%d"
+
+
+def display_time(value: datetime | str | None, fmt: str = DISPLAY_TIME) -> str:
+    """A stored time (an aware datetime, or ISO 8601 text with an offset) as people read it,
+    in Beijing time: ``2024-04-15 08:30`` ("" for None).  A naive value is taken as UTC,
+    as the store keeps it.  ``fmt`` :data:`DISPLAY_DATE` gives the Beijing date alone."""
+    if value is None or value == "":
+        return ""
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(LOCAL_TZ).strftime(fmt)
+
+
 # --- districts, areas, units ----------------------------------------------------------------
 def districts(store, args: Args, locale: str = "zh") -> dict:
     """The seven districts as the union of their areas (``generation``, ``district``)."""
@@ -895,19 +912,48 @@ def problem(
     return feature
 
 
-def problem_clusters(store, args: Args, locale: str = "zh") -> dict:
+def _due_seconds(read: _Read, pts: dict[str, Any]) -> np.ndarray:
+    """Each point's deadline (POSIX seconds; NaN without one), from its ``reported_at`` and
+    ``category`` columns and the categories' deadlines."""
+    hours = {c: v.get("deadline_hours") for c, v in read.ref.categories.items()}
+    limit = pd.to_numeric(pd.Series(pts["category"]).map(hours), errors="coerce")
+    return pts["reported_at"] + limit.to_numpy(np.float64) * 3600.0
+
+
+#: The point columns clustering reads besides id, position, status and deduction.
+CLUSTER_COLUMNS = ("category", "reported_at")
+
+
+def _urgency(pts: dict[str, Any], due: np.ndarray, now: datetime) -> np.ndarray:
+    """Each point's place in :data:`URGENCY` (0 = overdue)."""
+    vocab = pts["status_vocab"]
+    opened = np.array([workflow.is_open(s) for s in vocab] or [False])[pts["status_code"]]
+    with np.errstate(invalid="ignore"):
+        overdue = opened & (due < now.timestamp())
+    rank = np.array([URGENCY.index(urgency_class(s, False)) for s in vocab] or [0])
+    return np.where(overdue, 0, rank[pts["status_code"]]).astype(np.int64)
+
+
+def problem_clusters(store, args: Args, locale: str = "zh", now: datetime | None = None) -> dict:
     """Problems clustered on a grid of about 60 screen pixels at ``zoom`` (required).
 
-    Each feature is a single problem ``{"count": 1, "id", "status", "deduction"}`` or a
-    cluster ``{"count": n, "statuses": {status: n}, "deduction": total}`` at the mean
-    position.  ``numberMatched`` counts the problems drawn (filters and bbox),
-    ``numberFiltered`` those matching the filters anywhere.
+    Each feature is a single problem ``{"count": 1, "id", "status", "overdue", "worst",
+    "deduction"}`` or a cluster ``{"count": n, "statuses": {status: n}, "overdue": n,
+    "ring": [[class, n], ...], "worst": class, "deduction": total}`` at the mean position.
+    ``ring`` counts the problems per class of :data:`geoapp.domain.URGENCY` (an overdue
+    problem only as "overdue"), most urgent first; ``worst`` is its first class, the colour
+    the map draws the dot in, so open and overdue problems show through closed ones.
+    ``numberMatched`` counts the problems drawn (filters and bbox), ``numberFiltered``
+    those matching the filters anywhere.
     """
     zoom = parse_zoom(args)
     display = parse_display_crs(args)
+    now = now or datetime.now(UTC)
     with _reading(store) as read:
         flt = parse_problem_filter(args, read.ref, display)
-        pts = _points(read, flt)
+        pts = _points(read, flt, CLUSTER_COLUMNS)
+        due = _due_seconds(read, pts)
+    urgency = _urgency(pts, due, now)
     lon, lat = pts["lon"], pts["lat"]
     mask = np.isfinite(lon) & np.isfinite(lat)
     filtered = int(mask.sum())
@@ -918,16 +964,20 @@ def problem_clusters(store, args: Args, locale: str = "zh") -> dict:
     deduction = clustering.cluster_sums(clusters, pts["deduction"][sel])
     vocab = pts["status_vocab"]
     tallies = clustering.cluster_tallies(clusters, pts["status_code"][sel], max(len(vocab), 1))
+    classes = clustering.cluster_tallies(clusters, urgency[sel], len(URGENCY))
     x, y = _to_display(clusters.lon, clusters.lat, display)
     ids, statuses = pts["id"], pts["status"]
     features = []
     for i, n in enumerate(clusters.count.tolist()):
+        ring = [[URGENCY[c], int(classes[i, c])] for c in np.flatnonzero(classes[i])]
         if n == 1:
             j = sel[clusters.first[i]]
             props = {
                 "count": 1,
                 "id": int(ids[j]),
                 "status": statuses[j],
+                "overdue": bool(urgency[j] == 0),
+                "worst": ring[0][0],
                 "deduction": round(float(deduction[i]), 2),
             }
         else:
@@ -935,6 +985,9 @@ def problem_clusters(store, args: Args, locale: str = "zh") -> dict:
             props = {
                 "count": n,
                 "statuses": {vocab[s]: int(row[s]) for s in np.flatnonzero(row)},
+                "overdue": int(classes[i, 0]),
+                "ring": ring,
+                "worst": ring[0][0],
                 "deduction": round(float(deduction[i]), 2),
             }
         features.append(

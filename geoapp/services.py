@@ -294,6 +294,9 @@ def problem_rows(table: PointTable, categories: list[dict]) -> tuple[list[dict],
         status = status_code(value(i, "status"))
         if status is None:
             reasons.append((N_("unknown status %(value)r"), {"value": value(i, "status")}))
+        rectified_at, reason = _rectified_time(value(i, "rectified_at"), status, reported_at)
+        if reason:
+            reasons.append(reason)
         if reasons:
             bad.append(BadRow.of(where, *reasons))
             continue
@@ -307,6 +310,7 @@ def problem_rows(table: PointTable, categories: list[dict]) -> tuple[list[dict],
                 "reported_at": reported_at,
                 "status": status,
                 "reporter": value(i, "reporter") or "",
+                "rectified_at": rectified_at,
                 "lon": float(table.lon[i]),
                 "lat": float(table.lat[i]),
                 "source_crs": table.row_crs[i] if table.row_crs else table.crs.code,
@@ -317,6 +321,31 @@ def problem_rows(table: PointTable, categories: list[dict]) -> tuple[list[dict],
         )
     bad.sort(key=lambda b: int(b.where.rsplit(" ", 1)[1]) if b.where[-1].isdigit() else 0)
     return rows, bad
+
+
+def _rectified_time(
+    text: str | None, status: str | None, reported_at: str | None
+) -> tuple[str | None, tuple[str, dict] | None]:
+    """The rectification time of an imported row (ISO text) and the reason it is bad, if it is:
+    not a time, given on a problem that is not rectified/verified, or before the report."""
+    if text is None:
+        return None, None
+    when = parse_time(text)
+    if when is None:
+        return None, (N_("rectified time %(value)r is not a date and time"), {"value": text})
+    if status not in ("rectified", "verified"):
+        return None, (
+            N_("a rectified time is given but the status is %(status)s (not rectified)"),
+            {"status": status},
+        )
+    if reported_at is not None and datetime.fromisoformat(when) < datetime.fromisoformat(
+        reported_at
+    ):
+        return None, (
+            N_("rectified time %(value)r is before the reported time %(reported)r"),
+            {"value": text, "reported": reported_at},
+        )
+    return when, None
 
 
 def _attach_assignment(rows: list[dict], zoning: Zoning) -> None:

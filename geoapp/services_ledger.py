@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import charts, ledger, queries
 from .domain import STATUSES
-from .maps import STATUS_COLOURS
+from .maps import OVERDUE_COLOUR, STATUS_COLOURS
 
 GROUP_PARAM = "group"
 DEFAULT_GROUP = "unit"
@@ -66,6 +66,12 @@ def build(store, args: queries.Args, locale: str = "zh", now: datetime | None = 
         areas = queries._areas(read, gen)
         names = queries._area_names(read, rows["generation_id"].dropna().unique().tolist())
         ref = read.ref
+        # the ranking is always among all units (under the other filters): a unit filter,
+        # or a unit's own account, only chooses whose place in it is shown
+        all_units = {k: v for k, v in flt.store.items() if k != "responsible_unit_id"}
+        if all_units != flt.store:
+            all_rows = read.tx.problem_frame(all_units, ledger.INPUT_COLUMNS)
+            all_rectified = read.tx.rectified_times(all_units)
     hours = {c: v.get("deadline_hours") for c, v in ref.categories.items()}
     table = ledger.problem_table(rows, hours, rectified, now)
     table["area_name"] = pd.Series(
@@ -79,7 +85,8 @@ def build(store, args: queries.Args, locale: str = "zh", now: datetime | None = 
     area_units = areas
     if wanted_districts:
         area_units = area_units[area_units["district_id"].isin(wanted_districts)]
-    unit_keys = sorted(set(area_units["responsible_unit_id"].dropna()))
+    county_keys = sorted(set(area_units["responsible_unit_id"].dropna()))
+    unit_keys = county_keys
     if wanted_units:
         unit_keys = [u for u in wanted_units if u in ref.units]
     district_keys = list(wanted_districts or ref.districts)
@@ -104,6 +111,13 @@ def build(store, args: queries.Args, locale: str = "zh", now: datetime | None = 
         }
 
     by_unit = [unit_row(r) for r in ledger.group_totals(table, "unit", unit_keys)]
+    if wanted_units:
+        all_table = ledger.problem_table(all_rows, hours, all_rectified, now)
+        all_keys = sorted({*county_keys, *unit_keys})
+        county = [unit_row(r) for r in ledger.group_totals(all_table, "unit", all_keys)]
+        ranking = ledger.restrict(ledger.rank_units(county), unit_keys)
+    else:
+        ranking = ledger.rank_units(by_unit)
     by_district = [district_row(r) for r in ledger.group_totals(table, "district", district_keys)]
     by_category = [category_row(r) for r in ledger.group_totals(table, "category")]
     return Ledger(
@@ -112,7 +126,7 @@ def build(store, args: queries.Args, locale: str = "zh", now: datetime | None = 
         by_unit=by_unit,
         by_district=by_district,
         by_category=by_category,
-        ranking=ledger.rank_units(by_unit),
+        ranking=ranking,
         daily=ledger.daily(table),
         filters=dict(
             queries.normalised_query({k: args[k] for k in args if k in queries.FILTER_PARAMS})
@@ -149,6 +163,8 @@ def as_json(led: Ledger, group: str) -> dict[str, Any]:
             "accountability": [r["id"] for r in led.ranking.accountability],
             "commendation": [r["id"] for r in led.ranking.commendation],
             "ranks": {r["id"]: r["rank"] for r in led.ranking.rows},
+            "ranked_units": led.ranking.ranked,
+            "shown_units": None if led.ranking.shown is None else list(led.ranking.shown),
         }
     return out
 
@@ -240,8 +256,15 @@ def print_map(led: Ledger, unit: str | None, district: str | None) -> dict[str, 
         {"d": d, "name": n} for d, n in zip(shapes["context_paths"], others["name"], strict=True)
     ]
     shapes["dots"] = [
-        {"x": p[0], "y": p[1], "colour": STATUS_COLOURS.get(s, "#555"), "label": pid}
-        for p, s, pid in zip(shapes["points"], table["status"], table["problem_id"], strict=True)
+        {
+            "x": p[0],
+            "y": p[1],
+            "colour": OVERDUE_COLOUR if late else STATUS_COLOURS.get(s, "#555"),
+            "label": pid,
+        }
+        for p, s, late, pid in zip(
+            shapes["points"], table["status"], table["overdue"], table["problem_id"], strict=True
+        )
         if p is not None
     ]
     return shapes

@@ -26,11 +26,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .domain import STATUSES
+from .domain import STATUS_ALIASES, STATUSES
 
 ROLES = ("admin", "coordinator", "planner", "inspector", "unit")
-#: Older rows may carry the store's generic default; it means "just reported".
-STATUS_ALIASES = {"open": "reported"}
+# Older rows may carry the store's generic default, "open": it means "just reported"
+# (geoapp.domain.STATUS_ALIASES).
 
 _STAFF = frozenset({"admin", "coordinator"})
 

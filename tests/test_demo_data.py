@@ -268,6 +268,7 @@ def test_problems_schema(problems: list[tuple[dict[str, Any], BaseGeometry]]) ->
             "deduction",
             "reported_at",
             "status",
+            "rectified_at",
             "reporter",
             "placement",
         }
@@ -277,6 +278,11 @@ def test_problems_schema(problems: list[tuple[dict[str, Any], BaseGeometry]]) ->
         when = datetime.fromisoformat(p["reported_at"])
         assert when.utcoffset() == timedelta(hours=8)
         rounds.setdefault(p["round"], []).append(when)
+        closed = p["status"] in ("rectified", "verified")
+        assert (p["rectified_at"] is not None) == closed, p["problem_id"]
+        if closed:
+            done = datetime.fromisoformat(p["rectified_at"])
+            assert done.utcoffset() == timedelta(hours=8) and done > when
     assert set(rounds) == {"市级评估", "省级评估"}
     assert max(rounds["市级评估"]) < min(rounds["省级评估"])
     older = [p["status"] for p, _ in problems if p["round"] == "市级评估"]

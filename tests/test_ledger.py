@@ -98,12 +98,13 @@ def test_daily_counts_days_in_beijing_time_with_gaps():
     ]
 
 
-def _unit(uid, deduction, overdue=0, problems=1, rate=None):
+def _unit(uid, deduction, overdue=0, problems=1, rate=None, on_time=0):
     return {
         "id": uid,
         "deduction": deduction,
         "overdue": overdue,
         "problems": problems,
+        "on_time": on_time,
         "on_time_rate": rate,
     }
 
@@ -114,25 +115,43 @@ def test_ranking_groups_with_ties():
         _unit("B", 8),
         _unit("C", 5),
         _unit("D", 5, overdue=1),
-        _unit("E", 1, rate=0.5),
-        _unit("F", 1, rate=0.9),
-        _unit("G", 0, problems=0),
+        _unit("E", 1, rate=1.0, on_time=1),  # all on time
+        _unit("F", 1, problems=2, rate=1.0, on_time=2),  # all on time, more problems
+        _unit("I", 1, problems=2, rate=0.5, on_time=1),  # one late: not commendable
+        _unit("J", 2, problems=3, rate=1.0, on_time=3),  # all on time, more points
+        _unit("K", 1, rate=1.0, on_time=1),  # tied with E at the boundary
+        _unit("G", 0, problems=0),  # no problems: unranked, never commended
         _unit("H", 0, problems=0),
         {**_unit(None, 99)},
     ]
     r = ledger.rank_units(rows, size=3)
-    assert [u["id"] for u in r.rows] == ["A", "B", "D", "C", "E", "F", "G", "H"]
-    assert [u["rank"] for u in r.rows] == [1, 2, 3, 3, 5, 5, 7, 7]
+    assert [u["id"] for u in r.rows] == ["A", "B", "D", "C", "J", "F", "I", "E", "K", "G", "H"]
+    assert [u["rank"] for u in r.rows] == [1, 2, 3, 3, 5, 6, 6, 6, 6, None, None]
+    assert r.ranked == 9
     # top three by points, C tied with D at the boundary
     assert [u["id"] for u in r.accountability] == ["A", "B", "D", "C"]
-    # fewest points first; E and F both 1 point, F's on-time rate is better
-    assert [u["id"] for u in r.commendation] == ["G", "H", "F"]
+    # all on time only (not I, not G/H); fewest points, then most problems; K ties E
+    assert [u["id"] for u in r.commendation] == ["F", "E", "K"]
     assert all(u["group"] == "commendation" for u in r.commendation)
 
 
-def test_ranking_never_blames_zero_points():
-    r = ledger.rank_units([_unit("A", 0), _unit("B", 0)], size=3)
-    assert r.accountability == [] and [u["id"] for u in r.commendation] == ["A", "B"]
+def test_ranking_never_blames_zero_points_nor_praises_no_problems():
+    r = ledger.rank_units([_unit("A", 0, on_time=1), _unit("B", 0, problems=0)], size=3)
+    assert r.accountability == [] and [u["id"] for u in r.commendation] == ["A"]
+    assert [(u["id"], u["rank"], u["group"]) for u in r.rows] == [
+        ("A", 1, "commendation"),
+        ("B", None, None),
+    ]
+
+
+def test_restricted_ranking_keeps_the_whole_rankings_places():
+    r = ledger.rank_units([_unit("A", 3), _unit("B", 2), _unit("C", 1, on_time=1)], size=1)
+    shown = ledger.restrict(r, ["B", "C"])
+    assert [(u["id"], u["rank"], u["group"]) for u in shown.rows] == [
+        ("B", 2, None),
+        ("C", 3, "commendation"),
+    ]
+    assert (shown.ranked, shown.shown, shown.accountability) == (3, ("B", "C"), [])
 
 
 # --- against the demo county, both backends -----------------------------------------------------
@@ -158,6 +177,20 @@ FROM problems {where} GROUP BY {col}
 
 def _by_id(rows):
     return {r["id"]: r for r in rows if r["problems"]}
+
+
+def test_demo_county_has_an_on_time_rate_and_closures_by_day(store):
+    # the demo's closed problems carry the file's 整改完成时间, as a county's would: the
+    # rate and the daily closed line must not be empty (they were "—" and all 0)
+    led = services_ledger.build(store, {}, now=NOW)
+    t = led.totals
+    assert t["on_time"] > 0 and t["late"] > 0 and 0 < t["on_time_rate"] < 1
+    assert t["closed_unknown"] == 0
+    # every timed closure is on the daily line, on its Beijing day
+    assert sum(d["closed"] for d in led.daily) == t["on_time"] + t["late"] == t["closed"]
+    with store.transaction() as tx:
+        closed = tx.problem_frame({"status": ["rectified", "verified"]}, ["id"])
+    assert len(closed) == t["closed"]
 
 
 @pytest.mark.parametrize(
@@ -275,6 +308,8 @@ def test_duplicates_are_not_counted_twice(store):
 
 def test_rectification_times_come_from_status_events(store):
     pks = [p["id"] for p in store.problems({"status": ["reported"]}, limit=3)]
+    earlier = services_ledger.build(store, {}, now=datetime.now(UTC))
+    before = earlier.totals
     with store.transaction() as tx:
         on_time, late, reopened = (tx.get_problem(pk) for pk in pks)
         tx.set_problem_status(on_time["id"], "rectifying", "t")
@@ -293,8 +328,12 @@ def test_rectification_times_come_from_status_events(store):
     assert recs[on_time["id"]]["on_time"] is True
     assert recs[late["id"]]["on_time"] is False
     assert recs[reopened["id"]]["rectified_at"] is None
-    assert (led.totals["on_time"], led.totals["late"]) == (1, 1)
-    assert sum(d["closed"] for d in led.daily) == 2
+    # the demo's imported rectifications, plus one on time and one late
+    assert (led.totals["on_time"], led.totals["late"]) == (
+        before["on_time"] + 1,
+        before["late"] + 1,
+    )
+    assert sum(d["closed"] for d in led.daily) == sum(d["closed"] for d in earlier.daily) + 2
 
 
 # --- API, page, exports, CLI ------------------------------------------------------------------
@@ -321,6 +360,29 @@ def test_ledger_page_tables_links_and_filters(client):
     assert "<svg" in text and "<polyline" in text
     assert client.get("/ledger?district=NOPE").status_code == 400
     assert 'href="/ledger"' in client.get("/").get_data(as_text=True)
+
+
+def test_a_unit_account_sees_its_place_in_the_county_ranking_and_no_other_unit(client, client_as):
+    unit = client_as("unit")
+    county = client.get("/api/ledger").get_json()["ranking"]
+    own = unit.get("/api/ledger").get_json()["ranking"]
+    # the same place as in the county-wide ranking the coordinator sees, and only its own
+    assert own["ranks"] == {unit.unit_id: county["ranks"][unit.unit_id]}
+    assert (
+        own["ranked_units"]
+        == county["ranked_units"]
+        == sum(1 for rank in county["ranks"].values() if rank is not None)
+    )
+    assert own["shown_units"] == [unit.unit_id] and county["shown_units"] is None
+    for group in ("accountability", "commendation"):
+        assert own[group] == [u for u in county[group] if u == unit.unit_id]
+    page = unit.get("/ledger").get_data(as_text=True)
+    standing = page.split('id="ranking-standing"')[1].split("</ul>")[0]
+    rank = county["ranks"][unit.unit_id]
+    assert f"第 {rank} 名（共 {county['ranked_units']} 个单位）" in standing
+    ranking = page.split('id="ranking-accountability"')[1].split('id="ranking-rules"')[0]
+    others = [u for u in county["accountability"] + county["commendation"] if u != unit.unit_id]
+    assert others and not any(f"/units/{u}" in ranking for u in others)
 
 
 def _workbook(data: bytes):

@@ -510,6 +510,8 @@ STATUS_WEIGHTS = {
     },
 }
 N_VERTEX, N_EDGE, N_OUTSIDE = 40, 40, 30
+#: Share of the closed demo problems rectified after their deadline; their own random stream.
+LATE_SHARE, RECTIFY_SEED_OFFSET = 0.2, 1
 TZ = timezone(timedelta(hours=8))
 
 
@@ -1522,6 +1524,7 @@ def build(seed: int = SEED) -> dict[str, Any]:
     _place_units(units, areas, rng, to_ll)
 
     problems = _make_problems(areas, adj, county, rng, to_ll)
+    _add_rectification_times(problems, np.random.default_rng(seed + RECTIFY_SEED_OFFSET))
     return {
         "areas": areas,
         "county": county,
@@ -1723,6 +1726,21 @@ def _make_problems(
     return problems
 
 
+def _add_rectification_times(problems: list[dict[str, Any]], rng: np.random.Generator) -> None:
+    """When each closed (rectified or verified) problem was rectified: most within their
+    category's deadline, :data:`LATE_SHARE` of them after it; None for open problems.
+
+    Its own random stream, so adding it left every other demo value as it was."""
+    hours = {c[0]: c[3] for c in CATEGORIES}
+    for p in problems:
+        p["rectified_at"] = None
+        if p["status"] not in ("rectified", "verified"):
+            continue
+        limit = hours.get(p["category"]) or 72
+        share = rng.uniform(1.05, 2.5) if rng.random() < LATE_SHARE else rng.uniform(0.1, 0.95)
+        p["rectified_at"] = p["reported_at"] + timedelta(minutes=round(limit * 60 * share))
+
+
 # =============================================================================================
 # writing
 # =============================================================================================
@@ -1810,6 +1828,9 @@ def generate(out_dir: Path | str = DEFAULT_OUT, seed: int = SEED) -> dict[str, i
                     "deduction": p["deduction"],
                     "reported_at": p["reported_at"].isoformat(),
                     "status": p["status"],
+                    "rectified_at": (
+                        p["rectified_at"].isoformat() if p["rectified_at"] is not None else None
+                    ),
                     "reporter": p["reporter"],
                     "placement": p["placement"],
                 },

@@ -108,6 +108,8 @@ _EQUALITY_FILTERS = (
 )
 DEFAULT_STATUS = "open"
 #: Columns :meth:`Transaction.problem_points` can add to id, lon, lat, status and deduction.
+#: Time columns :meth:`Transaction.problem_points` can add, as float64 POSIX seconds.
+POINT_TIME_COLUMNS = ("reported_at",)
 POINT_EXTRA_COLUMNS = (
     "problem_id",
     "round",
@@ -122,13 +124,44 @@ POINT_EXTRA_COLUMNS = (
 )
 
 _CONV = {name: V.converters(table) for name, table in S.metadata.tables.items()}
-_PROBLEM_INPUT_CONV = {k: v for k, v in _CONV["problems"].items() if k in PROBLEM_INPUT_FIELDS}
+_PROBLEM_INPUT_CONV = {
+    **{k: v for k, v in _CONV["problems"].items() if k in PROBLEM_INPUT_FIELDS},
+    "rectified_at": V.to_datetime,  # not a column: recorded as a "status" event
+}
+#: Statuses of a closed problem (rectified, possibly verified since).
+CLOSED_STATUSES = frozenset({"rectified", "verified"})
 _CHUNK = 500  # keys per IN (...) lookup: well under SQLite's bound-parameter limit
 _INSERT_BATCH = 10_000  # rows per executemany call
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _check_rectified_at(where: str, row: Mapping[str, Any], rectified_at: datetime | None):
+    """A rectification time belongs to a closed problem and cannot precede its report."""
+    if rectified_at is None:
+        return
+    if row.get("status") not in CLOSED_STATUSES:
+        raise StoreError(
+            f"{where}: rectified_at is given but the status is {row.get('status')!r} "
+            f"(only a rectified or verified problem has a rectification time)"
+        )
+    reported = row.get("reported_at")
+    if isinstance(reported, datetime) and rectified_at < reported:
+        raise StoreError(
+            f"{where}: rectified_at {rectified_at.isoformat()} is before reported_at "
+            f"{reported.isoformat()}"
+        )
+
+
+def _posix_seconds(values: Sequence[Any]) -> np.ndarray:
+    """Stored times as the driver gives them (datetimes, or ISO text in SQLite) as float64
+    POSIX seconds, NaN where empty."""
+    if not len(values):
+        return np.array([], dtype=np.float64)
+    stamps = pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
+    return ((stamps - pd.Timestamp(0, tz="UTC")).dt.total_seconds()).to_numpy(np.float64)
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -800,6 +833,13 @@ class Transaction:
         lead_unit_id, rule_id) and duplicate_of.  Records a "created" event per problem and an
         "assigned" event when area_id is set; ``actor`` (default: the reporter) is the events'
         actor.  A problem_id already stored or repeated in ``rows`` is a StoreError naming it.
+
+        ``rectified_at`` (optional, not a column) is when a problem that arrives closed
+        (rectified or verified) was rectified, e.g. from an imported spreadsheet: it is
+        recorded as a "status" event to ``rectified`` at that time (``{"before": null,
+        "after": "rectified", "imported": true}``), which is where :meth:`rectified_times`
+        and so the ledger's on-time figures read it.  Given on an open problem, or earlier
+        than ``reported_at``, it is a StoreError naming the problem.
         """
         if isinstance(rows, pd.DataFrame):
             rows = rows.to_dict("records")
@@ -807,11 +847,13 @@ class Transaction:
         convs = _PROBLEM_INPUT_CONV
         cols = [c.name for c in S.problems.columns if c.name != "id"]
         prepared: list[dict[str, Any]] = []
+        rectified: list[datetime | None] = []
         seen: set[str] = set()
         for i, row in enumerate(rows, start=1):
             label = row.get("problem_id") if isinstance(row, Mapping) else None
             where = f"problem {label!r}" if label is not None else f"problem row {i}"
             r = V.coerce_row(row, convs, where=where)
+            rectified.append(r.pop("rectified_at", None))
             if r.get("problem_id") is None:
                 r["problem_id"] = f"P-{uuid.uuid4().hex[:16]}"
             elif r["problem_id"] in seen:
@@ -824,6 +866,7 @@ class Transaction:
             if r.get("reported_at") is None:
                 r["reported_at"] = now
             r["created_at"] = r["updated_at"] = now
+            _check_rectified_at(where, r, rectified[-1])
             prepared.append({c: r.get(c) for c in cols})
         if not prepared:
             return []
@@ -835,7 +878,7 @@ class Transaction:
         id_of = self._ids_by_key(S.problems.c.problem_id, [r["problem_id"] for r in prepared])
         ids = [id_of[r["problem_id"]] for r in prepared]
         events = []
-        for pk, r in zip(ids, prepared, strict=True):
+        for pk, r, done in zip(ids, prepared, rectified, strict=True):
             who = actor if actor is not None else r["reporter"]
             created = _json({"problem_id": r["problem_id"]})
             events.append(
@@ -850,6 +893,16 @@ class Transaction:
                         "actor": who,
                         "kind": "assigned",
                         "detail": assigned,
+                    }
+                )
+            if done is not None:  # after the others: history lists events in this order
+                events.append(
+                    {
+                        "problem_pk": pk,
+                        "at": done,
+                        "actor": who,
+                        "kind": "status",
+                        "detail": _json({"before": None, "after": "rectified", "imported": True}),
                     }
                 )
         self._insert_many(S.problem_events, events)
@@ -1611,6 +1664,7 @@ class Transaction:
         Returns a dict of NumPy arrays of one length: ``id`` (int64), ``lon`` and ``lat``
         (float64, NaN when missing), ``status`` (object: str) and ``deduction`` (float64), plus
         one object array per name in ``extra`` (any of :data:`POINT_EXTRA_COLUMNS`; None where
+        empty) or, for :data:`POINT_TIME_COLUMNS`, a float64 array of POSIX seconds (NaN where
         empty).  Only these columns are read, so 100,000 problems load in one quick query:
         this feeds map clustering and summaries.  ``ids`` restricts the answer to those
         problems (e.g. the ones :meth:`problem_changes` names).
@@ -1625,11 +1679,11 @@ class Transaction:
         (['deduction', 'id', 'lat', 'lon', 'round', 'status'], [1], [None])
         """
         extra = list(dict.fromkeys(extra))
-        unknown = [c for c in extra if c not in POINT_EXTRA_COLUMNS]
+        known = (*POINT_EXTRA_COLUMNS, *POINT_TIME_COLUMNS)
+        unknown = [c for c in extra if c not in known]
         if unknown:
             raise StoreError(
-                f"problem_points: unknown column {unknown[0]!r} "
-                f"(known: {', '.join(POINT_EXTRA_COLUMNS)})"
+                f"problem_points: unknown column {unknown[0]!r} (known: {', '.join(known)})"
             )
         p = S.problems
         names = ["id", "lon", "lat", "status", "deduction", *extra]
@@ -1652,7 +1706,9 @@ class Transaction:
             "deduction": np.array(columns[4], dtype=np.float64),
         }
         for i, name in enumerate(names):
-            if name in ("status", *extra):
+            if name in POINT_TIME_COLUMNS:
+                out[name] = _posix_seconds(columns[i])
+            elif name in ("status", *extra):
                 column = np.empty(n, dtype=object)
                 column[:] = columns[i]
                 out[name] = column

@@ -221,7 +221,7 @@ def problem(problem_pk: int):
 @conditional
 def problem_clusters():
     """Problems clustered for the map at ``zoom``."""
-    return _geojson(queries.problem_clusters(get_store(), _args(), _locale()))
+    return _geojson(queries.problem_clusters(get_store(), _args(), _locale(), now=answer_time()))
 
 
 @bp.get("/search")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import queries
-from ..domain import STATUSES
+from ..domain import STATUSES, URGENCY
 
 JSON = "application/json"
 GEOJSON = queries.GEOJSON
@@ -208,11 +208,31 @@ SCHEMAS: dict[str, dict] = {
     "ProblemDetail": _feature("ProblemDetailProperties", "Point"),
     "ClusterProperties": {
         "oneOf": [
-            _object({"count": {"const": 1}, "id": INT, "status": STR, "deduction": NUM}),
+            _object(
+                {
+                    "count": {"const": 1},
+                    "id": INT,
+                    "status": STR,
+                    "overdue": {"type": "boolean"},
+                    "worst": {"type": "string", "enum": list(URGENCY)},
+                    "deduction": NUM,
+                }
+            ),
             _object(
                 {
                     "count": {"type": "integer", "minimum": 2},
                     "statuses": {"type": "object", "additionalProperties": INT},
+                    "overdue": INT,
+                    "ring": {
+                        "type": "array",
+                        "items": {
+                            "type": "array",
+                            "prefixItems": [{"type": "string", "enum": list(URGENCY)}, INT],
+                            "minItems": 2,
+                            "maxItems": 2,
+                        },
+                    },
+                    "worst": {"type": "string", "enum": list(URGENCY)},
                     "deduction": NUM,
                 }
             ),
@@ -276,7 +296,9 @@ SCHEMAS: dict[str, dict] = {
                 {
                     "accountability": {"type": "array", "items": STR},
                     "commendation": {"type": "array", "items": STR},
-                    "ranks": {"type": "object", "additionalProperties": INT},
+                    "ranks": {"type": "object", "additionalProperties": _nullable("integer")},
+                    "ranked_units": INT,
+                    "shown_units": {"type": ["array", "null"], "items": STR},
                 }
             ),
         },
@@ -576,8 +598,12 @@ ENDPOINTS: list[Endpoint] = [
         "Problems clustered on a grid of about 60 screen pixels, for the map",
         "Clusters",
         ["zoom", *FILTERS, "bbox", "display_crs"],
-        description="A feature with count 1 is one problem (id, status, deduction); a larger "
-        "count is a cluster at the mean position with its statuses and total deduction.",
+        description="A feature with count 1 is one problem (id, status, overdue, worst, "
+        "deduction); a larger count is a cluster at the mean position with its statuses, "
+        "overdue count, ring (problems per urgency class, most urgent first: overdue, "
+        "reported, assigned, rectifying, other, rectified, verified; an overdue problem "
+        "only as overdue), worst (the ring's first class: the colour the map draws) and "
+        "total deduction.",
     ),
     Endpoint(
         "/api/search",
@@ -817,7 +843,11 @@ ENDPOINTS: list[Endpoint] = [
         description="Per group: problems, duplicates, deduction points (a duplicate's count "
         "0), open, overdue (open past the category's deadline), closed, rectified on time / "
         "late / time unknown, on-time rate. With group=unit, the ranking of the circulated "
-        "report. `daily`: new and closed problems per Beijing day.",
+        "report: among all units with problems under the filters other than `unit` "
+        "(`ranked_units` of them; units without problems have rank null and are never "
+        "commended); with a unit filter, or for a unit account, only those units are listed "
+        "(`shown_units`), with their places in that ranking. `daily`: new and closed "
+        "problems per Beijing day.",
     ),
     Endpoint(
         "/api/openapi.json",

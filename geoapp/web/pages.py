@@ -64,6 +64,8 @@ def map_labels() -> dict:
         "no_match": _("Nothing found"),
         "load_failed": _("Could not load the map data"),
         "problem_page": _("Open the problem page"),
+        "overdue": _("overdue"),
+        "other": _("other status"),
     }
 
 
@@ -97,7 +99,7 @@ def map_config(scope: dict | None = None, **extra) -> dict:
         },
         "labels": map_labels(),
         "filters": current_filters(),
-        "status_colours": maps.STATUS_COLOURS,
+        "status_colours": maps.URGENCY_COLOURS,
         "status_labels": status_labels(),
         "display_crs": display,
         "scope": scope or {},
@@ -160,7 +162,7 @@ def render_map_page(template: str, scope: dict | None = None, bounds=None, **con
         map_cfg=config,
         generation=current,
         area_count=facts["area_count"],
-        legend=maps.status_legend(),
+        legend=maps.urgency_legend(),
         options=filter_options(store, facts),
         filters=current_filters(),
         **context,
@@ -310,7 +312,7 @@ def ledger_page():
             led, lambda uid: url_for("pages.unit_page", unit_id=uid)
         ),
         daily_chart=services_ledger.daily_chart(led),
-        as_of=led.generated_at.astimezone(queries.LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),
+        as_of=queries.display_time(led.generated_at),
         export_xlsx=_ledger_url("pages.ledger_export", format="xlsx"),
         export_csv={
             g: _ledger_url("pages.ledger_export", format="csv", group=g)
@@ -352,8 +354,8 @@ def ledger_print():
         "ledger_print.html",
         **view,
         filter_names=filter_names(),
-        legend=maps.status_legend(),
-        printed_at=view["led"].generated_at.astimezone(queries.LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),
+        legend=maps.urgency_legend(),
+        printed_at=queries.display_time(view["led"].generated_at),
     )
 
 
@@ -389,6 +391,13 @@ def inline_script(name: str) -> Markup:
     if "</" in text:
         raise ValueError(f"{name} cannot be inlined: it contains '</'")
     return Markup(text)
+
+
+@bp.app_template_filter("when")
+def when(value, date_only: bool = False) -> str:
+    """Any stored time (datetime or ISO text) as every page shows it: Beijing time,
+    ``2026-11-29 12:13`` (or the Beijing date with ``date_only``)."""
+    return queries.display_time(value, queries.DISPLAY_DATE if date_only else queries.DISPLAY_TIME)
 
 
 @bp.app_context_processor

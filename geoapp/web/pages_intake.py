@@ -18,14 +18,6 @@ from .api_intake import upload_dir
 from .pages import bp, is_zh, status_labels, tiles_url
 
 
-@bp.app_template_filter("when")
-def when(value: str | None) -> str:
-    """An ISO 8601 local time as people write it: 2026-11-29 12:13."""
-    if not value:
-        return ""
-    return str(value)[:16].replace("T", " ")
-
-
 def crs_options() -> list[tuple[str, str]]:
     return [
         ("wgs84", _("WGS84 (GPS, Tianditu)")),

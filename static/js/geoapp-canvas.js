@@ -277,6 +277,8 @@
   // Points as circles (problem clusters with their count written in, single problems) as
   // ONE layer: a hundred-odd circles drawn from an array and hit-tested by distance, where
   // a Leaflet marker each would cost its own object, events and redraw bookkeeping.
+  // A dot: {lon, lat, radius, weight, color (outline), fillColor, fillOpacity, label,
+  // labelColor, ring: [{color, value}] (an outline split by shares, see _drawRing)}.
   var dotsMethods = {
     // click: (dot, event) → nothing; tooltip: dot → HTML or "" (none)
     options: { click: null, tooltip: null, font: "bold 12px sans-serif" },
@@ -360,17 +362,44 @@
           ctx.lineWidth = d.weight;
           ctx.strokeStyle = d.color;
           ctx.stroke();
+          if (d.ring && d.ring.length) this._drawRing(ctx, d, x, y);
         }
         if (d.label) labels.push(i);
       }
       // the counts last, in one font: changing it is not free
       ctx.globalAlpha = 1;
-      ctx.fillStyle = "#111";
       ctx.font = this.options.font;
       ctx.textAlign = "center";
       ctx.textBaseline = "middle";
-      labels.forEach(function (i) { ctx.fillText(this._dots[i].label, px[i * 2], px[i * 2 + 1]); }, this);
+      labels.forEach(function (i) {
+        ctx.fillStyle = this._dots[i].labelColor || "#111";
+        ctx.fillText(this._dots[i].label, px[i * 2], px[i * 2 + 1]);
+      }, this);
       ctx.restore();
+    },
+
+    // d.ring: [{color, value}], drawn clockwise from 12 o'clock over the outline, each
+    // segment's angle its share of the values; a segment of one problem among 999 still
+    // gets at least a visible sliver (0.25 rad), taken from the largest
+    _drawRing: function (ctx, d, x, y) {
+      var total = 0, i, angles = [], big = 0;
+      for (i = 0; i < d.ring.length; i++) total += d.ring[i].value;
+      if (!total) return;
+      for (i = 0; i < d.ring.length; i++) {
+        angles.push(Math.max((Math.PI * 2 * d.ring[i].value) / total, d.ring.length > 1 ? 0.25 : 0));
+        if (angles[i] > angles[big]) big = i;
+      }
+      var excess = angles.reduce(function (a, b) { return a + b; }, 0) - Math.PI * 2;
+      angles[big] -= excess;
+      var start = -Math.PI / 2;
+      ctx.lineWidth = d.weight;
+      for (i = 0; i < d.ring.length; i++) {
+        ctx.beginPath();
+        ctx.arc(x, y, d.radius, start, start + angles[i], false);
+        ctx.strokeStyle = d.ring[i].color;
+        ctx.stroke();
+        start += angles[i];
+      }
     },
 
     // the topmost (last drawn) dot under the pointer, its outline included

@@ -13,6 +13,23 @@
     });
   }
 
+  // A time from the API (ISO 8601 with an offset) as every page shows it: Beijing time
+  // (UTC+8, no daylight saving), "2024-04-15 08:30"; unreadable text is shown as it is.
+  function when(iso) {
+    if (!iso) return "";
+    var ms = Date.parse(iso);
+    if (isNaN(ms)) return String(iso);
+    return new Date(ms + 8 * 3600 * 1000).toISOString().slice(0, 16).replace("T", " ");
+  }
+
+  // black or white, whichever reads better on a #rrggbb background
+  function textOn(hex) {
+    var n = parseInt(String(hex).slice(1), 16);
+    if (isNaN(n)) return "#111";
+    var luma = 0.299 * (n >> 16) + 0.587 * ((n >> 8) & 255) + 0.114 * (n & 255);
+    return luma > 150 ? "#111" : "#fff";
+  }
+
   // the data functions come from geoapp-prefetch.js, inlined in the page's <head>
   var D = window.GeoappData;
   var query = D.query, getJSON = D.getJSON, prefetched = D.prefetched;
@@ -188,7 +205,7 @@
           "<p>" + esc(p.description) + "</p><table>" +
           row(L_.round, esc(p.round)) +
           row(L_.deduction, esc(p.deduction)) +
-          row(L_.reported_at, esc(p.reported_at)) +
+          row(L_.reported_at, esc(when(p.reported_at))) +
           row(L_.area, esc(p.area_name || L_.unassigned)) +
           row(L_.responsible, esc(p.responsible_unit_name || "—")) +
           row(L_.lead, esc(p.lead_unit_name || "—")) +
@@ -220,17 +237,23 @@
         dots.setData(fc.features.map(function (f) {
           var p = f.properties, c = f.geometry.coordinates;
           total += p.count;
+          // a dot takes the colour of its most urgent problem (p.worst: overdue, then open,
+          // then closed), never of the most common one: one overdue problem among a hundred
+          // closed ones must show; a cluster's ring is split by p.ring, most urgent first
+          var worst = p.worst || p.status;
           if (p.count === 1) {
             return {
-              lon: c[0], lat: c[1], id: p.id, count: 1,
-              radius: 6, weight: 1, color: "#222", fillColor: statusColours[p.status] || "#777", fillOpacity: 0.9,
+              lon: c[0], lat: c[1], id: p.id, count: 1, worst: worst,
+              radius: worst === "overdue" ? 7 : 6, weight: worst === "overdue" ? 2 : 1, color: "#222",
+              fillColor: statusColours[worst] || "#777", fillOpacity: 0.9,
             };
           }
-          var main = Object.keys(p.statuses || {}).sort(function (a, b) { return p.statuses[b] - p.statuses[a]; })[0];
+          var fill = statusColours[worst] || "#777";
           return {
-            lon: c[0], lat: c[1], count: p.count, label: String(p.count),
+            lon: c[0], lat: c[1], count: p.count, label: String(p.count), worst: worst,
+            ring: (p.ring || []).map(function (r) { return { color: statusColours[r[0]] || "#777", value: r[1], name: r[0] }; }),
             radius: Math.round(12 + Math.min(12, Math.log(p.count) * 2)),
-            weight: 4, color: statusColours[main] || "#777", fillColor: "#fff", fillOpacity: 0.95,
+            weight: 4, color: "#fff", fillColor: fill, fillOpacity: 1, labelColor: textOn(fill),
           };
         }));
         var counter = document.getElementById("problem-count");
@@ -242,7 +265,13 @@
     // clusters (click: zoom in) and single problems (click: the problem's popup)
     var dots = new Dots({
       renderer: canvas,
-      tooltip: function (d) { return d.count > 1 ? esc(d.count) + " " + esc(L_.problems) : ""; },
+      tooltip: function (d) {
+        if (d.count === 1) return d.worst === "overdue" ? esc(L_.overdue) : "";
+        var parts = (d.ring || []).map(function (r) {
+          return esc(r.name === "overdue" ? L_.overdue : r.name === "other" ? L_.other : statusLabels[r.name] || r.name) + " " + esc(r.value);
+        });
+        return esc(d.count) + " " + esc(L_.problems) + (parts.length ? "<br>" + parts.join("<br>") : "");
+      },
       click: function (d) {
         var at = L.latLng(d.lat, d.lon);
         if (d.count === 1) problemPopup(d.id, at);

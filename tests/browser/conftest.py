@@ -153,3 +153,39 @@ def sign_in_page(page, base_url: str, role: str = "admin", next_path: str = "/")
 def login() -> Callable[..., None]:
     """``login(page, base_url, role="admin")``: sign a page in as a demo account."""
     return sign_in_page
+
+
+@pytest.fixture
+def serve(live_server, page):
+    """``base = serve(database_url, role="admin", next_path="/")``: the app on that store
+    served, and ``page`` signed in as the demo account ``role``; the store is closed at
+    teardown."""
+    from geoapp import create_app
+
+    apps = []
+
+    def start(url: str, role: str = "admin", next_path: str = "/") -> str:
+        app = create_app({"DATABASE_URL": url, "TESTING": True})
+        apps.append(app)
+        base = live_server(app)
+        sign_in_page(page, base, role, next_path)
+        return base
+
+    yield start
+    for app in apps:
+        app.extensions["geoapp.store"].close()
+
+
+@pytest.fixture
+def tiny_county_url(tmp_path) -> str:
+    """A SQLite store holding the tiny county of tests/hand_county.py and the demo accounts."""
+    from hand_county import open_county
+    from webclient import TEST_PASSWORDS
+
+    from geoapp.services_accounts import seed_demo_accounts
+
+    url = f"sqlite:///{tmp_path / 'tiny.sqlite'}"
+    store = open_county(url, tmp_path / "county")
+    seed_demo_accounts(store, TEST_PASSWORDS)
+    store.close()
+    return url

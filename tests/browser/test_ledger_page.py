@@ -6,20 +6,14 @@ import re
 import pytest
 from openpyxl import load_workbook
 
-from geoapp import create_app
-
 pytestmark = pytest.mark.browser
 A4_POINTS = (595.28, 841.89)
 
 
 @pytest.fixture
-def served(live_server, demo_url, page, login):
+def served(serve, demo_url):
     """The app served, and ``page`` signed in as the demo coordinator."""
-    app = create_app({"DATABASE_URL": demo_url, "TESTING": True})
-    base = live_server(app)
-    login(page, base, "coordinator")
-    yield base
-    app.extensions["geoapp.store"].close()
+    return serve(demo_url, "coordinator")
 
 
 def page_table(page, table_id):
@@ -84,3 +78,24 @@ def test_print_view_is_a4(page, served):
         assert float(width) == pytest.approx(A4_POINTS[0], abs=1)
         assert float(height) == pytest.approx(A4_POINTS[1], abs=1)
     assert len(boxes) > 1  # the problem list runs over several pages
+
+
+@pytest.fixture
+def tiny_served(serve, tiny_county_url):
+    """The tiny county of tests/hand_county.py served, signed in as coordinator."""
+    return serve(tiny_county_url, "coordinator")
+
+
+def test_ledger_page_figures_match_the_hand_count(page, tiny_served):
+    page.goto(f"{tiny_served}/ledger")
+    cells = page.locator("#ledger-totals tr").nth(1).locator("td").all_inner_texts()
+    # today every open problem (P3 P4 P7 P10) is past its deadline; closed P1 P2 P5 P6 P8
+    # P9: on time P1 P6 P8 P9, late P2, P5 without a time: 4 / 5 = 80 %
+    assert cells == ["10", "", "10.0", "4", "4", "6", "4", "1", "80%"]
+    blamed = page.locator("#ranking-accountability li a").all_inner_texts()
+    praised = page.locator("#ranking-commendation li a").all_inner_texts()
+    assert blamed == ["单位2", "单位1", "单位4"] and praised == ["单位3"]
+    rows = {uid: c for uid, c in page_table(page, "ledger-unit")}
+    assert rows["U6"][0] == "" and "单位6" in rows["U6"][1]  # no problems: no rank, no tag
+    ticks = page.locator("#chart-daily text.tick").all_text_contents()
+    assert [t for t in ticks if "-" in t] == ["2024-12-30", "12-31", "2025-01-01", "01-02"]

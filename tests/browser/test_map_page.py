@@ -15,13 +15,9 @@ READY = "body[data-map-ready]"
 
 
 @pytest.fixture
-def served(live_server, demo_sqlite_url, page, login):
+def served(serve, demo_sqlite_url):
     """The demo app served, and ``page`` signed in as admin (landing on a blank page)."""
-    app = create_app({"DATABASE_URL": demo_sqlite_url, "TESTING": True})
-    base = live_server(app)
-    login(page, base, "admin", next_path="/favicon.ico")
-    yield base
-    app.extensions["geoapp.store"].close()
+    return serve(demo_sqlite_url, "admin", "/favicon.ico")
 
 
 def leaflet_point(page, lon, lat):
@@ -246,3 +242,67 @@ def test_a_cluster_names_its_count_and_zooms_in_when_clicked(page, served):
     page.wait_for_function(f"() => window.geoappMap.map.getZoom() === {zoom + 2}", timeout=10000)
     # a cluster click is not a "who is responsible here?" click
     assert page.locator(".lookup-popup").count() == 0
+
+
+@pytest.fixture
+def tiny_served(serve, tiny_county_url):
+    """The tiny county of tests/hand_county.py served, signed in as admin."""
+    return serve(tiny_county_url, "admin", "/favicon.ico")
+
+
+def canvas_rgb(page, x, y):
+    """The colour the problems' canvas holds at page position (x, y)."""
+    return page.evaluate(
+        "([x, y]) => { var c = window.geoappMap.shapes.problems._renderer._container;"
+        " var r = c.getBoundingClientRect(), s = c.width / r.width;"
+        " var px = c.getContext('2d').getImageData(Math.round((x - r.left) * s),"
+        " Math.round((y - r.top) * s), 1, 1).data; return [px[0], px[1], px[2]]; }",
+        [x, y],
+    )
+
+
+def near(rgb, hex_colour, tolerance=12):
+    want = [int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)]
+    return all(abs(a - b) <= tolerance for a, b in zip(rgb, want, strict=True))
+
+
+def dots_at(page, url, lon, zoom, count):
+    """Open ``url``, centre the map on (lon, 28.205) at ``zoom`` and return the dots of
+    ``count`` problems once drawn."""
+    page.goto(url)
+    page.wait_for_selector(READY, timeout=30000)
+    page.evaluate("([lon, z]) => { window.geoappMap.map.setView([28.205, lon], z); }", [lon, zoom])
+    page.wait_for_function(
+        "(n) => window.geoappMap.shapes.problems.dots().some(d => d.count === n)",
+        arg=count,
+        timeout=10000,
+    )
+    page.wait_for_timeout(300)
+    return [d for d in dots(page) if d["count"] == count]
+
+
+def test_a_mostly_closed_cluster_with_one_overdue_problem_is_drawn_overdue(page, tiny_served):
+    from geoapp.maps import OVERDUE_COLOUR, STATUS_COLOURS
+
+    # four verified problems (P1 P5 P8 P9) and one assigned past its deadline (P4)
+    page.set_viewport_size({"width": 1200, "height": 800})
+    (dot,) = dots_at(page, tiny_served + "/?status=verified&status=assigned", 114.925, 11, 5)
+    x, y, r = dot["x"], dot["y"], dot["radius"]
+    # the fill, beside the count: the overdue colour, not the commonest status's
+    assert near(canvas_rgb(page, x + 0.55 * r, y + 0.55 * r), OVERDUE_COLOUR)
+    # the ring: the overdue fifth first, clockwise from 12 o'clock, then verified
+    assert near(canvas_rgb(page, x + r * 0.5, y - r * 0.866), OVERDUE_COLOUR)  # 1 o'clock
+    assert near(canvas_rgb(page, x - r, y), STATUS_COLOURS["verified"])  # 9 o'clock
+    # the tooltip counts each class
+    page.mouse.move(x, y)
+    tip = page.wait_for_selector(".leaflet-tooltip", timeout=5000).inner_text()
+    assert "5" in tip and "已超期 1" in tip and "已核查销号 4" in tip
+
+
+def test_popup_times_are_beijing_and_readable(page, tiny_served):
+    (single,) = dots_at(page, tiny_served + "/?status=assigned", 114.915, 18, 1)
+    page.mouse.click(single["x"], single["y"])
+    text = page.wait_for_selector(".problem-popup", timeout=10000).inner_text()
+    # P4 was reported at 2024-12-31 10:00 Beijing time (02:00 UTC)
+    assert "2024-12-31 10:00" in text
+    assert "T10:00" not in text and "+08:00" not in text
