@@ -21,7 +21,7 @@ import shapely
 
 from . import editing
 from .domain import OPEN_STATUSES
-from .readers import read_areas
+from .readers import display_name, read_areas
 from .routing import as_rules
 from .services import NothingPublished, ServiceError, forget_zonings
 from .spatial import Zoning
@@ -365,8 +365,12 @@ def undo_redo(store, generation_id: int, expected_version, actor, redo: bool = F
 
 def upload_draft(store, filename: str, data: bytes, actor, message=None) -> dict:
     """A whole boundary set from a file (GeoJSON, GPKG, zipped Shapefile; any CRS) as a
-    new draft started from the current generation."""
-    frame = read_areas(Path(filename or "upload.geojson"), data=data)
+    new draft started from the current generation.
+
+    ``filename`` is the client's name for the file: only its suffix (the format) and its
+    last part (for messages) are used; the draft is read from ``data``."""
+    shown = display_name(filename, "upload.geojson")
+    frame = read_areas(shown, data=data)
     current = _current(store)
     units = {u["unit_id"] for u in store.list_units()}
     districts = {d["district_id"] for d in store.list_districts()}
@@ -381,7 +385,7 @@ def upload_draft(store, filename: str, data: bytes, actor, message=None) -> dict
         raise ServiceError(f"area_id {dup} appears more than once; nothing was saved")
     records = _frame_to_records(frame)
     with store.transaction() as tx:
-        gid = tx.create_generation(actor, message or f"uploaded {filename}", current["id"])
+        gid = tx.create_generation(actor, message or f"uploaded {shown.name}", current["id"])
         tx.put_area_versions(gid, _rows(records))
     return draft_state(store, gid)
 

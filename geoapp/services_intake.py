@@ -33,6 +33,7 @@ from .intake import (
     parse_report,
     sniff_image,
 )
+from .readers import display_name
 from .services import (
     ServiceError,
     _attach_assignment,
@@ -600,7 +601,7 @@ def _upload(folder: Path, token: str) -> tuple[Path, dict]:
 def _plan(store, folder: Path, token: str):
     path, meta = _upload(folder, token)
     # messages name the user's file; the bytes come from the kept copy
-    shown = Path(Path(meta.get("filename") or path.name).name)
+    shown = display_name(meta.get("filename"), path.name)
     if shown.suffix.lower() != path.suffix:
         shown = path
     plan = plan_problem_import(store, shown, meta.get("crs") or None, data=path.read_bytes())
