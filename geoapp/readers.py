@@ -13,6 +13,7 @@ import json
 import os
 import struct
 import tempfile
+import warnings
 import zipfile
 import zlib
 from contextlib import contextmanager
@@ -971,7 +972,11 @@ def read_areas(path, data: bytes | None = None) -> gpd.GeoDataFrame:
             check_content(path, fmt, data)
             source = safe_zip(local, path.name) if fmt == "shpzip" else str(local)
             try:
-                gdf = gpd.read_file(source, engine="pyogrio")
+                with warnings.catch_warnings():
+                    # GDAL's remarks on odd files (raised as warnings by pyogrio) are not
+                    # the user's business; a file it cannot read raises
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    gdf = gpd.read_file(source, engine="pyogrio")
             except Exception as exc:
                 detail = str(exc).replace(str(local.resolve()), path.name)
                 detail = detail.replace(str(local), path.name)

@@ -587,6 +587,26 @@ def save_import_upload(
     return token
 
 
+def preview_upload(
+    store,
+    folder: Path,
+    data: bytes,
+    filename: str | None,
+    max_bytes: int,
+    crs: str | None = None,
+    locale: str = "zh",
+) -> dict:
+    """Keep an uploaded sheet and preview it (:func:`save_import_upload`,
+    :func:`preview_import`).  An upload whose preview fails (unreadable, too large
+    unpacked, bad CRS ...) is removed at once: only a previewed one waits for confirmation."""
+    token = save_import_upload(folder, data, filename, max_bytes, crs)
+    try:
+        return preview_import(store, folder, token, locale)
+    except BaseException:
+        shutil.rmtree(Path(folder) / token, ignore_errors=True)
+        raise
+
+
 def _upload(folder: Path, token: str) -> tuple[Path, dict]:
     if not isinstance(token, str) or not _TOKEN.match(token):
         raise ReportError("token", "is not an upload token")

@@ -4,7 +4,9 @@ geometry in an uploaded boundary set becomes a draft whose validation names it."
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -12,10 +14,13 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 import shapely
+from click.testing import CliRunner
 from intake_helpers import inside_point, multipart
 from webclient import make_app, sign_in
 
 from geoapp import services
+from geoapp.cli import main
+from geoapp.readers import InputError, read_table
 
 EPSG_CGCS2000_3DEG_117E = 4547  # CGCS2000 / 3-degree Gauss-Kruger CM 117E
 
@@ -183,3 +188,164 @@ def test_a_problem_sheet_named_after_a_server_file_is_read_from_its_bytes(client
     preview = r.get_json()
     assert [row["problem_id"] for row in preview["rows"]] == ["SENT1"]
     assert preview["filename"] == "sheet.csv"
+
+
+# --- 2. XLSX: bounded by what it really unpacks to, streamed ---------------------------------
+SHEET_HEADER = ["编号", "检查轮次", "问题类别", "问题描述", "扣分", "上报时间", "经度", "纬度"]
+
+
+def workbook(rows) -> bytes:
+    import pandas as pd
+
+    buffer = io.BytesIO()
+    pd.DataFrame(rows, columns=SHEET_HEADER).to_excel(buffer, index=False)
+    return buffer.getvalue()
+
+
+def rezip(data: bytes, change) -> bytes:
+    """The workbook ``data`` with each entry's bytes passed through ``change(name, bytes)``."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            body = change(info.filename, src.read(info))
+            dst.writestr(info.filename, body, zipfile.ZIP_DEFLATED, compresslevel=9)
+    return out.getvalue()
+
+
+def xlsx_bomb(padding_mib: int, lie: bool = False) -> bytes:
+    """A valid one-row workbook whose sheet XML holds ``padding_mib`` MiB of whitespace
+    (it compresses about a thousandfold).  ``lie``: the headers say the sheet is 100 bytes."""
+    small = workbook([["B1", "R", "litter", "d", 1, "2026-11-01 09:30", 117.0, 31.0]])
+
+    def pad(name, body):
+        if name == "xl/worksheets/sheet1.xml":
+            return body.replace(b"</sheetData>", b" " * (padding_mib << 20) + b"</sheetData>")
+        return body
+
+    data = rezip(small, pad)
+    if lie:
+        raw = bytearray(data)
+        name = b"xl/worksheets/sheet1.xml"
+        for sig, size_at in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+            at = 0
+            while (at := raw.find(sig, at)) >= 0:
+                start = at + (30 if sig == b"PK\x03\x04" else 46)
+                if raw[start : start + len(name)] == name:
+                    raw[at + size_at : at + size_at + 4] = (100).to_bytes(4, "little")
+                at += 4
+        data = bytes(raw)
+    assert len(data) < 1 << 20
+    return data
+
+
+@pytest.mark.parametrize("lie", [False, True])
+def test_an_xlsx_bomb_is_refused_naming_the_limit(
+    client, store, demo_url, tmp_path, private_tmp, lie
+):
+    data = xlsx_bomb(60, lie=lie)
+    before = store.count_problems()
+    r = post_file(client, "/api/imports", "检查表.xlsx", data)
+    assert r.status_code == 400, r.get_json()
+    message = r.get_json()["message"]
+    assert "检查表.xlsx" in message and "50 MiB" in message, message
+    assert store.count_problems() == before
+    # the same from the command line
+    path = tmp_path / "bomb.xlsx"
+    path.write_bytes(data)
+    result = CliRunner().invoke(main, ["--database-url", demo_url, "import-problems", str(path)])
+    assert result.exit_code == 2 and "50 MiB" in result.output, result.output
+    assert store.count_problems() == before
+    # nothing kept: no token folder, no temporary file
+    uploads = tmp_path / "uploads" / "imports"
+    assert not uploads.exists() or list(uploads.iterdir()) == []
+    assert list(private_tmp.iterdir()) == []
+
+
+def test_the_xlsx_limit_is_a_setting(monkeypatch):
+    data = xlsx_bomb(3)
+    monkeypatch.setenv("GEOAPP_MAX_XLSX_UNZIPPED_MB", "2")
+    with pytest.raises(InputError, match="2 MiB"):
+        read_table(Path("a.xlsx"), data)
+    monkeypatch.setenv("GEOAPP_MAX_XLSX_UNZIPPED_MB", "4")
+    frame, where = read_table(Path("a.xlsx"), data)
+    assert frame["编号"].tolist() == ["B1"] and where == ["row 2"]
+
+
+def test_an_xlsx_that_claims_huge_dimensions_is_read_by_its_cells(client, store):
+    """A sheet declaring A1:XFD1048576 (or a cell far to the right) is not padded out."""
+    _, x, y = inside_point(store)
+    data = workbook(
+        [
+            ["W1", "R", "litter", "d", 1, "2026-11-01 09:30", x, y],
+            ["W2", "R", "litter", "d", 2, "2026-11-01 10:30", x, y],
+        ]
+    )
+
+    def widen(name, body):
+        if name == "xl/worksheets/sheet1.xml":
+            body = re.sub(rb'<dimension ref="[^"]*" ?/>', b'<dimension ref="A1:XFD1048576"/>', body)
+            # a stray cell in column XFD of row 3
+            return body.replace(
+                b"</row></sheetData>", b'<c r="XFD3" t="n"><v>1</v></c></row></sheetData>'
+            )
+        return body
+
+    wide = rezip(data, widen)
+    assert b"XFD1048576" in zipfile.ZipFile(io.BytesIO(wide)).read("xl/worksheets/sheet1.xml")
+    frame, where = read_table(Path("w.xlsx"), wide)
+    assert list(frame.columns) == SHEET_HEADER and where == ["row 2", "row 3"]
+    assert frame["编号"].tolist() == ["W1", "W2"] and frame["扣分"].tolist() == ["1", "2"]
+    r = post_file(client, "/api/imports", "w.xlsx", wide)
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["summary"]["new"] == 2
+
+
+# --- 3. a failed upload leaves nothing behind ------------------------------------------------
+def shp_zip_bomb(client, folder: Path) -> bytes:
+    """A zipped Shapefile with 3 MiB of zeros beside it, its headers saying 1 byte."""
+    path = as_shp_zip(changed_set(client).iloc[:3], folder, 4326)
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("padding.bin", b"\0" * (3 << 20))
+    raw = bytearray(path.read_bytes())
+    at = raw.rfind(b"PK\x01\x02", 0, raw.rfind(b"padding.bin"))
+    raw[at + 24 : at + 28] = (1).to_bytes(4, "little")
+    return bytes(raw)
+
+
+def test_failed_uploads_leave_no_folder_or_file(client, store, tmp_path, private_tmp, monkeypatch):
+    monkeypatch.setenv("GEOAPP_MAX_UNZIPPED_MB", "1")
+    before = (len(store.list_generations()), store.count_problems())
+    drafts = [
+        ("areas.gpkg", b"SQLite format 3\x00" + b"\0" * 4000, "areas.gpkg"),
+        ("areas.zip", shp_zip_bomb(client, tmp_path), "1 MiB"),
+        ("areas.zip", b"PK\x03\x04 not really a zip", "areas.zip"),
+        ("areas.geojson", b'{"type": "FeatureCollection", "features": [{"type": "Feat', "areas"),
+        ("areas.geojson", b"", "empty"),
+    ]
+    for name, data, words in drafts:
+        r = upload_draft(client, name, data)
+        assert 400 <= r.status_code < 500, (name, r.get_json())
+        assert words in r.get_json()["message"], r.get_json()
+        assert list(private_tmp.iterdir()) == [], name
+    sheets = [
+        ("sheet.xlsx", xlsx_bomb(60)),
+        ("sheet.xlsx", b"PK\x03\x04 broken"),
+        ("sheet.geojson", b'{"type": "FeatureCollection", "features": [1, 2'),
+        ("sheet.csv", "编号,经度\nX,1\n".encode()),
+    ]
+    uploads = tmp_path / "uploads" / "imports"
+    for name, data in sheets:
+        r = post_file(client, "/api/imports", name, data)
+        assert 400 <= r.status_code < 500, (name, r.get_json())
+        assert not uploads.exists() or list(uploads.iterdir()) == [], name
+        assert list(private_tmp.iterdir()) == [], name
+    assert (len(store.list_generations()), store.count_problems()) == before
+    # a sheet that previews is kept (under a random token) until it is confirmed
+    _, x, y = inside_point(store)
+    header = ",".join(SHEET_HEADER)
+    ok = f"{header}\nK1,R,litter,d,1,2026-11-01 09:30,{x},{y}\n".encode()
+    r = post_file(client, "/api/imports", "ok.csv", ok)
+    assert r.status_code == 200
+    assert [p.name for p in uploads.iterdir()] == [r.get_json()["token"]]
+    assert client.post(r.get_json()["confirm"], json={}).status_code == 200
+    assert list(uploads.iterdir()) == []
