@@ -934,6 +934,29 @@ def check_content(path: Path, fmt: str, data: bytes | None = None) -> None:
         )
 
 
+def _open_ring(geometry: dict) -> str | None:
+    """What is wrong when a GeoJSON (Multi)Polygon has a ring whose last position is not
+    its first (RFC 7946 3.1.6); shapely would close it silently, drawing an edge the file
+    does not have."""
+    kind = geometry.get("type")
+    polygons = (
+        [geometry["coordinates"]]
+        if kind == "Polygon"
+        else geometry["coordinates"]
+        if kind == "MultiPolygon"
+        else []
+    )
+    for p, rings in enumerate(polygons, start=1):
+        for r, ring in enumerate(rings, start=1):
+            if len(ring) >= 2 and list(ring[0][:2]) != list(ring[-1][:2]):
+                which = f"ring {r}" + (f" of polygon {p}" if kind == "MultiPolygon" else "")
+                return (
+                    f"{which} is not closed: it starts at {ring[0][0]}, {ring[0][1]} and ends "
+                    f"at {ring[-1][0]}, {ring[-1][1]} (a ring must end where it starts)"
+                )
+    return None
+
+
 def read_areas(path, data: bytes | None = None) -> gpd.GeoDataFrame:
     """Read a boundary set (GeoJSON, GeoPackage, zipped Shapefile; any CRS) into EPSG:4326.
 
@@ -957,9 +980,13 @@ def read_areas(path, data: bytes | None = None) -> gpd.GeoDataFrame:
         for number, feature in enumerate(doc["features"], start=1):
             loc = f"feature {number}"
             try:
+                open_ring = _open_ring(feature["geometry"])
                 geom = shapely.geometry.shape(feature["geometry"])
             except Exception:
                 bad.append(BadRow(loc, "geometry is missing or malformed"))
+                continue
+            if open_ring:
+                bad.append(BadRow(loc, open_ring))
                 continue
             props = feature.get("properties") or {}
             rows.append({**props, "_where": loc})

@@ -21,6 +21,7 @@ from webclient import make_app, sign_in
 from geoapp import services
 from geoapp.cli import main
 from geoapp.readers import InputError, read_table
+from geoapp.zoning import check_areas
 
 EPSG_CGCS2000_3DEG_117E = 4547  # CGCS2000 / 3-degree Gauss-Kruger CM 117E
 
@@ -349,3 +350,145 @@ def test_failed_uploads_leave_no_folder_or_file(client, store, tmp_path, private
     assert [p.name for p in uploads.iterdir()] == [r.get_json()["token"]]
     assert client.post(r.get_json()["confirm"], json={}).status_code == 200
     assert list(uploads.iterdir()) == []
+
+
+# --- 4. bad geometry becomes a draft whose validation names it as an error ------------------
+def box_of(geom) -> tuple[float, float, float, float]:
+    return geom.bounds
+
+
+def bad_shapes(first) -> dict:
+    """Broken versions of the area ``first`` (a shapely geometry in lon/lat)."""
+    x0, y0, x1, y1 = box_of(first)
+    mx = (x0 + x1) / 2
+    return {
+        "bow-tie": [[[x0, y0], [x1, y1], [x1, y0], [x0, y1], [x0, y0]]],
+        "self-intersecting": [[[x0, y0], [x1, y0], [x0, y1], [x1, y1], [mx, y0 - 0.001], [x0, y0]]],
+        "spike": [
+            [[x0, y0], [x1, y0], [x1 + 0.01, y0 + 0.0001], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]
+        ],
+        "hole outside its shell": [
+            [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]],
+            [[x1 + 0.01, y0], [x1 + 0.02, y0], [x1 + 0.02, y1], [x1 + 0.01, y0]],
+        ],
+    }
+
+
+def publish_refused(client, gid: int) -> dict:
+    version = client.get(f"/api/drafts/{gid}").get_json()["generation"]["version"]
+    r = client.post(
+        f"/api/drafts/{gid}/publish",
+        json={"version": version, "message": "m", "accept_warnings": True, "note": "n"},
+    )
+    assert 400 <= r.status_code < 500, r.get_json()
+    assert "error" in r.get_json()["message"]
+    return r.get_json()
+
+
+def errors_of(client, gid: int) -> list[dict]:
+    report = client.get(f"/api/drafts/{gid}/validation").get_json()
+    return [f for f in report["findings"] if f["level"] == "error"]
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "gpkg"])
+def test_bad_shapes_become_a_draft_that_cannot_be_published(client, store, tmp_path, fmt):
+    frame = changed_set(client)
+    first = frame.loc[0, "area_id"]
+    for case, rings in bad_shapes(frame.geometry.iloc[0]).items():
+        bad = frame.copy()
+        bad.loc[0, "geometry"] = shapely.Polygon(rings[0], rings[1:])
+        assert not bad.geometry.iloc[0].is_valid, case
+        if fmt == "geojson":
+            name, data = "bad.geojson", bad.to_json().encode()
+        else:  # the same shapes from a GeoPackage in CGCS2000 / 3-degree zone 39
+            name = "bad.gpkg"
+            folder = tmp_path / case.replace(" ", "-")
+            folder.mkdir()
+            data = as_gpkg(bad, folder, 4547).read_bytes()
+        r = upload_draft(client, name, data)
+        assert r.status_code == 201, (case, r.get_json())
+        gid = r.get_json()["generation"]["id"]
+        found = errors_of(client, gid)
+        # exactly the broken area, as an invalid geometry, with where it is
+        assert [(f["code"], f["area_ids"]) for f in found] == [("invalid_geometry", [first])], (
+            case,
+            found,
+        )
+        assert first in found[0]["message"] and found[0]["geometry"] is not None
+        publish_refused(client, gid)
+
+
+@pytest.mark.parametrize("declared", [3857, 4547, 4549, 32650])
+@pytest.mark.parametrize("fmt", ["geojson", "gpkg"])
+def test_degrees_declared_as_a_projected_crs_are_errors_on_every_area(
+    client, store, tmp_path, declared, fmt
+):
+    frame = changed_set(client).iloc[:5].copy()  # lon/lat numbers, declared as metres
+    wrong = frame.set_crs(declared, allow_override=True)
+    if fmt == "geojson":
+        doc = json.loads(frame.to_json())
+        doc["crs"] = {"type": "name", "properties": {"name": f"EPSG:{declared}"}}
+        name, data = "wrong.geojson", json.dumps(doc).encode()
+    else:
+        path = tmp_path / "wrong.gpkg"
+        wrong.to_file(path, driver="GPKG", engine="pyogrio")
+        name, data = path.name, path.read_bytes()
+    r = upload_draft(client, name, data)
+    assert r.status_code == 201, r.get_json()
+    gid = r.get_json()["generation"]["id"]
+    found = errors_of(client, gid)
+    by_area = {f["area_ids"][0]: f for f in found if f["code"] == "implausible_crs"}
+    assert sorted(by_area) == sorted(frame["area_id"]), found
+    for aid, f in by_area.items():
+        assert aid in f["message"] and "projected CRS" in f["message"]
+        assert f["geometry"]["type"] == "Point"
+    publish_refused(client, gid)
+
+
+def test_metres_in_the_wrong_zone_are_far_from_the_county(client, store):
+    frame = changed_set(client).iloc[:4]
+    right = frame.to_crs(4547)  # CGCS2000 zone 39 numbers ...
+    doc = json.loads(right.to_json())
+    doc["crs"] = {"type": "name", "properties": {"name": "EPSG:4549"}}  # ... declared zone 40
+    r = upload_draft(client, "zone.geojson", json.dumps(doc).encode())
+    assert r.status_code == 201, r.get_json()
+    gid = r.get_json()["generation"]["id"]
+    far = [f for f in errors_of(client, gid) if f["code"] == "far_away"]
+    assert sorted(f["area_ids"][0] for f in far) == sorted(frame["area_id"])
+    assert all("km from the county" in f["message"] for f in far)
+    publish_refused(client, gid)
+
+
+@pytest.mark.parametrize("multi", [False, True])
+def test_an_unclosed_ring_is_named_not_closed_silently(client, store, multi):
+    frame = changed_set(client)
+    doc = json.loads(frame.to_json())
+    geometry = doc["features"][2]["geometry"]
+    ring = (
+        geometry["coordinates"][0]
+        if geometry["type"] == "Polygon"
+        else geometry["coordinates"][0][0]
+    )
+    del ring[-1]  # the last position no longer repeats the first
+    if multi and geometry["type"] == "Polygon":
+        geometry.update(type="MultiPolygon", coordinates=[geometry["coordinates"]])
+    generations = len(store.list_generations())
+    r = upload_draft(client, "open.geojson", json.dumps(doc).encode())
+    assert r.status_code == 400, r.get_json()
+    text = r.get_json()["message"] + " " + " ".join(r.get_json()["details"])
+    assert "feature 3" in text and "not closed" in text and str(ring[0][0]) in text, text
+    assert len(store.list_generations()) == generations
+
+
+def test_import_areas_names_degrees_declared_as_a_projected_crs(client, store, demo_url, tmp_path):
+    """The command line's check (zoning.check_areas) names them too, even with no county yet."""
+    frame = changed_set(client).iloc[:3]
+    path = tmp_path / "wrong.gpkg"
+    frame.set_crs(4547, allow_override=True).to_file(path, driver="GPKG", engine="pyogrio")
+    plan = services.plan_area_import(store, path)
+    wrong = [f for f in plan.errors if f.code == "implausible_crs"]
+    assert sorted(f.area_ids[0] for f in wrong) == sorted(frame["area_id"])
+    assert all(f.where.startswith("feature ") for f in wrong)
+    assert {f.code for f in check_areas(plan.areas)} == {"implausible_crs"}
+    result = CliRunner().invoke(main, ["--database-url", demo_url, "import-areas", str(path)])
+    assert result.exit_code == 2 and "projected CRS" in result.output, result.output

@@ -72,6 +72,8 @@ def _labels() -> dict:
         "codes": {
             "empty": _("Area without a shape"),
             "invalid_geometry": _("Invalid geometry"),
+            "implausible_crs": _("Too small: coordinates in degrees read as metres?"),
+            "far_away": _("Far from the county: wrong coordinate system?"),
             "overlap": _("Overlap"),
             "gap": _("Gap inside the county"),
             "outside": _("Outside the county"),
