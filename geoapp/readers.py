@@ -936,8 +936,8 @@ def check_content(path: Path, fmt: str, data: bytes | None = None) -> None:
 
 def _open_ring(geometry: dict) -> str | None:
     """What is wrong when a GeoJSON (Multi)Polygon has a ring whose last position is not
-    its first (RFC 7946 3.1.6); shapely would close it silently, drawing an edge the file
-    does not have."""
+    its first (RFC 7946 3.1.6): shapely closes it with a straight edge the file does not
+    have, so the boundary checks must report it."""
     kind = geometry.get("type")
     polygons = (
         [geometry["coordinates"]]
@@ -952,7 +952,8 @@ def _open_ring(geometry: dict) -> str | None:
                 which = f"ring {r}" + (f" of polygon {p}" if kind == "MultiPolygon" else "")
                 return (
                     f"{which} is not closed: it starts at {ring[0][0]}, {ring[0][1]} and ends "
-                    f"at {ring[-1][0]}, {ring[-1][1]} (a ring must end where it starts)"
+                    f"at {ring[-1][0]}, {ring[-1][1]}; it was closed with a straight edge "
+                    "(a ring must end where it starts)"
                 )
     return None
 
@@ -976,7 +977,7 @@ def read_areas(path, data: bytes | None = None) -> gpd.GeoDataFrame:
         check_content(path, fmt, data)
         doc = load_geojson(data, path.name)
         declared = _declared_geojson_crs(doc, path.name) or "EPSG:4326"
-        rows, geoms, bad = [], [], []
+        rows, geoms, bad, open_rings = [], [], [], {}
         for number, feature in enumerate(doc["features"], start=1):
             loc = f"feature {number}"
             try:
@@ -986,15 +987,18 @@ def read_areas(path, data: bytes | None = None) -> gpd.GeoDataFrame:
                 bad.append(BadRow(loc, "geometry is missing or malformed"))
                 continue
             if open_ring:
-                bad.append(BadRow(loc, open_ring))
-                continue
+                open_rings[loc] = open_ring
             props = feature.get("properties") or {}
+            if not isinstance(props, dict):
+                bad.append(BadRow(loc, "properties must be a JSON object"))
+                continue
             rows.append({**props, "_where": loc})
             geoms.append(geom)
         if bad:
             raise InputError(f"{path.name}: {len(bad)} feature(s) cannot be read", bad)
         gdf = gpd.GeoDataFrame(rows, geometry=geoms, crs=declared)
     else:
+        open_rings = {}
         with local_file(path, data) as local:
             check_content(path, fmt, data)
             source = safe_zip(local, path.name) if fmt == "shpzip" else str(local)
@@ -1013,7 +1017,11 @@ def read_areas(path, data: bytes | None = None) -> gpd.GeoDataFrame:
         gdf["_where"] = [f"feature {i + 1}" for i in range(len(gdf))]
     if gdf.empty:
         raise InputError(f"{path.name}: holds no features")
-    return normalise_areas(gdf, path.name)
+    areas = normalise_areas(gdf, path.name)
+    # where -> what: rings the file left open (shapely closed them with a straight edge);
+    # the boundary checks report them as errors
+    areas.attrs["open_rings"] = open_rings
+    return areas
 
 
 # Shapefiles cut column names to 10 characters; people also write Chinese headers.

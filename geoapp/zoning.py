@@ -83,6 +83,10 @@ def check_areas(
             )
         if wrong is not None:
             valid[i] = False  # overlaps and gaps are meaningless on it
+    open_rings = areas.attrs.get("open_rings") or {}
+    for i, w in enumerate(where):
+        if w in open_rings:
+            findings.append(Finding("error", "open_ring", open_rings[w], [ids.iloc[i]], w))
     references = (
         ("responsible_unit_id", unit_ids, "unknown_unit", "responsible unit {} does not exist"),
         ("district_id", district_ids, "unknown_district", "district {} does not exist"),

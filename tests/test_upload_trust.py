@@ -459,25 +459,63 @@ def test_metres_in_the_wrong_zone_are_far_from_the_county(client, store):
     publish_refused(client, gid)
 
 
-@pytest.mark.parametrize("multi", [False, True])
-def test_an_unclosed_ring_is_named_not_closed_silently(client, store, multi):
-    frame = changed_set(client)
+def open_ring_file(frame, index: int, multi: bool) -> tuple[dict, list]:
+    """The set as GeoJSON with the outer ring of feature ``index + 1`` left open."""
     doc = json.loads(frame.to_json())
-    geometry = doc["features"][2]["geometry"]
-    ring = (
-        geometry["coordinates"][0]
-        if geometry["type"] == "Polygon"
-        else geometry["coordinates"][0][0]
-    )
-    del ring[-1]  # the last position no longer repeats the first
+    geometry = doc["features"][index]["geometry"]
     if multi and geometry["type"] == "Polygon":
         geometry.update(type="MultiPolygon", coordinates=[geometry["coordinates"]])
-    generations = len(store.list_generations())
+    rings = geometry["coordinates"] if geometry["type"] == "Polygon" else geometry["coordinates"][0]
+    del rings[0][-1]  # the last position no longer repeats the first
+    return doc, rings[0]
+
+
+@pytest.mark.parametrize("multi", [False, True])
+def test_an_unclosed_ring_is_an_error_of_the_draft_until_the_area_is_edited(client, store, multi):
+    frame = changed_set(client)
+    area = frame.loc[2, "area_id"]
+    doc, ring = open_ring_file(frame, 2, multi)
     r = upload_draft(client, "open.geojson", json.dumps(doc).encode())
-    assert r.status_code == 400, r.get_json()
-    text = r.get_json()["message"] + " " + " ".join(r.get_json()["details"])
-    assert "feature 3" in text and "not closed" in text and str(ring[0][0]) in text, text
-    assert len(store.list_generations()) == generations
+    assert r.status_code == 201, r.get_json()
+    state = r.get_json()
+    gid = state["generation"]["id"]
+    found = errors_of(client, gid)
+    assert [(f["code"], f["area_ids"]) for f in found] == [("open_ring", [area])], found
+    text = found[0]["message"]
+    assert area in text and "feature 3" in text and "not closed" in text
+    assert str(ring[0][0]) in text and str(ring[-1][0]) in text
+    publish_refused(client, gid)
+    # moving one of its vertices (a planner checking the closing edge) confirms the shape
+    owners = {
+        f["id"]: f["geometry"]
+        for f in client.get(f"/api/drafts/{gid}").get_json()["areas"]["features"]
+    }
+    shape = shapely.geometry.shape(owners[area])
+    polygon = shape.geoms[0] if shape.geom_type == "MultiPolygon" else shape
+    src = list(polygon.exterior.coords[1])  # (moving a shared vertex moves it in both)
+    dst = [src[0] + 0.00001, src[1]]
+    r = client.post(
+        f"/api/drafts/{gid}/edits",
+        json={
+            "version": state["generation"]["version"],
+            "op": {"type": "move_vertex", "from": src, "to": dst},
+        },
+    )
+    assert r.status_code == 200, r.get_json()
+    assert [f for f in errors_of(client, gid) if f["code"] == "open_ring"] == []
+
+
+def test_import_areas_names_an_unclosed_ring(client, store, demo_url, tmp_path):
+    frame = changed_set(client)
+    doc, _ = open_ring_file(frame, 4, False)
+    path = tmp_path / "open.geojson"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    plan = services.plan_area_import(store, path)
+    assert [(f.code, f.area_ids, f.where) for f in plan.errors] == [
+        ("open_ring", [frame.loc[4, "area_id"]], "feature 5")
+    ]
+    result = CliRunner().invoke(main, ["--database-url", demo_url, "import-areas", str(path)])
+    assert result.exit_code == 2 and "not closed" in result.output, result.output
 
 
 def test_import_areas_names_degrees_declared_as_a_projected_crs(client, store, demo_url, tmp_path):
@@ -492,3 +530,12 @@ def test_import_areas_names_degrees_declared_as_a_projected_crs(client, store, d
     assert {f.code for f in check_areas(plan.areas)} == {"implausible_crs"}
     result = CliRunner().invoke(main, ["--database-url", demo_url, "import-areas", str(path)])
     assert result.exit_code == 2 and "projected CRS" in result.output, result.output
+
+
+@pytest.mark.parametrize("props", [True, 3, "x", [1]])
+def test_properties_that_are_not_an_object_are_named(client, store, props):
+    doc = json.loads(changed_set(client).to_json())
+    doc["features"][1]["properties"] = props
+    r = upload_draft(client, "odd.geojson", json.dumps(doc).encode())
+    assert r.status_code == 400, r.get_json()
+    assert r.get_json()["details"] == ["feature 2: properties must be a JSON object"]

@@ -72,17 +72,13 @@ def test_gpkg_and_zipped_shapefile_upload_from_the_page(served, page, tmp_path):
 def test_a_broken_upload_shows_which_feature_is_wrong(served, page, tmp_path):
     base, store = served
     doc = json.loads(store.areas(1).to_json())
-    geometry = doc["features"][1]["geometry"]
-    ring = geometry["coordinates"][0]
-    if geometry["type"] == "MultiPolygon":
-        ring = ring[0]
-    del ring[-1]
-    path = tmp_path / "open.geojson"
+    doc["features"][1]["geometry"] = {"type": "Polygon", "coordinates": [[[1, 2]]]}
+    path = tmp_path / "broken.geojson"
     path.write_text(json.dumps(doc), encoding="utf-8")
     generations = len(store.list_generations())
     upload_on_page(page, base, path)
     status = page.locator("#editor-status")
     status.filter(has_text="feature 2").wait_for()
-    assert "not closed" in status.text_content()
+    assert "malformed" in status.text_content()
     assert page.url.endswith("/editor")
     assert len(store.list_generations()) == generations
