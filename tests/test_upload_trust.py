@@ -539,3 +539,15 @@ def test_properties_that_are_not_an_object_are_named(client, store, props):
     r = upload_draft(client, "odd.geojson", json.dumps(doc).encode())
     assert r.status_code == 400, r.get_json()
     assert r.get_json()["details"] == ["feature 2: properties must be a JSON object"]
+
+
+def test_a_normal_xlsx_imports_from_the_command_line(client, store, demo_url, tmp_path):
+    _, x, y = inside_point(store)
+    path = tmp_path / "sheet.xlsx"
+    path.write_bytes(workbook([["C1", "R", "litter", "d", 1, "2026-11-01 09:30", x, y]]))
+    before = store.count_problems()
+    args = ["--database-url", demo_url, "import-problems", str(path), "--commit"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "imported 1 problem(s)" in result.output
+    assert store.count_problems() == before + 1
