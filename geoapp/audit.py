@@ -20,6 +20,7 @@ from typing import Any
 #: The actions written by geoapp itself (merged code may add its own, dotted like these).
 ACTIONS = (
     "areas.import",
+    "draft.upload",
     "generation.publish",
     "problems.import",
     "problem.status",

@@ -307,6 +307,60 @@ def _geojson(geom) -> dict | None:
     return None if geom is None or geom.is_empty else mapping(geom)
 
 
+#: An area narrower and shorter than this (metres) cannot be a responsibility zone: such
+#: sizes come from coordinates in degrees read as metres (a file declared EPSG:3857, a
+#: CGCS2000 zone or UTM whose numbers are really longitudes and latitudes).
+MIN_AREA_EXTENT_M = 1.0
+#: An area farther from the county than this many times the county's size (and at least
+#: :data:`FAR_MIN_KM`) is in the wrong place: coordinates read in the wrong CRS.
+FAR_FACTOR = 1.0
+FAR_MIN_KM = 20.0
+_KM_PER_DEGREE = 111.32
+
+
+def _extent_m(bounds) -> float:
+    """The larger side, in metres, of a lon/lat bounding box (small boxes)."""
+    minx, miny, maxx, maxy = bounds
+    lat = np.radians((miny + maxy) / 2.0)
+    return 1000.0 * _KM_PER_DEGREE * max((maxx - minx) * np.cos(lat), maxy - miny)
+
+
+def misplaced(aid: str, geom, county) -> Problem | None:
+    """An error when an area's size or position shows its coordinates were read in the
+    wrong CRS (checked before validity: such shapes are often also invalid)."""
+    bounds = geom.bounds
+    if not all(np.isfinite(bounds)):
+        return None
+    where = shapely.Point((bounds[0] + bounds[2]) / 2.0, (bounds[1] + bounds[3]) / 2.0)
+    at = f"at {where.x:.6f}, {where.y:.6f}"
+    size = _extent_m(bounds)
+    if size < MIN_AREA_EXTENT_M:
+        return Problem(
+            "error",
+            "implausible_crs",
+            f"area {aid} is only {size:.3f} m across ({at}): were its coordinates "
+            "longitudes and latitudes declared as a projected CRS (EPSG:3857, a CGCS2000 "
+            "or UTM zone)?",
+            [aid],
+            geometry=mapping(where),
+        )
+    if county is None or county.is_empty:
+        return None
+    c = county.bounds
+    county_km = _KM_PER_DEGREE * max(c[2] - c[0], c[3] - c[1])
+    far_km = _KM_PER_DEGREE * shapely.distance(shapely.box(*bounds), shapely.box(*c))
+    if far_km > max(FAR_FACTOR * county_km, FAR_MIN_KM):
+        return Problem(
+            "error",
+            "far_away",
+            f"area {aid} lies about {far_km:.0f} km from the county ({at}): were its "
+            "coordinates read in the wrong CRS?",
+            [aid],
+            geometry=mapping(where),
+        )
+    return None
+
+
 def validate(
     areas: Mapping[str, dict],
     county=None,
@@ -316,8 +370,10 @@ def validate(
 ) -> list[Problem]:
     """Everything wrong with a boundary set.
 
-    Errors: invalid geometry, overlaps, areas with no (or an unknown) responsible unit or
-    an unknown district.  Warnings: gaps inside ``county`` (the outline the set should
+    Errors: invalid geometry (self-intersections, holes outside their shell, spikes ...),
+    areas whose size or place shows a wrong CRS (:func:`misplaced`: under
+    :data:`MIN_AREA_EXTENT_M` across, or far from ``county``), overlaps, areas with no (or
+    an unknown) responsible unit or an unknown district.  Warnings: gaps inside ``county`` (the outline the set should
     cover, lon/lat; None: only holes in the set), parts outside ``county``, districts that
     fall apart into pieces, slivers (areas or parts under ``sliver_m2`` m²).
     """
@@ -331,7 +387,10 @@ def validate(
         if g is None or g.is_empty:
             found.append(Problem("error", "empty", f"area {aid} has no shape", [aid]))
             continue
-        if not g.is_valid:
+        wrong_crs = misplaced(aid, g, county)
+        if wrong_crs is not None:
+            found.append(wrong_crs)  # the CRS is wrong: its shape says nothing more
+        elif not g.is_valid:
             reason = shapely.is_valid_reason(g)
             found.append(
                 Problem(

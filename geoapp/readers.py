@@ -11,10 +11,14 @@ import csv
 import io
 import json
 import os
+import struct
+import tempfile
+import warnings
 import zipfile
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -110,6 +114,35 @@ def _kind(path: Path, table: dict[str, str], what: str) -> str:
     return table[suffix]
 
 
+def display_name(name: str | None, default: str = "upload") -> Path:
+    """The last part of a client-given file name, for its suffix and for messages only:
+    never a path to open (``C:\\x\\a.gpkg``, ``../../etc/a.zip`` -> ``a.gpkg``, ``a.zip``)."""
+    last = PurePosixPath(str(name or "").replace("\\", "/")).name.strip()
+    return Path(last if last not in ("", ".", "..") else default)
+
+
+@contextmanager
+def local_file(path: Path, data: bytes | None):
+    """The file to hand to GDAL or Arrow.
+
+    Without ``data`` it is ``path`` itself (a file the operator named on the command line).
+    With ``data`` (an upload) ``path`` is only the name the client gave: the bytes are
+    written to a temporary folder the server names (``geoapp-upload-*`` under the system
+    temporary directory) and removed when the block ends, whatever happens in it."""
+    if data is None:
+        if not path.exists():
+            raise InputError(f"{path}: no such file")
+        if path.is_dir():
+            raise InputError(f"{path}: is a folder, not a file")
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="geoapp-upload-") as tmp:
+        local = Path(tmp) / f"upload{path.suffix.lower()}"
+        with open(local, "xb") as fh:
+            fh.write(data)
+        yield local
+
+
 # --- text ---------------------------------------------------------------------
 def decode_text(data: bytes, name: str) -> str:
     """UTF-8 (with or without BOM) or, failing that, GBK/GB18030 (Excel in China)."""
@@ -173,34 +206,65 @@ def _check_header(name: str, header: list[str]) -> None:
         seen.add(h)
 
 
+#: rows in an Excel sheet; a row number past this is a crafted file
+XLSX_MAX_ROWS = 1_048_576
+#: entries in an XLSX archive (a workbook has a few dozen)
+XLSX_MAX_ENTRIES = 10_000
+
+
+def _cell_text(v) -> str:
+    return "" if v is None else (v.isoformat() if hasattr(v, "isoformat") else str(v))
+
+
 def _read_xlsx(name: str, data: bytes) -> tuple[pd.DataFrame, list[str]]:
+    """The first sheet of a workbook, streamed row by row (openpyxl read-only) after its
+    unpacked size was counted (:func:`check_unzipped`, :func:`max_xlsx_unzipped_bytes`)."""
     import openpyxl
 
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            if len(zf.infolist()) > XLSX_MAX_ENTRIES:
+                raise InputError(f"{name}: holds {len(zf.infolist())} entries, not a workbook")
+            check_unzipped(zf, name, max_xlsx_unzipped_bytes(), "an XLSX workbook")
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, zlib.error) as exc:
+        if isinstance(exc, InputError):
+            raise
         raise InputError(
             f"{name}: not a readable XLSX workbook ({exc.__class__.__name__})"
         ) from None
     try:
+        if not book.worksheets:
+            raise InputError(f"{name}: the workbook has no sheet")
         sheet = book.worksheets[0]
-        rows = list(sheet.iter_rows(values_only=True))
+        # the declared dimensions are not trusted: a sheet claiming column XFD would pad
+        # every row to 16384 cells
+        sheet.reset_dimensions()
+        first = next(sheet.iter_rows(max_row=1, values_only=True), None)
+        if first is None:
+            raise InputError(f"{name}: the first sheet is empty")
+        header = [_cell_text(h).strip() for h in first]
+        while header and not header[-1]:
+            header.pop()
+        _check_header(name, header)
+        records, where = [], []
+        width = len(header)
+        for number, row in enumerate(
+            sheet.iter_rows(min_row=2, max_col=width, values_only=True), start=2
+        ):
+            if number > XLSX_MAX_ROWS:
+                raise InputError(f"{name}: more than {XLSX_MAX_ROWS} rows, not an Excel sheet")
+            cells = [_cell_text(v).strip() for v in row]
+            cells = (cells + [""] * width)[:width]
+            if any(cells):
+                records.append(cells)
+                where.append(f"row {number}")
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, zlib.error) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(f"{name}: the workbook is damaged ({exc.__class__.__name__})") from None
     finally:
         book.close()
-    if not rows:
-        raise InputError(f"{name}: the first sheet is empty")
-    header = ["" if h is None else str(h).strip() for h in rows[0]]
-    _check_header(name, header)
-    records, where = [], []
-    for number, row in enumerate(rows[1:], start=2):
-        cells = [
-            "" if v is None else (v.isoformat() if hasattr(v, "isoformat") else str(v)) for v in row
-        ]
-        cells = (cells + [""] * len(header))[: len(header)]
-        if not any(c.strip() for c in cells):
-            continue
-        records.append([c.strip() for c in cells])
-        where.append(f"row {number}")
     return pd.DataFrame(records, columns=header, dtype=object), where
 
 
@@ -392,7 +456,8 @@ def read_points(path, crs: str | None = None, data: bytes | None = None) -> Poin
     """Read points from GeoJSON, CSV, XLSX or GeoParquet and convert them to WGS84.
 
     ``crs`` names the coordinates' system (see :mod:`geoapp.crs`); it overrides a CRS
-    declared by the file. Rows whose coordinates are missing or invalid are listed in
+    declared by the file.  With ``data`` (an upload) ``path`` only names the file: the
+    bytes are read, never a file of that name. Rows whose coordinates are missing or invalid are listed in
     ``bad`` with their line or feature number; the rest are converted.
     """
     path = Path(path)
@@ -400,8 +465,8 @@ def read_points(path, crs: str | None = None, data: bytes | None = None) -> Poin
     arrow = geom_col = None
     declared = None
     if fmt == "parquet":
-        check_content(path, fmt)
-        arrow, geom_col, xs, ys, where, bad, declared = _points_from_parquet(path)
+        check_content(path, fmt, data)
+        arrow, geom_col, xs, ys, where, bad, declared = _points_from_parquet(path, data)
         frame = None
     else:
         if data is None:
@@ -503,15 +568,16 @@ def _where_key(where: str) -> int:
         return 0
 
 
-def _points_from_parquet(path: Path):
-    """GeoParquet via Arrow: WKB points are decoded straight from the buffer."""
+def _points_from_parquet(path: Path, data: bytes | None = None):
+    """GeoParquet via Arrow: WKB points are decoded straight from the buffer (``data``,
+    an upload, when given: ``path`` then only names it)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    if not path.exists():
+    if data is None and not path.exists():
         raise InputError(f"{path}: no such file")
     try:
-        table = pq.read_table(path)
+        table = pq.read_table(pa.BufferReader(data) if data is not None else path)
     except (pa.ArrowException, OSError) as exc:
         raise InputError(f"{path.name}: not a readable Parquet file ({exc})") from None
     meta = (table.schema.metadata or {}).get(b"geo")
@@ -705,71 +771,125 @@ def _write_geojson(frame: pd.DataFrame, table: PointTable, out: Path) -> None:
 MAX_ZIP_ENTRIES = 64
 
 
-def max_unzipped_bytes() -> int:
-    """The largest total an archive may unpack to (``GEOAPP_MAX_UNZIPPED_MB``, MiB)."""
+def _mib_setting(variable: str, default: float) -> int:
     try:
-        mib = float(os.environ.get("GEOAPP_MAX_UNZIPPED_MB", "") or 200)
+        mib = float(os.environ.get(variable, "") or default)
     except ValueError:
-        mib = 200
-    return int(min(mib * 1024 * 1024, MAX_ZIP_UNCOMPRESSED))
+        mib = default
+    return int(min(max(mib, 0) * 1024 * 1024, MAX_ZIP_UNCOMPRESSED))
 
 
-def safe_zip(path: Path) -> str:
+def max_unzipped_bytes() -> int:
+    """The largest total a zipped Shapefile may unpack to (``GEOAPP_MAX_UNZIPPED_MB``, MiB)."""
+    return _mib_setting("GEOAPP_MAX_UNZIPPED_MB", 200)
+
+
+def max_xlsx_unzipped_bytes() -> int:
+    """The largest total an XLSX workbook may unpack to (``GEOAPP_MAX_XLSX_UNZIPPED_MB``,
+    MiB): parsing its XML takes about a second per MiB, so the bound is tighter."""
+    return _mib_setting("GEOAPP_MAX_XLSX_UNZIPPED_MB", 50)
+
+
+def _mib(n: int) -> str:
+    return f"{n / 1024 / 1024:g} MiB"
+
+
+def _inflated_size(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> int:
+    """The real unpacked size of one entry, counted while inflating its raw bytes (the
+    sizes in the headers are not used); stops counting once it passes ``budget``."""
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        # bzip2 / lzma: zipfile stops at the declared size and checks the CRC
+        total = 0
+        with zf.open(info) as fh:
+            while (chunk := fh.read(1 << 20)) and total <= budget:
+                total += len(chunk)
+        return total
+    fp = zf.fp
+    fp.seek(info.header_offset)
+    head = fp.read(30)
+    if len(head) < 30 or head[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"bad local header of {info.filename}")
+    name_len, extra_len = struct.unpack("<HH", head[26:30])
+    fp.seek(info.header_offset + 30 + name_len + extra_len)
+    if info.compress_type == zipfile.ZIP_STORED:
+        return len(fp.read(min(info.compress_size, budget + 1)))
+    inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+    total = 0
+    pending = fp.read(1 << 16)
+    while pending and not inflate.eof and total <= budget:
+        total += len(inflate.decompress(pending, 1 << 20))
+        pending = inflate.unconsumed_tail or fp.read(1 << 16)
+    return total
+
+
+def check_unzipped(zf: zipfile.ZipFile, name: str, limit: int, what: str) -> None:
+    """Refuse an archive whose entries unpack to more than ``limit`` bytes in all, as
+    declared or as *actually* inflated (every entry is inflated once, counting)."""
+    infos = zf.infolist()
+    declared = sum(i.file_size for i in infos)
+    too_large = (
+        f"{name}: unpacks to more than {_mib(limit)} (the limit for {what}); it is refused unread"
+    )
+    if declared > limit:
+        raise InputError(too_large)
+    unpacked = 0
+    try:
+        for info in infos:
+            unpacked += _inflated_size(zf, info, limit - unpacked)
+            if unpacked > limit:
+                raise InputError(too_large)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
+        raise InputError(f"{name}: the archive is damaged ({exc})") from None
+
+
+def safe_zip(path: Path, name: str | None = None) -> str:
     """Check a zipped Shapefile before GDAL opens it; return the path of the .shp inside.
 
-    Refused: more than :data:`MAX_ZIP_ENTRIES` entries, absolute or ``..`` paths, symbolic
-    links, encrypted entries, a declared or *actual* unpacked total over
-    :func:`max_unzipped_bytes` (every entry is inflated once, counting, so a header that
-    lies about its size does not help), a compression ratio over :data:`MAX_ZIP_RATIO`.
+    ``name`` is what messages call the file (default: ``path``'s name).  Refused: more
+    than :data:`MAX_ZIP_ENTRIES` entries, absolute or ``..`` paths, symbolic links,
+    encrypted entries, a compression ratio over :data:`MAX_ZIP_RATIO`, a declared or
+    *actual* unpacked total over :func:`max_unzipped_bytes` (:func:`check_unzipped`).
     """
+    name = name or path.name
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError):
-        raise InputError(f"{path.name}: not a ZIP archive") from None
+        raise InputError(f"{name}: not a ZIP archive") from None
     limit = max_unzipped_bytes()
     with zf:
         infos = zf.infolist()
         if len(infos) > MAX_ZIP_ENTRIES:
             raise InputError(
-                f"{path.name}: holds {len(infos)} entries; a zipped Shapefile has a handful"
+                f"{name}: holds {len(infos)} entries; a zipped Shapefile has a handful"
             )
         total = sum(i.file_size for i in infos)
         packed = sum(i.compress_size for i in infos) or 1
         if total > limit or total / packed > MAX_ZIP_RATIO:
-            raise InputError(f"{path.name}: unpacks to {total} bytes, too large to be a Shapefile")
+            raise InputError(
+                f"{name}: unpacks to {total} bytes, too large to be a Shapefile "
+                f"(at most {_mib(limit)})"
+            )
         shps = []
         for i in infos:
-            name = i.filename
-            if name.startswith("/") or ".." in Path(name).parts or "\\" in name or ":" in name:
-                raise InputError(f"{path.name}: unsafe path {name!r} inside the archive")
+            entry = i.filename
+            if entry.startswith("/") or ".." in Path(entry).parts or "\\" in entry or ":" in entry:
+                raise InputError(f"{name}: unsafe path {entry!r} inside the archive")
             if (i.external_attr >> 16) & 0o170000 == 0o120000:
-                raise InputError(f"{path.name}: {name!r} is a symbolic link")
+                raise InputError(f"{name}: {entry!r} is a symbolic link")
             if i.flag_bits & 0x1:
-                raise InputError(f"{path.name}: {name!r} is encrypted")
-            if name.lower().endswith(".shp"):
-                shps.append(name)
+                raise InputError(f"{name}: {entry!r} is encrypted")
+            if entry.lower().endswith(".shp"):
+                shps.append(entry)
         if len(shps) != 1:
-            raise InputError(f"{path.name}: must hold exactly one .shp file, holds {len(shps)}")
+            raise InputError(f"{name}: must hold exactly one .shp file, holds {len(shps)}")
         base = shps[0][:-4]
         names = {i.filename.lower() for i in infos}
         for ext in (".shx", ".dbf"):
             if (base + ext).lower() not in names:
-                raise InputError(f"{path.name}: {base}{ext} is missing from the archive")
+                raise InputError(f"{name}: {base}{ext} is missing from the archive")
         if (base + ".prj").lower() not in names:
-            raise InputError(f"{path.name}: {base}.prj is missing: the Shapefile's CRS is unknown")
-        unpacked = 0
-        try:
-            for i in infos:
-                with zf.open(i) as fh:
-                    while chunk := fh.read(1 << 20):
-                        unpacked += len(chunk)
-                        if unpacked > limit:
-                            raise InputError(
-                                f"{path.name}: unpacks to more than {limit} bytes, "
-                                "too large to be a Shapefile"
-                            )
-        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
-            raise InputError(f"{path.name}: the archive is damaged ({exc})") from None
+            raise InputError(f"{name}: {base}.prj is missing: the Shapefile's CRS is unknown")
+        check_unzipped(zf, name, limit, "a zipped Shapefile")
     return f"/vsizip/{path.resolve()}/{shps[0]}"
 
 
@@ -814,8 +934,35 @@ def check_content(path: Path, fmt: str, data: bytes | None = None) -> None:
         )
 
 
+def _open_ring(geometry: dict) -> str | None:
+    """What is wrong when a GeoJSON (Multi)Polygon has a ring whose last position is not
+    its first (RFC 7946 3.1.6): shapely closes it with a straight edge the file does not
+    have, so the boundary checks must report it."""
+    kind = geometry.get("type")
+    polygons = (
+        [geometry["coordinates"]]
+        if kind == "Polygon"
+        else geometry["coordinates"]
+        if kind == "MultiPolygon"
+        else []
+    )
+    for p, rings in enumerate(polygons, start=1):
+        for r, ring in enumerate(rings, start=1):
+            if len(ring) >= 2 and list(ring[0][:2]) != list(ring[-1][:2]):
+                which = f"ring {r}" + (f" of polygon {p}" if kind == "MultiPolygon" else "")
+                return (
+                    f"{which} is not closed: it starts at {ring[0][0]}, {ring[0][1]} and ends "
+                    f"at {ring[-1][0]}, {ring[-1][1]}; it was closed with a straight edge "
+                    "(a ring must end where it starts)"
+                )
+    return None
+
+
 def read_areas(path, data: bytes | None = None) -> gpd.GeoDataFrame:
     """Read a boundary set (GeoJSON, GeoPackage, zipped Shapefile; any CRS) into EPSG:4326.
+
+    With ``data`` (an upload) ``path`` is only the client's file name, for the format and
+    the messages: the bytes are read, never a file of that name (:func:`local_file`).
 
     Checks the columns and geometry types; geometry *validity* and the partition are
     checked by :func:`geoapp.zoning.check_areas`.
@@ -830,35 +977,51 @@ def read_areas(path, data: bytes | None = None) -> gpd.GeoDataFrame:
         check_content(path, fmt, data)
         doc = load_geojson(data, path.name)
         declared = _declared_geojson_crs(doc, path.name) or "EPSG:4326"
-        rows, geoms, bad = [], [], []
+        rows, geoms, bad, open_rings = [], [], [], {}
         for number, feature in enumerate(doc["features"], start=1):
             loc = f"feature {number}"
             try:
+                open_ring = _open_ring(feature["geometry"])
                 geom = shapely.geometry.shape(feature["geometry"])
             except Exception:
                 bad.append(BadRow(loc, "geometry is missing or malformed"))
                 continue
+            if open_ring:
+                open_rings[loc] = open_ring
             props = feature.get("properties") or {}
+            if not isinstance(props, dict):
+                bad.append(BadRow(loc, "properties must be a JSON object"))
+                continue
             rows.append({**props, "_where": loc})
             geoms.append(geom)
         if bad:
             raise InputError(f"{path.name}: {len(bad)} feature(s) cannot be read", bad)
         gdf = gpd.GeoDataFrame(rows, geometry=geoms, crs=declared)
     else:
-        if not path.exists():
-            raise InputError(f"{path}: no such file")
-        check_content(path, fmt)
-        source = safe_zip(path) if fmt == "shpzip" else str(path)
-        try:
-            gdf = gpd.read_file(source, engine="pyogrio")
-        except Exception as exc:
-            raise InputError(f"{path.name}: cannot be read as {fmt} ({exc})") from None
+        open_rings = {}
+        with local_file(path, data) as local:
+            check_content(path, fmt, data)
+            source = safe_zip(local, path.name) if fmt == "shpzip" else str(local)
+            try:
+                with warnings.catch_warnings():
+                    # GDAL's remarks on odd files (raised as warnings by pyogrio) are not
+                    # the user's business; a file it cannot read raises
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    gdf = gpd.read_file(source, engine="pyogrio")
+            except Exception as exc:
+                detail = str(exc).replace(str(local.resolve()), path.name)
+                detail = detail.replace(str(local), path.name)
+                raise InputError(f"{path.name}: cannot be read as {fmt} ({detail})") from None
         if gdf.crs is None:
             raise InputError(f"{path.name}: has no CRS; the layer's CRS must be set")
         gdf["_where"] = [f"feature {i + 1}" for i in range(len(gdf))]
     if gdf.empty:
         raise InputError(f"{path.name}: holds no features")
-    return normalise_areas(gdf, path.name)
+    areas = normalise_areas(gdf, path.name)
+    # where -> what: rings the file left open (shapely closed them with a straight edge);
+    # the boundary checks report them as errors
+    areas.attrs["open_rings"] = open_rings
+    return areas
 
 
 # Shapefiles cut column names to 10 characters; people also write Chinese headers.

@@ -18,10 +18,12 @@ from pathlib import Path
 
 import numpy as np
 import shapely
+from shapely.geometry import mapping
 
 from . import editing
+from .audit import audit
 from .domain import OPEN_STATUSES
-from .readers import read_areas
+from .readers import display_name, read_areas
 from .routing import as_rules
 from .services import NothingPublished, ServiceError, forget_zonings
 from .spatial import Zoning
@@ -365,8 +367,12 @@ def undo_redo(store, generation_id: int, expected_version, actor, redo: bool = F
 
 def upload_draft(store, filename: str, data: bytes, actor, message=None) -> dict:
     """A whole boundary set from a file (GeoJSON, GPKG, zipped Shapefile; any CRS) as a
-    new draft started from the current generation."""
-    frame = read_areas(Path(filename or "upload.geojson"), data=data)
+    new draft started from the current generation.
+
+    ``filename`` is the client's name for the file: only its suffix (the format) and its
+    last part (for messages) are used; the draft is read from ``data``."""
+    shown = display_name(filename, "upload.geojson")
+    frame = read_areas(shown, data=data)
     current = _current(store)
     units = {u["unit_id"] for u in store.list_units()}
     districts = {d["district_id"] for d in store.list_districts()}
@@ -380,10 +386,63 @@ def upload_draft(store, filename: str, data: bytes, actor, message=None) -> dict
         dup = frame["area_id"].astype(str)[frame["area_id"].astype(str).duplicated()].iloc[0]
         raise ServiceError(f"area_id {dup} appears more than once; nothing was saved")
     records = _frame_to_records(frame)
+    open_rings = frame.attrs.get("open_rings") or {}
     with store.transaction() as tx:
-        gid = tx.create_generation(actor, message or f"uploaded {filename}", current["id"])
+        gid = tx.create_generation(actor, message or f"uploaded {shown.name}", current["id"])
         tx.put_area_versions(gid, _rows(records))
+        audit(
+            tx,
+            actor,
+            UPLOAD_ACTION,
+            f"generation:{gid}",
+            None,
+            {
+                "file": shown.name,
+                "areas": len(records),
+                # rings the file left open: validation reports them while the shape
+                # is still the one read from the file
+                "open_rings": [
+                    {
+                        "area_id": str(aid),
+                        "where": where,
+                        "problem": open_rings[where],
+                        "wkb": shapely.to_wkb(records[str(aid)]["geometry"], hex=True),
+                    }
+                    for aid, where in zip(frame["area_id"], frame["_where"], strict=True)
+                    if where in open_rings
+                ],
+            },
+        )
     return draft_state(store, gid)
+
+
+UPLOAD_ACTION = "draft.upload"
+
+
+def _upload_findings(store, generation_id: int, areas: editing.Areas) -> list[editing.Problem]:
+    """Errors the upload that made this draft left: rings the file did not close, for as
+    long as the area keeps the shape read from the file (any edit of it confirms it)."""
+    found = []
+    for entry in store.audit_entries(1, action=UPLOAD_ACTION, target=f"generation:{generation_id}"):
+        after = entry.get("after") or {}
+        for ring in after.get("open_rings") or []:
+            rec = areas.get(ring["area_id"])
+            if rec is None or rec["geometry"] is None:
+                continue
+            read = shapely.from_wkb(ring["wkb"])
+            if not shapely.equals_exact(rec["geometry"], read, 0.0):
+                continue
+            found.append(
+                editing.Problem(
+                    "error",
+                    "open_ring",
+                    f"area {ring['area_id']} ({ring['where']} of {after.get('file')}): "
+                    f"{ring['problem']}; check that edge and edit the area to confirm its shape",
+                    [ring["area_id"]],
+                    geometry=mapping(rec["geometry"].envelope),
+                )
+            )
+    return found
 
 
 def discard_draft(store, generation_id: int) -> None:
@@ -407,6 +466,8 @@ def validate_generation(store, generation_id: int, sliver_m2: float) -> dict:
         [d["district_id"] for d in store.list_districts()],
         float(sliver_m2),
     )
+    if gen["status"] == "draft":
+        found = _upload_findings(store, gen["id"], areas) + found
     errors = sum(1 for f in found if f.level == "error")
     return {
         "generation": gen["id"],

@@ -33,6 +33,7 @@ from .intake import (
     parse_report,
     sniff_image,
 )
+from .readers import display_name
 from .services import (
     ServiceError,
     _attach_assignment,
@@ -586,6 +587,26 @@ def save_import_upload(
     return token
 
 
+def preview_upload(
+    store,
+    folder: Path,
+    data: bytes,
+    filename: str | None,
+    max_bytes: int,
+    crs: str | None = None,
+    locale: str = "zh",
+) -> dict:
+    """Keep an uploaded sheet and preview it (:func:`save_import_upload`,
+    :func:`preview_import`).  An upload whose preview fails (unreadable, too large
+    unpacked, bad CRS ...) is removed at once: only a previewed one waits for confirmation."""
+    token = save_import_upload(folder, data, filename, max_bytes, crs)
+    try:
+        return preview_import(store, folder, token, locale)
+    except BaseException:
+        shutil.rmtree(Path(folder) / token, ignore_errors=True)
+        raise
+
+
 def _upload(folder: Path, token: str) -> tuple[Path, dict]:
     if not isinstance(token, str) or not _TOKEN.match(token):
         raise ReportError("token", "is not an upload token")
@@ -600,7 +621,7 @@ def _upload(folder: Path, token: str) -> tuple[Path, dict]:
 def _plan(store, folder: Path, token: str):
     path, meta = _upload(folder, token)
     # messages name the user's file; the bytes come from the kept copy
-    shown = Path(Path(meta.get("filename") or path.name).name)
+    shown = display_name(meta.get("filename"), path.name)
     if shown.suffix.lower() != path.suffix:
         shown = path
     plan = plan_problem_import(store, shown, meta.get("crs") or None, data=path.read_bytes())

@@ -15,6 +15,8 @@ import pandas as pd
 import shapely
 from shapely import STRtree
 
+from .editing import misplaced
+
 if TYPE_CHECKING:  # geopandas is slow to import; only types need it here
     import geopandas as gpd
 
@@ -61,17 +63,30 @@ def check_areas(
         )
     geoms = areas.geometry.values
     valid = shapely.is_valid(geoms)
-    for i in np.flatnonzero(~valid):
-        reason = shapely.is_valid_reason(geoms[i])
-        findings.append(
-            Finding(
-                "error",
-                "invalid_geometry",
-                f"invalid geometry: {reason}",
-                [ids.iloc[i]],
-                where.iloc[i],
+    for i, geom in enumerate(geoms):
+        # coordinates read in the wrong CRS: its validity says nothing more
+        wrong = None if geom is None or geom.is_empty else misplaced(ids.iloc[i], geom, None)
+        if wrong is not None:
+            findings.append(
+                Finding("error", wrong.code, wrong.message, wrong.area_ids, where.iloc[i])
             )
-        )
+        elif not valid[i]:
+            reason = shapely.is_valid_reason(geoms[i])
+            findings.append(
+                Finding(
+                    "error",
+                    "invalid_geometry",
+                    f"invalid geometry: {reason}",
+                    [ids.iloc[i]],
+                    where.iloc[i],
+                )
+            )
+        if wrong is not None:
+            valid[i] = False  # overlaps and gaps are meaningless on it
+    open_rings = areas.attrs.get("open_rings") or {}
+    for i, w in enumerate(where):
+        if w in open_rings:
+            findings.append(Finding("error", "open_ring", open_rings[w], [ids.iloc[i]], w))
     references = (
         ("responsible_unit_id", unit_ids, "unknown_unit", "responsible unit {} does not exist"),
         ("district_id", district_ids, "unknown_district", "district {} does not exist"),

@@ -1553,13 +1553,19 @@ class Transaction:
         ).scalar_one()
 
     def audit_entries(
-        self, limit: int = 100, offset: int = 0, action: str | None = None
+        self,
+        limit: int = 100,
+        offset: int = 0,
+        action: str | None = None,
+        target: str | None = None,
     ) -> list[dict[str, Any]]:
         """Audit entries, newest first (``before``/``after`` parsed from JSON)."""
         a = S.audit_log
         stmt = sa.select(a).order_by(a.c.id.desc()).limit(max(0, limit)).offset(max(0, offset))
         if action:
             stmt = stmt.where(a.c.action == action)
+        if target is not None:
+            stmt = stmt.where(a.c.target == target)
         rows = self._dicts(stmt)
         for row in rows:
             for key in ("before", "after"):

@@ -165,16 +165,16 @@ def import_preview():
     preview and the token that confirms it.  Nothing is imported yet."""
     data, filename = _file("file")
     crs = request.form.get("crs") or None
-    store = get_store()
-    token = intake.save_import_upload(
+    preview = intake.preview_upload(
+        get_store(),
         upload_dir("imports"),
         data,
         filename,
         int(current_app.config["MAX_UPLOAD_MB"]) * 2**20,
         crs,
+        _locale(),
     )
-    preview = intake.preview_import(store, upload_dir("imports"), token, _locale())
-    preview["confirm"] = url_for("api.import_confirm", token=token)
+    preview["confirm"] = url_for("api.import_confirm", token=preview["token"])
     for bad in preview["bad"]:
         bad["reason_text"] = bad_row_text(bad.pop("messages")) or bad["reason"]
     return _json(preview)

@@ -72,6 +72,9 @@ def _labels() -> dict:
         "codes": {
             "empty": _("Area without a shape"),
             "invalid_geometry": _("Invalid geometry"),
+            "implausible_crs": _("Too small: coordinates in degrees read as metres?"),
+            "far_away": _("Far from the county: wrong coordinate system?"),
+            "open_ring": _("Ring not closed in the uploaded file"),
             "overlap": _("Overlap"),
             "gap": _("Gap inside the county"),
             "outside": _("Outside the county"),

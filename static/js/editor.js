@@ -366,7 +366,11 @@
     var $ = function (id) { return document.getElementById(id); };
     function go(r) {
       if (r.ok) window.location.href = cfg.urls.editor + "?draft=" + r.data.generation.id;
-      else $("editor-status").textContent = r.data.message;
+      else {
+        // the server's message plus the first rows it names (which feature, what is wrong)
+        var details = r.data.details ? " — " + r.data.details.slice(0, 5).join("; ") : "";
+        $("editor-status").textContent = (r.data.message || "") + details;
+      }
     }
     $("btn-new-draft").addEventListener("click", function () {
       fetch(cfg.urls.drafts, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" })
