@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -44,6 +45,7 @@ class Edit:
 
     areas: Areas
     changed: list[str]
+    kept: str | None = None  # the id that survives a merge
 
 
 # --- records ---------------------------------------------------------------------------------
@@ -212,24 +214,74 @@ def _shared_border(a, b) -> float:
     return float(shapely.intersection(a.boundary, b.boundary).length)
 
 
-def merge(areas: Mapping[str, dict], keep_id: str, other_id: str) -> Edit:
-    """Join two neighbouring areas; ``keep_id`` keeps its id and attributes."""
-    keep, other = _require(areas, keep_id), _require(areas, other_id)
-    if keep_id == other_id:
+#: a split suffix: ``-2``, ``-3`` … ``-10`` … (no ``-0``, ``-1`` nor a leading zero)
+_SPLIT_SUFFIX = re.compile(r"-(?:[2-9]|[1-9][0-9]+)$")
+
+
+def split_depth(area_id: str) -> int:
+    """How many split suffixes ``-N`` (N ≥ 2) end the id: ``A024`` 0, ``A024-2`` 1,
+    ``A024-2-3`` 2."""
+    depth = 0
+    while (m := _SPLIT_SUFFIX.search(area_id)) and m.start() > 0:
+        area_id = area_id[: m.start()]
+        depth += 1
+    return depth
+
+
+def _natural(area_id: str) -> tuple:
+    """``A2`` before ``A10``: digit runs compare as numbers."""
+    return tuple(
+        (0, int(part), part) if part.isdigit() else (1, 0, part)
+        for part in re.split(r"([0-9]+)", area_id)
+        if part
+    )
+
+
+def age_key(area_id: str, first_seen: Mapping[str, int] | None = None) -> tuple:
+    """Sort key of an area id, the oldest first.
+
+    1. the earliest generation the id appears in (``first_seen``; an id missing there, or
+       no ``first_seen`` at all, counts as newer than every generation);
+    2. then fewer split suffixes (``A024`` before ``A024-2`` before ``A024-2-3``: a split
+       derives ``<id>-N`` from the id it cut);
+    3. then the natural order of the ids (``A2`` before ``A10``, ``N7`` before ``N12``).
+    """
+    seen = (first_seen or {}).get(area_id)
+    return (math.inf if seen is None else seen, split_depth(area_id), _natural(area_id))
+
+
+def _join(areas: Mapping[str, dict], keep_id: str, gone_id: str) -> Edit:
+    """``gone_id``'s ground goes to ``keep_id``, which keeps its id and attributes."""
+    keep, gone = _require(areas, keep_id), _require(areas, gone_id)
+    if keep_id == gone_id:
         raise EditError("choose two different areas to merge")
-    if _shared_border(keep["geometry"], other["geometry"]) <= VERTEX_TOLERANCE:
-        raise EditError(f"areas {keep_id} and {other_id} do not share a border")
-    joined = _polygonal(shapely.union(keep["geometry"], other["geometry"]))
+    if _shared_border(keep["geometry"], gone["geometry"]) <= VERTEX_TOLERANCE:
+        raise EditError(f"areas {keep_id} and {gone_id} do not share a border")
+    joined = _polygonal(shapely.union(keep["geometry"], gone["geometry"]))
     out = dict(areas)
     out[keep_id] = {**keep, "geometry": joined}
-    del out[other_id]
-    return Edit(out, [keep_id, other_id])
+    del out[gone_id]
+    return Edit(out, sorted([keep_id, gone_id]))
+
+
+def merge(
+    areas: Mapping[str, dict],
+    area_id: str,
+    other_id: str,
+    first_seen: Mapping[str, int] | None = None,
+) -> Edit:
+    """Join two neighbouring areas.  The older id survives with its own attributes,
+    whichever of the two is named first (see :func:`age_key` for "older"); the other id
+    is gone.  ``Edit.changed`` lists both ids, the survivor in ``Edit.kept``."""
+    keep_id, gone_id = sorted((area_id, other_id), key=lambda a: age_key(a, first_seen))
+    edit = _join(areas, keep_id, gone_id)
+    edit.kept = keep_id
+    return edit
 
 
 def delete(areas: Mapping[str, dict], area_id: str, neighbour_id: str) -> Edit:
     """Remove an area; its ground goes to ``neighbour_id``, which must share a border."""
-    edit = merge(areas, neighbour_id, area_id)
-    return Edit(edit.areas, sorted(edit.changed))
+    return _join(areas, neighbour_id, area_id)
 
 
 def add_area(

@@ -263,7 +263,8 @@ def _run_op(store, areas: editing.Areas, op: dict) -> editing.Edit:
         points = [_point(p, "a line point") for p in line]
         return editing.split(areas, str(op.get("area_id")), points)
     if kind == "merge":
-        return editing.merge(areas, str(op.get("area_id")), str(op.get("other_id")))
+        pair = (str(op.get("area_id")), str(op.get("other_id")))
+        return editing.merge(areas, *pair, first_seen=store.first_generations(pair))
     if kind == "delete":
         return editing.delete(areas, str(op.get("area_id")), str(op.get("neighbour_id")))
     if kind == "add":
@@ -334,7 +335,10 @@ def apply_edit(store, generation_id: int, op: dict, expected_version, actor) -> 
         lambda tx: tx.add_draft_edit(gen["id"], op, before, after, actor),
         op,
     )
-    return draft_state(store, gen["id"]) | {"changed": edit.changed}
+    state = draft_state(store, gen["id"]) | {"changed": edit.changed}
+    if edit.kept is not None:
+        state["kept"] = edit.kept
+    return state
 
 
 def undo_redo(store, generation_id: int, expected_version, actor, redo: bool = False) -> dict:

@@ -154,6 +154,73 @@ def test_merge_and_delete_keep_the_ground():
         editing.merge(areas, "A00", "A00")
 
 
+def _split_in_two(areas, area_id):
+    """Cut ``area_id`` (a grid square) in two halves along a vertical line."""
+    minx, miny, maxx, maxy = areas[area_id]["geometry"].bounds
+    mid = (minx + maxx) / 2
+    return editing.split(areas, area_id, [(mid, miny - STEP), (mid, maxy + STEP)])
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_merge_back_after_a_split_keeps_the_original_id_in_either_order(reverse):
+    areas = grid()
+    areas["A11"]["name"] = "original"
+    cut = _split_in_two(areas, "A11")
+    assert set(cut.changed) == {"A11", "A11-2"}
+    pair = ("A11-2", "A11")[:: -1 if reverse else 1]
+    merged = editing.merge(cut.areas, *pair)
+    assert "A11-2" not in merged.areas and merged.kept == "A11"
+    assert merged.areas["A11"]["name"] == "original"  # the survivor keeps its own attributes
+    assert merged.changed == ["A11", "A11-2"]
+    assert_exact_tiling(merged.areas, OUTLINE)
+    assert merged.areas["A11"]["geometry"].equals(areas["A11"]["geometry"])
+
+
+@pytest.mark.parametrize(
+    "first, second, survivor",
+    [
+        ("A11-2-3", "A11-2", "A11-2"),  # a split of a split: the id it was cut from
+        ("A11-2-3", "A11", "A11"),
+        ("A11-3", "A11-2", "A11-2"),  # two pieces of one cut: the first piece
+        ("A11-10", "A11-9", "A11-9"),  # natural order, not text order
+        ("N12", "N7", "N7"),  # two drawn areas: natural order
+        ("N254", "A11-2", "N254"),  # no split suffix before one
+        ("B-1", "B-1-2", "B-1"),  # "-1" is no split suffix: B-1 is a plain id
+    ],
+)
+def test_merge_survivor_without_history(first, second, survivor):
+    areas = {
+        first: editing.record(box(X0, Y0, X0 + STEP, Y0 + STEP), name=first),
+        second: editing.record(box(X0 + STEP, Y0, X0 + 2 * STEP, Y0 + STEP), name=second),
+    }
+    for a, b in ((first, second), (second, first)):
+        merged = editing.merge(areas, a, b)
+        assert list(merged.areas) == [survivor] and merged.kept == survivor
+        assert merged.areas[survivor]["name"] == survivor
+
+
+def test_merge_survivor_is_the_id_of_the_earliest_generation():
+    areas = {
+        "N001": editing.record(box(X0, Y0, X0 + STEP, Y0 + STEP), name="drawn long ago"),
+        "A05": editing.record(box(X0 + STEP, Y0, X0 + 2 * STEP, Y0 + STEP), name="new"),
+    }
+    seen = {"N001": 3, "A05": 9}
+    for pair in (("N001", "A05"), ("A05", "N001")):
+        assert editing.merge(areas, *pair, first_seen=seen).kept == "N001"
+    # an id missing from the history is newer than every generation
+    assert editing.merge(areas, "A05", "N001", first_seen={"N001": 3}).kept == "N001"
+    assert editing.merge(areas, "N001", "A05", first_seen={"A05": 12}).kept == "A05"
+    # equal generations: fewer split suffixes, then natural order
+    assert editing.merge(areas, "N001", "A05", first_seen={"N001": 1, "A05": 1}).kept == "A05"
+
+
+def test_delete_always_removes_the_named_area():
+    cut = _split_in_two(grid(), "A11")
+    deleted = editing.delete(cut.areas, "A11", "A11-2")
+    assert "A11" not in deleted.areas and "A11-2" in deleted.areas
+    assert_exact_tiling(deleted.areas, OUTLINE)
+
+
 def test_add_fills_only_the_gap():
     areas = grid()
     gap = editing.replace(areas, {"A11": None}).areas

@@ -9,6 +9,7 @@ from collections import Counter
 
 import geopandas as gpd
 import pytest
+import shapely
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
@@ -430,3 +431,88 @@ def test_warnings_can_be_accepted_with_a_note(app, client):
         {"version": v, "message": "m", "accept_warnings": True, "note": "temporary"},
     )
     assert "temporary" in done["publish_message"]
+
+
+def edit(client, gid, state, op, status=200):
+    """One edit on the draft at the version ``state`` shows; the new state (or the error)."""
+    body = {"version": state["generation"]["version"], "op": op}
+    return post(client, f"/api/drafts/{gid}/edits", body, status)
+
+
+def feature_geometry(state, area_id):
+    return shapely.geometry.shape(
+        next(f for f in state["areas"]["features"] if f["id"] == area_id)["geometry"]
+    )
+
+
+def split_across(client, gid, state, area_id):
+    """Split an area with a north-south line through its middle."""
+    minx, miny, maxx, maxy = feature_geometry(state, area_id).bounds
+    mid = (minx + maxx) / 2
+    line = [[mid, miny - 0.001], [mid + 1e-6, maxy + 0.001]]
+    return edit(client, gid, state, {"type": "split", "area_id": area_id, "line": line})
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_merging_a_split_piece_back_keeps_the_original_id(client, reverse):
+    gid, _ = new_draft(client)
+    state = get(client, f"/api/drafts/{gid}")
+    name = next(f for f in state["areas"]["features"] if f["id"] == "A024")["properties"]["name"]
+    before = feature_geometry(state, "A024")
+    state = split_across(client, gid, state, "A024")
+    assert state["changed"] == ["A024", "A024-2"]
+    state = split_across(client, gid, state, "A024-2")  # a piece of a piece
+    assert state["changed"] == ["A024-2", "A024-2-2"]
+    pairs = [("A024-2-2", "A024-2"), ("A024-2", "A024")]
+    for first, second in pairs:
+        op = {"type": "merge", "area_id": first, "other_id": second}
+        if reverse:
+            op = {"type": "merge", "area_id": second, "other_id": first}
+        state = edit(client, gid, state, op)
+        assert state["kept"] == second and state["changed"] == sorted([first, second])
+    ids = {f["id"] for f in state["areas"]["features"]}
+    assert "A024" in ids and not ids & {"A024-2", "A024-2-2"}
+    after = next(f for f in state["areas"]["features"] if f["id"] == "A024")
+    assert after["properties"]["name"] == name
+    assert feature_geometry(state, "A024").symmetric_difference(before).area < 1e-14
+
+
+def _edge_area(state):
+    """An area on the county's outline and a square drawn half outside the county on it."""
+    geoms = {f["id"]: shapely.geometry.shape(f["geometry"]) for f in state["areas"]["features"]}
+    outline = shapely.union_all(list(geoms.values()))
+    aid = sorted(a for a, g in geoms.items() if g.boundary.intersection(outline.boundary).length)[0]
+    edge = geoms[aid].boundary.intersection(outline.boundary)
+    p = shapely.line_interpolate_point(shapely.line_merge(edge), 0.5, normalized=True)
+    square = shapely.box(p.x - 2e-4, p.y - 2e-4, p.x + 2e-4, p.y + 2e-4)
+    return aid, [list(xy) for xy in square.exterior.coords[:-1]]
+
+
+def test_merging_a_drawn_area_keeps_the_older_id(client):
+    gid, _ = new_draft(client)
+    state = get(client, f"/api/drafts/{gid}")
+    aid, square = _edge_area(state)
+    props = next(f for f in state["areas"]["features"] if f["id"] == aid)["properties"]
+    keys = ("responsible_unit_id", "district_id")
+    add = {"type": "add", "polygon": square, "area_id": "Z9"} | {k: props[k] for k in keys}
+    state = edit(client, gid, state, add)
+    merge = {"type": "merge", "area_id": "Z9", "other_id": aid}
+    assert edit(client, gid, state, merge)["kept"] == aid  # the demo's area is older
+    # drawn in a published generation, "Z9" is older than a "Y1" drawn in this draft
+    state = post(client, f"/api/drafts/{gid}/undo", {"version": version_of(client, gid)})
+    body = {"version": state["generation"]["version"], "message": "Z9", "accept_warnings": True}
+    post(client, f"/api/drafts/{gid}/publish", body | {"note": "outside on purpose"})
+    gid, _ = new_draft(client)
+    state = get(client, f"/api/drafts/{gid}")
+    zx0, zy0, zx1, zy1 = feature_geometry(state, "Z9").bounds
+    beside = [[zx1, zy0], [zx1 + 2e-4, zy0], [zx1 + 2e-4, zy1], [zx1, zy1]]
+    state = edit(client, gid, state, add | {"polygon": beside, "area_id": "Y1"})
+    for pair in (("Y1", "Z9"), ("Z9", "Y1")):
+        op = {"type": "merge", "area_id": pair[0], "other_id": pair[1]}
+        merged = edit(client, gid, state, op)
+        assert merged["kept"] == "Z9"
+        state = post(client, f"/api/drafts/{gid}/undo", {"version": version_of(client, gid)})
+
+
+def version_of(client, gid):
+    return get(client, f"/api/drafts/{gid}")["generation"]["version"]
