@@ -599,6 +599,28 @@ def changed_areas(old: Mapping[str, dict], new: Mapping[str, dict]) -> dict[str,
     return out
 
 
+def changes_nothing(
+    old: Mapping[str, dict], edit: Edit, tolerance: float = VERTEX_TOLERANCE
+) -> bool:
+    """True when ``edit`` leaves every area it touched as it was: no area added or removed,
+    no attribute changed, and no point of a shape moved further than ``tolerance`` (a
+    corner dropped where it was, a vertex added on a straight edge)."""
+    for aid in edit.changed:
+        a, b = old.get(aid), edit.areas.get(aid)
+        if (a is None) != (b is None):
+            return False
+        if a is None:
+            continue
+        if any(str(a.get(k)) != str(b.get(k)) for k in ATTRIBUTES):
+            return False
+        ga, gb = a["geometry"], b["geometry"]
+        if (ga is None) != (gb is None):
+            return False
+        if ga is not None and shapely.hausdorff_distance(ga, gb) > tolerance:
+            return False
+    return True
+
+
 def changed_bounds(old: Mapping[str, dict], new: Mapping[str, dict], ids: Iterable[str]):
     """(minx, miny, maxx, maxy) around the old and new shapes of ``ids``, or None."""
     geoms = [

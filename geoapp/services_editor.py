@@ -46,6 +46,13 @@ class NotADraft(ServiceError):
     status = 409
 
 
+class Unchanged(ServiceError):
+    """The edit would leave every area as it was: nothing is saved (no new version, no
+    undo step), so the client can say so instead of "saved"."""
+
+    status = 400
+
+
 # --- boundary sets as records, cached by (generation, version) -------------------------------
 _cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
@@ -325,6 +332,12 @@ def apply_edit(store, generation_id: int, op: dict, expected_version, actor) -> 
             f"this edit cannot be done on these shapes ({exc}); "
             "fix the invalid geometry the validation shows first"
         ) from None
+    if editing.changes_nothing(areas, edit):
+        raise Unchanged(
+            f"nothing changed: the {op.get('type')} edit leaves every area as it was "
+            "(a corner dropped where it was, the unit or district it already has …); "
+            "nothing was saved"
+        )
     before = [{"area_id": a, "row": _row_json(areas.get(a))} for a in edit.changed]
     after = [{"area_id": a, "row": _row_json(edit.areas.get(a))} for a in edit.changed]
     _save(

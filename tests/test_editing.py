@@ -445,3 +445,17 @@ def test_a_series_of_moves_keeps_the_tiling_and_undoes_exactly(moves):
     for before in reversed(undo):
         areas = editing.replace(areas, before).areas
     assert editing.changed_areas(start, areas) == {}
+
+
+def test_changes_nothing_tells_a_no_op_from_a_small_real_edit():
+    areas = grid()
+    corner = (X0 + STEP, Y0 + STEP)
+    on_edge = (X0 + 0.5 * STEP, Y0 + STEP)
+    for point in (corner, on_edge):
+        assert editing.changes_nothing(areas, editing.move_vertex(areas, point, point))
+    moved = editing.move_vertex(areas, corner, (corner[0] + 1e-7, corner[1]))  # about 1 cm
+    assert not editing.changes_nothing(areas, moved)
+    same = editing.reassign(areas, "A00", responsible_unit_id="U0")
+    assert editing.changes_nothing(areas, same)
+    assert not editing.changes_nothing(areas, editing.reassign(areas, "A00", name="x"))
+    assert not editing.changes_nothing(areas, editing.merge(areas, "A00", "A01"))

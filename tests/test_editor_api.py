@@ -569,3 +569,30 @@ def test_the_demo_county_has_no_false_gap_after_ordinary_edits(client):
             dragged += 1
     assert dragged
     assert told == neighbours  # they changed too: the answer names them, undo restores them
+
+
+def test_an_edit_that_changes_nothing_is_refused_and_not_saved(client):
+    gid, version = new_draft(client)
+    state = get(client, f"/api/drafts/{gid}")
+    src, _owners = shared_vertex(state)
+    props = next(f for f in state["areas"]["features"] if f["id"] == "A002")["properties"]
+    mid = [
+        (a + b) / 2
+        for a, b in zip(*feature_geometry(state, "A002").exterior.coords[:2], strict=True)
+    ]
+    nothing = [
+        {"type": "move_vertex", "from": src, "to": src},  # dropped where it was
+        {"type": "move_vertex", "from": mid, "to": mid},  # a point on an edge, not moved
+        {
+            "type": "reassign",
+            "area_id": "A002",
+            "responsible_unit_id": props["responsible_unit_id"],
+        },
+        {"type": "reassign", "area_id": "A002", "district_id": props["district_id"]},
+        {"type": "reassign", "area_id": "A002", "name": props["name"]},
+    ]
+    for op in nothing:
+        answer = edit(client, gid, state, op, 400)
+        assert answer["error"] == "unchanged" and "nothing was saved" in answer["message"]
+        now = get(client, f"/api/drafts/{gid}")
+        assert now["generation"]["version"] == version and now["can_undo"] is False
