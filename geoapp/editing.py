@@ -183,6 +183,8 @@ def _with_vertices(geom, points: np.ndarray, tol: float):
                 & (points[:, 1] >= ring[:, 1].min() - tol)
                 & (points[:, 1] <= ring[:, 1].max() + tol)
             ]
+            if len(near):  # only the points on this ring (keeps the arrays small)
+                near = near[shapely.dwithin(shapely.points(near), LineString(ring), tol)]
             new = _ring_with(ring, near, tol) if len(near) else None
             changed = changed or new is not None
             new_rings.append(ring if new is None else new)
