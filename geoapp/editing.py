@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -44,6 +45,7 @@ class Edit:
 
     areas: Areas
     changed: list[str]
+    kept: str | None = None  # the id that survives a merge
 
 
 # --- records ---------------------------------------------------------------------------------
@@ -137,7 +139,94 @@ def move_vertex(areas: Mapping[str, dict], src, dst, tolerance: float = VERTEX_T
             changed.append(aid)
     if not changed:
         raise EditError("no area has a vertex or an edge at that point")
-    return Edit(out, sorted(changed))
+    return Edit(out, sorted(changed + _share_vertices(out, changed)))
+
+
+# --- keeping shared borders shared ------------------------------------------------------------
+def _ring_with(coords: np.ndarray, points: np.ndarray, tol: float) -> np.ndarray | None:
+    """The ring with every point lying on one of its edges (not at a corner) added there,
+    in order along the edge; None when no point lies on an edge."""
+    start, end = coords[:-1], coords[1:]
+    step = end - start
+    length2 = (step**2).sum(axis=1)
+    rel = points[None, :, :] - start[:, None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = (rel * step[:, None, :]).sum(axis=2) / length2[:, None]
+    off = rel - t[:, :, None] * step[:, None, :]
+    on_edge = (t > 0) & (t < 1) & (np.hypot(off[..., 0], off[..., 1]) <= tol)
+    corner = np.hypot(*(coords[:, None, :] - points[None, :, :]).transpose(2, 0, 1)) <= tol
+    on_edge &= ~corner.any(axis=0)[None, :]
+    if not on_edge.any():
+        return None
+    out = []
+    for i in range(len(start)):
+        out.append(start[i])
+        hits = np.flatnonzero(on_edge[i])
+        out.extend(points[hits[np.argsort(t[i, hits])]])
+    out.append(coords[-1])
+    return np.array(out)
+
+
+def _with_vertices(geom, points: np.ndarray, tol: float):
+    """``geom`` with the points that lie on its edges added as vertices (None: none did)."""
+    polys = list(getattr(geom, "geoms", [geom]))
+    changed = False
+    new_polys = []
+    for poly in polys:
+        rings = [np.asarray(poly.exterior.coords)[:, :2]]
+        rings += [np.asarray(r.coords)[:, :2] for r in poly.interiors]
+        new_rings = []
+        for ring in rings:
+            near = points[
+                (points[:, 0] >= ring[:, 0].min() - tol)
+                & (points[:, 0] <= ring[:, 0].max() + tol)
+                & (points[:, 1] >= ring[:, 1].min() - tol)
+                & (points[:, 1] <= ring[:, 1].max() + tol)
+            ]
+            if len(near):  # only the points on this ring (keeps the arrays small)
+                near = near[shapely.dwithin(shapely.points(near), LineString(ring), tol)]
+            new = _ring_with(ring, near, tol) if len(near) else None
+            changed = changed or new is not None
+            new_rings.append(ring if new is None else new)
+        new_polys.append(Polygon(new_rings[0], new_rings[1:]))
+    if not changed:
+        return None
+    return new_polys[0] if isinstance(geom, Polygon) else MultiPolygon(new_polys)
+
+
+def _share_vertices(areas: Areas, ids: Iterable[str], tol: float = VERTEX_TOLERANCE) -> list[str]:
+    """Keep shared borders shared after an edit reshaped ``ids``: a corner of one of them
+    lying on a neighbour's edge becomes a vertex of that edge too, and the other way round
+    (a split or a drawn area cuts a neighbour's edge at a point the neighbour lacks; without
+    it, moving that neighbour's next corner would open a gap or an overlap).  Changes
+    ``areas`` in place; returns the ids of the neighbours that got a vertex."""
+    ids = [a for a in ids if a in areas and areas[a]["geometry"] is not None]
+    if not ids:
+        return []
+    touched = {a: areas[a]["geometry"] for a in ids}
+    region = shapely.union_all([shapely.envelope(g) for g in touched.values()]).buffer(tol * 2)
+    others = [
+        a
+        for a, r in areas.items()
+        if a not in touched and r["geometry"] is not None and r["geometry"].intersects(region)
+    ]
+    if not others:
+        return []
+    mine = np.unique(np.concatenate([shapely.get_coordinates(g) for g in touched.values()]), axis=0)
+    theirs = np.unique(
+        np.concatenate([shapely.get_coordinates(areas[a]["geometry"]) for a in others]), axis=0
+    )
+    extra = []
+    for aid in others:
+        new = _with_vertices(areas[aid]["geometry"], mine, tol)
+        if new is not None:
+            areas[aid] = {**areas[aid], "geometry": new}
+            extra.append(aid)
+    for aid in ids:
+        new = _with_vertices(areas[aid]["geometry"], theirs, tol)
+        if new is not None:
+            areas[aid] = {**areas[aid], "geometry": new}
+    return sorted(extra)
 
 
 # --- attribute, split, merge, add, delete -----------------------------------------------------------
@@ -205,31 +294,81 @@ def split(
         taken.add(nid)
         out[nid] = {**rec, "geometry": piece, "name": f"{rec.get('name') or area_id} ({k})"}
         changed.append(nid)
-    return Edit(out, changed)
+    return Edit(out, changed + _share_vertices(out, changed))
 
 
 def _shared_border(a, b) -> float:
     return float(shapely.intersection(a.boundary, b.boundary).length)
 
 
-def merge(areas: Mapping[str, dict], keep_id: str, other_id: str) -> Edit:
-    """Join two neighbouring areas; ``keep_id`` keeps its id and attributes."""
-    keep, other = _require(areas, keep_id), _require(areas, other_id)
-    if keep_id == other_id:
+#: a split suffix: ``-2``, ``-3`` … ``-10`` … (no ``-0``, ``-1`` nor a leading zero)
+_SPLIT_SUFFIX = re.compile(r"-(?:[2-9]|[1-9][0-9]+)$")
+
+
+def split_depth(area_id: str) -> int:
+    """How many split suffixes ``-N`` (N ≥ 2) end the id: ``A024`` 0, ``A024-2`` 1,
+    ``A024-2-3`` 2."""
+    depth = 0
+    while (m := _SPLIT_SUFFIX.search(area_id)) and m.start() > 0:
+        area_id = area_id[: m.start()]
+        depth += 1
+    return depth
+
+
+def _natural(area_id: str) -> tuple:
+    """``A2`` before ``A10``: digit runs compare as numbers."""
+    return tuple(
+        (0, int(part), part) if part.isdigit() else (1, 0, part)
+        for part in re.split(r"([0-9]+)", area_id)
+        if part
+    )
+
+
+def age_key(area_id: str, first_seen: Mapping[str, int] | None = None) -> tuple:
+    """Sort key of an area id, the oldest first.
+
+    1. the earliest generation the id appears in (``first_seen``; an id missing there, or
+       no ``first_seen`` at all, counts as newer than every generation);
+    2. then fewer split suffixes (``A024`` before ``A024-2`` before ``A024-2-3``: a split
+       derives ``<id>-N`` from the id it cut);
+    3. then the natural order of the ids (``A2`` before ``A10``, ``N7`` before ``N12``).
+    """
+    seen = (first_seen or {}).get(area_id)
+    return (math.inf if seen is None else seen, split_depth(area_id), _natural(area_id))
+
+
+def _join(areas: Mapping[str, dict], keep_id: str, gone_id: str) -> Edit:
+    """``gone_id``'s ground goes to ``keep_id``, which keeps its id and attributes."""
+    keep, gone = _require(areas, keep_id), _require(areas, gone_id)
+    if keep_id == gone_id:
         raise EditError("choose two different areas to merge")
-    if _shared_border(keep["geometry"], other["geometry"]) <= VERTEX_TOLERANCE:
-        raise EditError(f"areas {keep_id} and {other_id} do not share a border")
-    joined = _polygonal(shapely.union(keep["geometry"], other["geometry"]))
+    if _shared_border(keep["geometry"], gone["geometry"]) <= VERTEX_TOLERANCE:
+        raise EditError(f"areas {keep_id} and {gone_id} do not share a border")
+    joined = _polygonal(shapely.union(keep["geometry"], gone["geometry"]))
     out = dict(areas)
     out[keep_id] = {**keep, "geometry": joined}
-    del out[other_id]
-    return Edit(out, [keep_id, other_id])
+    del out[gone_id]
+    return Edit(out, sorted([keep_id, gone_id]) + _share_vertices(out, [keep_id]))
+
+
+def merge(
+    areas: Mapping[str, dict],
+    area_id: str,
+    other_id: str,
+    first_seen: Mapping[str, int] | None = None,
+) -> Edit:
+    """Join two neighbouring areas.  The older id survives with its own attributes,
+    whichever of the two is named first (see :func:`age_key` for "older"); the other id
+    is gone.  ``Edit.changed`` lists both ids, the survivor in ``Edit.kept``."""
+    keep_id, gone_id = sorted((area_id, other_id), key=lambda a: age_key(a, first_seen))
+    edit = _join(areas, keep_id, gone_id)
+    edit.kept = keep_id
+    return edit
 
 
 def delete(areas: Mapping[str, dict], area_id: str, neighbour_id: str) -> Edit:
     """Remove an area; its ground goes to ``neighbour_id``, which must share a border."""
-    edit = merge(areas, neighbour_id, area_id)
-    return Edit(edit.areas, sorted(edit.changed))
+    return _join(areas, neighbour_id, area_id)
 
 
 def add_area(
@@ -248,7 +387,7 @@ def add_area(
         raise EditError("the drawn shape lies entirely inside existing areas: no gap to fill")
     out = dict(areas)
     out[area_id] = record(rest, **dict(attributes or {}))
-    return Edit(out, [area_id])
+    return Edit(out, [area_id] + _share_vertices(out, [area_id]))
 
 
 def replace(areas: Mapping[str, dict], records: Mapping[str, dict]) -> Edit:
@@ -285,19 +424,20 @@ class Problem:
         }
 
 
-def _utm(bounds) -> str:
-    lon = (bounds[0] + bounds[2]) / 2.0 if np.isfinite(bounds[0]) else 117.0
-    zone = int((lon + 180.0) // 6.0) + 1
-    return f"EPSG:{32600 + min(max(zone, 1), 60)}"
-
-
 class _Metric:
-    """Square metres of lon/lat geometries, in the UTM zone of the data."""
+    """Lon/lat geometries in metres, in a Lambert azimuthal equal-area projection centred
+    on the data: areas come out as on the ellipsoid (a UTM zone is conformal, not
+    equal-area, and overstates areas by up to about 0.2 % at the edge of a zone)."""
 
     def __init__(self, bounds):
-        from pyproj import Transformer
+        from pyproj import CRS, Transformer
 
-        self._t = Transformer.from_crs("EPSG:4326", _utm(bounds), always_xy=True)
+        if np.isfinite(bounds).all():
+            lon, lat = (bounds[0] + bounds[2]) / 2.0, (bounds[1] + bounds[3]) / 2.0
+        else:
+            lon, lat = 117.0, 30.0
+        laea = CRS.from_proj4(f"+proj=laea +lat_0={lat:.6f} +lon_0={lon:.6f} +datum=WGS84 +units=m")
+        self._t = Transformer.from_crs("EPSG:4326", laea, always_xy=True)
 
     def __call__(self, geom):
         return shapely.transform(geom, lambda xy: np.column_stack(self._t.transform(*xy.T)))
@@ -459,10 +599,9 @@ def validate(
         gaps = _polygonal(shapely.difference(county, union))
         outside = _polygonal(shapely.difference(union, county))
     else:
-        holes = [
-            Polygon(ring) for poly in getattr(union, "geoms", [union]) for ring in poly.interiors
-        ]
-        gaps = _polygonal(shapely.union_all(holes)) if holes else None
+        # the holes of the set, less the areas lying inside them (an island in a hole)
+        filled = shapely.union_all([Polygon(p.exterior) for p in getattr(union, "geoms", [union])])
+        gaps = _polygonal(shapely.difference(filled, union))
         outside = None
     for code, geom, text in (
         ("gap", gaps, "a gap of {:.1f} m² inside the county"),
@@ -519,6 +658,28 @@ def changed_areas(old: Mapping[str, dict], new: Mapping[str, dict]) -> dict[str,
             if geo or attrs:
                 out[aid] = "+".join(k for k, f in (("geometry", geo), ("attributes", attrs)) if f)
     return out
+
+
+def changes_nothing(
+    old: Mapping[str, dict], edit: Edit, tolerance: float = VERTEX_TOLERANCE
+) -> bool:
+    """True when ``edit`` leaves every area it touched as it was: no area added or removed,
+    no attribute changed, and no point of a shape moved further than ``tolerance`` (a
+    corner dropped where it was, a vertex added on a straight edge)."""
+    for aid in edit.changed:
+        a, b = old.get(aid), edit.areas.get(aid)
+        if (a is None) != (b is None):
+            return False
+        if a is None:
+            continue
+        if any(str(a.get(k)) != str(b.get(k)) for k in ATTRIBUTES):
+            return False
+        ga, gb = a["geometry"], b["geometry"]
+        if (ga is None) != (gb is None):
+            return False
+        if ga is not None and shapely.hausdorff_distance(ga, gb) > tolerance:
+            return False
+    return True
 
 
 def changed_bounds(old: Mapping[str, dict], new: Mapping[str, dict], ids: Iterable[str]):

@@ -48,6 +48,13 @@ class NotADraft(ServiceError):
     status = 409
 
 
+class Unchanged(ServiceError):
+    """The edit would leave every area as it was: nothing is saved (no new version, no
+    undo step), so the client can say so instead of "saved"."""
+
+    status = 400
+
+
 # --- boundary sets as records, cached by (generation, version) -------------------------------
 _cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
@@ -265,7 +272,8 @@ def _run_op(store, areas: editing.Areas, op: dict) -> editing.Edit:
         points = [_point(p, "a line point") for p in line]
         return editing.split(areas, str(op.get("area_id")), points)
     if kind == "merge":
-        return editing.merge(areas, str(op.get("area_id")), str(op.get("other_id")))
+        pair = (str(op.get("area_id")), str(op.get("other_id")))
+        return editing.merge(areas, *pair, first_seen=store.first_generations(pair))
     if kind == "delete":
         return editing.delete(areas, str(op.get("area_id")), str(op.get("neighbour_id")))
     if kind == "add":
@@ -326,6 +334,12 @@ def apply_edit(store, generation_id: int, op: dict, expected_version, actor) -> 
             f"this edit cannot be done on these shapes ({exc}); "
             "fix the invalid geometry the validation shows first"
         ) from None
+    if editing.changes_nothing(areas, edit):
+        raise Unchanged(
+            f"nothing changed: the {op.get('type')} edit leaves every area as it was "
+            "(a corner dropped where it was, the unit or district it already has …); "
+            "nothing was saved"
+        )
     before = [{"area_id": a, "row": _row_json(areas.get(a))} for a in edit.changed]
     after = [{"area_id": a, "row": _row_json(edit.areas.get(a))} for a in edit.changed]
     _save(
@@ -336,7 +350,10 @@ def apply_edit(store, generation_id: int, op: dict, expected_version, actor) -> 
         lambda tx: tx.add_draft_edit(gen["id"], op, before, after, actor),
         op,
     )
-    return draft_state(store, gen["id"]) | {"changed": edit.changed}
+    state = draft_state(store, gen["id"]) | {"changed": edit.changed}
+    if edit.kept is not None:
+        state["kept"] = edit.kept
+    return state
 
 
 def undo_redo(store, generation_id: int, expected_version, actor, redo: bool = False) -> dict:

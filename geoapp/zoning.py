@@ -123,7 +123,7 @@ def check_areas(
     union = shapely.union_all(mg)
     for poly in getattr(union, "geoms", [union]):
         for ring in poly.interiors:
-            hole = shapely.Polygon(ring)
+            hole = shapely.Polygon(ring).difference(union)  # less an area lying inside it
             if hole.area > tolerance_m2:
                 findings.append(
                     Finding(

@@ -123,7 +123,14 @@ def test_split_keeps_the_tiling_and_the_id(a, b):
     areas = grid()
     line = [(X0 + STEP * -0.1, Y0 + STEP * (1 + a)), (X0 + STEP * 1.1, Y0 + STEP * (1 + b))]
     edit = editing.split(areas, "A10", line, taken_ids=["A10-2"])
-    assert edit.changed == ["A10", "A10-3"]
+    # the neighbour whose edge the line cuts gets the cut point as a vertex too
+    assert edit.changed == ["A10", "A10-3", "A11"]
+    cut = set(edit.areas["A10"]["geometry"].exterior.coords) - set(
+        areas["A10"]["geometry"].exterior.coords
+    )
+    on_a11 = {xy for xy in cut if abs(xy[0] - (X0 + STEP)) < 1e-12}
+    assert len(on_a11) == 1 and on_a11 <= set(edit.areas["A11"]["geometry"].exterior.coords)
+    assert edit.areas["A11"]["geometry"].equals(areas["A11"]["geometry"])
     assert edit.areas["A10-3"]["responsible_unit_id"] == "U0"
     assert edit.areas["A10"]["geometry"].area >= edit.areas["A10-3"]["geometry"].area
     geoms = [r["geometry"] for r in edit.areas.values()]
@@ -152,6 +159,73 @@ def test_merge_and_delete_keep_the_ground():
         editing.merge(areas, "A00", "A22")
     with pytest.raises(editing.EditError, match="two different"):
         editing.merge(areas, "A00", "A00")
+
+
+def _split_in_two(areas, area_id):
+    """Cut ``area_id`` (a grid square) in two halves along a vertical line."""
+    minx, miny, maxx, maxy = areas[area_id]["geometry"].bounds
+    mid = (minx + maxx) / 2
+    return editing.split(areas, area_id, [(mid, miny - STEP), (mid, maxy + STEP)])
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_merge_back_after_a_split_keeps_the_original_id_in_either_order(reverse):
+    areas = grid()
+    areas["A11"]["name"] = "original"
+    cut = _split_in_two(areas, "A11")
+    assert cut.changed == ["A11", "A11-2", "A01", "A21"]
+    pair = ("A11-2", "A11")[:: -1 if reverse else 1]
+    merged = editing.merge(cut.areas, *pair)
+    assert "A11-2" not in merged.areas and merged.kept == "A11"
+    assert merged.areas["A11"]["name"] == "original"  # the survivor keeps its own attributes
+    assert merged.changed == ["A11", "A11-2"]
+    assert_exact_tiling(merged.areas, OUTLINE)
+    assert merged.areas["A11"]["geometry"].equals(areas["A11"]["geometry"])
+
+
+@pytest.mark.parametrize(
+    "first, second, survivor",
+    [
+        ("A11-2-3", "A11-2", "A11-2"),  # a split of a split: the id it was cut from
+        ("A11-2-3", "A11", "A11"),
+        ("A11-3", "A11-2", "A11-2"),  # two pieces of one cut: the first piece
+        ("A11-10", "A11-9", "A11-9"),  # natural order, not text order
+        ("N12", "N7", "N7"),  # two drawn areas: natural order
+        ("N254", "A11-2", "N254"),  # no split suffix before one
+        ("B-1", "B-1-2", "B-1"),  # "-1" is no split suffix: B-1 is a plain id
+    ],
+)
+def test_merge_survivor_without_history(first, second, survivor):
+    areas = {
+        first: editing.record(box(X0, Y0, X0 + STEP, Y0 + STEP), name=first),
+        second: editing.record(box(X0 + STEP, Y0, X0 + 2 * STEP, Y0 + STEP), name=second),
+    }
+    for a, b in ((first, second), (second, first)):
+        merged = editing.merge(areas, a, b)
+        assert list(merged.areas) == [survivor] and merged.kept == survivor
+        assert merged.areas[survivor]["name"] == survivor
+
+
+def test_merge_survivor_is_the_id_of_the_earliest_generation():
+    areas = {
+        "N001": editing.record(box(X0, Y0, X0 + STEP, Y0 + STEP), name="drawn long ago"),
+        "A05": editing.record(box(X0 + STEP, Y0, X0 + 2 * STEP, Y0 + STEP), name="new"),
+    }
+    seen = {"N001": 3, "A05": 9}
+    for pair in (("N001", "A05"), ("A05", "N001")):
+        assert editing.merge(areas, *pair, first_seen=seen).kept == "N001"
+    # an id missing from the history is newer than every generation
+    assert editing.merge(areas, "A05", "N001", first_seen={"N001": 3}).kept == "N001"
+    assert editing.merge(areas, "N001", "A05", first_seen={"A05": 12}).kept == "A05"
+    # equal generations: fewer split suffixes, then natural order
+    assert editing.merge(areas, "N001", "A05", first_seen={"N001": 1, "A05": 1}).kept == "A05"
+
+
+def test_delete_always_removes_the_named_area():
+    cut = _split_in_two(grid(), "A11")
+    deleted = editing.delete(cut.areas, "A11", "A11-2")
+    assert "A11" not in deleted.areas and "A11-2" in deleted.areas
+    assert_exact_tiling(deleted.areas, OUTLINE)
 
 
 def test_add_fills_only_the_gap():
@@ -229,6 +303,80 @@ def test_gaps_outside_parts_slivers_split_districts_and_missing_units():
     assert "A01" in gap.area_ids
 
 
+def _corner_moves():
+    """Every corner of A01 and A21 inside the outline, after A11 is cut along x = 1.5."""
+    xs = [X0 + k * STEP for k in (1, 1.5, 2)]
+    return [(x, Y0 + STEP) for x in xs] + [(x, Y0 + 2 * STEP) for x in xs]
+
+
+@pytest.mark.parametrize("corner", _corner_moves())
+@pytest.mark.parametrize("offset", [(0.3, 0.2), (-0.2, 0.25), (0.01, -0.02)])
+def test_split_then_drag_a_neighbours_corner_opens_no_gap(corner, offset):
+    areas = grid()
+    cut = _split_in_two(areas, "A11")
+    dst = (corner[0] + offset[0] * STEP, corner[1] + offset[1] * STEP)
+    moved = editing.move_vertex(cut.areas, corner, dst)
+    assert_exact_tiling(moved.areas, OUTLINE)
+    found = editing.validate(moved.areas, OUTLINE)
+    assert [f.code for f in found if f.code in ("gap", "overlap", "outside")] == []
+
+
+def test_a_drawn_area_shares_the_points_where_it_cuts_a_neighbours_edge():
+    areas = editing.replace(grid(), {"A11": None}).areas
+    # drawn from inside the hole across A21's bottom edge: it fills only the hole part,
+    # and its two corners on that edge become corners of A21 too
+    drawn = box(X0 + 1.2 * STEP, Y0 + 1.5 * STEP, X0 + 1.6 * STEP, Y0 + 2.5 * STEP)
+    added = editing.add_area(areas, "N1", drawn, {"responsible_unit_id": "U0"})
+    assert added.changed == ["N1", "A21"]
+    a21 = set(added.areas["A21"]["geometry"].exterior.coords)
+    on_edge = [
+        xy
+        for xy in added.areas["N1"]["geometry"].exterior.coords
+        if abs(xy[1] - (Y0 + 2 * STEP)) < 1e-12
+    ]
+    assert len(on_edge) >= 2 and set(on_edge) <= a21
+    assert added.areas["A21"]["geometry"].equals(areas["A21"]["geometry"])
+
+
+def geodesic_m2(geom) -> float:
+    """The area on the WGS84 ellipsoid, independent of any projection."""
+    from pyproj import Geod
+
+    return abs(Geod(ellps="WGS84").geometry_area_perimeter(geom)[0])
+
+
+@pytest.mark.parametrize("x0", [115.0, 119.9])  # the middle and the edge of UTM zone 50
+def test_a_real_gap_is_reported_with_its_true_area(x0):
+    shift = x0 - X0
+    areas = {
+        a: {**r, "geometry": shapely.affinity.translate(r["geometry"], xoff=shift)}
+        for a, r in grid().items()
+    }
+    outline = shapely.affinity.translate(OUTLINE, xoff=shift)
+    hole = areas["A11"]["geometry"]
+    without = editing.replace(areas, {"A11": None}).areas  # deleted, its ground given to none
+    for county in (outline, None):
+        gaps = [f for f in editing.validate(without, county) if f.code == "gap"]
+        assert len(gaps) == 1
+        # by hand: 0.001° of longitude × 0.001° of latitude at 28.0015°N is about
+        # 98.3 m × 110.9 m; exactly, on the ellipsoid:
+        assert 10_800 < gaps[0].area_m2 < 11_000
+        assert gaps[0].area_m2 == pytest.approx(geodesic_m2(hole), rel=1e-5)
+        assert shapely.geometry.shape(gaps[0].geometry).equals(hole)
+        assert set(gaps[0].area_ids) >= {"A01", "A10", "A12", "A21"}
+
+
+def test_an_area_inside_a_hole_is_not_counted_as_gap():
+    areas = editing.replace(grid(), {"A11": None}).areas
+    island = box(X0 + 1.4 * STEP, Y0 + 1.4 * STEP, X0 + 1.6 * STEP, Y0 + 1.6 * STEP)
+    areas["I"] = editing.record(island, responsible_unit_id="U0")
+    ring = box(X0 + STEP, Y0 + STEP, X0 + 2 * STEP, Y0 + 2 * STEP).difference(island)
+    for county in (OUTLINE, None):
+        gaps = [f for f in editing.validate(areas, county) if f.code == "gap"]
+        assert len(gaps) == 1
+        assert gaps[0].area_m2 == pytest.approx(geodesic_m2(ring), rel=1e-5)
+
+
 def test_invalid_geometry_and_unknown_references_are_errors():
     areas = grid()
     bowtie = Polygon([(X0, Y0), (X0 + STEP, Y0 + STEP), (X0 + STEP, Y0), (X0, Y0 + STEP)])
@@ -297,3 +445,17 @@ def test_a_series_of_moves_keeps_the_tiling_and_undoes_exactly(moves):
     for before in reversed(undo):
         areas = editing.replace(areas, before).areas
     assert editing.changed_areas(start, areas) == {}
+
+
+def test_changes_nothing_tells_a_no_op_from_a_small_real_edit():
+    areas = grid()
+    corner = (X0 + STEP, Y0 + STEP)
+    on_edge = (X0 + 0.5 * STEP, Y0 + STEP)
+    for point in (corner, on_edge):
+        assert editing.changes_nothing(areas, editing.move_vertex(areas, point, point))
+    moved = editing.move_vertex(areas, corner, (corner[0] + 1e-7, corner[1]))  # about 1 cm
+    assert not editing.changes_nothing(areas, moved)
+    same = editing.reassign(areas, "A00", responsible_unit_id="U0")
+    assert editing.changes_nothing(areas, same)
+    assert not editing.changes_nothing(areas, editing.reassign(areas, "A00", name="x"))
+    assert not editing.changes_nothing(areas, editing.merge(areas, "A00", "A01"))

@@ -9,6 +9,7 @@ from collections import Counter
 
 import geopandas as gpd
 import pytest
+import shapely
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
@@ -430,3 +431,168 @@ def test_warnings_can_be_accepted_with_a_note(app, client):
         {"version": v, "message": "m", "accept_warnings": True, "note": "temporary"},
     )
     assert "temporary" in done["publish_message"]
+
+
+def edit(client, gid, state, op, status=200):
+    """One edit on the draft at the version ``state`` shows; the new state (or the error)."""
+    body = {"version": state["generation"]["version"], "op": op}
+    return post(client, f"/api/drafts/{gid}/edits", body, status)
+
+
+def feature_geometry(state, area_id):
+    return shapely.geometry.shape(
+        next(f for f in state["areas"]["features"] if f["id"] == area_id)["geometry"]
+    )
+
+
+def split_across(client, gid, state, area_id):
+    """Split an area with a north-south line through its middle."""
+    minx, miny, maxx, maxy = feature_geometry(state, area_id).bounds
+    mid = (minx + maxx) / 2
+    line = [[mid, miny - 0.001], [mid + 1e-6, maxy + 0.001]]
+    return edit(client, gid, state, {"type": "split", "area_id": area_id, "line": line})
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_merging_a_split_piece_back_keeps_the_original_id(client, reverse):
+    gid, _ = new_draft(client)
+    state = get(client, f"/api/drafts/{gid}")
+    name = next(f for f in state["areas"]["features"] if f["id"] == "A024")["properties"]["name"]
+    before = feature_geometry(state, "A024")
+    state = split_across(client, gid, state, "A024")
+    assert state["changed"][:2] == ["A024", "A024-2"]
+    state = split_across(client, gid, state, "A024-2")  # a piece of a piece
+    assert state["changed"][:2] == ["A024-2", "A024-2-2"]
+    pairs = [("A024-2-2", "A024-2"), ("A024-2", "A024")]
+    for first, second in pairs:
+        op = {"type": "merge", "area_id": first, "other_id": second}
+        if reverse:
+            op = {"type": "merge", "area_id": second, "other_id": first}
+        state = edit(client, gid, state, op)
+        assert state["kept"] == second and state["changed"][:2] == sorted([first, second])
+    ids = {f["id"] for f in state["areas"]["features"]}
+    assert "A024" in ids and not ids & {"A024-2", "A024-2-2"}
+    after = next(f for f in state["areas"]["features"] if f["id"] == "A024")
+    assert after["properties"]["name"] == name
+    assert feature_geometry(state, "A024").symmetric_difference(before).area < 1e-14
+
+
+def _edge_area(state):
+    """An area on the county's outline and a square drawn half outside the county on it."""
+    geoms = {f["id"]: shapely.geometry.shape(f["geometry"]) for f in state["areas"]["features"]}
+    outline = shapely.union_all(list(geoms.values()))
+    aid = sorted(a for a, g in geoms.items() if g.boundary.intersection(outline.boundary).length)[0]
+    edge = geoms[aid].boundary.intersection(outline.boundary)
+    p = shapely.line_interpolate_point(shapely.line_merge(edge), 0.5, normalized=True)
+    square = shapely.box(p.x - 2e-4, p.y - 2e-4, p.x + 2e-4, p.y + 2e-4)
+    return aid, [list(xy) for xy in square.exterior.coords[:-1]]
+
+
+def test_merging_a_drawn_area_keeps_the_older_id(client):
+    gid, _ = new_draft(client)
+    state = get(client, f"/api/drafts/{gid}")
+    aid, square = _edge_area(state)
+    props = next(f for f in state["areas"]["features"] if f["id"] == aid)["properties"]
+    keys = ("responsible_unit_id", "district_id")
+    add = {"type": "add", "polygon": square, "area_id": "Z9"} | {k: props[k] for k in keys}
+    state = edit(client, gid, state, add)
+    merge = {"type": "merge", "area_id": "Z9", "other_id": aid}
+    assert edit(client, gid, state, merge)["kept"] == aid  # the demo's area is older
+    # drawn in a published generation, "Z9" is older than a "Y1" drawn in this draft
+    state = post(client, f"/api/drafts/{gid}/undo", {"version": version_of(client, gid)})
+    body = {"version": state["generation"]["version"], "message": "Z9", "accept_warnings": True}
+    post(client, f"/api/drafts/{gid}/publish", body | {"note": "outside on purpose"})
+    gid, _ = new_draft(client)
+    state = get(client, f"/api/drafts/{gid}")
+    zx0, zy0, zx1, zy1 = feature_geometry(state, "Z9").bounds
+    beside = [[zx1, zy0], [zx1 + 2e-4, zy0], [zx1 + 2e-4, zy1], [zx1, zy1]]
+    state = edit(client, gid, state, add | {"polygon": beside, "area_id": "Y1"})
+    for pair in (("Y1", "Z9"), ("Z9", "Y1")):
+        op = {"type": "merge", "area_id": pair[0], "other_id": pair[1]}
+        merged = edit(client, gid, state, op)
+        assert merged["kept"] == "Z9"
+        state = post(client, f"/api/drafts/{gid}/undo", {"version": version_of(client, gid)})
+
+
+def version_of(client, gid):
+    return get(client, f"/api/drafts/{gid}")["generation"]["version"]
+
+
+def assert_no_gap(client, gid):
+    report = get(client, f"/api/drafts/{gid}/validation")
+    bad = [f for f in report["findings"] if f["code"] in ("gap", "overlap", "outside")]
+    assert bad == []
+
+
+def test_the_demo_county_has_no_false_gap_after_ordinary_edits(client):
+    assert_no_gap(client, 1)  # the current generation itself
+    gid, _ = new_draft(client)
+    assert_no_gap(client, gid)
+    state = get(client, f"/api/drafts/{gid}")
+    outline = shapely.union_all(
+        [shapely.geometry.shape(f["geometry"]) for f in state["areas"]["features"]]
+    ).boundary
+    # a corner drag of a shared inner vertex
+    src, _owners = shared_vertex(state)
+    move = {"type": "move_vertex", "from": src, "to": [src[0] + 2e-5, src[1] - 1e-5]}
+    state = edit(client, gid, state, move)
+    assert_no_gap(client, gid)
+    # a split, then a drag of each neighbour's corner next to a point the cut made
+    before = set(feature_geometry(state, "A050").exterior.coords)
+    state = split_across(client, gid, state, "A050")
+    pieces, told = state["changed"][:2], state["changed"][2:]
+    cuts = {xy for a in pieces for xy in feature_geometry(state, a).exterior.coords} - before
+    neighbours = sorted(
+        f["id"]
+        for f in state["areas"]["features"]
+        if f["id"] not in pieces
+        and any(
+            shapely.geometry.shape(f["geometry"]).boundary.distance(shapely.Point(xy)) < 1e-9
+            for xy in cuts
+        )
+    )
+    dragged = 0
+    for aid in neighbours:
+        # the neighbour's corners nearest to the cut points (the ends of the cut edge)
+        inner = [
+            xy
+            for xy in feature_geometry(state, aid).exterior.coords
+            if xy not in cuts and outline.distance(shapely.Point(xy)) > 1e-9
+        ]
+        for cut in sorted(cuts):
+            if feature_geometry(state, aid).boundary.distance(shapely.Point(cut)) > 1e-9:
+                continue
+            corner = min(inner, key=lambda xy: (xy[0] - cut[0]) ** 2 + (xy[1] - cut[1]) ** 2)
+            to = [corner[0] + 2e-5, corner[1] + 2e-5]
+            state = edit(client, gid, state, {"type": "move_vertex", "from": corner, "to": to})
+            assert_no_gap(client, gid)
+            dragged += 1
+    assert dragged
+    assert told == neighbours  # they changed too: the answer names them, undo restores them
+
+
+def test_an_edit_that_changes_nothing_is_refused_and_not_saved(client):
+    gid, version = new_draft(client)
+    state = get(client, f"/api/drafts/{gid}")
+    src, _owners = shared_vertex(state)
+    props = next(f for f in state["areas"]["features"] if f["id"] == "A002")["properties"]
+    mid = [
+        (a + b) / 2
+        for a, b in zip(*feature_geometry(state, "A002").exterior.coords[:2], strict=True)
+    ]
+    nothing = [
+        {"type": "move_vertex", "from": src, "to": src},  # dropped where it was
+        {"type": "move_vertex", "from": mid, "to": mid},  # a point on an edge, not moved
+        {
+            "type": "reassign",
+            "area_id": "A002",
+            "responsible_unit_id": props["responsible_unit_id"],
+        },
+        {"type": "reassign", "area_id": "A002", "district_id": props["district_id"]},
+        {"type": "reassign", "area_id": "A002", "name": props["name"]},
+    ]
+    for op in nothing:
+        answer = edit(client, gid, state, op, 400)
+        assert answer["error"] == "unchanged" and "nothing was saved" in answer["message"]
+        now = get(client, f"/api/drafts/{gid}")
+        assert now["generation"]["version"] == version and now["can_undo"] is False

@@ -794,6 +794,20 @@ class Transaction:
         ).all()
         return _area_frame([r[:-1] for r in rows], [r[-1] for r in rows])
 
+    def first_generations(self, area_ids: Iterable[str]) -> dict[str, int]:
+        """``area_id → the lowest generation id holding a version of it`` (drafts count, a
+        discarded draft's versions are gone); ids never stored are left out."""
+        ids = sorted({str(a) for a in area_ids})
+        if not ids:
+            return {}
+        av = S.area_versions
+        rows = self._x(
+            sa.select(av.c.area_id, sa.func.min(av.c.generation_id))
+            .where(av.c.area_id.in_(ids))
+            .group_by(av.c.area_id)
+        ).all()
+        return {str(a): int(g) for a, g in rows}
+
     def areas_covering(self, lon: float, lat: float, generation_id: int | None = None) -> list[str]:
         """The area_ids (sorted) whose geometry covers the point: the edge and vertices count.
 

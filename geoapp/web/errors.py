@@ -13,7 +13,7 @@ from ..intake import ReportError
 from ..queries import BadParameter
 from ..readers import InputError
 from ..services import ServiceError
-from ..services_editor import DraftConflict
+from ..services_editor import DraftConflict, Unchanged
 from ..store import InvalidValue, NotFound, StaleVersion, StoreError, StoreUnavailable
 from ..workflow import NotPermitted, TransitionRefused
 
@@ -22,6 +22,7 @@ ERROR_MAP: list[tuple[type[Exception], int, str]] = [
     (NotFound, 404, "not_found"),
     (StaleVersion, 409, "stale_version"),
     (DraftConflict, 409, "stale_version"),
+    (Unchanged, 400, "unchanged"),
     (CRSError, 400, "bad_crs"),
     (BadParameter, 400, "bad_parameter"),
     (InputError, 400, "bad_input"),

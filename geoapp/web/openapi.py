@@ -348,6 +348,7 @@ SCHEMAS: dict[str, dict] = {
             "can_redo": {"type": "boolean"},
             "edits": INT,
             "changed": {"type": "array", "items": STR},
+            "kept": {"type": "string", "description": "after a merge: the id that survives"},
         },
         required=False,
     ),
@@ -407,7 +408,8 @@ EDIT_BODY = _object(
             "type": "object",
             "description": "type: move_vertex {from, to: [lon, lat]}; reassign {area_id, "
             "responsible_unit_id?, district_id?, name?}; split {area_id, line: [[lon, lat]…]}; "
-            "merge {area_id, other_id}; delete {area_id, neighbour_id}; add {polygon: "
+            "merge {area_id, other_id} (the older id survives: kept); "
+            "delete {area_id, neighbour_id}; add {polygon: "
             "[[lon, lat]…], area_id?, name?, kind?, district_id?, responsible_unit_id?}",
         },
     }

@@ -48,6 +48,17 @@ def _labels() -> dict:
         "choose": _("(choose)"),
         "saving": _("Saving…"),
         "saved": _("Saved"),
+        "unchanged": _("No change: this edit leaves every area as it was; nothing was saved."),
+        "drag_back": _(
+            "No change: the corner was dropped where it was; nothing was saved. "
+            "Drag it further to move it."
+        ),
+        "not_saved": _(
+            "Not saved: the server gave no usable answer (HTTP %(status)s). "
+            "The map shows the saved draft.",
+            status="__S__",
+        ),
+        "merge_kept": _("the merged area keeps the older id %(area_id)s", area_id="__ID__"),
         "current_version": _("current version"),
         "conflict": _(
             "Someone else changed this draft (now version %(version)s): your change was not "

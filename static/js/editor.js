@@ -39,6 +39,8 @@
     var selected = null;
     var mode = null; // null | "split" | "add"
     var dragStart = null;
+    var dragPointer = null; // the last pointer event of a corner drag: where it is dropped
+    var dragEndedAt = 0; // the browser's click that ends a drag must not drop the selection
     var pendingOp = null;
     var findingsLayer = L.featureGroup().addTo(map);
     var previewLayer = L.featureGroup().addTo(map);
@@ -60,9 +62,15 @@
         init.headers["Content-Type"] = "application/json";
         init.body = JSON.stringify(body);
       }
+      // a non-JSON answer (a proxy's error page) or no answer at all is a failure the page
+      // reports as "not saved", never a silent hang on "saving…"
+      function failed(code) {
+        return { ok: false, status: code, data: { error: "no_answer", message: L_.not_saved.replace("__S__", String(code)) } };
+      }
       return fetch(url, init).then(function (r) {
-        return r.json().then(function (data) { return { ok: r.ok, status: r.status, data: data }; });
-      });
+        return r.json().then(function (data) { return { ok: r.ok, status: r.status, data: data }; },
+          function () { return failed(r.status); });
+      }, function () { return failed(0); });
     }
 
     function url(name, id) { return cfg.urls[name].replace("__ID__", String(id)); }
@@ -124,23 +132,44 @@
       layer.setStyle({ weight: 3, color: "#d00" });
       layer.bringToFront();
       layer.pm.enable({ snappable: true, allowSelfIntersection: true, draggable: false });
-      layer.off("pm:markerdragstart pm:vertexadded pm:markerdragend");
+      layer.off("pm:markerdragstart pm:vertexadded pm:markerdragend pm:snapdrag");
       layer.on("pm:markerdragstart", function (e) {
         var ll = e.markerEvent.target.getLatLng();
         dragStart = [ll.lng, ll.lat];
+        dragPointer = null;
       });
       layer.on("pm:vertexadded", function (e) {
         dragStart = [e.latlng.lng, e.latlng.lat];
       });
       layer.on("pm:markerdragend", function (e) {
         if (!dragStart) return;
+        dragEndedAt = Date.now();
         var ll = e.markerEvent.target.getLatLng();
-        var op = { type: "move_vertex", from: dragStart, to: [ll.lng, ll.lat] };
+        var from = dragStart, to = [ll.lng, ll.lat];
+        var drop = null;
+        if (dragPointer) { var p = map.mouseEventToLatLng(dragPointer); drop = [p.lng, p.lat]; }
         dragStart = null;
-        edit(op);
+        dragPointer = null;
+        // GeoMan snaps a corner within 20 px onto the nearest corner, and the neighbour holds
+        // this very corner: a short drag would snap back onto its own old place.  Dropped
+        // more than 3 px away, the planner moved it: it goes where it was dropped.
+        if (drop && pixels(drop, from) <= 3) to = from;
+        else if (drop && samePoint(to, from)) to = drop;
+        if (samePoint(to, from)) {
+          status(L_.drag_back, "error");
+          render(state); // the corner is drawn where it is saved
+          return;
+        }
+        edit({ type: "move_vertex", from: from, to: to });
       });
       showSelection();
     }
+
+    function pixels(a, b) {
+      return map.latLngToContainerPoint([a[1], a[0]]).distanceTo(map.latLngToContainerPoint([b[1], b[0]]));
+    }
+
+    function samePoint(a, b) { return Math.abs(a[0] - b[0]) < 1e-9 && Math.abs(a[1] - b[1]) < 1e-9; }
 
     function neighbours(id) {
       var b = layers[id].getBounds().pad(0.01);
@@ -177,12 +206,17 @@
         return load(state.generation.id);
       }
       if (!r.ok) {
-        status(r.data.message, "error");
+        status(r.data.error === "unchanged" ? L_.unchanged : r.data.message, "error");
         return load(state.generation.id); // the map shows the saved draft again
       }
       pendingOp = null;
       $("btn-reapply").hidden = true;
-      status(L_.saved + (r.data.changed ? ": " + r.data.changed.join(", ") : ""), "ok");
+      var text = L_.saved + (r.data.changed ? ": " + r.data.changed.join(", ") : "");
+      if (r.data.kept) {
+        text += " · " + L_.merge_kept.replace("__ID__", r.data.kept);
+        selected = r.data.kept; // the merged area stays selected under the id it keeps
+      }
+      status(text, "ok");
       render(r.data);
     }
 
@@ -268,6 +302,8 @@
       document.body.dataset.previewReady = String(state.generation.version);
     }
 
+    document.addEventListener("pointermove", function (ev) { if (dragStart) dragPointer = ev; }, true);
+
     // --- drawing lines and new areas ------------------------------------------------------------------
     function startDraw(kind) {
       if (kind === "split" && !selected) { status(L_.select_first, "error"); return; }
@@ -296,7 +332,10 @@
         });
       }
     });
-    map.on("click", function () { if (!mode && selected) { select(null); } });
+    // a drag released off the (snapped) corner ends in a click on the map: not a deselect
+    map.on("click", function () {
+      if (!mode && selected && Date.now() - dragEndedAt > 500) select(null);
+    });
 
     // --- buttons -------------------------------------------------------------------------------------
     $("btn-undo").addEventListener("click", function () { undoRedo("undo"); });

@@ -65,8 +65,12 @@ def shared_vertex(areas, away_from=None):
     raise AssertionError("no isolated shared vertex")
 
 
-def open_editor(page, base):
-    page.set_viewport_size({"width": 1400, "height": 900})
+DESKTOP = {"width": 1400, "height": 900}
+PHONE = {"width": 393, "height": 851}
+
+
+def open_editor(page, base, viewport=DESKTOP):
+    page.set_viewport_size(viewport)
     page.goto(base + "/editor")
     page.click("#btn-new-draft")
     page.wait_for_selector(READY, timeout=30000)
@@ -204,3 +208,80 @@ def test_generations_page_views_compares_and_rolls_back(page, served):
     current = store.current_generation()
     assert current["id"] > gid
     assert E.compare(store, 1, current["id"])["changes"] == []
+
+
+def drag(page, start, path):
+    """Press on ``start`` (screen x, y), move through ``path`` (offsets in px), release."""
+    page.mouse.move(*start)
+    page.mouse.down()
+    for dx, dy in path:
+        page.mouse.move(start[0] + dx, start[1] + dy, steps=3)
+        page.wait_for_timeout(60)  # a hand, not a teleport: the map draws each step
+    page.mouse.up()
+
+
+def corner_owners(areas, xy):
+    return sorted(
+        a for a, r in areas.items() if xy in set(map(tuple, shapely.get_coordinates(r["geometry"])))
+    )
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_short_corner_drag_is_saved_where_it_was_dropped(page, served, viewport):
+    """GeoMan snaps a dragged corner within 20 px back onto the neighbour's copy of it; the
+    page used to save that no-op and say "saved".  Now a short drag is a real move, saved
+    and drawn where it was dropped, and a drop on the old place says nothing changed."""
+    base, store = served
+    gid = open_editor(page, base, viewport)
+    box_ = page.locator(".leaflet-container").bounding_box()
+    assert box_["width"] > 300 and box_["height"] > 300  # the map is usable on a phone too
+    areas = E.generation_areas(store, gid)
+    (x0, y0), owners = shared_vertex(areas)
+    page.evaluate(
+        "([lat, lon]) => { window.geoappEditor.map.setView([lat, lon], 18, {animate: false}); }",
+        [y0, x0],
+    )
+    page.evaluate("(id) => window.geoappEditor.select(id)", owners[0])
+    page.wait_for_selector("#area-panel:not([hidden])")
+    for n, (dx, dy) in enumerate([(6, 4), (-9, 5), (12, -10)], start=2):
+        sx, sy = screen_point(page, x0, y0)
+        drag(page, (sx, sy), [(dx * k / 3, dy * k / 3) for k in range(1, 4)])
+        wait_version(page, n)
+        after = E.generation_areas(store, gid)
+        new = {xy for a in owners for xy in after[a]["geometry"].exterior.coords} - {
+            xy for a in owners for xy in areas[a]["geometry"].exterior.coords
+        }
+        assert len(new) == 1  # one new corner, the same in both areas
+        (x1, y1) = new.pop()
+        assert corner_owners(after, (x1, y1)) == owners
+        px, py = screen_point(page, x1, y1)
+        assert abs(px - (sx + dx)) <= 1.5 and abs(py - (sy + dy)) <= 1.5  # where it was dropped
+        assert page.text_content("#editor-status").startswith("已保存")
+        report = E.validate_generation(store, gid, 50)
+        assert [f for f in report["findings"] if f["code"] in ("gap", "overlap")] == []
+        areas, (x0, y0) = after, (x1, y1)
+    # dragged away and dropped back on its place: nothing changes and the page says so
+    sx, sy = screen_point(page, x0, y0)
+    drag(page, (sx, sy), [(10, 0), (25, 10), (10, 5), (0, 0)])
+    page.wait_for_function(
+        "() => document.getElementById('editor-status').textContent.startsWith('没有改动')"
+    )
+    assert "已保存" not in page.text_content("#editor-status")
+    assert store.get_generation(gid)["version"] == n
+    assert len(store.draft_edits(gid)) == n - 1
+
+
+@pytest.mark.allow_console_errors  # the browser logs the 400 as a failed load
+def test_an_edit_that_changes_nothing_does_not_say_saved(page, served, page_log):
+    base, store = served
+    gid = open_editor(page, base)
+    unit = E.generation_areas(store, gid)["A002"]["responsible_unit_id"]
+    page.evaluate("() => window.geoappEditor.select('A002')")
+    page.select_option("#area-unit", unit)  # the unit it already has
+    page.click("#btn-reassign")
+    page.wait_for_function(
+        "() => document.getElementById('editor-status').textContent.startsWith('没有改动')"
+    )
+    assert page.eval_on_selector("#editor-status", "e => e.className").endswith("error")
+    assert store.get_generation(gid)["version"] == 1 and store.draft_edits(gid) == []
+    assert page_log.failed_responses == [f"400 {base}/api/drafts/{gid}/edits"]

@@ -1,6 +1,7 @@
 """Contract: the undo/redo history of draft generations, and problem totals per unit."""
 
 import pytest
+from store_data import tiling_rows
 
 from geoapp.store import NotFound, Store
 
@@ -46,3 +47,18 @@ def test_problem_totals_by_unit(tiled: Store) -> None:
         "U-TOWN": (1, 0.5),
     }
     assert tiled.problem_totals_by_unit([]) == {}
+
+
+def test_first_generations_of_area_ids(tiled: Store) -> None:
+    first = tiled.current_generation()["id"]
+    rows = tiling_rows()
+    gid = tiled.create_generation("planner", "draft", parent_id=first)
+    renamed = dict(rows[0], area_id="NEW-1")
+    tiled.put_area_versions(gid, [*rows[1:], renamed])
+    ids = [r["area_id"] for r in rows]
+    assert tiled.first_generations([*ids, "NEW-1", "never"]) == dict.fromkeys(ids, first) | {
+        "NEW-1": gid
+    }
+    assert tiled.first_generations([]) == {}
+    tiled.delete_generation(gid)  # a discarded draft's ids were never anywhere
+    assert tiled.first_generations(["NEW-1"]) == {}
