@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .messages import Explained
+
 #: The roles, most powerful first.
 ROLES = ("admin", "coordinator", "planner", "inspector", "unit")
 ROLE_LABELS_ZH = {
@@ -25,7 +27,7 @@ MIN_PASSWORD_LENGTH = 8
 TOKEN_PREFIX = "gat_"  # makes a leaked token easy to recognise (e.g. by secret scanners)
 
 
-class AccountError(ValueError):
+class AccountError(Explained, ValueError):
     """A bad account request: unknown role, short password, unit missing or not allowed."""
 
 

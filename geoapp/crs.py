@@ -29,10 +29,12 @@ from functools import lru_cache
 
 import numpy as np
 
+from .messages import Explained
+
 WGS84 = "EPSG:4326"
 
 
-class CRSError(ValueError):
+class CRSError(Explained, ValueError):
     """An input CRS that is unknown or cannot be used for points."""
 
 

@@ -24,6 +24,8 @@ import shapely
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, mapping, shape
 from shapely.ops import split as shapely_split
 
+from .messages import Explained
+
 #: two coordinates closer than this (degrees, about 1 mm) are the same vertex
 VERTEX_TOLERANCE = 1e-8
 #: areas and overlaps smaller than this (m²) are noise from floating point, not findings
@@ -31,7 +33,7 @@ NOISE_M2 = 1.0
 ATTRIBUTES = ("name", "kind", "district_id", "responsible_unit_id")
 
 
-class EditError(ValueError):
+class EditError(Explained, ValueError):
     """An edit cannot be done as asked; the message says why."""
 
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from .messages import N_, Explained, Translate, fill, untranslated
+
 DUPLICATE_RADIUS_M = 30.0
 EARTH_RADIUS_M = 6_371_008.8
 MAX_TEXT = 2000
@@ -28,12 +30,18 @@ IMAGE_SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
 )
 
 
-class ReportError(ValueError):
+class ReportError(Explained, ValueError):
     """A report (or an edit) is incomplete or malformed; ``field`` names the bad field."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+    message_arg = 1
+
+    def __init__(self, field: str, message: str, /, **values) -> None:
         self.field = field
+        super().__init__(message, **values)
+
+    def render(self, translate: Translate = untranslated) -> str:
+        where = {"field": self.field, "message": super().render(translate)}
+        return fill(translate(N_("%(field)s: %(message)s")), where)
 
 
 def sniff_image(data: bytes) -> tuple[str, str] | None:

@@ -55,6 +55,7 @@ from .crs import from_wgs84, to_wgs84
 from .deadlines import deadline, is_overdue
 from .domain import AREA_KINDS, OPEN_STATUSES, STATUSES, UNIT_KINDS
 from .maps import DISTRICT_COLOURS
+from .messages import Explained
 from .store import AREA_COLUMNS, NotFound
 from .store.base import DEFAULT_STATUS
 
@@ -93,15 +94,17 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 Args = Mapping[str, "str | Sequence[str]"]
 
 
-class BadParameter(ValueError):
+class BadParameter(Explained, ValueError):
     """A query parameter is missing, malformed or names something unknown (HTTP 400).
 
     ``param`` is the parameter's name; the message names it too.
     """
 
-    def __init__(self, param: str, message: str) -> None:
-        super().__init__(message)
+    message_arg = 1
+
+    def __init__(self, param: str, message: str, /, **values) -> None:
         self.param = param
+        super().__init__(message, **values)
 
 
 # --- reading parameters -------------------------------------------------------------------

@@ -22,6 +22,7 @@ import pandas as pd
 import shapely
 
 from .crs import CRSError, InputCRS, parse_crs, to_wgs84
+from .messages import N_, Explained, fill, plain
 
 if TYPE_CHECKING:  # geopandas and pyproj are slow to import: done where they are used
     import geopandas as gpd
@@ -44,12 +45,6 @@ MAX_ZIP_RATIO = 200
 GRID_DEGREES = 1e-7
 
 
-def N_(template: str) -> str:
-    """Mark a message template for translation (pybabel's ``N_`` keyword): the web layer
-    translates it (``BadRow.messages``); the core stays free of Flask."""
-    return template
-
-
 @dataclass(frozen=True)
 class BadRow:
     """One bad input row: where it is and what is wrong.
@@ -65,32 +60,19 @@ class BadRow:
     def of(cls, where: str, *messages: tuple[str, dict]) -> BadRow:
         """A bad row from N_-marked templates with %(name)s fields and their values (kept
         as JSON values: anything but a string or a number is written as text)."""
-        plain = tuple((t, {k: _plain(v) for k, v in values.items()}) for t, values in messages)
-        return cls(where, "; ".join(fill(t, v) for t, v in plain), plain)
+        kept = tuple((t, {k: plain(v) for k, v in values.items()}) for t, values in messages)
+        return cls(where, "; ".join(fill(t, v) for t, v in kept), kept)
 
     def __str__(self) -> str:
         return f"{self.where}: {self.reason}"
 
 
-def fill(template: str, values: dict) -> str:
-    """``template % values`` (the template alone when there are no values)."""
-    return template % values if values else template
-
-
-def _plain(value):
-    if value is None or isinstance(value, str | bool):
-        return value
-    if isinstance(value, int | float):  # numpy's numbers too
-        return value.item() if hasattr(value, "item") else value
-    return str(value)
-
-
-class InputError(ValueError):
+class InputError(Explained, ValueError):
     """A file that cannot be read, with the bad rows when there are any."""
 
-    def __init__(self, message: str, bad: list[BadRow] | None = None):
+    def __init__(self, message: str, /, bad: list[BadRow] | None = None, **values):
         self.bad = list(bad or [])
-        super().__init__(message)
+        super().__init__(message, **values)
 
     def describe(self, limit: int = 20) -> str:
         lines = [str(self)]

@@ -28,6 +28,7 @@ from . import __version__, grid
 from .audit import audit
 from .crs import parse_crs, to_wgs84
 from .domain import PROBLEM_COLUMNS, status_code
+from .messages import Explained
 from .readers import (
     N_,
     BadRow,
@@ -49,8 +50,9 @@ DEFAULT_CACHE_DIR = Path(__file__).resolve().parent.parent / "instance" / "cache
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
-class ServiceError(Exception):
-    """A use case cannot go ahead; the message says why, for a person to read."""
+class ServiceError(Explained):
+    """A use case cannot go ahead; the message (a template, see messages.py) says why, for a
+    person to read."""
 
     status = 400
 

@@ -35,8 +35,8 @@ class DraftConflict(ServiceError):
 
     status = 409
 
-    def __init__(self, message: str, current_version: int | None, op=None):
-        super().__init__(message)
+    def __init__(self, message: str, current_version: int | None, /, op=None, **values):
+        super().__init__(message, **values)
         self.payload = {"current_version": current_version}
         if op is not None:
             self.payload["op"] = op

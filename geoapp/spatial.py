@@ -27,6 +27,7 @@ import shapely
 from shapely import STRtree
 
 from .grid import BORDER, CellGrid
+from .messages import Explained
 from .routing import Rule, as_rules, rule_matrix
 
 if TYPE_CHECKING:  # geopandas is slow to import; only types need it here
@@ -36,7 +37,7 @@ ASSIGNMENT_COLUMNS = ("district_id", "area_id", "responsible_unit_id", "lead_uni
 AREA_COLUMNS = ("area_id", "name", "kind", "district_id", "responsible_unit_id")
 
 
-class ZoningError(ValueError):
+class ZoningError(Explained, ValueError):
     """The areas given cannot be used for assignment."""
 
 

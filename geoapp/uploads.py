@@ -18,6 +18,8 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
+from .messages import Explained
+
 #: kind → the file name suffix the server gives it
 SUFFIXES = {
     "zip": ".zip",
@@ -32,7 +34,7 @@ SUFFIXES = {
 TEXT_SAMPLE = 8192
 
 
-class UploadError(ValueError):
+class UploadError(Explained, ValueError):
     """The upload is not what it claims to be, or is too large."""
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .domain import STATUSES
+from .messages import Explained
 
 ROLES = ("admin", "coordinator", "planner", "inspector", "unit")
 #: Older rows may carry the store's generic default; it means "just reported".
@@ -65,7 +66,7 @@ ACTIONS: dict[str, frozenset[str]] = {
 }
 
 
-class WorkflowError(Exception):
+class WorkflowError(Explained):
     """A change the workflow does not allow; the message says why."""
 
 

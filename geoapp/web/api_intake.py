@@ -9,14 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import current_app, request, url_for
-from flask_babel import gettext
 
 from .. import services_intake as intake
 from ..intake import ReportError
-from ..readers import fill
 from . import get_store
 from .actor import current_actor, current_role, current_unit_id
 from .api import _json, _locale, bp
+from .errors import bad_row_text
 
 
 def upload_dir(kind: str) -> Path:
@@ -178,13 +177,6 @@ def import_preview():
     for bad in preview["bad"]:
         bad["reason_text"] = bad_row_text(bad.pop("messages")) or bad["reason"]
     return _json(preview)
-
-
-def bad_row_text(messages) -> str:
-    """A bad row's reason in the request's language (its templates are N_-marked in
-    readers.py and services.py)."""
-    sep = "；" if _locale() == "zh" else "; "
-    return sep.join(fill(gettext(t), v) for t, v in messages) if messages else ""
 
 
 @bp.post("/imports/<token>")

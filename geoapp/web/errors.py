@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, jsonify, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
@@ -10,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from ..accounts import AccountError
 from ..crs import CRSError
 from ..intake import ReportError
+from ..messages import N_, Explained, fill
 from ..queries import BadParameter
 from ..readers import InputError
 from ..services import ServiceError
@@ -44,6 +46,37 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
 RETRY_AFTER_S = 5
 
 
+def _translated(template: str) -> str:
+    return _(template) if template else ""
+
+
+def message_of(exc: BaseException) -> str:
+    """An error's message in the reader's language: a domain error (:class:`Explained`) is
+    rendered from its template; anything else is shown as its text."""
+    return exc.render(_translated) if isinstance(exc, Explained) else str(exc)
+
+
+def bad_row_text(messages) -> str:
+    """A bad row's reason in the reader's language (its templates are N_-marked where the row
+    is judged: readers.py, services.py)."""
+    sep = "；" if str(get_locale()) == "zh" else "; "
+    return sep.join(fill(_translated(t), v) for t, v in messages) if messages else ""
+
+
+def details_of(exc: BaseException, limit: int = 100) -> list[str] | None:
+    """The bad rows an error lists (InputError.bad), each in the reader's language."""
+    rows = list(getattr(exc, "bad", []))[:limit]
+    out = []
+    for row in rows:
+        messages = getattr(row, "messages", ())
+        if messages:
+            values = {"where": row.where, "reason": bad_row_text(messages)}
+            out.append(fill(_translated(N_("%(where)s: %(reason)s")), values))
+        else:
+            out.append(str(row))
+    return out or None
+
+
 def _wants_json() -> bool:
     return (
         request.path.startswith(("/api/", "/ogc/"))
@@ -67,8 +100,8 @@ def register(app) -> None:
 
         def handler(exc, status=status, code=code):
             status_ = getattr(exc, "status", status) if isinstance(exc, ServiceError) else status
-            details = [str(b) for b in getattr(exc, "bad", [])][:100] or None
-            return _answer(status_, code, str(exc), details, getattr(exc, "payload", None))
+            payload = getattr(exc, "payload", None)
+            return _answer(status_, code, message_of(exc), details_of(exc), payload)
 
         app.register_error_handler(exc_class, handler)
 
