@@ -86,8 +86,11 @@ def _kind(path: Path, table: dict[str, str], what: str) -> str:
     suffix = path.suffix.lower()
     if suffix not in table:
         raise InputError(
-            f"{path.name}: cannot read {what} from a '{suffix or 'no suffix'}' file; "
-            f"use one of {', '.join(sorted(table))}"
+            N_("%(name)s: cannot read %(what)s from a '%(value)s' file; use one of %(names)s"),
+            name=path.name,
+            what=what,
+            value=suffix or "no suffix",
+            names=", ".join(sorted(table)),
         )
     return table[suffix]
 
@@ -104,7 +107,9 @@ def decode_text(data: bytes, name: str) -> str:
     except UnicodeDecodeError:
         line = data[: utf8_error.start].count(b"\n") + 1
         raise InputError(
-            f"{name}: line {line} is neither UTF-8 nor GBK text; save the file as UTF-8"
+            N_("%(name)s: line %(line)s is neither UTF-8 nor GBK text; save the file as UTF-8"),
+            name=name,
+            line=line,
         ) from None
 
 
@@ -126,9 +131,14 @@ def read_table(path: Path, data: bytes | None = None) -> tuple[pd.DataFrame, lis
     try:
         rows = list(reader)
     except csv.Error as exc:
-        raise InputError(f"{path.name}: line {reader.line_num}: {exc}") from None
+        raise InputError(
+            N_("%(name)s: line %(line_num)s: %(exc)s"),
+            name=path.name,
+            line_num=reader.line_num,
+            exc=exc,
+        ) from None
     if not rows:
-        raise InputError(f"{path.name}: the file is empty")
+        raise InputError(N_("%(name)s: the file is empty"), name=path.name)
     header = [h.strip() for h in rows[0]]
     _check_header(path.name, header)
     records, where = [], []
@@ -137,8 +147,12 @@ def read_table(path: Path, data: bytes | None = None) -> tuple[pd.DataFrame, lis
             continue
         if len(row) != len(header):
             raise InputError(
-                f"{path.name}: line {number} has {len(row)} fields, the header has {len(header)}",
+                N_("%(name)s: line %(number)s has %(count)s fields, the header has %(count2)s"),
                 [BadRow.of(f"line {number}", (N_("wrong number of fields"), {}))],
+                name=path.name,
+                number=number,
+                count=len(row),
+                count2=len(header),
             )
         records.append([cell.strip() for cell in row])
         where.append(f"line {number}")
@@ -147,11 +161,13 @@ def read_table(path: Path, data: bytes | None = None) -> tuple[pd.DataFrame, lis
 
 def _check_header(name: str, header: list[str]) -> None:
     if not any(header):
-        raise InputError(f"{name}: the first row must name the columns")
+        raise InputError(N_("%(name)s: the first row must name the columns"), name=name)
     seen = set()
     for h in header:
         if h in seen:
-            raise InputError(f"{name}: column {h!r} appears twice in the header")
+            raise InputError(
+                N_("%(name)s: column %(h)r appears twice in the header"), name=name, h=h
+            )
         seen.add(h)
 
 
@@ -162,7 +178,9 @@ def _read_xlsx(name: str, data: bytes) -> tuple[pd.DataFrame, list[str]]:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise InputError(
-            f"{name}: not a readable XLSX workbook ({exc.__class__.__name__})"
+            N_("%(name)s: not a readable XLSX workbook (%(name2)s)"),
+            name=name,
+            name2=exc.__class__.__name__,
         ) from None
     try:
         sheet = book.worksheets[0]
@@ -170,7 +188,7 @@ def _read_xlsx(name: str, data: bytes) -> tuple[pd.DataFrame, list[str]]:
     finally:
         book.close()
     if not rows:
-        raise InputError(f"{name}: the first sheet is empty")
+        raise InputError(N_("%(name)s: the first sheet is empty"), name=name)
     header = ["" if h is None else str(h).strip() for h in rows[0]]
     _check_header(name, header)
     records, where = [], []
@@ -198,11 +216,13 @@ def _read_bytes(path: Path) -> bytes:
     try:
         return Path(path).read_bytes()
     except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
+        raise InputError(N_("%(path)s: no such file"), path=path) from None
     except IsADirectoryError:
-        raise InputError(f"{path}: is a folder, not a file") from None
+        raise InputError(N_("%(path)s: is a folder, not a file"), path=path) from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+        raise InputError(
+            N_("%(path)s: cannot be read (%(strerror)s)"), path=path, strerror=exc.strerror
+        ) from None
 
 
 # --- points -------------------------------------------------------------------------
@@ -267,15 +287,21 @@ def _declared_geojson_crs(doc: dict, name: str) -> str | None:
         declared = crs["properties"]["name"]
     except (TypeError, KeyError):
         raise InputError(
-            f"{name}: the 'crs' member is not of the form "
-            '{"type": "name", "properties": {"name": ...}}'
+            N_(
+                '%(name)s: the \'crs\' member is not of the form {"type": "name", "properties": {"name": ...}}'
+            ),
+            name=name,
         ) from None
     try:
         from pyproj import CRS
 
         return CRS.from_user_input(declared).to_string()
     except Exception:
-        raise InputError(f"{name}: unknown CRS {declared!r} in the 'crs' member") from None
+        raise InputError(
+            N_("%(name)s: unknown CRS %(declared)r in the 'crs' member"),
+            name=name,
+            declared=declared,
+        ) from None
 
 
 def load_geojson(data: bytes, name: str) -> dict:
@@ -284,12 +310,16 @@ def load_geojson(data: bytes, name: str) -> dict:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(
-            f"{name}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+            N_("%(name)s: not valid JSON at line %(lineno)s, column %(colno)s: %(msg)s"),
+            name=name,
+            lineno=exc.lineno,
+            colno=exc.colno,
+            msg=exc.msg,
         ) from None
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
-        raise InputError(f"{name}: expected a GeoJSON FeatureCollection")
+        raise InputError(N_("%(name)s: expected a GeoJSON FeatureCollection"), name=name)
     if not isinstance(doc.get("features"), list):
-        raise InputError(f"{name}: the FeatureCollection has no 'features' list")
+        raise InputError(N_("%(name)s: the FeatureCollection has no 'features' list"), name=name)
     return doc
 
 
@@ -348,8 +378,11 @@ def _points_from_table(path: Path, data: bytes):
     lat_col = find_column(frame.columns, LAT_NAMES)
     if lon_col is None or lat_col is None:
         raise InputError(
-            f"{path.name}: needs a longitude and a latitude column "
-            f"(named e.g. lon/lat, lng/lat, x/y or 经度/纬度); found {', '.join(map(str, frame.columns))}"
+            N_(
+                "%(name)s: needs a longitude and a latitude column (named e.g. lon/lat, lng/lat, x/y or 经度/纬度); found %(names)s"
+            ),
+            name=path.name,
+            names=", ".join(map(str, frame.columns)),
         )
     xs = np.array([_parse_number(v) for v in frame[lon_col]], dtype=float)
     ys = np.array([_parse_number(v) for v in frame[lat_col]], dtype=float)
@@ -396,7 +429,7 @@ def read_points(path, crs: str | None = None, data: bytes | None = None) -> Poin
     try:
         in_crs = parse_crs(crs if crs else declared)
     except CRSError as exc:
-        raise InputError(f"{path.name}: {exc}") from None
+        raise InputError(N_("%(name)s: %(exc)s"), name=path.name, exc=exc) from None
     lon = np.full(len(xs), np.nan)
     lat = np.full(len(xs), np.nan)
     good = np.isfinite(xs) & np.isfinite(ys)
@@ -491,20 +524,26 @@ def _points_from_parquet(path: Path):
     import pyarrow.parquet as pq
 
     if not path.exists():
-        raise InputError(f"{path}: no such file")
+        raise InputError(N_("%(path)s: no such file"), path=path)
     try:
         table = pq.read_table(path)
     except (pa.ArrowException, OSError) as exc:
-        raise InputError(f"{path.name}: not a readable Parquet file ({exc})") from None
+        raise InputError(
+            N_("%(name)s: not a readable Parquet file (%(exc)s)"), name=path.name, exc=exc
+        ) from None
     meta = (table.schema.metadata or {}).get(b"geo")
     if meta is None:
-        raise InputError(f"{path.name}: a Parquet file without GeoParquet 'geo' metadata")
+        raise InputError(
+            N_("%(name)s: a Parquet file without GeoParquet 'geo' metadata"), name=path.name
+        )
     try:
         geo = json.loads(meta)
         geom_col = geo["primary_column"]
         col_meta = geo["columns"][geom_col]
     except (ValueError, KeyError, TypeError):
-        raise InputError(f"{path.name}: malformed GeoParquet 'geo' metadata") from None
+        raise InputError(
+            N_("%(name)s: malformed GeoParquet 'geo' metadata"), name=path.name
+        ) from None
     declared = None
     if col_meta.get("crs") is not None:
         try:
@@ -514,12 +553,15 @@ def _points_from_parquet(path: Path):
         except Exception:
             epsg = None
         if epsg is None:
-            raise InputError(f"{path.name}: its CRS has no EPSG code; give --crs")
+            raise InputError(N_("%(name)s: its CRS has no EPSG code; give --crs"), name=path.name)
         declared = f"EPSG:{epsg}"
     if col_meta.get("encoding", "WKB").upper() != "WKB":
         raise InputError(
-            f"{path.name}: geometry encoding {col_meta.get('encoding')!r} is not "
-            "supported; write the file with WKB geometry"
+            N_(
+                "%(name)s: geometry encoding %(get)r is not supported; write the file with WKB geometry"
+            ),
+            name=path.name,
+            get=col_meta.get("encoding"),
         )
     column = table.column(geom_col).combine_chunks()
     xs, ys = _wkb_points(column)
@@ -707,38 +749,63 @@ def safe_zip(path: Path) -> str:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError):
-        raise InputError(f"{path.name}: not a ZIP archive") from None
+        raise InputError(N_("%(name)s: not a ZIP archive"), name=path.name) from None
     limit = max_unzipped_bytes()
     with zf:
         infos = zf.infolist()
         if len(infos) > MAX_ZIP_ENTRIES:
             raise InputError(
-                f"{path.name}: holds {len(infos)} entries; a zipped Shapefile has a handful"
+                N_("%(name)s: holds %(count)s entries; a zipped Shapefile has a handful"),
+                name=path.name,
+                count=len(infos),
             )
         total = sum(i.file_size for i in infos)
         packed = sum(i.compress_size for i in infos) or 1
         if total > limit or total / packed > MAX_ZIP_RATIO:
-            raise InputError(f"{path.name}: unpacks to {total} bytes, too large to be a Shapefile")
+            raise InputError(
+                N_("%(name)s: unpacks to %(total)s bytes, too large to be a Shapefile"),
+                name=path.name,
+                total=total,
+            )
         shps = []
         for i in infos:
             name = i.filename
             if name.startswith("/") or ".." in Path(name).parts or "\\" in name or ":" in name:
-                raise InputError(f"{path.name}: unsafe path {name!r} inside the archive")
+                raise InputError(
+                    N_("%(name)s: unsafe path %(name2)r inside the archive"),
+                    name=path.name,
+                    name2=name,
+                )
             if (i.external_attr >> 16) & 0o170000 == 0o120000:
-                raise InputError(f"{path.name}: {name!r} is a symbolic link")
+                raise InputError(
+                    N_("%(name)s: %(name2)r is a symbolic link"), name=path.name, name2=name
+                )
             if i.flag_bits & 0x1:
-                raise InputError(f"{path.name}: {name!r} is encrypted")
+                raise InputError(N_("%(name)s: %(name2)r is encrypted"), name=path.name, name2=name)
             if name.lower().endswith(".shp"):
                 shps.append(name)
         if len(shps) != 1:
-            raise InputError(f"{path.name}: must hold exactly one .shp file, holds {len(shps)}")
+            raise InputError(
+                N_("%(name)s: must hold exactly one .shp file, holds %(count)s"),
+                name=path.name,
+                count=len(shps),
+            )
         base = shps[0][:-4]
         names = {i.filename.lower() for i in infos}
         for ext in (".shx", ".dbf"):
             if (base + ext).lower() not in names:
-                raise InputError(f"{path.name}: {base}{ext} is missing from the archive")
+                raise InputError(
+                    N_("%(name)s: %(base)s%(ext)s is missing from the archive"),
+                    name=path.name,
+                    base=base,
+                    ext=ext,
+                )
         if (base + ".prj").lower() not in names:
-            raise InputError(f"{path.name}: {base}.prj is missing: the Shapefile's CRS is unknown")
+            raise InputError(
+                N_("%(name)s: %(base)s.prj is missing: the Shapefile's CRS is unknown"),
+                name=path.name,
+                base=base,
+            )
         unpacked = 0
         try:
             for i in infos:
@@ -747,11 +814,16 @@ def safe_zip(path: Path) -> str:
                         unpacked += len(chunk)
                         if unpacked > limit:
                             raise InputError(
-                                f"{path.name}: unpacks to more than {limit} bytes, "
-                                "too large to be a Shapefile"
+                                N_(
+                                    "%(name)s: unpacks to more than %(limit)s bytes, too large to be a Shapefile"
+                                ),
+                                name=path.name,
+                                limit=limit,
                             )
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
-            raise InputError(f"{path.name}: the archive is damaged ({exc})") from None
+            raise InputError(
+                N_("%(name)s: the archive is damaged (%(exc)s)"), name=path.name, exc=exc
+            ) from None
     return f"/vsizip/{path.resolve()}/{shps[0]}"
 
 
@@ -781,18 +853,24 @@ def check_content(path: Path, fmt: str, data: bytes | None = None) -> None:
             with open(path, "rb") as fh:
                 data = fh.read(8192)
         except FileNotFoundError:
-            raise InputError(f"{path}: no such file") from None
+            raise InputError(N_("%(path)s: no such file"), path=path) from None
         except IsADirectoryError:
-            raise InputError(f"{path}: is a folder, not a file") from None
+            raise InputError(N_("%(path)s: is a folder, not a file"), path=path) from None
         except OSError as exc:
-            raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+            raise InputError(
+                N_("%(path)s: cannot be read (%(strerror)s)"), path=path, strerror=exc.strerror
+            ) from None
     if not data:
-        raise InputError(f"{path.name}: the file is empty")
+        raise InputError(N_("%(name)s: the file is empty"), name=path.name)
     kind = sniff(data)
     if kind not in allowed:
         raise InputError(
-            f"{path.name}: the content is {kind}, not {fmt}; the file name does not match "
-            "what the file holds"
+            N_(
+                "%(name)s: the content is %(kind)s, not %(fmt)s; the file name does not match what the file holds"
+            ),
+            name=path.name,
+            kind=kind,
+            fmt=fmt,
         )
 
 
@@ -824,22 +902,34 @@ def read_areas(path, data: bytes | None = None) -> gpd.GeoDataFrame:
             rows.append({**props, "_where": loc})
             geoms.append(geom)
         if bad:
-            raise InputError(f"{path.name}: {len(bad)} feature(s) cannot be read", bad)
+            raise InputError(
+                N_("%(name)s: %(count)s feature(s) cannot be read"),
+                bad,
+                name=path.name,
+                count=len(bad),
+            )
         gdf = gpd.GeoDataFrame(rows, geometry=geoms, crs=declared)
     else:
         if not path.exists():
-            raise InputError(f"{path}: no such file")
+            raise InputError(N_("%(path)s: no such file"), path=path)
         check_content(path, fmt)
         source = safe_zip(path) if fmt == "shpzip" else str(path)
         try:
             gdf = gpd.read_file(source, engine="pyogrio")
         except Exception as exc:
-            raise InputError(f"{path.name}: cannot be read as {fmt} ({exc})") from None
+            raise InputError(
+                N_("%(name)s: cannot be read as %(fmt)s (%(exc)s)"),
+                name=path.name,
+                fmt=fmt,
+                exc=exc,
+            ) from None
         if gdf.crs is None:
-            raise InputError(f"{path.name}: has no CRS; the layer's CRS must be set")
+            raise InputError(
+                N_("%(name)s: has no CRS; the layer's CRS must be set"), name=path.name
+            )
         gdf["_where"] = [f"feature {i + 1}" for i in range(len(gdf))]
     if gdf.empty:
-        raise InputError(f"{path.name}: holds no features")
+        raise InputError(N_("%(name)s: holds no features"), name=path.name)
     return normalise_areas(gdf, path.name)
 
 
@@ -874,8 +964,10 @@ def normalise_areas(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
     missing = [c for c in AREA_COLUMNS if c not in gdf.columns]
     if missing:
         raise InputError(
-            f"{name}: missing attribute(s) {', '.join(missing)}; each area needs "
-            f"{', '.join(AREA_COLUMNS)}"
+            N_("%(name)s: missing attribute(s) %(names)s; each area needs %(names2)s"),
+            name=name,
+            names=", ".join(missing),
+            names2=", ".join(AREA_COLUMNS),
         )
     if "_where" not in gdf.columns:
         gdf = gdf.assign(_where=[f"feature {i + 1}" for i in range(len(gdf))])
@@ -892,7 +984,9 @@ def normalise_areas(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
             if v is None or (isinstance(v, float) and np.isnan(v)) or not str(v).strip():
                 bad.append(BadRow(where, f"{col} is empty"))
     if bad:
-        raise InputError(f"{name}: {len(bad)} problem(s) in the areas", bad)
+        raise InputError(
+            N_("%(name)s: %(count)s problem(s) in the areas"), bad, name=name, count=len(bad)
+        )
     import geopandas as gpd
     from pyproj import CRS
 
@@ -901,16 +995,26 @@ def normalise_areas(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
             gdf = gdf.to_crs(4326)
         except Exception as exc:
             raise InputError(
-                f"{name}: cannot convert from {gdf.crs} to EPSG:4326 ({exc})"
+                N_("%(name)s: cannot convert from %(crs)s to EPSG:4326 (%(exc)s)"),
+                name=name,
+                crs=gdf.crs,
+                exc=exc,
             ) from None
     for col in AREA_COLUMNS:
         gdf[col] = gdf[col].astype(str).str.strip()
     minx, miny, maxx, maxy = gdf.total_bounds
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
         raise InputError(
-            f"{name}: coordinates ({minx:.1f}, {miny:.1f}) to ({maxx:.1f}, {maxy:.1f}) are not "
-            "longitudes and latitudes: the file's CRS is wrong or missing (projected "
-            "coordinates declared as EPSG:4326?)"
+            N_(
+                "%(name)s: coordinates (%(minx).1f, %(miny).1f) to (%(maxx).1f, %(maxy).1f) are "
+                "not longitudes and latitudes: the file's CRS is wrong or missing (projected "
+                "coordinates declared as EPSG:4326?)"
+            ),
+            name=name,
+            minx=minx,
+            miny=miny,
+            maxx=maxx,
+            maxy=maxy,
         )
     # snap to 1e-7° (about 1 cm): a set exported to a projected CRS and imported again gets
     # back exactly the coordinates it had, and both sides of a shared edge stay identical

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .domain import STATUSES
-from .messages import Explained
+from .messages import N_, Explained
 
 ROLES = ("admin", "coordinator", "planner", "inspector", "unit")
 #: Older rows may carry the store's generic default; it means "just reported".
@@ -82,7 +82,11 @@ def normalise_status(status: str | None) -> str:
     """A stored status as a workflow status ('open' → 'reported'); unknown → ValueError."""
     s = STATUS_ALIASES.get(str(status), str(status))
     if s not in STATUSES:
-        raise TransitionRefused(f"unknown status {status!r} (known: {', '.join(STATUSES)})")
+        raise TransitionRefused(
+            N_("unknown status %(status)r (known: %(names)s)"),
+            status=status,
+            names=", ".join(STATUSES),
+        )
     return s
 
 
@@ -96,11 +100,11 @@ def _check_role(
     if role is None:
         return
     if role not in ROLES:
-        raise NotPermitted(f"unknown role {role!r}")
+        raise NotPermitted(N_("unknown role %(role)r"), role=role)
     if role not in roles:
-        raise NotPermitted(f"the role {role!r} may not {what}")
+        raise NotPermitted(N_("the role %(role)r may not %(what)s"), role=role, what=what)
     if role == "unit" and (actor_unit_id is None or actor_unit_id != problem_unit_id):
-        raise NotPermitted(f"a unit may {what} only for problems in its own areas")
+        raise NotPermitted(N_("a unit may %(what)s only for problems in its own areas"), what=what)
 
 
 def _permitted(t: Transition, role, actor_unit_id, problem_unit_id) -> bool:
@@ -138,18 +142,27 @@ def check_transition(
     :class:`TransitionRefused` (graph, missing note) or :class:`NotPermitted` (role, unit)."""
     source = normalise_status(status)
     if target not in STATUSES:
-        raise TransitionRefused(f"unknown status {target!r} (known: {', '.join(STATUSES)})")
+        raise TransitionRefused(
+            N_("unknown status %(target)r (known: %(names)s)"),
+            target=target,
+            names=", ".join(STATUSES),
+        )
     if target == source:
-        raise TransitionRefused(f"the problem is already {target}")
+        raise TransitionRefused(N_("the problem is already %(target)s"), target=target)
     match = next((t for t in TRANSITIONS if t.source == source and t.target == target), None)
     if match is None:
         allowed = ", ".join(t.target for t in TRANSITIONS if t.source == source) or "none"
         raise TransitionRefused(
-            f"a problem that is {source} cannot become {target} (allowed: {allowed})"
+            N_("a problem that is %(source)s cannot become %(target)s (allowed: %(allowed)s)"),
+            source=source,
+            target=target,
+            allowed=allowed,
         )
     _check_role(match.roles, role, actor_unit_id, problem_unit_id, match.action)
     if match.note_required and not (note and note.strip()):
-        raise TransitionRefused(f"{match.action}: a note saying why is required")
+        raise TransitionRefused(
+            N_("%(action)s: a note saying why is required"), action=match.action
+        )
     return match
 
 

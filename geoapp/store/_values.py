@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from ..messages import N_
 from .errors import InvalidValue
 from .schema import UTCDateTime
 
@@ -143,7 +144,9 @@ def convert(value: Any, conv: Converter, where: str, field: str) -> Any:
     try:
         return conv(value)
     except ValueError as exc:
-        raise InvalidValue(f"{where}: {field}: {exc}") from None
+        raise InvalidValue(
+            N_("%(where)s: %(field)s: %(exc)s"), where=where, field=field, exc=exc
+        ) from None
 
 
 def coerce_row(
@@ -159,7 +162,11 @@ def coerce_row(
     ``convs`` maps each accepted field to its converter; ``allowed`` narrows it further.
     """
     if not isinstance(row, Mapping):
-        raise InvalidValue(f"{where}: expected a mapping of field names to values, got {row!r}")
+        raise InvalidValue(
+            N_("%(where)s: expected a mapping of field names to values, got %(row)r"),
+            where=where,
+            row=row,
+        )
     if allowed is not None:
         convs = {k: convs[k] for k in allowed}
     out: dict[str, Any] = {}
@@ -167,7 +174,12 @@ def coerce_row(
         conv = convs.get(key)
         if conv is None:
             known = ", ".join(sorted(convs))
-            raise InvalidValue(f"{where}: unknown field {key!r} (known fields: {known})")
+            raise InvalidValue(
+                N_("%(where)s: unknown field %(key)r (known fields: %(known)s)"),
+                where=where,
+                key=key,
+                known=known,
+            )
         kind = type(value)
         if (kind is str and conv is to_text) or (kind is int and conv is to_int) or value is None:
             out[key] = value  # the common cases, without a call
@@ -175,8 +187,10 @@ def coerce_row(
         try:
             out[key] = conv(value)
         except ValueError as exc:
-            raise InvalidValue(f"{where}: {key}: {exc}") from None
+            raise InvalidValue(
+                N_("%(where)s: %(key)s: %(exc)s"), where=where, key=key, exc=exc
+            ) from None
     for key in required:
         if out.get(key) is None:
-            raise InvalidValue(f"{where}: {key} is required")
+            raise InvalidValue(N_("%(where)s: %(key)s is required"), where=where, key=key)
     return out
