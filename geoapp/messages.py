@@ -13,6 +13,7 @@ Pure: imports nothing from the web, the database or the file readers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 
@@ -39,9 +40,26 @@ def plain(value):
 
 Translate = Callable[[str], str]
 
+#: where a bad input row is, as the readers name it ("line 12", "row 3", "feature 7")
+PLACES = {
+    "line": N_("line %(number)s"),
+    "row": N_("row %(number)s"),
+    "feature": N_("feature %(number)s"),
+}
+_PLACE = re.compile(r"^(line|row|feature) (\d+)$")
+
 
 def untranslated(template: str) -> str:
     return template
+
+
+def place(where: str, translate: Translate) -> str:
+    """A bad row's place ("line 12", "row 3" of a sheet, "feature 7") in another language;
+    any other text as it is."""
+    match = _PLACE.match(str(where))
+    if not match:
+        return str(where)
+    return fill(translate(PLACES[match[1]]), {"number": match[2]})
 
 
 class Explained(Exception):

@@ -896,7 +896,7 @@ def read_areas(path, data: bytes | None = None) -> gpd.GeoDataFrame:
             try:
                 geom = shapely.geometry.shape(feature["geometry"])
             except Exception:
-                bad.append(BadRow(loc, "geometry is missing or malformed"))
+                bad.append(BadRow.of(loc, (N_("geometry is missing or malformed"), {})))
                 continue
             props = feature.get("properties") or {}
             rows.append({**props, "_where": loc})
@@ -974,15 +974,21 @@ def normalise_areas(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
     bad = []
     for where, geom, row in zip(gdf["_where"], gdf.geometry, gdf.itertuples(), strict=True):
         if geom is None or geom.is_empty:
-            bad.append(BadRow(where, "empty geometry"))
+            bad.append(BadRow.of(where, (N_("empty geometry"), {})))
         elif geom.geom_type not in ("Polygon", "MultiPolygon"):
             bad.append(
-                BadRow(where, f"geometry must be a Polygon or MultiPolygon, got {geom.geom_type}")
+                BadRow.of(
+                    where,
+                    (
+                        N_("geometry must be a Polygon or MultiPolygon, got %(kind)s"),
+                        {"kind": geom.geom_type},
+                    ),
+                )
             )
         for col in AREA_COLUMNS:
             v = getattr(row, col)
             if v is None or (isinstance(v, float) and np.isnan(v)) or not str(v).strip():
-                bad.append(BadRow(where, f"{col} is empty"))
+                bad.append(BadRow.of(where, (N_("%(column)s is empty"), {"column": col})))
     if bad:
         raise InputError(
             N_("%(name)s: %(count)s problem(s) in the areas"), bad, name=name, count=len(bad)

@@ -189,7 +189,15 @@ def assign_parquet(
         if bad:
             raise InputError(
                 N_("%(name)s: %(the_bad)s row(s) have no usable position; nothing was written"),
-                [BadRow("file", f"{bad} row(s) without a point geometry or a valid position")],
+                [
+                    BadRow.of(
+                        "file",
+                        (
+                            N_("%(count)s row(s) without a point geometry or a valid position"),
+                            {"count": bad},
+                        ),
+                    )
+                ],
                 name=input_path.name,
                 the_bad=bad,
             )

@@ -82,7 +82,7 @@ def test_gbk_sheet_preview_then_confirm(client, store, tmp_path):
     assert any(f.name == "upload.csv" for f in kept)
     # bad rows block the import until skipped explicitly
     r = client.post(p["confirm"], json={})
-    assert r.status_code == 400 and "bad row" in r.get_json()["message"]
+    assert r.status_code == 400 and "有 3 行有误" in r.get_json()["message"]
     assert store.count_problems() == before
     r = client.post(p["confirm"], json={"skip_bad": "yes"})
     assert r.status_code == 400
@@ -185,6 +185,7 @@ def test_xlsx_sheet(client, store, tmp_path):
     ],
 )
 def test_bad_uploads(client, store, content, name, crs, status, words):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the English refusal texts
     before = store.count_problems()
     r = upload(client, content, name=name, crs=crs)
     assert r.status_code == status, r.get_json()
@@ -193,6 +194,7 @@ def test_bad_uploads(client, store, content, name, crs, status, words):
 
 
 def test_bad_tokens(client):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the English refusal texts
     assert client.post("/api/imports/../../etc", json={}).status_code == 404
     r = client.post("/api/imports/short", json={})
     assert r.status_code == 400

@@ -8,6 +8,7 @@ State-changing requests carry the draft's ``version``; a stale one is a 409 with
 from __future__ import annotations
 
 from flask import Response, current_app, jsonify, request
+from flask_babel import gettext as _
 
 from .. import services_editor as editor
 from ..messages import N_
@@ -157,7 +158,8 @@ def generation_rollback(generation_id: int):
         get_store(),
         generation_id,
         current_actor(),
-        data.get("message"),
+        # the new generation's message is kept and shown to everyone: in the reader's language
+        data.get("message") or _("Roll back to generation %(id)s", id=generation_id),
         accept_warnings=True,
         note=data.get("note") or "rollback",
         **opts,

@@ -16,7 +16,7 @@ from ..messages import N_
 from . import get_store
 from .actor import current_actor, current_role, current_unit_id
 from .api import _json, _locale, bp
-from .errors import bad_row_text
+from .errors import bad_row_text, where_text
 
 
 def upload_dir(kind: str) -> Path:
@@ -179,6 +179,11 @@ def import_preview():
     preview["confirm"] = url_for("api.import_confirm", token=token)
     for bad in preview["bad"]:
         bad["reason_text"] = bad_row_text(bad.pop("messages")) or bad["reason"]
+        bad["line_text"] = where_text(bad["line"])
+    for row in preview["rows"]:
+        row["line_text"] = where_text(row["line"])
+        for dup in row["likely_duplicates"]:
+            dup["label_text"] = where_text(dup["label"]) if dup["kind"] == "row" else dup["label"]
     return _json(preview)
 
 

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from ..accounts import AccountError
 from ..crs import CRSError
 from ..intake import ReportError
-from ..messages import N_, Explained, fill
+from ..messages import N_, Explained, fill, place
 from ..queries import BadParameter
 from ..readers import InputError
 from ..services import ServiceError
@@ -63,6 +63,11 @@ def bad_row_text(messages) -> str:
     return sep.join(fill(_translated(t), v) for t, v in messages) if messages else ""
 
 
+def where_text(where: str) -> str:
+    """A bad row's place ("line 12", "row 3", "feature 7") in the reader's language."""
+    return place(where, _translated)
+
+
 def details_of(exc: BaseException, limit: int = 100) -> list[str] | None:
     """The bad rows an error lists (InputError.bad), each in the reader's language."""
     rows = list(getattr(exc, "bad", []))[:limit]
@@ -70,7 +75,7 @@ def details_of(exc: BaseException, limit: int = 100) -> list[str] | None:
     for row in rows:
         messages = getattr(row, "messages", ())
         if messages:
-            values = {"where": row.where, "reason": bad_row_text(messages)}
+            values = {"where": where_text(row.where), "reason": bad_row_text(messages)}
             out.append(fill(_translated(N_("%(where)s: %(reason)s")), values))
         else:
             out.append(str(row))

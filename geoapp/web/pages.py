@@ -62,7 +62,8 @@ def map_labels() -> dict:
         "problems": _("problems"),
         "unit_page": _("Unit page"),
         "no_match": _("Nothing found"),
-        "load_failed": _("Could not load the map data"),
+        "load_failed_because": _("Could not load the map data: %(error)s"),
+        "lead_colon": _("Lead unit: "),
         "problem_page": _("Open the problem page"),
     }
 

@@ -18,7 +18,7 @@
       statusLine.classList.toggle("error", !!isError);
     }
     function reload() { window.location.reload(); }
-    function fail(err) { status(L_.failed + ": " + err.message, true); }
+    function fail(err) { status(window.GeoappHttp.fill(L_.failed_because, { error: err.message }), true); }
 
     send(cfg.urls.areas + "?simplify=2").then(function (fc) {
       L.geoJSON(fc, { interactive: false, style: { color: "#556", weight: 0.7, fillOpacity: 0 } }).addTo(map);
