@@ -179,6 +179,21 @@ def check_action(
     _check_role(roles, role, actor_unit_id, problem_unit_id, action.replace("_", " "))
 
 
+def may_act(
+    action: str,
+    role: str | None,
+    actor_unit_id: str | None = None,
+    problem_unit_id: str | None = None,
+) -> bool:
+    """Whether :func:`check_action` lets this actor take ``action`` (pages show a control only
+    when the same rule that judges its request lets it through)."""
+    try:
+        check_action(action, role, actor_unit_id, problem_unit_id)
+    except NotPermitted:
+        return False
+    return True
+
+
 def is_open(status: str | None) -> bool:
     """Still to be rectified (reported, assigned or rectifying)."""
     try:

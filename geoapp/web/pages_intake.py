@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from .. import maps, queries
 from .. import services_intake as intake
 from ..store import NotFound
+from ..workflow import may_act
 from . import get_store, permissions
 from .actor import current_role, current_unit_id
 from .api_intake import upload_dir
@@ -193,8 +194,11 @@ def problem_page(problem_pk: int):
             "confirm_unlink": _("Remove the duplicate link?"),
         },
     }
+    if not permissions.may("api.problem_transition", "POST"):
+        detail["transitions"] = []
     return render_template(
         "problem.html",
+        can=problem_controls(p),
         d=detail,
         p=p,
         map=_small_map("ProblemPage", config, bounds),
@@ -204,6 +208,28 @@ def problem_page(problem_pk: int):
         categories=_categories(store),
         crs_options=crs_options(),
     )
+
+
+#: the problem page's controls: the endpoint and method each one calls, and the workflow
+#: action the service checks for it
+PROBLEM_CONTROLS = {
+    "edit": ("api.patch_problem", "PATCH", "edit"),
+    "link_duplicate": ("api.link_duplicate", "PUT", "link_duplicate"),
+    "unlink_duplicate": ("api.unlink_duplicate", "DELETE", "link_duplicate"),
+    "add_photo": ("api.add_problem_photo", "POST", "add_photo"),
+}
+
+
+def problem_controls(problem: dict) -> dict[str, bool]:
+    """Which of the problem page's controls this account may use: the permission table and
+    the workflow rule, the two checks its request meets (a unit account is not shown the
+    correction form it may not save)."""
+    role, unit = current_role(), current_unit_id()
+    return {
+        name: permissions.may(endpoint, method)
+        and may_act(action, role, unit, problem["responsible_unit_id"])
+        for name, (endpoint, method, action) in PROBLEM_CONTROLS.items()
+    }
 
 
 def field_labels() -> dict:
