@@ -124,3 +124,20 @@ def test_the_error_page_is_in_the_readers_language(zh_app):
     assert "未知的边界版本 999999" in text and "unknown generation" not in text
     english = client.get("/editor?draft=999999&lang=en").get_data(as_text=True)
     assert "unknown generation 999999" in english
+
+
+@pytest.mark.parametrize(
+    "method, url, status",
+    [("get", "/api/no-such-thing", 404), ("get", "/no-such-page", 404), ("put", "/api/units", 405)],
+)
+def test_http_errors_without_a_message_of_ours_are_in_the_readers_language(
+    zh_app, method, url, status
+):
+    client = sign_in(zh_app.test_client(), "admin")
+    zh = getattr(client, method)(url)
+    en = getattr(client, method)(url, headers={"Accept-Language": "en"})
+    assert zh.status_code == en.status_code == status
+    zh_text, en_text = zh.get_data(as_text=True), en.get_data(as_text=True)
+    assert CJK.search(zh_text.split("<title>")[-1] if "<title>" in zh_text else zh_text)
+    assert "The requested URL" not in zh_text and "The method is not allowed" not in zh_text
+    assert "address" in en_text

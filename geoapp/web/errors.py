@@ -44,6 +44,15 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
     sa_exc.InterfaceError,
 )
 RETRY_AFTER_S = 5
+#: HTTP errors raised without a message of ours (werkzeug's English descriptions), in words
+#: the catalogue translates
+HTTP_MESSAGES = {
+    400: N_("The request is not valid."),
+    404: N_("There is nothing at this address."),
+    405: N_("This address does not accept this method."),
+    413: N_("The upload is too large."),
+    415: N_("This kind of content is not accepted here."),
+}
 
 
 def _translated(template: str) -> str:
@@ -124,4 +133,7 @@ def register(app) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        return _answer(exc.code or 500, exc.name.lower().replace(" ", "_"), exc.description)
+        message = exc.description
+        if message == type(exc).description and exc.code in HTTP_MESSAGES:
+            message = _(HTTP_MESSAGES[exc.code])  # werkzeug's default text: say it in ours
+        return _answer(exc.code or 500, exc.name.lower().replace(" ", "_"), message)
