@@ -222,3 +222,31 @@ def test_import_page_renders(client):
     text = r.get_data(as_text=True)
     assert "导入检查表" in text or "Import" in text
     assert "import.js" in text
+
+
+def test_xlsx_preview_speaks_the_readers_language(client, store, tmp_path):
+    """An XLSX sheet's rows are "row N" (not "line N"): their place and every bad row's reason
+    come in the reader's language, for the preview table and its duplicates column."""
+    import pandas as pd
+
+    _, x, y = inside_point(store)
+    frame = pd.DataFrame(
+        [
+            ["X1", "R", "litter", "d", 2, "2026-11-01 09:30", x, y],
+            ["X2", "R", "litter", "d", 2, "2026-11-01 09:31", x, y],
+            ["X3", "R", "no such category", "d", 2, "2026-11-01 09:30", x, y],
+        ],
+        columns=["编号", "检查轮次", "问题类别", "问题描述", "扣分", "上报时间", "经度", "纬度"],
+    )
+    path = tmp_path / "s.xlsx"
+    frame.to_excel(path, index=False)
+    zh = upload(client, path.read_bytes(), name="s.xlsx").get_json()
+    # as Excel numbers them (the header is row 1): rows 2 and 3 are read, row 4 is bad
+    assert [r["line_text"] for r in zh["rows"]] == ["第 2 行", "第 3 行"]
+    assert [(b["line"], b["line_text"]) for b in zh["bad"]] == [("row 4", "第 4 行")]
+    assert zh["bad"][0]["reason_text"] == "未知的问题类别 'no such category'"
+    assert zh["rows"][1]["likely_duplicates"][0]["label_text"] == "第 2 行"
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    en = upload(client, path.read_bytes(), name="s.xlsx").get_json()
+    assert [b["line_text"] for b in en["bad"]] == ["row 4"]
+    assert en["bad"][0]["reason_text"] == "unknown category 'no such category'"
