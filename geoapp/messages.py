@@ -62,13 +62,44 @@ def place(where: str, translate: Translate) -> str:
     return fill(translate(PLACES[match[1]]), {"number": match[2]})
 
 
+class Term(str):
+    """A code inside a message (a status, an action) shown as the reader's word for it.
+
+    Its word is the catalogue's entry ``"<kind>:<code>"`` (N_-marked where the codes are
+    defined, e.g. ``N_("status:verified")``); where there is none (English) the code itself
+    is shown.  A tuple of terms is shown as a list."""
+
+    key: str
+
+    def __new__(cls, kind: str, code: str) -> Term:
+        term = super().__new__(cls, code)
+        term.key = f"{kind}:{code}"
+        return term
+
+    def __reduce__(self):
+        return (Term, (self.key.split(":", 1)[0], str(self)))
+
+    def render(self, translate: Translate) -> str:
+        word = translate(self.key)
+        return str(self) if word == self.key else word
+
+
+def _value(value, translate: Translate):
+    if isinstance(value, Explained | Term):
+        return value.render(translate)
+    if isinstance(value, tuple) and value and all(isinstance(v, Term) for v in value):
+        return ", ".join(v.render(translate) for v in value)
+    return value
+
+
 class Explained(Exception):
     """Base of the domain errors: a message template (N_-marked, named ``%(name)s`` fields)
     and its values, given as keywords: ``ServiceError(N_("no area %(id)s"), id=area_id)``.
 
     ``str(exc)`` is the English text.  ``render(translate)`` is the text in another language
     (``translate`` maps an English template to its translation, e.g. Flask-Babel's gettext);
-    a value that is itself an :class:`Explained` error is rendered in the same language.
+    a value that is itself an :class:`Explained` error, or a :class:`Term`, is rendered in
+    the same language.
     The one-argument form ``ServiceError("plain English")`` still works (shown untranslated
     unless the catalogue has that exact text); tests/test_architecture.py keeps geoapp's own
     raise sites on the template form.
@@ -88,11 +119,7 @@ class Explained(Exception):
 
     def render(self, translate: Translate = untranslated) -> str:
         template = translate(self.template) if self.template else ""
-        values = {
-            k: v.render(translate) if isinstance(v, Explained) else v
-            for k, v in self.values.items()
-        }
-        return fill(template, values)
+        return fill(template, {k: _value(v, translate) for k, v in self.values.items()})
 
 
 def _rebuild(cls: type[Explained], args: tuple, state: dict) -> Explained:

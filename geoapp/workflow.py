@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .domain import STATUSES
-from .messages import N_, Explained
+from .messages import N_, Explained, Term
 
 ROLES = ("admin", "coordinator", "planner", "inspector", "unit")
 #: Older rows may carry the store's generic default; it means "just reported".
@@ -66,6 +66,27 @@ ACTIONS: dict[str, frozenset[str]] = {
 }
 
 
+#: the readers' words for the statuses and actions named in refusals (messages.Term)
+WORDS = (
+    N_("status:reported"),
+    N_("status:assigned"),
+    N_("status:rectifying"),
+    N_("status:rectified"),
+    N_("status:verified"),
+    N_("action:assign"),
+    N_("action:start"),
+    N_("action:rectify"),
+    N_("action:verify"),
+    N_("action:reopen"),
+    N_("action:report"),
+    N_("action:edit"),
+    N_("action:link_duplicate"),
+    N_("action:add_photo"),
+    N_("action:set_deadline"),
+    N_("action:import"),
+)
+
+
 class WorkflowError(Explained):
     """A change the workflow does not allow; the message says why."""
 
@@ -102,9 +123,13 @@ def _check_role(
     if role not in ROLES:
         raise NotPermitted(N_("unknown role %(role)r"), role=role)
     if role not in roles:
-        raise NotPermitted(N_("the role %(role)r may not %(what)s"), role=role, what=what)
+        raise NotPermitted(
+            N_("the role %(role)r may not %(what)s"), role=role, what=Term("action", what)
+        )
     if role == "unit" and (actor_unit_id is None or actor_unit_id != problem_unit_id):
-        raise NotPermitted(N_("a unit may %(what)s only for problems in its own areas"), what=what)
+        raise NotPermitted(
+            N_("a unit may %(what)s only for problems in its own areas"), what=Term("action", what)
+        )
 
 
 def _permitted(t: Transition, role, actor_unit_id, problem_unit_id) -> bool:
@@ -148,20 +173,22 @@ def check_transition(
             names=", ".join(STATUSES),
         )
     if target == source:
-        raise TransitionRefused(N_("the problem is already %(target)s"), target=target)
+        raise TransitionRefused(
+            N_("the problem is already %(target)s"), target=Term("status", target)
+        )
     match = next((t for t in TRANSITIONS if t.source == source and t.target == target), None)
     if match is None:
-        allowed = ", ".join(t.target for t in TRANSITIONS if t.source == source) or "none"
+        allowed = tuple(Term("status", t.target) for t in TRANSITIONS if t.source == source)
         raise TransitionRefused(
             N_("a problem that is %(source)s cannot become %(target)s (allowed: %(allowed)s)"),
-            source=source,
-            target=target,
-            allowed=allowed,
+            source=Term("status", source),
+            target=Term("status", target),
+            allowed=allowed or "none",
         )
     _check_role(match.roles, role, actor_unit_id, problem_unit_id, match.action)
     if match.note_required and not (note and note.strip()):
         raise TransitionRefused(
-            N_("%(action)s: a note saying why is required"), action=match.action
+            N_("%(action)s: a note saying why is required"), action=Term("action", match.action)
         )
     return match
 
@@ -176,7 +203,7 @@ def check_action(
     roles = ACTIONS.get(action)
     if roles is None:
         raise ValueError(f"unknown action {action!r}")
-    _check_role(roles, role, actor_unit_id, problem_unit_id, action.replace("_", " "))
+    _check_role(roles, role, actor_unit_id, problem_unit_id, action)
 
 
 def may_act(

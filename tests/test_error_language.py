@@ -141,3 +141,14 @@ def test_http_errors_without_a_message_of_ours_are_in_the_readers_language(
     assert CJK.search(zh_text.split("<title>")[-1] if "<title>" in zh_text else zh_text)
     assert "The requested URL" not in zh_text and "The method is not allowed" not in zh_text
     assert "address" in en_text
+
+
+def test_a_refused_transition_names_the_statuses_in_the_readers_words(zh_app):
+    client = sign_in(zh_app.test_client(), "admin")
+    found = client.get("/api/problems?status=reported&limit=1").get_json()["features"]
+    pk = found[0]["id"]
+    zh = client.post(f"/api/problems/{pk}/transitions", json={"to": "verified"}).get_json()
+    assert zh["message"].startswith("状态为 已上报 的问题点不能变为 已核查销号"), zh
+    assert "已交办" in zh["message"] and "verified" not in zh["message"]
+    en = client.post(f"/api/problems/{pk}/transitions?lang=en", json={"to": "verified"}).get_json()
+    assert en["message"].startswith("a problem that is reported cannot become verified"), en
