@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .messages import N_, Explained
+
 #: The roles, most powerful first.
 ROLES = ("admin", "coordinator", "planner", "inspector", "unit")
 ROLE_LABELS_ZH = {
@@ -26,23 +28,28 @@ MIN_PASSWORD_LENGTH = 8
 TOKEN_PREFIX = "gat_"  # makes a leaked token easy to recognise (e.g. by secret scanners)
 
 
-class AccountError(ValueError):
+class AccountError(Explained, ValueError):
     """A bad account request: unknown role, short password, unit missing or not allowed."""
 
 
 def check_role(role: str, unit_id: str | None) -> None:
     """Refuse an unknown role, a ``unit`` account without a unit, or a unit on another role."""
     if role not in ROLES:
-        raise AccountError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+        raise AccountError(
+            N_("unknown role %(role)r; choose one of %(names)s"), role=role, names=", ".join(ROLES)
+        )
     if role == "unit" and not unit_id:
-        raise AccountError("a unit account needs --unit ID (the unit it speaks for)")
+        raise AccountError(N_("a unit account needs --unit ID (the unit it speaks for)"))
     if role != "unit" and unit_id:
-        raise AccountError(f"only unit accounts are bound to a unit, not {role!r}")
+        raise AccountError(N_("only unit accounts are bound to a unit, not %(role)r"), role=role)
 
 
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise AccountError(
+            N_("the password must have at least %(min_password_length)s characters"),
+            min_password_length=MIN_PASSWORD_LENGTH,
+        )
 
 
 def hash_password(password: str) -> str:

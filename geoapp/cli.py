@@ -16,6 +16,7 @@ import click
 
 from . import services
 from .crs import CRSError
+from .messages import N_
 from .readers import InputError
 
 
@@ -97,8 +98,9 @@ def load_demo(ctx: click.Context, if_empty: bool, data_dir: Path) -> None:
             return
         _fail(
             services.ServiceError(
-                "the store already holds data; load the demo into an "
-                "empty database (see GEOAPP_DATABASE_URL)"
+                N_(
+                    "the store already holds data; load the demo into an empty database (see GEOAPP_DATABASE_URL)"
+                )
             )
         )
     try:
@@ -163,11 +165,12 @@ def serve(
     if demo and not is_loopback(host):
         _fail(
             services.ServiceError(
-                f"--demo serves known accounts: only on a loopback address, not {host!r}"
+                N_("--demo serves known accounts: only on a loopback address, not %(host)r"),
+                host=host,
             )
         )
     if debug and workers is not None:
-        _fail(services.ServiceError("--debug is for the development server; drop --workers"))
+        _fail(services.ServiceError(N_("--debug is for the development server; drop --workers")))
     url = ctx.obj.get("database_url")
     app = store = None
     if workers is None:
@@ -362,7 +365,7 @@ def assign(
             )
         else:
             if scheduler:
-                raise services.ServiceError("--scheduler needs --engine dask")
+                raise services.ServiceError(N_("--scheduler needs --engine dask"))
             summary = services.assign_file(input_path, output_path, zoning, crs, category_column)
     except _errors() as exc:
         _fail(exc)
@@ -415,7 +418,11 @@ def import_areas(ctx, path: Path, commit: bool, message: str | None, author: str
         click.echo(f"  ... and {len(changed) - 50} more")
     click.echo(json.dumps(plan.summary(), ensure_ascii=False))
     if plan.errors:
-        _fail(services.ServiceError(f"{len(plan.errors)} error(s); nothing was changed"))
+        _fail(
+            services.ServiceError(
+                N_("%(count)s error(s); nothing was changed"), count=len(plan.errors)
+            )
+        )
     if not commit:
         click.echo("dry run: nothing changed (add --commit to publish)")
         return
@@ -527,7 +534,9 @@ def export_ledger(ctx, output_path: Path, fmt: str | None, group: str, **filters
     if fmt is None:
         fmt = output_path.suffix.lower().lstrip(".")
         if fmt not in ("xlsx", "csv"):
-            _fail(BadParameter("format", "give --format xlsx or csv (OUTPUT has no such suffix)"))
+            _fail(
+                BadParameter("format", N_("give --format xlsx or csv (OUTPUT has no such suffix)"))
+            )
     args: dict[str, list[str]] = {}
     for _, dest, _ in LEDGER_FILTERS:
         value = filters.get(dest)

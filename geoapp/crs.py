@@ -29,10 +29,12 @@ from functools import lru_cache
 
 import numpy as np
 
+from .messages import N_, Explained
+
 WGS84 = "EPSG:4326"
 
 
-class CRSError(ValueError):
+class CRSError(Explained, ValueError):
     """An input CRS that is unknown or cannot be used for points."""
 
 
@@ -86,14 +88,21 @@ def parse_crs(name: str | int | None) -> InputCRS:
 
     if not code.startswith("EPSG:") or not code[5:].isdigit():
         raise CRSError(
-            f"unknown CRS {text!r}: use wgs84, cgcs2000, gcj02, bd09 or an EPSG code such as EPSG:4490"
+            N_(
+                "unknown CRS %(text)r: use wgs84, cgcs2000, gcj02, bd09 or an EPSG code such as EPSG:4490"
+            ),
+            text=text,
         )
     try:
         crs = CRS.from_user_input(code)
     except _PyprojCRSError:
-        raise CRSError(f"unknown CRS {text!r}: PROJ has no such EPSG code") from None
+        raise CRSError(N_("unknown CRS %(text)r: PROJ has no such EPSG code"), text=text) from None
     if not (crs.is_geographic or crs.is_projected):
-        raise CRSError(f"CRS {code} ({crs.name}) is neither geographic nor projected")
+        raise CRSError(
+            N_("CRS %(code)s (%(name)s) is neither geographic nor projected"),
+            code=code,
+            name=crs.name,
+        )
     if crs.equals(CRS.from_epsg(4326)):
         return _ALIASES["wgs84"]
     return InputCRS("proj", code)
@@ -212,7 +221,11 @@ def to_wgs84(x, y, crs: InputCRS | str | None) -> tuple[np.ndarray, np.ndarray]:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise CRSError(
-            f"coordinate #{i + 1} ({x[i]}, {y[i]}) is not a valid position in {crs.code}"
+            N_("coordinate #%(number)s (%(x)s, %(y)s) is not a valid position in %(code)s"),
+            number=i + 1,
+            x=x[i],
+            y=y[i],
+            code=crs.code,
         )
     if crs.kind == "wgs84":
         return x.copy(), y.copy()
@@ -226,7 +239,13 @@ def to_wgs84(x, y, crs: InputCRS | str | None) -> tuple[np.ndarray, np.ndarray]:
     bad = ~(np.isfinite(lon) & np.isfinite(lat))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise CRSError(f"coordinate #{i + 1} ({x[i]}, {y[i]}) cannot be converted from {crs.code}")
+        raise CRSError(
+            N_("coordinate #%(number)s (%(x)s, %(y)s) cannot be converted from %(code)s"),
+            number=i + 1,
+            x=x[i],
+            y=y[i],
+            code=crs.code,
+        )
     return lon, lat
 
 

@@ -11,10 +11,15 @@ import re
 from datetime import datetime, timedelta
 
 from geoapp.domain import OPEN_STATUSES
+from geoapp.messages import N_, Explained
 
 _DURATION = re.compile(
     r"^\s*(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>h|hr|hrs|hours?|小时|d|days?|天|日)?\s*$", re.I
 )
+
+
+class DurationError(Explained, ValueError):
+    """A text that is not a positive duration (a ValueError, as before)."""
 
 
 def parse_duration_hours(text: object) -> float:
@@ -23,19 +28,21 @@ def parse_duration_hours(text: object) -> float:
     Raises ValueError naming the text when it is not a positive duration.
     """
     if isinstance(text, bool):
-        raise ValueError(f"not a duration: {text!r}")
+        raise DurationError(N_("not a duration: %(text)r"), text=text)
     if isinstance(text, (int, float)):
         hours = float(text)
     else:
         m = _DURATION.match(str(text))
         if not m:
-            raise ValueError(f"not a duration (write hours or days, e.g. 48h or 3d): {text!r}")
+            raise DurationError(
+                N_("not a duration (write hours or days, e.g. 48h or 3d): %(text)r"), text=text
+            )
         hours = float(m["n"])
         unit = (m["unit"] or "h").lower()
         if unit in ("d", "day", "days", "天", "日"):
             hours *= 24
     if not hours > 0 or hours != hours or hours == float("inf"):
-        raise ValueError(f"a deadline must be a positive duration: {text!r}")
+        raise DurationError(N_("a deadline must be a positive duration: %(text)r"), text=text)
     return hours
 
 

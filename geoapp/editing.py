@@ -25,6 +25,8 @@ import shapely
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, mapping, shape
 from shapely.ops import split as shapely_split
 
+from .messages import N_, Explained
+
 #: two coordinates closer than this (degrees, about 1 mm) are the same vertex
 VERTEX_TOLERANCE = 1e-8
 #: areas and overlaps smaller than this (m²) are noise from floating point, not findings
@@ -32,7 +34,7 @@ NOISE_M2 = 1.0
 ATTRIBUTES = ("name", "kind", "district_id", "responsible_unit_id")
 
 
-class EditError(ValueError):
+class EditError(Explained, ValueError):
     """An edit cannot be done as asked; the message says why."""
 
 
@@ -69,7 +71,7 @@ def _polygonal(geom):
 
 def _require(areas: Mapping[str, dict], area_id: str) -> dict:
     if area_id not in areas:
-        raise EditError(f"there is no area {area_id!r} in this draft")
+        raise EditError(N_("there is no area %(area_id)r in this draft"), area_id=area_id)
     return areas[area_id]
 
 
@@ -118,7 +120,7 @@ def move_vertex(areas: Mapping[str, dict], src, dst, tolerance: float = VERTEX_T
     src = (float(src[0]), float(src[1]))
     dst = (float(dst[0]), float(dst[1]))
     if not all(map(math.isfinite, (*src, *dst))):
-        raise EditError("a vertex needs finite coordinates")
+        raise EditError(N_("a vertex needs finite coordinates"))
     probe = Point(src).buffer(tolerance * 2, 4)
     out = dict(areas)
     changed = []
@@ -138,7 +140,7 @@ def move_vertex(areas: Mapping[str, dict], src, dst, tolerance: float = VERTEX_T
             out[aid] = {**rec, "geometry": new_geom}
             changed.append(aid)
     if not changed:
-        raise EditError("no area has a vertex or an edge at that point")
+        raise EditError(N_("no area has a vertex or an edge at that point"))
     return Edit(out, sorted(changed + _share_vertices(out, changed)))
 
 
@@ -249,7 +251,7 @@ def reassign(
         if v is not None
     }
     if not changes:
-        raise EditError("say which unit, district or name the area gets")
+        raise EditError(N_("say which unit, district or name the area gets"))
     out = dict(areas)
     out[area_id] = {**rec, **changes}
     return Edit(out, [area_id])
@@ -276,14 +278,17 @@ def split(
     rec = _require(areas, area_id)
     blade = line if isinstance(line, LineString) else LineString([tuple(p) for p in line])
     if blade.length == 0:
-        raise EditError("the split line needs two different points")
+        raise EditError(N_("the split line needs two different points"))
     pieces = [
         p
         for g in getattr(shapely_split(rec["geometry"], blade), "geoms", [])
         if (p := _polygonal(g)) is not None
     ]
     if len(pieces) < 2:
-        raise EditError(f"the line does not cut area {area_id} in two: draw it across the area")
+        raise EditError(
+            N_("the line does not cut area %(area_id)s in two: draw it across the area"),
+            area_id=area_id,
+        )
     pieces.sort(key=lambda g: -g.area)
     taken = set(taken_ids) | set(areas)
     out = dict(areas)
@@ -341,9 +346,13 @@ def _join(areas: Mapping[str, dict], keep_id: str, gone_id: str) -> Edit:
     """``gone_id``'s ground goes to ``keep_id``, which keeps its id and attributes."""
     keep, gone = _require(areas, keep_id), _require(areas, gone_id)
     if keep_id == gone_id:
-        raise EditError("choose two different areas to merge")
+        raise EditError(N_("choose two different areas to merge"))
     if _shared_border(keep["geometry"], gone["geometry"]) <= VERTEX_TOLERANCE:
-        raise EditError(f"areas {keep_id} and {gone_id} do not share a border")
+        raise EditError(
+            N_("areas %(keep_id)s and %(gone_id)s do not share a border"),
+            keep_id=keep_id,
+            gone_id=gone_id,
+        )
     joined = _polygonal(shapely.union(keep["geometry"], gone["geometry"]))
     out = dict(areas)
     out[keep_id] = {**keep, "geometry": joined}
@@ -376,7 +385,7 @@ def add_area(
 ) -> Edit:
     """Draw a new area into a gap: the drawn polygon minus every existing area."""
     if area_id in areas:
-        raise EditError(f"area {area_id} already exists")
+        raise EditError(N_("area %(area_id)s already exists"), area_id=area_id)
     drawn = polygon if isinstance(polygon, Polygon | MultiPolygon) else shape(polygon)
     if not drawn.is_valid:
         drawn = shapely.make_valid(drawn)
@@ -384,7 +393,7 @@ def add_area(
     rest = drawn.difference(shapely.union_all(others)) if others else drawn
     rest = _polygonal(rest)
     if rest is None or rest.area == 0:
-        raise EditError("the drawn shape lies entirely inside existing areas: no gap to fill")
+        raise EditError(N_("the drawn shape lies entirely inside existing areas: no gap to fill"))
     out = dict(areas)
     out[area_id] = record(rest, **dict(attributes or {}))
     return Edit(out, [area_id] + _share_vertices(out, [area_id]))

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from .messages import N_, Explained, Translate, fill, untranslated
+
 DUPLICATE_RADIUS_M = 30.0
 EARTH_RADIUS_M = 6_371_008.8
 MAX_TEXT = 2000
@@ -28,12 +30,18 @@ IMAGE_SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
 )
 
 
-class ReportError(ValueError):
+class ReportError(Explained, ValueError):
     """A report (or an edit) is incomplete or malformed; ``field`` names the bad field."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+    message_arg = 1
+
+    def __init__(self, field: str, message: str, /, **values) -> None:
         self.field = field
+        super().__init__(message, **values)
+
+    def render(self, translate: Translate = untranslated) -> str:
+        where = {"field": self.field, "message": super().render(translate)}
+        return fill(translate(N_("%(field)s: %(message)s")), where)
 
 
 def sniff_image(data: bytes) -> tuple[str, str] | None:
@@ -57,13 +65,13 @@ def _text(payload: Mapping, field: str, required: bool = False) -> str | None:
     value = payload.get(field)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise ReportError(field, "is required")
+            raise ReportError(field, N_("is required"))
         return None
     if not isinstance(value, str | int | float) or isinstance(value, bool):
-        raise ReportError(field, f"must be text, got {type(value).__name__}")
+        raise ReportError(field, N_("must be text, got %(name)s"), name=type(value).__name__)
     text = str(value).strip()
     if len(text) > MAX_TEXT:
-        raise ReportError(field, f"is longer than {MAX_TEXT} characters")
+        raise ReportError(field, N_("is longer than %(max_text)s characters"), max_text=MAX_TEXT)
     return text
 
 
@@ -71,25 +79,29 @@ def _number(payload: Mapping, field: str, required: bool = False) -> float | Non
     value = payload.get(field)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise ReportError(field, "is required")
+            raise ReportError(field, N_("is required"))
         return None
     if isinstance(value, bool):
-        raise ReportError(field, f"must be a number, got {value!r}")
+        raise ReportError(field, N_("must be a number, got %(value)r"), value=value)
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ReportError(field, f"must be a number, got {value!r}") from None
+        raise ReportError(field, N_("must be a number, got %(value)r"), value=value) from None
     if not math.isfinite(number):
-        raise ReportError(field, f"must be a finite number, got {value!r}")
+        raise ReportError(field, N_("must be a finite number, got %(value)r"), value=value)
     return number
 
 
 def check_position(lon: float, lat: float, field_prefix: str = "") -> None:
     """Longitude in [-180, 180], latitude in [-90, 90] (in the input CRS, before conversion)."""
     if not -180.0 <= lon <= 180.0:
-        raise ReportError(f"{field_prefix}lon", f"{lon} is not a longitude (-180 to 180)")
+        raise ReportError(
+            f"{field_prefix}lon", N_("%(lon)s is not a longitude (-180 to 180)"), lon=lon
+        )
     if not -90.0 <= lat <= 90.0:
-        raise ReportError(f"{field_prefix}lat", f"{lat} is not a latitude (-90 to 90)")
+        raise ReportError(
+            f"{field_prefix}lat", N_("%(lat)s is not a latitude (-90 to 90)"), lat=lat
+        )
 
 
 def parse_report(payload: object, categories: Mapping[str, str]) -> dict:
@@ -100,7 +112,7 @@ def parse_report(payload: object, categories: Mapping[str, str]) -> dict:
     reported_at (text, parsed by the caller), reporter, problem_id, duplicate_of.
     """
     if not isinstance(payload, Mapping):
-        raise ReportError("body", "expected a JSON object")
+        raise ReportError("body", N_("expected a JSON object"))
     known = {
         "lon",
         "lat",
@@ -116,7 +128,9 @@ def parse_report(payload: object, categories: Mapping[str, str]) -> dict:
     }
     unknown = sorted(set(payload) - known)
     if unknown:
-        raise ReportError(unknown[0], f"unknown field (known: {', '.join(sorted(known))})")
+        raise ReportError(
+            unknown[0], N_("unknown field (known: %(names)s)"), names=", ".join(sorted(known))
+        )
     lon = _number(payload, "lon", required=True)
     lat = _number(payload, "lat", required=True)
     assert lon is not None and lat is not None
@@ -124,14 +138,21 @@ def parse_report(payload: object, categories: Mapping[str, str]) -> dict:
     cat_text = _text(payload, "category", required=True)
     category = categories.get(cat_text or "")
     if category is None:
-        raise ReportError("category", f"unknown category {cat_text!r}")
+        raise ReportError("category", N_("unknown category %(cat_text)r"), cat_text=cat_text)
     deduction = _number(payload, "deduction")
     deduction = 0.0 if deduction is None else deduction
     if not 0 <= deduction <= MAX_DEDUCTION:
-        raise ReportError("deduction", f"{deduction} is not between 0 and {MAX_DEDUCTION:g}")
+        raise ReportError(
+            "deduction",
+            N_("%(deduction)s is not between 0 and %(max_deduction)s"),
+            deduction=deduction,
+            max_deduction=format(MAX_DEDUCTION, "g"),
+        )
     dup = payload.get("duplicate_of")
     if dup is not None and (isinstance(dup, bool) or not isinstance(dup, int) or dup <= 0):
-        raise ReportError("duplicate_of", f"must be a problem id (a positive integer), got {dup!r}")
+        raise ReportError(
+            "duplicate_of", N_("must be a problem id (a positive integer), got %(dup)r"), dup=dup
+        )
     return {
         "lon": lon,
         "lat": lat,

@@ -21,6 +21,7 @@ import shapely
 from shapely.geometry import shape
 
 from . import queries
+from .messages import N_
 from .queries import GEOJSON, Args, BadParameter
 from .store import NotFound
 
@@ -84,7 +85,11 @@ def conformance() -> dict:
 
 def _check_collection(cid: str) -> None:
     if cid not in COLLECTIONS:
-        raise NotFound(f"unknown collection {cid!r} (known: {', '.join(COLLECTIONS)})")
+        raise NotFound(
+            N_("unknown collection %(cid)r (known: %(names)s)"),
+            cid=cid,
+            names=", ".join(COLLECTIONS),
+        )
 
 
 def _describe(cid: str, base: str, extent) -> dict:
@@ -124,7 +129,9 @@ def _bbox(args: Args) -> tuple[float, float, float, float] | None:
     """OGC ``bbox``: four numbers, or six (with heights, which are ignored); CRS84 only."""
     crs = queries._one(args, "bbox-crs")
     if crs is not None and crs not in (CRS84, "EPSG:4326", "CRS84"):
-        raise BadParameter("bbox-crs", f"bbox-crs={crs!r}: only {CRS84} is supported")
+        raise BadParameter(
+            "bbox-crs", N_("bbox-crs=%(crs)r: only %(crs84)s is supported"), crs=crs, crs84=CRS84
+        )
     raw = queries._one(args, "bbox")
     if raw is None:
         return None
@@ -142,9 +149,11 @@ def _limit(args: Args) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise BadParameter("limit", f"limit={raw!r} is not a whole number") from None
+        raise BadParameter("limit", N_("limit=%(raw)r is not a whole number"), raw=raw) from None
     if value < 1:
-        raise BadParameter("limit", f"limit={value} is out of range: it must be at least 1")
+        raise BadParameter(
+            "limit", N_("limit=%(value)s is out of range: it must be at least 1"), value=value
+        )
     return min(value, MAX_LIMIT)
 
 
@@ -214,14 +223,16 @@ def item(
         try:
             pk = int(feature_id)
         except ValueError:
-            raise NotFound(f"no problem with id {feature_id!r}") from None
+            raise NotFound(N_("no problem with id %(feature_id)r"), feature_id=feature_id) from None
         feature = queries.problem(store, pk, passed, locale, now)
     else:
         found = [
             f for f in _READERS[cid](store, passed, locale)["features"] if f["id"] == feature_id
         ]
         if not found:
-            raise NotFound(f"no feature {feature_id!r} in {cid}")
+            raise NotFound(
+                N_("no feature %(feature_id)r in %(cid)s"), feature_id=feature_id, cid=cid
+            )
         feature = found[0]
     url = f"{base}/collections/{cid}/items/{feature_id}"
     feature["links"] = [

@@ -55,6 +55,7 @@ from .crs import from_wgs84, to_wgs84
 from .deadlines import deadline, is_overdue
 from .domain import AREA_KINDS, OPEN_STATUSES, STATUSES, UNIT_KINDS, URGENCY, urgency_class
 from .maps import DISTRICT_COLOURS
+from .messages import N_, Explained
 from .store import AREA_COLUMNS, NotFound
 from .store.base import DEFAULT_STATUS
 
@@ -93,15 +94,17 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 Args = Mapping[str, "str | Sequence[str]"]
 
 
-class BadParameter(ValueError):
+class BadParameter(Explained, ValueError):
     """A query parameter is missing, malformed or names something unknown (HTTP 400).
 
     ``param`` is the parameter's name; the message names it too.
     """
 
-    def __init__(self, param: str, message: str) -> None:
-        super().__init__(message)
+    message_arg = 1
+
+    def __init__(self, param: str, message: str, /, **values) -> None:
         self.param = param
+        super().__init__(message, **values)
 
 
 # --- reading parameters -------------------------------------------------------------------
@@ -119,7 +122,13 @@ def _one(args: Args, name: str) -> str | None:
     if not values:
         return None
     if len(values) > 1:
-        raise BadParameter(name, f"{name} is given {len(values)} times ({values!r}); give it once")
+        raise BadParameter(
+            name,
+            N_("%(name)s is given %(count)s times (%(values)r); give it once"),
+            name=name,
+            count=len(values),
+            values=values,
+        )
     return values[0]
 
 
@@ -140,11 +149,19 @@ def _int(args: Args, name: str, default: int, lo: int, hi: int | None = None) ->
     try:
         value = int(raw)
     except ValueError:
-        raise BadParameter(name, f"{name}={raw!r} is not a whole number") from None
+        raise BadParameter(
+            name, N_("%(name)s=%(raw)r is not a whole number"), name=name, raw=raw
+        ) from None
     if value < lo or (hi is not None and value > hi):
         upper = f" and {hi}" if hi is not None else ""
         where = f"between {lo}{upper}" if hi is not None else f"at least {lo}"
-        raise BadParameter(name, f"{name}={value} is out of range: it must be {where}")
+        raise BadParameter(
+            name,
+            N_("%(name)s=%(value)s is out of range: it must be %(where)s"),
+            name=name,
+            value=value,
+            where=where,
+        )
     return value
 
 
@@ -156,7 +173,10 @@ def parse_display_crs(args: Args) -> str:
     name = raw.lower().replace("-", "")
     if name not in DISPLAY_CRS:
         raise BadParameter(
-            "display_crs", f"display_crs={raw!r} is not one of {', '.join(DISPLAY_CRS)}"
+            "display_crs",
+            N_("display_crs=%(raw)r is not one of %(names)s"),
+            raw=raw,
+            names=", ".join(DISPLAY_CRS),
         )
     return name
 
@@ -165,13 +185,18 @@ def parse_zoom(args: Args) -> float:
     """``zoom``: required, a number from 0 to 24 (fractional zooms are allowed)."""
     raw = _one(args, "zoom")
     if raw is None:
-        raise BadParameter("zoom", "zoom is required: the map's zoom level, 0 to 24")
+        raise BadParameter("zoom", N_("zoom is required: the map's zoom level, 0 to 24"))
     try:
         zoom = float(raw)
     except ValueError:
-        raise BadParameter("zoom", f"zoom={raw!r} is not a number") from None
+        raise BadParameter("zoom", N_("zoom=%(raw)r is not a number"), raw=raw) from None
     if not (np.isfinite(zoom) and 0 <= zoom <= MAX_ZOOM):
-        raise BadParameter("zoom", f"zoom={raw!r} is out of range: it must be 0 to {MAX_ZOOM}")
+        raise BadParameter(
+            "zoom",
+            N_("zoom=%(raw)r is out of range: it must be 0 to %(max_zoom)s"),
+            raw=raw,
+            max_zoom=MAX_ZOOM,
+        )
     return zoom
 
 
@@ -183,16 +208,18 @@ def parse_bbox(args: Args, display: str = "wgs84") -> tuple[float, float, float,
     parts = raw.split(",")
     hint = "expected four numbers minlon,minlat,maxlon,maxlat"
     if len(parts) != 4:
-        raise BadParameter("bbox", f"bbox={raw!r}: {hint}")
+        raise BadParameter("bbox", N_("bbox=%(raw)r: %(hint)s"), raw=raw, hint=hint)
     try:
         values = [float(p) for p in parts]
     except ValueError:
-        raise BadParameter("bbox", f"bbox={raw!r}: {hint}") from None
+        raise BadParameter("bbox", N_("bbox=%(raw)r: %(hint)s"), raw=raw, hint=hint) from None
     if not all(np.isfinite(values)):
-        raise BadParameter("bbox", f"bbox={raw!r}: every value must be a finite number")
+        raise BadParameter("bbox", N_("bbox=%(raw)r: every value must be a finite number"), raw=raw)
     minx, miny, maxx, maxy = values
     if minx > maxx or miny > maxy:
-        raise BadParameter("bbox", f"bbox={raw!r}: a minimum is greater than its maximum")
+        raise BadParameter(
+            "bbox", N_("bbox=%(raw)r: a minimum is greater than its maximum"), raw=raw
+        )
     minx, maxx = (float(np.clip(v, -180.0, 180.0)) for v in (minx, maxx))
     miny, maxy = (float(np.clip(v, -90.0, 90.0)) for v in (miny, maxy))
     if display == "wgs84":
@@ -214,9 +241,18 @@ def _parse_date(args: Args, name: str) -> date | None:
             raise ValueError
         day = date.fromisoformat(raw)
     except ValueError:
-        raise BadParameter(name, f"{name}={raw!r} is not a date written YYYY-MM-DD") from None
+        raise BadParameter(
+            name, N_("%(name)s=%(raw)r is not a date written YYYY-MM-DD"), name=name, raw=raw
+        ) from None
     if not FIRST_DATE <= day <= LAST_DATE:
-        raise BadParameter(name, f"{name}={raw!r} is out of range ({FIRST_DATE} to {LAST_DATE})")
+        raise BadParameter(
+            name,
+            N_("%(name)s=%(raw)r is out of range (%(first_date)s to %(last_date)s)"),
+            name=name,
+            raw=raw,
+            first_date=FIRST_DATE,
+            last_date=LAST_DATE,
+        )
     return day
 
 
@@ -302,14 +338,20 @@ def parse_problem_filter(args: Args, ref: Reference, display: str = "wgs84") -> 
             if unknown:
                 shown = ", ".join(list(known)[:8]) + (", …" if len(known) > 8 else "")
                 raise BadParameter(
-                    param, f"{param}: unknown value {unknown[0]!r} (known values: {shown})"
+                    param,
+                    N_("%(param)s: unknown value %(value)r (known values: %(shown)s)"),
+                    param=param,
+                    value=unknown[0],
+                    shown=shown,
                 )
         store[field_name] = values
         key.append((field_name, tuple(sorted(values))))
     first = _parse_date(args, "date_from")
     last = _parse_date(args, "date_to")
     if first and last and first > last:
-        raise BadParameter("date_from", f"date_from={first} is after date_to={last}")
+        raise BadParameter(
+            "date_from", N_("date_from=%(first)s is after date_to=%(last)s"), first=first, last=last
+        )
     if first:
         store["date_from"] = datetime.combine(first, time(0), LOCAL_TZ)
         key.append(("date_from", first.isoformat()))
@@ -424,11 +466,15 @@ def _generation(read: _Read, args: Args) -> dict | None:
         if not 0 < gid <= MAX_ID:
             raise ValueError
     except ValueError:
-        raise BadParameter("generation", f"generation={raw!r} is not a generation number") from None
+        raise BadParameter(
+            "generation", N_("generation=%(raw)r is not a generation number"), raw=raw
+        ) from None
     try:
         return read.tx.get_generation(gid)
     except NotFound:
-        raise BadParameter("generation", f"generation={gid}: unknown generation") from None
+        raise BadParameter(
+            "generation", N_("generation=%(gid)s: unknown generation"), gid=gid
+        ) from None
 
 
 def _gen_key(gen: dict) -> tuple:
@@ -667,7 +713,7 @@ def _checked_ids(args: Args, param: str, ref: Reference) -> list[str]:
     known = ref.known(param) or ()
     for v in values:
         if v not in known:
-            raise BadParameter(param, f"{param}: unknown value {v!r}")
+            raise BadParameter(param, N_("%(param)s: unknown value %(v)r"), param=param, v=v)
     return values
 
 
@@ -678,10 +724,15 @@ def _parse_simplify(args: Args) -> float:
     try:
         metres = float(raw)
     except ValueError:
-        raise BadParameter("simplify", f"simplify={raw!r} is not a number of metres") from None
+        raise BadParameter(
+            "simplify", N_("simplify=%(raw)r is not a number of metres"), raw=raw
+        ) from None
     if not (np.isfinite(metres) and 0 <= metres <= MAX_SIMPLIFY_M):
         raise BadParameter(
-            "simplify", f"simplify={raw!r} is out of range: 0 to {MAX_SIMPLIFY_M:g} metres"
+            "simplify",
+            N_("simplify=%(raw)r is out of range: 0 to %(max_simplify_m)s metres"),
+            raw=raw,
+            max_simplify_m=format(MAX_SIMPLIFY_M, "g"),
         )
     return metres
 
@@ -878,7 +929,7 @@ def problem(
     ``overdue`` as at ``now`` (default: the present)."""
     display = parse_display_crs(args)
     if not 0 < problem_pk <= MAX_ID:
-        raise NotFound(f"unknown problem id {problem_pk!r}")
+        raise NotFound(N_("unknown problem id %(problem_pk)r"), problem_pk=problem_pk)
     with _reading(store) as read:
         row = read.tx.get_problem(problem_pk)
         events = read.tx.problem_events(row["id"])
@@ -1117,7 +1168,7 @@ def search(store, args: Args, locale: str = "zh") -> list[dict]:
     20, areas and units both represented; each with the bbox to zoom to."""
     q = _one(args, "q")
     if q is None:
-        raise BadParameter("q", "q is required: part of a name or an id to look for")
+        raise BadParameter("q", N_("q is required: part of a name or an id to look for"))
     display = parse_display_crs(args)
     needle = q.casefold()
     with _reading(store) as read:
@@ -1228,7 +1279,7 @@ def normalised_query(args: Args) -> list[tuple[str, list[str]]]:
 def problem_unit(store, problem_pk: int) -> str | None:
     """The unit responsible for one problem (for a scope check); raises NotFound."""
     if not 0 < problem_pk <= MAX_ID:
-        raise NotFound(f"unknown problem id {problem_pk!r}")
+        raise NotFound(N_("unknown problem id %(problem_pk)r"), problem_pk=problem_pk)
     with store.transaction() as tx:
         return tx.get_problem(problem_pk)["responsible_unit_id"]
 

@@ -26,6 +26,7 @@ import pandas as pd
 import shapely
 
 from .crs import CRSError, InputCRS, parse_crs, to_wgs84
+from .messages import N_, Explained, fill, plain
 
 if TYPE_CHECKING:  # geopandas and pyproj are slow to import: done where they are used
     import geopandas as gpd
@@ -48,12 +49,6 @@ MAX_ZIP_RATIO = 200
 GRID_DEGREES = 1e-7
 
 
-def N_(template: str) -> str:
-    """Mark a message template for translation (pybabel's ``N_`` keyword): the web layer
-    translates it (``BadRow.messages``); the core stays free of Flask."""
-    return template
-
-
 @dataclass(frozen=True)
 class BadRow:
     """One bad input row: where it is and what is wrong.
@@ -69,32 +64,19 @@ class BadRow:
     def of(cls, where: str, *messages: tuple[str, dict]) -> BadRow:
         """A bad row from N_-marked templates with %(name)s fields and their values (kept
         as JSON values: anything but a string or a number is written as text)."""
-        plain = tuple((t, {k: _plain(v) for k, v in values.items()}) for t, values in messages)
-        return cls(where, "; ".join(fill(t, v) for t, v in plain), plain)
+        kept = tuple((t, {k: plain(v) for k, v in values.items()}) for t, values in messages)
+        return cls(where, "; ".join(fill(t, v) for t, v in kept), kept)
 
     def __str__(self) -> str:
         return f"{self.where}: {self.reason}"
 
 
-def fill(template: str, values: dict) -> str:
-    """``template % values`` (the template alone when there are no values)."""
-    return template % values if values else template
-
-
-def _plain(value):
-    if value is None or isinstance(value, str | bool):
-        return value
-    if isinstance(value, int | float):  # numpy's numbers too
-        return value.item() if hasattr(value, "item") else value
-    return str(value)
-
-
-class InputError(ValueError):
+class InputError(Explained, ValueError):
     """A file that cannot be read, with the bad rows when there are any."""
 
-    def __init__(self, message: str, bad: list[BadRow] | None = None):
+    def __init__(self, message: str, /, bad: list[BadRow] | None = None, **values):
         self.bad = list(bad or [])
-        super().__init__(message)
+        super().__init__(message, **values)
 
     def describe(self, limit: int = 20) -> str:
         lines = [str(self)]
@@ -108,8 +90,11 @@ def _kind(path: Path, table: dict[str, str], what: str) -> str:
     suffix = path.suffix.lower()
     if suffix not in table:
         raise InputError(
-            f"{path.name}: cannot read {what} from a '{suffix or 'no suffix'}' file; "
-            f"use one of {', '.join(sorted(table))}"
+            N_("%(name)s: cannot read %(what)s from a '%(value)s' file; use one of %(names)s"),
+            name=path.name,
+            what=what,
+            value=suffix or "no suffix",
+            names=", ".join(sorted(table)),
         )
     return table[suffix]
 
@@ -131,9 +116,9 @@ def local_file(path: Path, data: bytes | None):
     temporary directory) and removed when the block ends, whatever happens in it."""
     if data is None:
         if not path.exists():
-            raise InputError(f"{path}: no such file")
+            raise InputError(N_("%(path)s: no such file"), path=path)
         if path.is_dir():
-            raise InputError(f"{path}: is a folder, not a file")
+            raise InputError(N_("%(path)s: is a folder, not a file"), path=path)
         yield path
         return
     with tempfile.TemporaryDirectory(prefix="geoapp-upload-") as tmp:
@@ -155,7 +140,9 @@ def decode_text(data: bytes, name: str) -> str:
     except UnicodeDecodeError:
         line = data[: utf8_error.start].count(b"\n") + 1
         raise InputError(
-            f"{name}: line {line} is neither UTF-8 nor GBK text; save the file as UTF-8"
+            N_("%(name)s: line %(line)s is neither UTF-8 nor GBK text; save the file as UTF-8"),
+            name=name,
+            line=line,
         ) from None
 
 
@@ -177,9 +164,14 @@ def read_table(path: Path, data: bytes | None = None) -> tuple[pd.DataFrame, lis
     try:
         rows = list(reader)
     except csv.Error as exc:
-        raise InputError(f"{path.name}: line {reader.line_num}: {exc}") from None
+        raise InputError(
+            N_("%(name)s: line %(line_num)s: %(exc)s"),
+            name=path.name,
+            line_num=reader.line_num,
+            exc=exc,
+        ) from None
     if not rows:
-        raise InputError(f"{path.name}: the file is empty")
+        raise InputError(N_("%(name)s: the file is empty"), name=path.name)
     header = [h.strip() for h in rows[0]]
     _check_header(path.name, header)
     records, where = [], []
@@ -188,8 +180,12 @@ def read_table(path: Path, data: bytes | None = None) -> tuple[pd.DataFrame, lis
             continue
         if len(row) != len(header):
             raise InputError(
-                f"{path.name}: line {number} has {len(row)} fields, the header has {len(header)}",
+                N_("%(name)s: line %(number)s has %(count)s fields, the header has %(count2)s"),
                 [BadRow.of(f"line {number}", (N_("wrong number of fields"), {}))],
+                name=path.name,
+                number=number,
+                count=len(row),
+                count2=len(header),
             )
         records.append([cell.strip() for cell in row])
         where.append(f"line {number}")
@@ -198,11 +194,13 @@ def read_table(path: Path, data: bytes | None = None) -> tuple[pd.DataFrame, lis
 
 def _check_header(name: str, header: list[str]) -> None:
     if not any(header):
-        raise InputError(f"{name}: the first row must name the columns")
+        raise InputError(N_("%(name)s: the first row must name the columns"), name=name)
     seen = set()
     for h in header:
         if h in seen:
-            raise InputError(f"{name}: column {h!r} appears twice in the header")
+            raise InputError(
+                N_("%(name)s: column %(h)r appears twice in the header"), name=name, h=h
+            )
         seen.add(h)
 
 
@@ -224,25 +222,31 @@ def _read_xlsx(name: str, data: bytes) -> tuple[pd.DataFrame, list[str]]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             if len(zf.infolist()) > XLSX_MAX_ENTRIES:
-                raise InputError(f"{name}: holds {len(zf.infolist())} entries, not a workbook")
+                raise InputError(
+                    N_("%(name)s: holds %(count)s entries, not a workbook"),
+                    name=name,
+                    count=len(zf.infolist()),
+                )
             check_unzipped(zf, name, max_xlsx_unzipped_bytes(), "an XLSX workbook")
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, zlib.error) as exc:
         if isinstance(exc, InputError):
             raise
         raise InputError(
-            f"{name}: not a readable XLSX workbook ({exc.__class__.__name__})"
+            N_("%(name)s: not a readable XLSX workbook (%(name2)s)"),
+            name=name,
+            name2=exc.__class__.__name__,
         ) from None
     try:
         if not book.worksheets:
-            raise InputError(f"{name}: the workbook has no sheet")
+            raise InputError(N_("%(name)s: the workbook has no sheet"), name=name)
         sheet = book.worksheets[0]
         # the declared dimensions are not trusted: a sheet claiming column XFD would pad
         # every row to 16384 cells
         sheet.reset_dimensions()
         first = next(sheet.iter_rows(max_row=1, values_only=True), None)
         if first is None:
-            raise InputError(f"{name}: the first sheet is empty")
+            raise InputError(N_("%(name)s: the first sheet is empty"), name=name)
         header = [_cell_text(h).strip() for h in first]
         while header and not header[-1]:
             header.pop()
@@ -253,7 +257,11 @@ def _read_xlsx(name: str, data: bytes) -> tuple[pd.DataFrame, list[str]]:
             sheet.iter_rows(min_row=2, max_col=width, values_only=True), start=2
         ):
             if number > XLSX_MAX_ROWS:
-                raise InputError(f"{name}: more than {XLSX_MAX_ROWS} rows, not an Excel sheet")
+                raise InputError(
+                    N_("%(name)s: more than %(limit)s rows, not an Excel sheet"),
+                    name=name,
+                    limit=XLSX_MAX_ROWS,
+                )
             cells = [_cell_text(v).strip() for v in row]
             cells = (cells + [""] * width)[:width]
             if any(cells):
@@ -262,7 +270,11 @@ def _read_xlsx(name: str, data: bytes) -> tuple[pd.DataFrame, list[str]]:
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, zlib.error) as exc:
         if isinstance(exc, InputError):
             raise
-        raise InputError(f"{name}: the workbook is damaged ({exc.__class__.__name__})") from None
+        raise InputError(
+            N_("%(name)s: the workbook is damaged (%(error)s)"),
+            name=name,
+            error=exc.__class__.__name__,
+        ) from None
     finally:
         book.close()
     return pd.DataFrame(records, columns=header, dtype=object), where
@@ -280,11 +292,13 @@ def _read_bytes(path: Path) -> bytes:
     try:
         return Path(path).read_bytes()
     except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
+        raise InputError(N_("%(path)s: no such file"), path=path) from None
     except IsADirectoryError:
-        raise InputError(f"{path}: is a folder, not a file") from None
+        raise InputError(N_("%(path)s: is a folder, not a file"), path=path) from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+        raise InputError(
+            N_("%(path)s: cannot be read (%(strerror)s)"), path=path, strerror=exc.strerror
+        ) from None
 
 
 # --- points -------------------------------------------------------------------------
@@ -349,15 +363,21 @@ def _declared_geojson_crs(doc: dict, name: str) -> str | None:
         declared = crs["properties"]["name"]
     except (TypeError, KeyError):
         raise InputError(
-            f"{name}: the 'crs' member is not of the form "
-            '{"type": "name", "properties": {"name": ...}}'
+            N_(
+                '%(name)s: the \'crs\' member is not of the form {"type": "name", "properties": {"name": ...}}'
+            ),
+            name=name,
         ) from None
     try:
         from pyproj import CRS
 
         return CRS.from_user_input(declared).to_string()
     except Exception:
-        raise InputError(f"{name}: unknown CRS {declared!r} in the 'crs' member") from None
+        raise InputError(
+            N_("%(name)s: unknown CRS %(declared)r in the 'crs' member"),
+            name=name,
+            declared=declared,
+        ) from None
 
 
 def load_geojson(data: bytes, name: str) -> dict:
@@ -366,12 +386,16 @@ def load_geojson(data: bytes, name: str) -> dict:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(
-            f"{name}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+            N_("%(name)s: not valid JSON at line %(lineno)s, column %(colno)s: %(msg)s"),
+            name=name,
+            lineno=exc.lineno,
+            colno=exc.colno,
+            msg=exc.msg,
         ) from None
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
-        raise InputError(f"{name}: expected a GeoJSON FeatureCollection")
+        raise InputError(N_("%(name)s: expected a GeoJSON FeatureCollection"), name=name)
     if not isinstance(doc.get("features"), list):
-        raise InputError(f"{name}: the FeatureCollection has no 'features' list")
+        raise InputError(N_("%(name)s: the FeatureCollection has no 'features' list"), name=name)
     return doc
 
 
@@ -430,8 +454,11 @@ def _points_from_table(path: Path, data: bytes):
     lat_col = find_column(frame.columns, LAT_NAMES)
     if lon_col is None or lat_col is None:
         raise InputError(
-            f"{path.name}: needs a longitude and a latitude column "
-            f"(named e.g. lon/lat, lng/lat, x/y or 经度/纬度); found {', '.join(map(str, frame.columns))}"
+            N_(
+                "%(name)s: needs a longitude and a latitude column (named e.g. lon/lat, lng/lat, x/y or 经度/纬度); found %(names)s"
+            ),
+            name=path.name,
+            names=", ".join(map(str, frame.columns)),
         )
     xs = np.array([_parse_number(v) for v in frame[lon_col]], dtype=float)
     ys = np.array([_parse_number(v) for v in frame[lat_col]], dtype=float)
@@ -479,7 +506,7 @@ def read_points(path, crs: str | None = None, data: bytes | None = None) -> Poin
     try:
         in_crs = parse_crs(crs if crs else declared)
     except CRSError as exc:
-        raise InputError(f"{path.name}: {exc}") from None
+        raise InputError(N_("%(name)s: %(exc)s"), name=path.name, exc=exc) from None
     lon = np.full(len(xs), np.nan)
     lat = np.full(len(xs), np.nan)
     good = np.isfinite(xs) & np.isfinite(ys)
@@ -575,20 +602,26 @@ def _points_from_parquet(path: Path, data: bytes | None = None):
     import pyarrow.parquet as pq
 
     if data is None and not path.exists():
-        raise InputError(f"{path}: no such file")
+        raise InputError(N_("%(path)s: no such file"), path=path)
     try:
         table = pq.read_table(pa.BufferReader(data) if data is not None else path)
     except (pa.ArrowException, OSError) as exc:
-        raise InputError(f"{path.name}: not a readable Parquet file ({exc})") from None
+        raise InputError(
+            N_("%(name)s: not a readable Parquet file (%(exc)s)"), name=path.name, exc=exc
+        ) from None
     meta = (table.schema.metadata or {}).get(b"geo")
     if meta is None:
-        raise InputError(f"{path.name}: a Parquet file without GeoParquet 'geo' metadata")
+        raise InputError(
+            N_("%(name)s: a Parquet file without GeoParquet 'geo' metadata"), name=path.name
+        )
     try:
         geo = json.loads(meta)
         geom_col = geo["primary_column"]
         col_meta = geo["columns"][geom_col]
     except (ValueError, KeyError, TypeError):
-        raise InputError(f"{path.name}: malformed GeoParquet 'geo' metadata") from None
+        raise InputError(
+            N_("%(name)s: malformed GeoParquet 'geo' metadata"), name=path.name
+        ) from None
     declared = None
     if col_meta.get("crs") is not None:
         try:
@@ -598,12 +631,15 @@ def _points_from_parquet(path: Path, data: bytes | None = None):
         except Exception:
             epsg = None
         if epsg is None:
-            raise InputError(f"{path.name}: its CRS has no EPSG code; give --crs")
+            raise InputError(N_("%(name)s: its CRS has no EPSG code; give --crs"), name=path.name)
         declared = f"EPSG:{epsg}"
     if col_meta.get("encoding", "WKB").upper() != "WKB":
         raise InputError(
-            f"{path.name}: geometry encoding {col_meta.get('encoding')!r} is not "
-            "supported; write the file with WKB geometry"
+            N_(
+                "%(name)s: geometry encoding %(get)r is not supported; write the file with WKB geometry"
+            ),
+            name=path.name,
+            get=col_meta.get("encoding"),
         )
     column = table.column(geom_col).combine_chunks()
     xs, ys = _wkb_points(column)
@@ -827,19 +863,32 @@ def check_unzipped(zf: zipfile.ZipFile, name: str, limit: int, what: str) -> Non
     declared or as *actually* inflated (every entry is inflated once, counting)."""
     infos = zf.infolist()
     declared = sum(i.file_size for i in infos)
-    too_large = (
-        f"{name}: unpacks to more than {_mib(limit)} (the limit for {what}); it is refused unread"
-    )
     if declared > limit:
-        raise InputError(too_large)
+        raise InputError(
+            N_(
+                "%(name)s: unpacks to more than %(limit)s (the limit for %(what)s); it is refused unread"
+            ),
+            name=name,
+            limit=_mib(limit),
+            what=what,
+        )
     unpacked = 0
     try:
         for info in infos:
             unpacked += _inflated_size(zf, info, limit - unpacked)
             if unpacked > limit:
-                raise InputError(too_large)
+                raise InputError(
+                    N_(
+                        "%(name)s: unpacks to more than %(limit)s (the limit for %(what)s); it is refused unread"
+                    ),
+                    name=name,
+                    limit=_mib(limit),
+                    what=what,
+                )
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
-        raise InputError(f"{name}: the archive is damaged ({exc})") from None
+        raise InputError(
+            N_("%(name)s: the archive is damaged (%(exc)s)"), name=name, exc=exc
+        ) from None
 
 
 def safe_zip(path: Path, name: str | None = None) -> str:
@@ -854,41 +903,64 @@ def safe_zip(path: Path, name: str | None = None) -> str:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError):
-        raise InputError(f"{name}: not a ZIP archive") from None
+        raise InputError(N_("%(name)s: not a ZIP archive"), name=name) from None
     limit = max_unzipped_bytes()
     with zf:
         infos = zf.infolist()
         if len(infos) > MAX_ZIP_ENTRIES:
             raise InputError(
-                f"{name}: holds {len(infos)} entries; a zipped Shapefile has a handful"
+                N_("%(name)s: holds %(count)s entries; a zipped Shapefile has a handful"),
+                name=name,
+                count=len(infos),
             )
         total = sum(i.file_size for i in infos)
         packed = sum(i.compress_size for i in infos) or 1
         if total > limit or total / packed > MAX_ZIP_RATIO:
             raise InputError(
-                f"{name}: unpacks to {total} bytes, too large to be a Shapefile "
-                f"(at most {_mib(limit)})"
+                N_(
+                    "%(name)s: unpacks to %(total)s bytes, too large to be a Shapefile (at most %(limit)s)"
+                ),
+                name=name,
+                total=total,
+                limit=_mib(limit),
             )
         shps = []
         for i in infos:
             entry = i.filename
             if entry.startswith("/") or ".." in Path(entry).parts or "\\" in entry or ":" in entry:
-                raise InputError(f"{name}: unsafe path {entry!r} inside the archive")
+                raise InputError(
+                    N_("%(name)s: unsafe path %(entry)r inside the archive"), name=name, entry=entry
+                )
             if (i.external_attr >> 16) & 0o170000 == 0o120000:
-                raise InputError(f"{name}: {entry!r} is a symbolic link")
+                raise InputError(
+                    N_("%(name)s: %(entry)r is a symbolic link"), name=name, entry=entry
+                )
             if i.flag_bits & 0x1:
-                raise InputError(f"{name}: {entry!r} is encrypted")
+                raise InputError(N_("%(name)s: %(entry)r is encrypted"), name=name, entry=entry)
             if entry.lower().endswith(".shp"):
                 shps.append(entry)
         if len(shps) != 1:
-            raise InputError(f"{name}: must hold exactly one .shp file, holds {len(shps)}")
+            raise InputError(
+                N_("%(name)s: must hold exactly one .shp file, holds %(count)s"),
+                name=name,
+                count=len(shps),
+            )
         base = shps[0][:-4]
         names = {i.filename.lower() for i in infos}
         for ext in (".shx", ".dbf"):
             if (base + ext).lower() not in names:
-                raise InputError(f"{name}: {base}{ext} is missing from the archive")
+                raise InputError(
+                    N_("%(name)s: %(base)s%(ext)s is missing from the archive"),
+                    name=name,
+                    base=base,
+                    ext=ext,
+                )
         if (base + ".prj").lower() not in names:
-            raise InputError(f"{name}: {base}.prj is missing: the Shapefile's CRS is unknown")
+            raise InputError(
+                N_("%(name)s: %(base)s.prj is missing: the Shapefile's CRS is unknown"),
+                name=name,
+                base=base,
+            )
         check_unzipped(zf, name, limit, "a zipped Shapefile")
     return f"/vsizip/{path.resolve()}/{shps[0]}"
 
@@ -919,18 +991,24 @@ def check_content(path: Path, fmt: str, data: bytes | None = None) -> None:
             with open(path, "rb") as fh:
                 data = fh.read(8192)
         except FileNotFoundError:
-            raise InputError(f"{path}: no such file") from None
+            raise InputError(N_("%(path)s: no such file"), path=path) from None
         except IsADirectoryError:
-            raise InputError(f"{path}: is a folder, not a file") from None
+            raise InputError(N_("%(path)s: is a folder, not a file"), path=path) from None
         except OSError as exc:
-            raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
+            raise InputError(
+                N_("%(path)s: cannot be read (%(strerror)s)"), path=path, strerror=exc.strerror
+            ) from None
     if not data:
-        raise InputError(f"{path.name}: the file is empty")
+        raise InputError(N_("%(name)s: the file is empty"), name=path.name)
     kind = sniff(data)
     if kind not in allowed:
         raise InputError(
-            f"{path.name}: the content is {kind}, not {fmt}; the file name does not match "
-            "what the file holds"
+            N_(
+                "%(name)s: the content is %(kind)s, not %(fmt)s; the file name does not match what the file holds"
+            ),
+            name=path.name,
+            kind=kind,
+            fmt=fmt,
         )
 
 
@@ -984,7 +1062,7 @@ def read_areas(path, data: bytes | None = None) -> gpd.GeoDataFrame:
                 open_ring = _open_ring(feature["geometry"])
                 geom = shapely.geometry.shape(feature["geometry"])
             except Exception:
-                bad.append(BadRow(loc, "geometry is missing or malformed"))
+                bad.append(BadRow.of(loc, (N_("geometry is missing or malformed"), {})))
                 continue
             if open_ring:
                 open_rings[loc] = open_ring
@@ -995,7 +1073,12 @@ def read_areas(path, data: bytes | None = None) -> gpd.GeoDataFrame:
             rows.append({**props, "_where": loc})
             geoms.append(geom)
         if bad:
-            raise InputError(f"{path.name}: {len(bad)} feature(s) cannot be read", bad)
+            raise InputError(
+                N_("%(name)s: %(count)s feature(s) cannot be read"),
+                bad,
+                name=path.name,
+                count=len(bad),
+            )
         gdf = gpd.GeoDataFrame(rows, geometry=geoms, crs=declared)
     else:
         open_rings = {}
@@ -1011,12 +1094,19 @@ def read_areas(path, data: bytes | None = None) -> gpd.GeoDataFrame:
             except Exception as exc:
                 detail = str(exc).replace(str(local.resolve()), path.name)
                 detail = detail.replace(str(local), path.name)
-                raise InputError(f"{path.name}: cannot be read as {fmt} ({detail})") from None
+                raise InputError(
+                    N_("%(name)s: cannot be read as %(fmt)s (%(detail)s)"),
+                    name=path.name,
+                    fmt=fmt,
+                    detail=detail,
+                ) from None
         if gdf.crs is None:
-            raise InputError(f"{path.name}: has no CRS; the layer's CRS must be set")
+            raise InputError(
+                N_("%(name)s: has no CRS; the layer's CRS must be set"), name=path.name
+            )
         gdf["_where"] = [f"feature {i + 1}" for i in range(len(gdf))]
     if gdf.empty:
-        raise InputError(f"{path.name}: holds no features")
+        raise InputError(N_("%(name)s: holds no features"), name=path.name)
     areas = normalise_areas(gdf, path.name)
     # where -> what: rings the file left open (shapely closed them with a straight edge);
     # the boundary checks report them as errors
@@ -1055,25 +1145,35 @@ def normalise_areas(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
     missing = [c for c in AREA_COLUMNS if c not in gdf.columns]
     if missing:
         raise InputError(
-            f"{name}: missing attribute(s) {', '.join(missing)}; each area needs "
-            f"{', '.join(AREA_COLUMNS)}"
+            N_("%(name)s: missing attribute(s) %(names)s; each area needs %(names2)s"),
+            name=name,
+            names=", ".join(missing),
+            names2=", ".join(AREA_COLUMNS),
         )
     if "_where" not in gdf.columns:
         gdf = gdf.assign(_where=[f"feature {i + 1}" for i in range(len(gdf))])
     bad = []
     for where, geom, row in zip(gdf["_where"], gdf.geometry, gdf.itertuples(), strict=True):
         if geom is None or geom.is_empty:
-            bad.append(BadRow(where, "empty geometry"))
+            bad.append(BadRow.of(where, (N_("empty geometry"), {})))
         elif geom.geom_type not in ("Polygon", "MultiPolygon"):
             bad.append(
-                BadRow(where, f"geometry must be a Polygon or MultiPolygon, got {geom.geom_type}")
+                BadRow.of(
+                    where,
+                    (
+                        N_("geometry must be a Polygon or MultiPolygon, got %(kind)s"),
+                        {"kind": geom.geom_type},
+                    ),
+                )
             )
         for col in AREA_COLUMNS:
             v = getattr(row, col)
             if v is None or (isinstance(v, float) and np.isnan(v)) or not str(v).strip():
-                bad.append(BadRow(where, f"{col} is empty"))
+                bad.append(BadRow.of(where, (N_("%(column)s is empty"), {"column": col})))
     if bad:
-        raise InputError(f"{name}: {len(bad)} problem(s) in the areas", bad)
+        raise InputError(
+            N_("%(name)s: %(count)s problem(s) in the areas"), bad, name=name, count=len(bad)
+        )
     import geopandas as gpd
     from pyproj import CRS
 
@@ -1082,16 +1182,26 @@ def normalise_areas(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
             gdf = gdf.to_crs(4326)
         except Exception as exc:
             raise InputError(
-                f"{name}: cannot convert from {gdf.crs} to EPSG:4326 ({exc})"
+                N_("%(name)s: cannot convert from %(crs)s to EPSG:4326 (%(exc)s)"),
+                name=name,
+                crs=gdf.crs,
+                exc=exc,
             ) from None
     for col in AREA_COLUMNS:
         gdf[col] = gdf[col].astype(str).str.strip()
     minx, miny, maxx, maxy = gdf.total_bounds
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
         raise InputError(
-            f"{name}: coordinates ({minx:.1f}, {miny:.1f}) to ({maxx:.1f}, {maxy:.1f}) are not "
-            "longitudes and latitudes: the file's CRS is wrong or missing (projected "
-            "coordinates declared as EPSG:4326?)"
+            N_(
+                "%(name)s: coordinates (%(minx).1f, %(miny).1f) to (%(maxx).1f, %(maxy).1f) are "
+                "not longitudes and latitudes: the file's CRS is wrong or missing (projected "
+                "coordinates declared as EPSG:4326?)"
+            ),
+            name=name,
+            minx=minx,
+            miny=miny,
+            maxx=maxx,
+            maxy=maxy,
         )
     # snap to 1e-7° (about 1 cm): a set exported to a projected CRS and imported again gets
     # back exactly the coordinates it had, and both sides of a shared edge stay identical

@@ -28,6 +28,7 @@ from . import __version__, grid
 from .audit import audit
 from .crs import parse_crs, to_wgs84
 from .domain import PROBLEM_COLUMNS, status_code
+from .messages import Explained
 from .readers import (
     N_,
     BadRow,
@@ -49,8 +50,9 @@ DEFAULT_CACHE_DIR = Path(__file__).resolve().parent.parent / "instance" / "cache
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
-class ServiceError(Exception):
-    """A use case cannot go ahead; the message says why, for a person to read."""
+class ServiceError(Explained):
+    """A use case cannot go ahead; the message (a template, see messages.py) says why, for a
+    person to read."""
 
     status = 400
 
@@ -82,8 +84,9 @@ def zoning_for(store, generation_id: int | None = None) -> Zoning:
         current = store.current_generation()
         if current is None:
             raise NothingPublished(
-                "no boundary generation is published yet; run `geoapp load-demo`"
-                " or `geoapp import-areas FILE --commit`"
+                N_(
+                    "no boundary generation is published yet; run `geoapp load-demo` or `geoapp import-areas FILE --commit`"
+                )
             )
         generation_id = current["id"]
     generation_id = int(generation_id)
@@ -240,7 +243,11 @@ def problem_rows(table: PointTable, categories: list[dict]) -> tuple[list[dict],
     for required in ("round", "category"):
         if cols[required] is None:
             names = "/".join(PROBLEM_COLUMNS[required])
-            raise InputError(f"the file has no {required} column (named {names})")
+            raise InputError(
+                N_("the file has no %(required)s column (named %(names)s)"),
+                required=required,
+                names=names,
+            )
     by_code = {c["category"]: c["category"] for c in categories}
     by_code.update({c["name_zh"]: c["category"] for c in categories if c.get("name_zh")})
     bad_where = {b.where for b in table.bad}
@@ -408,7 +415,8 @@ def commit_problem_import(
     """Write every row of a plan in one transaction; refuse if it has bad rows."""
     if plan.bad and not allow_bad:
         raise ServiceError(
-            f"{len(plan.bad)} bad row(s): fix them, or skip them explicitly; nothing was imported"
+            N_("%(count)s bad row(s): fix them, or skip them explicitly; nothing was imported"),
+            count=len(plan.bad),
         )
     rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in plan.rows]
     with store.transaction() as tx:
@@ -523,7 +531,10 @@ def _reassignments(store, zoning: Zoning, statuses=("reported", "assigned", "rec
 def commit_area_import(store, plan: AreaPlan, author: str, message: str) -> dict:
     """Publish the boundary set as a new generation and re-assign open problems to it."""
     if plan.errors:
-        raise ServiceError(f"{len(plan.errors)} error(s) in the boundary set; nothing was changed")
+        raise ServiceError(
+            N_("%(count)s error(s) in the boundary set; nothing was changed"),
+            count=len(plan.errors),
+        )
     zoning = Zoning.build(plan.areas, store.list_districts(), store.list_rules())
     moves = _reassignments(store, zoning)
     with store.transaction() as tx:
@@ -586,11 +597,17 @@ def load_county(
     )
     errors = [f for f in findings if f.level == "error"]
     if errors:
-        raise ServiceError(f"{data_dir}: the areas are not a valid partition: {errors[0]}")
+        raise ServiceError(
+            N_("%(data_dir)s: the areas are not a valid partition: %(value)s"),
+            data_dir=data_dir,
+            value=errors[0],
+        )
     table = read_points(data_dir / "problems.geojson")
     rows, bad = problem_rows(table, categories)
     if bad:
-        raise ServiceError(f"{data_dir}/problems.geojson: {bad[0]}")
+        raise ServiceError(
+            N_("%(data_dir)s/problems.geojson: %(value)s"), data_dir=data_dir, value=bad[0]
+        )
     zoning = Zoning.build(areas, districts, rules)
     with store.transaction() as tx:
         tx.upsert_units(units)
@@ -636,7 +653,7 @@ def zoning_from_folder(folder: Path, cache_dir: Path | None = None) -> Zoning:
     """
     folder = Path(folder)
     if not (folder / "areas.geojson").is_file():
-        raise InputError(f"{folder}: no areas.geojson in this folder")
+        raise InputError(N_("%(folder)s: no areas.geojson in this folder"), folder=folder)
     cache_dir = Path(cache_dir or os.environ.get("GEOAPP_CACHE_DIR") or DEFAULT_CACHE_DIR)
     digest = hashlib.sha256(f"{__version__} {grid.STEP} {grid.MARGIN}".encode())
     for name in ZONE_FILES:
@@ -680,14 +697,19 @@ def assign_file(
     table = read_points(input_path, crs)
     if table.bad:
         raise InputError(
-            f"{Path(input_path).name}: {len(table.bad)} row(s) have no usable position; "
-            "nothing was written",
+            N_("%(name)s: %(count)s row(s) have no usable position; nothing was written"),
             table.bad,
+            name=Path(input_path).name,
+            count=len(table.bad),
         )
     names = table.column_names()
     cat_col = category_column or find_column(names, PROBLEM_COLUMNS["category"])
     if category_column and category_column not in names:
-        raise InputError(f"{Path(input_path).name}: no column {category_column!r}")
+        raise InputError(
+            N_("%(name)s: no column %(category_column)r"),
+            name=Path(input_path).name,
+            category_column=category_column,
+        )
     categories = table.categorical(cat_col) if cat_col else None
     result = zoning.assign_codes(table.lon, table.lat, categories).to_frame(categorical=True)
     write_points(table, result, Path(output_path))

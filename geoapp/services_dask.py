@@ -23,6 +23,7 @@ import pandas as pd
 
 from .crs import CRSError, parse_crs, to_wgs84
 from .domain import PROBLEM_COLUMNS
+from .messages import N_
 from .readers import BadRow, InputError, find_column
 from .spatial import ASSIGNMENT_COLUMNS, Zoning
 
@@ -97,11 +98,15 @@ def assign_parquet(
     is called as partitions finish (a progress bar)."""
     input_path, output_path = Path(input_path), Path(output_path)
     if input_path.suffix.lower() not in (".parquet", ".geoparquet"):
-        raise InputError(f"{input_path.name}: the dask engine reads GeoParquet (.parquet) only")
+        raise InputError(
+            N_("%(name)s: the dask engine reads GeoParquet (.parquet) only"), name=input_path.name
+        )
     if output_path.suffix.lower() not in (".parquet", ".geoparquet"):
-        raise InputError(f"{output_path.name}: the dask engine writes GeoParquet (.parquet) only")
+        raise InputError(
+            N_("%(name)s: the dask engine writes GeoParquet (.parquet) only"), name=output_path.name
+        )
     if not input_path.is_file():
-        raise InputError(f"{input_path}: no such file")
+        raise InputError(N_("%(input_path)s: no such file"), input_path=input_path)
 
     import dask
     import dask_geopandas
@@ -112,21 +117,29 @@ def assign_parquet(
     try:
         frame = dask_geopandas.read_parquet(str(input_path), split_row_groups=True)
     except Exception as exc:  # not Parquet, no geo metadata, ...
-        raise InputError(f"{input_path.name}: not a readable GeoParquet file ({exc})") from None
+        raise InputError(
+            N_("%(name)s: not a readable GeoParquet file (%(exc)s)"), name=input_path.name, exc=exc
+        ) from None
     geom = frame.geometry.name
     declared = None
     if frame.crs is not None:
         epsg = frame.crs.to_epsg()
         if epsg is None and not crs:
-            raise InputError(f"{input_path.name}: its CRS has no EPSG code; give --crs")
+            raise InputError(
+                N_("%(name)s: its CRS has no EPSG code; give --crs"), name=input_path.name
+            )
         declared = f"EPSG:{epsg}" if epsg is not None else None
     try:
         in_crs = parse_crs(crs if crs else declared)
     except CRSError as exc:
-        raise InputError(f"{input_path.name}: {exc}") from None
+        raise InputError(N_("%(name)s: %(exc)s"), name=input_path.name, exc=exc) from None
     names = [c for c in frame.columns if c != geom]
     if category_column and category_column not in names:
-        raise InputError(f"{input_path.name}: no column {category_column!r}")
+        raise InputError(
+            N_("%(name)s: no column %(category_column)r"),
+            name=input_path.name,
+            category_column=category_column,
+        )
     cat_col = category_column or find_column(names, PROBLEM_COLUMNS["category"])
 
     _ = zoning.grid  # built once here, shipped with the index to every worker
@@ -170,17 +183,27 @@ def assign_parquet(
             if on_partition:
                 on_partition(done, total)
         if writer is None:  # no partitions at all: an empty file with the right columns
-            raise InputError(f"{input_path.name}: no rows")
+            raise InputError(N_("%(name)s: no rows"), name=input_path.name)
         writer.close()
         writer = None
         if bad:
             raise InputError(
-                f"{input_path.name}: {bad} row(s) have no usable position; nothing was written",
-                [BadRow("file", f"{bad} row(s) without a point geometry or a valid position")],
+                N_("%(name)s: %(the_bad)s row(s) have no usable position; nothing was written"),
+                [
+                    BadRow.of(
+                        "file",
+                        (
+                            N_("%(count)s row(s) without a point geometry or a valid position"),
+                            {"count": bad},
+                        ),
+                    )
+                ],
+                name=input_path.name,
+                the_bad=bad,
             )
         os.replace(tmp, output_path)
     except (pa.ArrowException, OSError) as exc:
-        raise InputError(f"{input_path.name}: {exc}") from None
+        raise InputError(N_("%(name)s: %(exc)s"), name=input_path.name, exc=exc) from None
     finally:
         if writer is not None:
             writer.close()

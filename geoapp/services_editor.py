@@ -23,6 +23,7 @@ from shapely.geometry import mapping
 from . import editing
 from .audit import audit
 from .domain import OPEN_STATUSES
+from .messages import N_
 from .readers import display_name, read_areas
 from .routing import as_rules
 from .services import NothingPublished, ServiceError, forget_zonings
@@ -37,8 +38,8 @@ class DraftConflict(ServiceError):
 
     status = 409
 
-    def __init__(self, message: str, current_version: int | None, op=None):
-        super().__init__(message)
+    def __init__(self, message: str, current_version: int | None, /, op=None, **values):
+        super().__init__(message, **values)
         self.payload = {"current_version": current_version}
         if op is not None:
             self.payload["op"] = op
@@ -139,7 +140,7 @@ def county_outline(store, generation_id: int):
 def _current(store) -> dict:
     current = store.current_generation()
     if current is None:
-        raise NothingPublished("no boundary generation is published yet")
+        raise NothingPublished(N_("no boundary generation is published yet"))
     return current
 
 
@@ -147,25 +148,31 @@ def _draft(store, generation_id: int) -> dict:
     gen = store.get_generation(generation_id)
     if gen["status"] != "draft":
         raise NotADraft(
-            f"generation {gen['id']} is published and cannot change; start a draft from it"
+            N_("generation %(id)s is published and cannot change; start a draft from it"),
+            id=gen["id"],
         )
     return gen
 
 
 def _check_version(gen: dict, expected_version, op=None) -> None:
     if expected_version is None:
-        raise ServiceError("the draft's version is required (send the version you edited)")
+        raise ServiceError(N_("the draft's version is required (send the version you edited)"))
     try:
         expected = int(expected_version)
     except (TypeError, ValueError):
-        raise ServiceError(f"version {expected_version!r} is not a number") from None
+        raise ServiceError(
+            N_("version %(expected_version)r is not a number"), expected_version=expected_version
+        ) from None
     if expected != gen["version"]:
         raise DraftConflict(
-            f"draft {gen['id']} was changed by someone else (now version {gen['version']}, "
-            f"you edited version {expected}); reload it, your change was not saved and can "
-            "be applied again",
+            N_(
+                "draft %(id)s was changed by someone else (now version %(version)s, you edited version %(expected)s); reload it, your change was not saved and can be applied again"
+            ),
             gen["version"],
             op,
+            id=gen["id"],
+            version=gen["version"],
+            expected=expected,
         )
 
 
@@ -177,7 +184,9 @@ def start_draft(store, actor: str | None, parent_id: int | None = None, message=
         try:
             parent = int(parent_id)
         except (TypeError, ValueError):
-            raise ServiceError(f"parent_id {parent_id!r} is not a generation id") from None
+            raise ServiceError(
+                N_("parent_id %(parent_id)r is not a generation id"), parent_id=parent_id
+            ) from None
     with store.transaction() as tx:
         gid = tx.create_generation(actor, message or f"draft from generation {parent}", parent)
     return draft_state(store, gid)
@@ -239,7 +248,7 @@ def _point(value, what: str):
     try:
         x, y = (float(v) for v in value)
     except (TypeError, ValueError):
-        raise ServiceError(f"{what} must be [lon, lat]") from None
+        raise ServiceError(N_("%(what)s must be [lon, lat]"), what=what) from None
     return (x, y)
 
 
@@ -250,7 +259,7 @@ def _run_op(store, areas: editing.Areas, op: dict) -> editing.Edit:
 
     def known(value, ids, what):
         if value is not None and value not in ids:
-            raise ServiceError(f"unknown {what} {value!r}")
+            raise ServiceError(N_("unknown %(what)s %(value)r"), what=what, value=value)
         return value
 
     if kind == "move_vertex":
@@ -268,7 +277,7 @@ def _run_op(store, areas: editing.Areas, op: dict) -> editing.Edit:
     if kind == "split":
         line = op.get("line")
         if not isinstance(line, list) or len(line) < 2:
-            raise ServiceError("split needs a line: a list of at least two [lon, lat]")
+            raise ServiceError(N_("split needs a line: a list of at least two [lon, lat]"))
         points = [_point(p, "a line point") for p in line]
         return editing.split(areas, str(op.get("area_id")), points)
     if kind == "merge":
@@ -279,7 +288,7 @@ def _run_op(store, areas: editing.Areas, op: dict) -> editing.Edit:
     if kind == "add":
         ring = op.get("polygon")
         if not isinstance(ring, list) or len(ring) < 3:
-            raise ServiceError("add needs a polygon: a list of at least three [lon, lat]")
+            raise ServiceError(N_("add needs a polygon: a list of at least three [lon, lat]"))
         points = [_point(p, "a polygon point") for p in ring]
         area_id = str(op.get("area_id") or "").strip()
         if not area_id:
@@ -296,11 +305,13 @@ def _run_op(store, areas: editing.Areas, op: dict) -> editing.Edit:
         try:
             drawn = shapely.Polygon(points)
         except (ValueError, shapely.errors.GEOSException):
-            raise ServiceError("the polygon needs at least three different points") from None
+            raise ServiceError(N_("the polygon needs at least three different points")) from None
         if drawn.area == 0:
-            raise ServiceError("the polygon needs at least three different points")
+            raise ServiceError(N_("the polygon needs at least three different points"))
         return editing.add_area(areas, area_id, drawn, attrs)
-    raise ServiceError(f"unknown edit type {kind!r} (one of {', '.join(EDIT_TYPES)})")
+    raise ServiceError(
+        N_("unknown edit type %(kind)r (one of %(names)s)"), kind=kind, names=", ".join(EDIT_TYPES)
+    )
 
 
 def _save(store, gen: dict, new: editing.Areas, expected: int, write_history, op=None) -> None:
@@ -311,34 +322,40 @@ def _save(store, gen: dict, new: editing.Areas, expected: int, write_history, op
     except StaleVersion:
         now = store.get_generation(gen["id"])
         raise DraftConflict(
-            f"draft {gen['id']} was changed by someone else (now version {now['version']}); "
-            "reload it, your change was not saved and can be applied again",
+            N_(
+                "draft %(id)s was changed by someone else (now version %(version)s); reload it, your change was not saved and can be applied again"
+            ),
             now["version"],
             op,
+            id=gen["id"],
+            version=now["version"],
         ) from None
 
 
 def apply_edit(store, generation_id: int, op: dict, expected_version, actor) -> dict:
     """Apply one edit to a draft (saved with its undo record); returns the draft state."""
     if not isinstance(op, dict):
-        raise ServiceError("the edit must be a JSON object with a type")
+        raise ServiceError(N_("the edit must be a JSON object with a type"))
     gen = _draft(store, generation_id)
     _check_version(gen, expected_version, op)
     areas = generation_areas(store, gen["id"], gen["version"])
     try:
         edit = _run_op(store, areas, op)
     except editing.EditError as exc:
-        raise ServiceError(str(exc)) from None
+        raise ServiceError(N_("%(error)s"), error=exc) from None
     except (shapely.errors.GEOSException, ValueError) as exc:
         raise ServiceError(
-            f"this edit cannot be done on these shapes ({exc}); "
-            "fix the invalid geometry the validation shows first"
+            N_(
+                "this edit cannot be done on these shapes (%(exc)s); fix the invalid geometry the validation shows first"
+            ),
+            exc=exc,
         ) from None
     if editing.changes_nothing(areas, edit):
         raise Unchanged(
-            f"nothing changed: the {op.get('type')} edit leaves every area as it was "
-            "(a corner dropped where it was, the unit or district it already has …); "
-            "nothing was saved"
+            N_(
+                "nothing changed: the %(operation)s edit leaves every area as it was (a corner dropped where it was, the unit or district it already has …); nothing was saved"
+            ),
+            operation=op.get("type"),
         )
     before = [{"area_id": a, "row": _row_json(areas.get(a))} for a in edit.changed]
     after = [{"area_id": a, "row": _row_json(edit.areas.get(a))} for a in edit.changed]
@@ -368,7 +385,7 @@ def undo_redo(store, generation_id: int, expected_version, actor, redo: bool = F
         candidates = [e for e in edits if not e["undone"]]
         edit = candidates[-1] if candidates else None
     if edit is None:
-        raise ServiceError("nothing to redo" if redo else "nothing to undo")
+        raise ServiceError(N_("nothing to redo") if redo else N_("nothing to undo"))
     side = edit["after"] if redo else edit["before"]
     areas = generation_areas(store, gen["id"], gen["version"])
     new = editing.replace(areas, {r["area_id"]: _row_from_json(r["row"]) for r in side}).areas
@@ -398,10 +415,12 @@ def upload_draft(store, filename: str, data: bytes, actor, message=None) -> dict
         | {f"district {d}" for d in frame.get("district_id", []) if d and str(d) not in districts}
     )
     if bad:
-        raise ServiceError(f"the file names unknown {', '.join(bad[:10])}; nothing was saved")
+        raise ServiceError(
+            N_("the file names unknown %(names)s; nothing was saved"), names=", ".join(bad[:10])
+        )
     if frame["area_id"].astype(str).duplicated().any():
         dup = frame["area_id"].astype(str)[frame["area_id"].astype(str).duplicated()].iloc[0]
-        raise ServiceError(f"area_id {dup} appears more than once; nothing was saved")
+        raise ServiceError(N_("area_id %(dup)s appears more than once; nothing was saved"), dup=dup)
     records = _frame_to_records(frame)
     open_rings = frame.attrs.get("open_rings") or {}
     with store.transaction() as tx:
@@ -634,16 +653,20 @@ def publish(
     """
     message = (message or "").strip()
     if not message:
-        raise ServiceError("publishing needs a message saying what changed")
+        raise ServiceError(N_("publishing needs a message saying what changed"))
     gen = _draft(store, generation_id)
     _check_version(gen, expected_version)
     report = validate_generation(store, gen["id"], sliver_m2)
     if report["errors"]:
-        raise ServiceError(f"the draft has {report['errors']} error(s); fix them before publishing")
+        raise ServiceError(
+            N_("the draft has %(errors)s error(s); fix them before publishing"),
+            errors=report["errors"],
+        )
     note = (note or "").strip()
     if report["warnings"] and not (accept_warnings and note):
         raise ServiceError(
-            f"the draft has {report['warnings']} warning(s): accept them with a note to publish"
+            N_("the draft has %(warnings)s warning(s): accept them with a note to publish"),
+            warnings=report["warnings"],
         )
     full_message = message if not report["warnings"] else f"{message} [warnings accepted: {note}]"
     areas = generation_areas(store, gen["id"], gen["version"])
@@ -679,7 +702,7 @@ def publish(
                 )
     except StaleVersion as exc:
         now = store.get_generation(gen["id"])
-        raise DraftConflict(str(exc), now["version"]) from None
+        raise DraftConflict(N_("%(error)s"), now["version"], error=exc) from None
     forget_zonings(store)
     return published | {"reassigned": len(reassign), "kept": len(kept)}
 
@@ -688,7 +711,9 @@ def rollback(store, generation_id: int, actor, message: str | None, **options) -
     """Publish an old generation's boundaries again, as a new generation."""
     old = store.get_generation(generation_id)
     if old["status"] != "published":
-        raise ServiceError(f"generation {old['id']} was never published; nothing to roll back to")
+        raise ServiceError(
+            N_("generation %(id)s was never published; nothing to roll back to"), id=old["id"]
+        )
     message = (message or "").strip() or f"roll back to generation {old['id']}"
     with store.transaction() as tx:
         gid = tx.create_generation(actor, message, old["id"])
@@ -734,7 +759,7 @@ EXPORT_FORMATS = {"geojson": "application/geo+json", "gpkg": "application/geopac
 def export(store, generation_id: int, fmt: str) -> tuple[bytes, str, str]:
     """A generation's areas as a file for QGIS: (bytes, media type, file name)."""
     if fmt not in EXPORT_FORMATS:
-        raise ServiceError(f"unknown export format {fmt!r} (geojson or gpkg)")
+        raise ServiceError(N_("unknown export format %(fmt)r (geojson or gpkg)"), fmt=fmt)
     gen = store.get_generation(generation_id)
     frame = records_to_frame(generation_areas(store, gen["id"], gen["version"]))
     name = f"areas-generation-{gen['id']}.{fmt}"

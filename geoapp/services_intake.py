@@ -33,6 +33,7 @@ from .intake import (
     parse_report,
     sniff_image,
 )
+from .messages import N_
 from .readers import display_name
 from .services import (
     ServiceError,
@@ -91,10 +92,10 @@ def _reported_at(text: str | None, now: datetime) -> datetime:
         return now
     iso = parse_time(text)
     if iso is None:
-        raise ReportError("reported_at", f"{text!r} is not a date and time")
+        raise ReportError("reported_at", N_("%(text)r is not a date and time"), text=text)
     when = datetime.fromisoformat(iso)
     if when > now.astimezone(when.tzinfo) + _FUTURE_SLACK:
-        raise ReportError("reported_at", f"{text!r} is in the future")
+        raise ReportError("reported_at", N_("%(text)r is in the future"), text=text)
     return when
 
 
@@ -244,13 +245,18 @@ def create_problem(
     original = None
     with store.transaction() as tx:
         if row["problem_id"] and tx.existing_problem_ids([row["problem_id"]]):
-            raise Conflict(f"problem_id {row['problem_id']!r} is already stored")
+            raise Conflict(
+                N_("problem_id %(problem_id)r is already stored"), problem_id=row["problem_id"]
+            )
         if report["duplicate_of"] is not None:
             original = tx.get_problem(report["duplicate_of"])
             if original["duplicate_of"] is not None:
                 raise Conflict(
-                    f"problem {original['id']} is itself a duplicate of "
-                    f"{original['duplicate_of']}; link to that one"
+                    N_(
+                        "problem %(id)s is itself a duplicate of %(duplicate_of)s; link to that one"
+                    ),
+                    id=original["id"],
+                    duplicate_of=original["duplicate_of"],
                 )
             row["duplicate_of"] = original["id"]
         (pk,) = tx.add_problems([row], actor=actor if actor is not None else row["reporter"])
@@ -320,9 +326,9 @@ def transition(
     """Move a problem to ``target`` if the workflow allows this actor to; records who, when
     and the note."""
     if not isinstance(target, str) or not target:
-        raise ReportError("to", "is required (the new status)")
+        raise ReportError("to", N_("is required (the new status)"))
     if note is not None and not isinstance(note, str):
-        raise ReportError("note", "must be text")
+        raise ReportError("note", N_("must be text"))
     with store.transaction() as tx:
         p = tx.get_problem(problem_pk, for_update=True)
         check_transition(p["status"], target, role, actor_unit_id, p["responsible_unit_id"], note)
@@ -347,12 +353,16 @@ def patch_problem(
     position or category re-runs the assignment; every change lands in the history with its
     before and after, in one transaction."""
     if not isinstance(payload, dict):
-        raise ReportError("body", "expected a JSON object")
+        raise ReportError("body", N_("expected a JSON object"))
     unknown = sorted(set(payload) - set(EDITABLE))
     if unknown:
-        raise ReportError(unknown[0], f"cannot be changed here (editable: {', '.join(EDITABLE)})")
+        raise ReportError(
+            unknown[0],
+            N_("cannot be changed here (editable: %(names)s)"),
+            names=", ".join(EDITABLE),
+        )
     if not payload or set(payload) <= {"note", "crs"}:
-        raise ReportError("body", "nothing to change")
+        raise ReportError("body", N_("nothing to change"))
     check_action("edit", role, actor_unit_id)
     current = store.get_problem(problem_pk)
     fields: dict = {}
@@ -366,7 +376,7 @@ def patch_problem(
         "crs": "wgs84",
     }
     if ("lon" in payload) != ("lat" in payload):
-        raise ReportError("lon" if "lat" in payload else "lat", "give lon and lat together")
+        raise ReportError("lon" if "lat" in payload else "lat", N_("give lon and lat together"))
     moved = "lon" in payload
     if moved:
         merged.update(lon=payload["lon"], lat=payload["lat"], crs=payload.get("crs") or "wgs84")
@@ -392,7 +402,7 @@ def patch_problem(
             fields[key] = clean[key]
     note = payload.get("note")
     if note is not None and not isinstance(note, str):
-        raise ReportError("note", "must be text")
+        raise ReportError("note", N_("must be text"))
     new_row = {
         "lon": fields.get("lon", current["lon"]),
         "lat": fields.get("lat", current["lat"]),
@@ -404,7 +414,7 @@ def patch_problem(
     with store.transaction() as tx:
         p = tx.get_problem(problem_pk, for_update=True)
         if p["updated_at"] != current["updated_at"]:
-            raise Conflict("the problem changed meanwhile; reload it and try again")
+            raise Conflict(N_("the problem changed meanwhile; reload it and try again"))
         tx.update_problem(p["id"], fields, actor, note)
         if reassign:
             tx.update_assignment(
@@ -441,26 +451,33 @@ def link_duplicate(
     if original_pk is not None and (
         isinstance(original_pk, bool) or not isinstance(original_pk, int)
     ):
-        raise ReportError("duplicate_of", f"must be a problem id or null, got {original_pk!r}")
+        raise ReportError(
+            "duplicate_of",
+            N_("must be a problem id or null, got %(original_pk)r"),
+            original_pk=original_pk,
+        )
     with store.transaction() as tx:
         p = tx.get_problem(problem_pk, for_update=True)
         if original_pk is None:
             if p["duplicate_of"] is None:
-                raise Conflict("the problem is not linked to another")
+                raise Conflict(N_("the problem is not linked to another"))
             tx.update_problem(
                 p["id"], {"duplicate_of": None}, actor, note, kind="duplicate_unlinked"
             )
         else:
             if original_pk == p["id"]:
-                raise Conflict("a problem cannot duplicate itself")
+                raise Conflict(N_("a problem cannot duplicate itself"))
             original = tx.get_problem(original_pk)
             if original["duplicate_of"] is not None:
                 raise Conflict(
-                    f"problem {original['id']} is itself a duplicate of "
-                    f"{original['duplicate_of']}; link to that one"
+                    N_(
+                        "problem %(id)s is itself a duplicate of %(duplicate_of)s; link to that one"
+                    ),
+                    id=original["id"],
+                    duplicate_of=original["duplicate_of"],
                 )
             if tx.problems_duplicating(p["id"]):
-                raise Conflict("other problems are linked to this one as their original")
+                raise Conflict(N_("other problems are linked to this one as their original"))
             tx.update_problem(
                 p["id"], {"duplicate_of": original["id"]}, actor, note, kind="duplicate_linked"
             )
@@ -476,10 +493,10 @@ def set_deadline(store, category: str, text, *, role: str | None = None) -> dict
         try:
             value = parse_duration_hours(text)
         except ValueError as exc:
-            raise ReportError("deadline", str(exc)) from None
+            raise ReportError("deadline", N_("%(error)s"), error=exc) from None
         hours = round(value)
         if hours < 1 or abs(value - hours) > 1e-9:
-            raise ReportError("deadline", f"{text!r}: give whole hours (at least 1)")
+            raise ReportError("deadline", N_("%(text)r: give whole hours (at least 1)"), text=text)
     code = category_spellings(store.list_categories()).get(str(category), category)
     with store.transaction() as tx:
         row = tx.set_category_deadline(code, hours)
@@ -504,12 +521,12 @@ def add_photo(
     problem = store.get_problem(problem_pk)
     check_action("add_photo", role, actor_unit_id, problem["responsible_unit_id"])
     if not data:
-        raise ReportError("photo", "the file is empty")
+        raise ReportError("photo", N_("the file is empty"))
     if len(data) > max_bytes:
-        raise TooLarge(f"the photo is larger than {max_bytes // 2**20} MiB")
+        raise TooLarge(N_("the photo is larger than %(value)s MiB"), value=max_bytes // 2**20)
     kind = sniff_image(data)
     if kind is None:
-        raise UnsupportedType("the file is not a JPEG or PNG image")
+        raise UnsupportedType(N_("the file is not a JPEG or PNG image"))
     content_type, ext = kind
     photo_dir = Path(photo_dir)
     photo_dir.mkdir(parents=True, exist_ok=True)
@@ -543,7 +560,7 @@ def photo_file(store, photo_id: int, photo_dir: Path) -> tuple[Path, str]:
     photo = store.get_photo(photo_id)
     name = photo["stored_name"]
     if "/" in name or "\\" in name or name.startswith("."):
-        raise ServiceError("bad stored photo name")
+        raise ServiceError(N_("bad stored photo name"))
     return Path(photo_dir) / name, photo["content_type"]
 
 
@@ -564,15 +581,17 @@ def save_import_upload(
     """Keep an uploaded inspection sheet (and the CRS its coordinates are in) under
     ``folder`` until it is confirmed; returns the random token naming it."""
     if crs is not None and not isinstance(crs, str):
-        raise ReportError("crs", "must be text")
+        raise ReportError("crs", N_("must be text"))
     parse_crs(crs)  # a bad CRS is refused before anything is kept
     if not data:
-        raise ReportError("file", "the file is empty")
+        raise ReportError("file", N_("the file is empty"))
     if len(data) > max_bytes:
-        raise TooLarge(f"the file is larger than {max_bytes // 2**20} MiB")
+        raise TooLarge(N_("the file is larger than %(value)s MiB"), value=max_bytes // 2**20)
     suffix = Path(filename or "").suffix.lower()
     if suffix not in IMPORT_SUFFIXES:
-        raise UnsupportedType(f"{filename!r}: send a CSV (UTF-8 or GBK), XLSX or GeoJSON file")
+        raise UnsupportedType(
+            N_("%(filename)r: send a CSV (UTF-8 or GBK), XLSX or GeoJSON file"), filename=filename
+        )
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     _clean_old_uploads(folder)
@@ -609,11 +628,11 @@ def preview_upload(
 
 def _upload(folder: Path, token: str) -> tuple[Path, dict]:
     if not isinstance(token, str) or not _TOKEN.match(token):
-        raise ReportError("token", "is not an upload token")
+        raise ReportError("token", N_("is not an upload token"))
     place = Path(folder) / token
     files = sorted(place.glob("upload.*")) if place.is_dir() else []
     if not files:
-        raise Conflict("this upload has expired or was already imported; upload the file again")
+        raise Conflict(N_("this upload has expired or was already imported; upload the file again"))
     meta = json.loads((place / "meta.json").read_text(encoding="utf-8"))
     return files[0], meta
 

@@ -17,6 +17,7 @@ import pandas as pd
 from . import charts, ledger, queries
 from .domain import STATUSES
 from .maps import OVERDUE_COLOUR, STATUS_COLOURS
+from .messages import N_
 
 GROUP_PARAM = "group"
 DEFAULT_GROUP = "unit"
@@ -50,7 +51,10 @@ def parse_group(args: queries.Args) -> str:
         return DEFAULT_GROUP
     if raw not in ledger.GROUPS:
         raise queries.BadParameter(
-            GROUP_PARAM, f"group={raw!r} is not one of {', '.join(ledger.GROUPS)}"
+            GROUP_PARAM,
+            N_("group=%(raw)r is not one of %(names)s"),
+            raw=raw,
+            names=", ".join(ledger.GROUPS),
         )
     return raw
 
@@ -279,7 +283,7 @@ def print_view(store, args: queries.Args, locale: str = "zh", now: datetime | No
     districts = queries._list(args, "district")
     if len(units) > 1 or (not units and len(districts) != 1):
         name = "unit" if units else "district"
-        raise queries.BadParameter(name, "give one unit=ID or one district=ID to print")
+        raise queries.BadParameter(name, N_("give one unit=ID or one district=ID to print"))
     led = build(store, args, locale, now)
     ref: queries.Reference = led.extra["ref"]
     if units:

@@ -27,6 +27,7 @@ import shapely
 from shapely import STRtree
 
 from .grid import BORDER, CellGrid
+from .messages import N_, Explained
 from .routing import Rule, as_rules, rule_matrix
 
 if TYPE_CHECKING:  # geopandas is slow to import; only types need it here
@@ -36,7 +37,7 @@ ASSIGNMENT_COLUMNS = ("district_id", "area_id", "responsible_unit_id", "lead_uni
 AREA_COLUMNS = ("area_id", "name", "kind", "district_id", "responsible_unit_id")
 
 
-class ZoningError(ValueError):
+class ZoningError(Explained, ValueError):
     """The areas given cannot be used for assignment."""
 
 
@@ -109,14 +110,14 @@ class Zoning:
         """
         missing = [c for c in AREA_COLUMNS if c not in areas.columns]
         if missing:
-            raise ZoningError(f"areas lack the column(s) {', '.join(missing)}")
+            raise ZoningError(N_("areas lack the column(s) %(names)s"), names=", ".join(missing))
         if areas.crs is not None and not areas.crs.equals("EPSG:4326"):
             areas = areas.to_crs(4326)
         ordered = areas.sort_values("area_id", kind="stable")
         ids = ordered["area_id"].astype(str).to_numpy(dtype=object)
         if len(set(ids)) != len(ids):
             dup = pd.Series(ids)[pd.Series(ids).duplicated()].iloc[0]
-            raise ZoningError(f"area_id {dup!r} appears more than once")
+            raise ZoningError(N_("area_id %(dup)r appears more than once"), dup=dup)
         geoms = np.asarray(ordered.geometry.values, dtype=object)
         return cls(
             area_ids=ids,

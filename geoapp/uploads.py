@@ -18,6 +18,8 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
+from .messages import N_, Explained
+
 #: kind → the file name suffix the server gives it
 SUFFIXES = {
     "zip": ".zip",
@@ -32,7 +34,7 @@ SUFFIXES = {
 TEXT_SAMPLE = 8192
 
 
-class UploadError(ValueError):
+class UploadError(Explained, ValueError):
     """The upload is not what it claims to be, or is too large."""
 
 
@@ -65,14 +67,19 @@ def require_kind(data: bytes, allowed: set[str] | frozenset[str], name: str = "u
     """The sniffed kind of ``data``; UploadError unless it is one of ``allowed``."""
     kind = sniff(data)
     if kind not in allowed:
-        raise UploadError(f"{name}: the content is {kind}, not one of {', '.join(sorted(allowed))}")
+        raise UploadError(
+            N_("%(name)s: the content is %(kind)s, not one of %(names)s"),
+            name=name,
+            kind=kind,
+            names=", ".join(sorted(allowed)),
+        )
     return kind
 
 
 def save_upload(data: bytes, folder: Path, kind: str, max_bytes: int | None = None) -> Path:
     """Write ``data`` under ``folder`` with a random name and the suffix of ``kind``."""
     if max_bytes is not None and len(data) > max_bytes:
-        raise UploadError(f"the file is larger than {max_bytes} bytes")
+        raise UploadError(N_("the file is larger than %(max_bytes)s bytes"), max_bytes=max_bytes)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{secrets.token_hex(16)}{SUFFIXES.get(kind, '.bin')}"

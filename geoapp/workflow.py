@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .domain import STATUS_ALIASES, STATUSES
+from .messages import N_, Explained, Term
 
 ROLES = ("admin", "coordinator", "planner", "inspector", "unit")
 # Older rows may carry the store's generic default, "open": it means "just reported"
@@ -65,7 +66,28 @@ ACTIONS: dict[str, frozenset[str]] = {
 }
 
 
-class WorkflowError(Exception):
+#: the readers' words for the statuses and actions named in refusals (messages.Term)
+WORDS = (
+    N_("status:reported"),
+    N_("status:assigned"),
+    N_("status:rectifying"),
+    N_("status:rectified"),
+    N_("status:verified"),
+    N_("action:assign"),
+    N_("action:start"),
+    N_("action:rectify"),
+    N_("action:verify"),
+    N_("action:reopen"),
+    N_("action:report"),
+    N_("action:edit"),
+    N_("action:link_duplicate"),
+    N_("action:add_photo"),
+    N_("action:set_deadline"),
+    N_("action:import"),
+)
+
+
+class WorkflowError(Explained):
     """A change the workflow does not allow; the message says why."""
 
 
@@ -81,7 +103,11 @@ def normalise_status(status: str | None) -> str:
     """A stored status as a workflow status ('open' → 'reported'); unknown → ValueError."""
     s = STATUS_ALIASES.get(str(status), str(status))
     if s not in STATUSES:
-        raise TransitionRefused(f"unknown status {status!r} (known: {', '.join(STATUSES)})")
+        raise TransitionRefused(
+            N_("unknown status %(status)r (known: %(names)s)"),
+            status=status,
+            names=", ".join(STATUSES),
+        )
     return s
 
 
@@ -95,11 +121,15 @@ def _check_role(
     if role is None:
         return
     if role not in ROLES:
-        raise NotPermitted(f"unknown role {role!r}")
+        raise NotPermitted(N_("unknown role %(role)r"), role=role)
     if role not in roles:
-        raise NotPermitted(f"the role {role!r} may not {what}")
+        raise NotPermitted(
+            N_("the role %(role)r may not %(what)s"), role=role, what=Term("action", what)
+        )
     if role == "unit" and (actor_unit_id is None or actor_unit_id != problem_unit_id):
-        raise NotPermitted(f"a unit may {what} only for problems in its own areas")
+        raise NotPermitted(
+            N_("a unit may %(what)s only for problems in its own areas"), what=Term("action", what)
+        )
 
 
 def _permitted(t: Transition, role, actor_unit_id, problem_unit_id) -> bool:
@@ -137,18 +167,29 @@ def check_transition(
     :class:`TransitionRefused` (graph, missing note) or :class:`NotPermitted` (role, unit)."""
     source = normalise_status(status)
     if target not in STATUSES:
-        raise TransitionRefused(f"unknown status {target!r} (known: {', '.join(STATUSES)})")
+        raise TransitionRefused(
+            N_("unknown status %(target)r (known: %(names)s)"),
+            target=target,
+            names=", ".join(STATUSES),
+        )
     if target == source:
-        raise TransitionRefused(f"the problem is already {target}")
+        raise TransitionRefused(
+            N_("the problem is already %(target)s"), target=Term("status", target)
+        )
     match = next((t for t in TRANSITIONS if t.source == source and t.target == target), None)
     if match is None:
-        allowed = ", ".join(t.target for t in TRANSITIONS if t.source == source) or "none"
+        allowed = tuple(Term("status", t.target) for t in TRANSITIONS if t.source == source)
         raise TransitionRefused(
-            f"a problem that is {source} cannot become {target} (allowed: {allowed})"
+            N_("a problem that is %(source)s cannot become %(target)s (allowed: %(allowed)s)"),
+            source=Term("status", source),
+            target=Term("status", target),
+            allowed=allowed or "none",
         )
     _check_role(match.roles, role, actor_unit_id, problem_unit_id, match.action)
     if match.note_required and not (note and note.strip()):
-        raise TransitionRefused(f"{match.action}: a note saying why is required")
+        raise TransitionRefused(
+            N_("%(action)s: a note saying why is required"), action=Term("action", match.action)
+        )
     return match
 
 
@@ -162,7 +203,22 @@ def check_action(
     roles = ACTIONS.get(action)
     if roles is None:
         raise ValueError(f"unknown action {action!r}")
-    _check_role(roles, role, actor_unit_id, problem_unit_id, action.replace("_", " "))
+    _check_role(roles, role, actor_unit_id, problem_unit_id, action)
+
+
+def may_act(
+    action: str,
+    role: str | None,
+    actor_unit_id: str | None = None,
+    problem_unit_id: str | None = None,
+) -> bool:
+    """Whether :func:`check_action` lets this actor take ``action`` (pages show a control only
+    when the same rule that judges its request lets it through)."""
+    try:
+        check_action(action, role, actor_unit_id, problem_unit_id)
+    except NotPermitted:
+        return False
+    return True
 
 
 def is_open(status: str | None) -> bool:

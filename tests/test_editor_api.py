@@ -16,6 +16,14 @@ from werkzeug.test import encode_multipart
 from geoapp.domain import OPEN_STATUSES
 
 
+@pytest.fixture
+def client(client):
+    """The admin client, reading English: these tests check the English refusal texts
+    (tests/test_error_language.py checks that the same refusals come in Chinese by default)."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
 def post(client, url, body=None, status=200):
     response = client.post(url, json=body if body is not None else {})
     assert response.status_code == status, response.get_json()

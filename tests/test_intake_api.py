@@ -19,6 +19,14 @@ M_LAT = 1 / 111_195  # degrees of latitude per metre
 
 
 @pytest.fixture
+def client(client):
+    """The admin client, reading English: these tests check the English refusal texts
+    (tests/test_error_language.py checks that the same refusals come in Chinese by default)."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
+@pytest.fixture
 def app(demo_url, tmp_path):
     app = make_app(demo_url, UPLOAD_DIR=str(tmp_path / "uploads"), MAX_PHOTO_MB=1)
     yield app

@@ -82,7 +82,7 @@ def test_gbk_sheet_preview_then_confirm(client, store, tmp_path):
     assert any(f.name == "upload.csv" for f in kept)
     # bad rows block the import until skipped explicitly
     r = client.post(p["confirm"], json={})
-    assert r.status_code == 400 and "bad row" in r.get_json()["message"]
+    assert r.status_code == 400 and "有 3 行有误" in r.get_json()["message"]
     assert store.count_problems() == before
     r = client.post(p["confirm"], json={"skip_bad": "yes"})
     assert r.status_code == 400
@@ -185,6 +185,7 @@ def test_xlsx_sheet(client, store, tmp_path):
     ],
 )
 def test_bad_uploads(client, store, content, name, crs, status, words):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the English refusal texts
     before = store.count_problems()
     r = upload(client, content, name=name, crs=crs)
     assert r.status_code == status, r.get_json()
@@ -193,6 +194,7 @@ def test_bad_uploads(client, store, content, name, crs, status, words):
 
 
 def test_bad_tokens(client):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the English refusal texts
     assert client.post("/api/imports/../../etc", json={}).status_code == 404
     r = client.post("/api/imports/short", json={})
     assert r.status_code == 400
@@ -220,3 +222,31 @@ def test_import_page_renders(client):
     text = r.get_data(as_text=True)
     assert "导入检查表" in text or "Import" in text
     assert "import.js" in text
+
+
+def test_xlsx_preview_speaks_the_readers_language(client, store, tmp_path):
+    """An XLSX sheet's rows are "row N" (not "line N"): their place and every bad row's reason
+    come in the reader's language, for the preview table and its duplicates column."""
+    import pandas as pd
+
+    _, x, y = inside_point(store)
+    frame = pd.DataFrame(
+        [
+            ["X1", "R", "litter", "d", 2, "2026-11-01 09:30", x, y],
+            ["X2", "R", "litter", "d", 2, "2026-11-01 09:31", x, y],
+            ["X3", "R", "no such category", "d", 2, "2026-11-01 09:30", x, y],
+        ],
+        columns=["编号", "检查轮次", "问题类别", "问题描述", "扣分", "上报时间", "经度", "纬度"],
+    )
+    path = tmp_path / "s.xlsx"
+    frame.to_excel(path, index=False)
+    zh = upload(client, path.read_bytes(), name="s.xlsx").get_json()
+    # as Excel numbers them (the header is row 1): rows 2 and 3 are read, row 4 is bad
+    assert [r["line_text"] for r in zh["rows"]] == ["第 2 行", "第 3 行"]
+    assert [(b["line"], b["line_text"]) for b in zh["bad"]] == [("row 4", "第 4 行")]
+    assert zh["bad"][0]["reason_text"] == "未知的问题类别 'no such category'"
+    assert zh["rows"][1]["likely_duplicates"][0]["label_text"] == "第 2 行"
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    en = upload(client, path.read_bytes(), name="s.xlsx").get_json()
+    assert [b["line_text"] for b in en["bad"]] == ["row 4"]
+    assert en["bad"][0]["reason_text"] == "unknown category 'no such category'"

@@ -168,3 +168,16 @@ def test_token_roles_follow_the_same_table(app, token_for):
     assert anon.get("/audit", headers=admin).status_code == 200
     r = anon.get("/api/units", headers={"Authorization": "Bearer gat_nonsense"})
     assert r.status_code == 401 and r.get_json()["error"] == "unauthorized"
+
+
+def test_the_ledger_is_read_by_every_role_but_anonymous_and_written_by_none(walk_app):
+    """README's role table: inspectors read the county's ledger (they score the units), unit
+    accounts their own rows; the ledger's routes are reads only."""
+    ledger = [e for e in PERMISSIONS if "ledger" in e]
+    assert len(ledger) >= 4
+    for endpoint in ledger:
+        assert allowed_roles(endpoint, "GET") == frozenset(ROLES), endpoint
+    methods = {
+        m for r in walk_app.url_map.iter_rules() if "ledger" in r.endpoint for m in r.methods
+    }
+    assert methods <= {"GET", "HEAD", "OPTIONS"}

@@ -15,10 +15,16 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from ..messages import N_, Explained
 from .errors import InvalidValue
 from .schema import UTCDateTime
 
 Converter = Callable[[Any], Any]
+
+
+class BadValue(Explained, ValueError):
+    """A value that does not fit its field (a ValueError; the store reports it as
+    :class:`InvalidValue` naming the row and the field)."""
 
 
 def is_missing(value: Any) -> bool:
@@ -37,10 +43,12 @@ def to_text(value: Any) -> str | None:
     if isinstance(value, str):
         return str(value)
     if isinstance(value, bool | np.bool_):
-        raise ValueError(f"expected text, got {value!r}")
+        raise BadValue(N_("expected text, got %(value)r"), value=value)
     if isinstance(value, numbers.Integral):
         return str(int(value))
-    raise ValueError(f"expected text, got {type(value).__name__} {value!r}")
+    raise BadValue(
+        N_("expected text, got %(name)s %(value)r"), name=type(value).__name__, value=value
+    )
 
 
 def to_float(value: Any) -> float | None:
@@ -52,9 +60,11 @@ def to_float(value: Any) -> float | None:
         try:
             return to_float(float(value))
         except ValueError:
-            raise ValueError(f"expected a number, got {value!r}") from None
+            raise BadValue(N_("expected a number, got %(value)r"), value=value) from None
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-        raise ValueError(f"expected a number, got {type(value).__name__} {value!r}")
+        raise BadValue(
+            N_("expected a number, got %(name)s %(value)r"), name=type(value).__name__, value=value
+        )
     return float(value)
 
 
@@ -65,7 +75,7 @@ def to_int(value: Any) -> int | None:
     if is_missing(value):
         return None
     if isinstance(value, bool | np.bool_):
-        raise ValueError(f"expected an integer, got {value!r}")
+        raise BadValue(N_("expected an integer, got %(value)r"), value=value)
     if isinstance(value, numbers.Integral) or (
         isinstance(value, numbers.Real) and float(value).is_integer()
     ):
@@ -73,9 +83,13 @@ def to_int(value: Any) -> int | None:
     elif isinstance(value, str) and value.strip().lstrip("+-").isdigit():
         out = int(value.strip())
     else:
-        raise ValueError(f"expected an integer, got {type(value).__name__} {value!r}")
+        raise BadValue(
+            N_("expected an integer, got %(name)s %(value)r"),
+            name=type(value).__name__,
+            value=value,
+        )
     if not -INT64 <= out <= INT64:
-        raise ValueError(f"{out} is out of range for a stored integer")
+        raise BadValue(N_("%(out)s is out of range for a stored integer"), out=out)
     return out
 
 
@@ -86,18 +100,25 @@ def to_datetime(value: Any) -> datetime | None:
         try:
             value = datetime.fromisoformat(value.strip())
         except ValueError:
-            raise ValueError(f"not an ISO 8601 date-time: {value!r}") from None
+            raise BadValue(N_("not an ISO 8601 date-time: %(value)r"), value=value) from None
     elif isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
     elif isinstance(value, np.datetime64):
-        raise ValueError(f"{value!r} has no UTC offset (numpy datetimes are naive)")
+        raise BadValue(N_("%(value)r has no UTC offset (numpy datetimes are naive)"), value=value)
     if not isinstance(value, datetime):
         if isinstance(value, date):
-            raise ValueError(f"expected a date-time with a UTC offset, got the date {value!r}")
-        raise ValueError(f"expected a date-time, got {type(value).__name__} {value!r}")
+            raise BadValue(
+                N_("expected a date-time with a UTC offset, got the date %(value)r"), value=value
+            )
+        raise BadValue(
+            N_("expected a date-time, got %(name)s %(value)r"),
+            name=type(value).__name__,
+            value=value,
+        )
     if value.utcoffset() is None:
-        raise ValueError(
-            f"{value.isoformat()!r} has no UTC offset; give one (e.g. +08:00) or a UTC time"
+        raise BadValue(
+            N_("%(isoformat)r has no UTC offset; give one (e.g. +08:00) or a UTC time"),
+            isoformat=value.isoformat(),
         )
     return value.astimezone(UTC)
 
@@ -107,7 +128,7 @@ def to_bytes(value: Any) -> bytes | None:
         return None
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value)
-    raise ValueError(f"expected bytes, got {type(value).__name__}")
+    raise BadValue(N_("expected bytes, got %(name)s"), name=type(value).__name__)
 
 
 def to_bool(value: Any) -> bool | None:
@@ -115,7 +136,7 @@ def to_bool(value: Any) -> bool | None:
         return None
     if isinstance(value, bool):
         return value
-    raise ValueError(f"expected true or false, got {value!r}")
+    raise BadValue(N_("expected true or false, got %(value)r"), value=value)
 
 
 def converter_for(column: sa.Column[Any]) -> Converter:
@@ -143,7 +164,9 @@ def convert(value: Any, conv: Converter, where: str, field: str) -> Any:
     try:
         return conv(value)
     except ValueError as exc:
-        raise InvalidValue(f"{where}: {field}: {exc}") from None
+        raise InvalidValue(
+            N_("%(where)s: %(field)s: %(exc)s"), where=where, field=field, exc=exc
+        ) from None
 
 
 def coerce_row(
@@ -159,7 +182,11 @@ def coerce_row(
     ``convs`` maps each accepted field to its converter; ``allowed`` narrows it further.
     """
     if not isinstance(row, Mapping):
-        raise InvalidValue(f"{where}: expected a mapping of field names to values, got {row!r}")
+        raise InvalidValue(
+            N_("%(where)s: expected a mapping of field names to values, got %(row)r"),
+            where=where,
+            row=row,
+        )
     if allowed is not None:
         convs = {k: convs[k] for k in allowed}
     out: dict[str, Any] = {}
@@ -167,7 +194,12 @@ def coerce_row(
         conv = convs.get(key)
         if conv is None:
             known = ", ".join(sorted(convs))
-            raise InvalidValue(f"{where}: unknown field {key!r} (known fields: {known})")
+            raise InvalidValue(
+                N_("%(where)s: unknown field %(key)r (known fields: %(known)s)"),
+                where=where,
+                key=key,
+                known=known,
+            )
         kind = type(value)
         if (kind is str and conv is to_text) or (kind is int and conv is to_int) or value is None:
             out[key] = value  # the common cases, without a call
@@ -175,8 +207,10 @@ def coerce_row(
         try:
             out[key] = conv(value)
         except ValueError as exc:
-            raise InvalidValue(f"{where}: {key}: {exc}") from None
+            raise InvalidValue(
+                N_("%(where)s: %(key)s: %(exc)s"), where=where, key=key, exc=exc
+            ) from None
     for key in required:
         if out.get(key) is None:
-            raise InvalidValue(f"{where}: {key} is required")
+            raise InvalidValue(N_("%(where)s: %(key)s is required"), where=where, key=key)
     return out

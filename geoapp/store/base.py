@@ -42,6 +42,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
+from ..messages import N_
 from . import _values as V
 from . import schema as S
 from .errors import NotFound, StaleVersion, StoreError, StoreUnavailable
@@ -144,14 +145,19 @@ def _check_rectified_at(where: str, row: Mapping[str, Any], rectified_at: dateti
         return
     if row.get("status") not in CLOSED_STATUSES:
         raise StoreError(
-            f"{where}: rectified_at is given but the status is {row.get('status')!r} "
-            f"(only a rectified or verified problem has a rectification time)"
+            N_(
+                "%(where)s: rectified_at is given but the status is %(status)r (only a rectified or verified problem has a rectification time)"
+            ),
+            where=where,
+            status=row.get("status"),
         )
     reported = row.get("reported_at")
     if isinstance(reported, datetime) and rectified_at < reported:
         raise StoreError(
-            f"{where}: rectified_at {rectified_at.isoformat()} is before reported_at "
-            f"{reported.isoformat()}"
+            N_("%(where)s: rectified_at %(rectified_at)s is before reported_at %(reported_at)s"),
+            where=where,
+            rectified_at=rectified_at.isoformat(),
+            reported_at=reported.isoformat(),
         )
 
 
@@ -177,7 +183,7 @@ def _json(value: Any) -> str:
     try:
         return _ENCODER.encode(value)
     except (TypeError, ValueError) as exc:
-        raise StoreError(f"event detail is not JSON-serialisable: {exc}") from None
+        raise StoreError(N_("event detail is not JSON-serialisable: %(exc)s"), exc=exc) from None
 
 
 def _json_default(value: Any) -> Any:
@@ -215,12 +221,22 @@ def _reason(exc: BaseException, url: sa.URL | None = None) -> str:
 def database_error(exc: sa_exc.DBAPIError, url: sa.URL) -> StoreError:
     """A StoreError for a driver error: its first line, no SQL, no parameters, no password."""
     if isinstance(exc, sa_exc.IntegrityError):
-        return StoreError(f"the database refused the change: {_reason(exc, url)}")
+        return StoreError(
+            N_("the database refused the change: %(reason)s"), reason=_reason(exc, url)
+        )
     if exc.connection_invalidated or isinstance(
         exc, sa_exc.OperationalError | sa_exc.InterfaceError
     ):
-        return StoreUnavailable(f"database unavailable ({safe_url(url)}): {_reason(exc, url)}")
-    return StoreError(f"database error ({safe_url(url)}): {_reason(exc, url)}")
+        return StoreUnavailable(
+            N_("database unavailable (%(safe_url)s): %(reason)s"),
+            safe_url=safe_url(url),
+            reason=_reason(exc, url),
+        )
+    return StoreError(
+        N_("database error (%(safe_url)s): %(reason)s"),
+        safe_url=safe_url(url),
+        reason=_reason(exc, url),
+    )
 
 
 class Transaction:
@@ -243,7 +259,7 @@ class Transaction:
 
     def _x(self, statement: Any, params: Any = None) -> sa.CursorResult[Any]:
         if not self._open:
-            raise StoreError("this transaction has ended; use it only inside its `with` block")
+            raise StoreError(N_("this transaction has ended; use it only inside its `with` block"))
         try:
             if params is None:
                 return self._conn.execute(statement)
@@ -251,7 +267,9 @@ class Transaction:
         except sa_exc.StatementError as exc:
             if isinstance(exc, sa_exc.DBAPIError):
                 raise database_error(exc, self._store.url) from exc
-            raise StoreError(f"cannot run the statement: {_reason(exc.orig or exc)}") from exc
+            raise StoreError(
+                N_("cannot run the statement: %(reason)s"), reason=_reason(exc.orig or exc)
+            ) from exc
 
     def _dicts(self, statement: Any) -> list[dict[str, Any]]:
         return [dict(row._mapping) for row in self._x(statement)]
@@ -261,7 +279,7 @@ class Transaction:
         if not rows:
             return
         if not self._open:
-            raise StoreError("this transaction has ended; use it only inside its `with` block")
+            raise StoreError(N_("this transaction has ended; use it only inside its `with` block"))
         columns = list(rows[0])
         for batch in _chunks(rows, _INSERT_BATCH):
             self._bulk_insert(table, columns, batch)
@@ -328,7 +346,10 @@ class Transaction:
             first = next(r for r in rows if r.get(field) in missing)
             ordered = list(dict.fromkeys(r[field] for r in rows if r.get(field) in missing))
             raise StoreError(
-                f"unknown {what} {_short(ordered)} (first referenced by {where(first)})"
+                N_("unknown %(what)s %(short)s (first referenced by %(where)s)"),
+                what=what,
+                short=_short(ordered),
+                where=where(first),
             )
 
     def _upsert(
@@ -345,7 +366,13 @@ class Transaction:
             for field in required:
                 if row.get(field) is None and (field in row or row[key] not in existing):
                     new = "" if row[key] in existing else f" for a new {what}"
-                    raise StoreError(f"{what} {row[key]!r}: {field} is required{new}")
+                    raise StoreError(
+                        N_("%(what)s %(value)r: %(field)s is required%(new)s"),
+                        what=what,
+                        value=row[key],
+                        field=field,
+                        new=new,
+                    )
         groups: dict[tuple[bool, tuple[str, ...]], list[Mapping[str, Any]]] = {}
         for row in rows:
             groups.setdefault((row[key] in existing, tuple(sorted(row))), []).append(row)
@@ -372,7 +399,11 @@ class Transaction:
         required: Sequence[str] = (),
     ) -> list[dict[str, Any]]:
         if isinstance(rows, (Mapping, str | bytes)):
-            raise StoreError(f"expected a list of {what} rows, got {type(rows).__name__}")
+            raise StoreError(
+                N_("expected a list of %(what)s rows, got %(name)s"),
+                what=what,
+                name=type(rows).__name__,
+            )
         if isinstance(rows, pd.DataFrame):
             rows = rows.to_dict("records")
         convs = _CONV[table.name]
@@ -383,7 +414,11 @@ class Transaction:
             where = f"{what} {label!r}" if label is not None else f"{what} row {i}"
             r = V.coerce_row(row, convs, where=where, required=(key, *required))
             if r[key] in seen:
-                raise StoreError(f"{what} {r[key]!r} appears more than once in the input")
+                raise StoreError(
+                    N_("%(what)s %(value)r appears more than once in the input"),
+                    what=what,
+                    value=r[key],
+                )
             seen.add(r[key])
             out.append(r)
         return out
@@ -417,7 +452,7 @@ class Transaction:
         """One unit; raises NotFound."""
         rows = self._dicts(sa.select(S.units).where(S.units.c.unit_id == unit_id))
         if not rows:
-            raise NotFound(f"unknown unit {unit_id!r}")
+            raise NotFound(N_("unknown unit %(unit_id)r"), unit_id=unit_id)
         return rows[0]
 
     # ------------------------------------------------------------------ districts
@@ -444,7 +479,7 @@ class Transaction:
         """One district; raises NotFound."""
         rows = self._dicts(sa.select(S.districts).where(S.districts.c.district_id == district_id))
         if not rows:
-            raise NotFound(f"unknown district {district_id!r}")
+            raise NotFound(N_("unknown district %(district_id)r"), district_id=district_id)
         return rows[0]
 
     # ------------------------------------------------------------------ categories, rules
@@ -464,8 +499,11 @@ class Transaction:
             )
             if used:
                 raise StoreError(
-                    f"cannot remove category {used[0]['category']!r}: rule(s) "
-                    f"{_short(r['rule_id'] for r in used)} use it; replace the rules first"
+                    N_(
+                        "cannot remove category %(category)r: rule(s) %(short)s use it; replace the rules first"
+                    ),
+                    category=used[0]["category"],
+                    short=_short(r["rule_id"] for r in used),
                 )
             for chunk in _chunks(removed, _CHUNK):
                 self._x(sa.delete(S.categories).where(S.categories.c.category.in_(chunk)))
@@ -504,13 +542,13 @@ class Transaction:
     def _generation(self, generation_id: Any, *, for_update: bool = False) -> dict[str, Any]:
         gid = V.convert(generation_id, V.to_int, "generation", "id")
         if gid is None:
-            raise StoreError("a generation id is required")
+            raise StoreError(N_("a generation id is required"))
         stmt = sa.select(S.generations).where(S.generations.c.id == gid)
         if for_update:
             stmt = stmt.with_for_update()
         rows = self._dicts(stmt)
         if not rows:
-            raise NotFound(f"unknown generation {gid}")
+            raise NotFound(N_("unknown generation %(gid)s"), gid=gid)
         return rows[0]
 
     def _current_id(self) -> int | None:
@@ -528,13 +566,19 @@ class Transaction:
         gen = self._generation(generation_id, for_update=True)
         if gen["status"] != "draft":
             raise StoreError(
-                f"generation {gen['id']} is published and read-only; "
-                f"create a new draft from it (parent_id={gen['id']}) to change boundaries"
+                N_(
+                    "generation %(id)s is published and read-only; create a new draft from it (parent_id=%(id)s) to change boundaries"
+                ),
+                id=gen["id"],
             )
         if expected_version is not None and gen["version"] != expected_version:
             raise StaleVersion(
-                f"generation {gen['id']} is at version {gen['version']}, not "
-                f"{expected_version}: someone else changed it; reload and try again"
+                N_(
+                    "generation %(id)s is at version %(version)s, not %(expected_version)s: someone else changed it; reload and try again"
+                ),
+                id=gen["id"],
+                version=gen["version"],
+                expected_version=expected_version,
             )
         return gen
 
@@ -641,8 +685,11 @@ class Transaction:
         ).scalar_one_or_none()
         if later is not None:
             raise StaleVersion(
-                f"generation {later} was published after draft {gid} was started; "
-                f"create a new draft (parent_id={gid} to keep these boundaries) and publish that"
+                N_(
+                    "generation %(later)s was published after draft %(gid)s was started; create a new draft (parent_id=%(gid)s to keep these boundaries) and publish that"
+                ),
+                later=later,
+                gid=gid,
             )
         count = self._x(
             sa.select(sa.func.count())
@@ -650,7 +697,9 @@ class Transaction:
             .where(S.area_versions.c.generation_id == gid)
         ).scalar_one()
         if not count:
-            raise StoreError(f"generation {gid} has no areas; put area versions before publishing")
+            raise StoreError(
+                N_("generation %(gid)s has no areas; put area versions before publishing"), gid=gid
+            )
         previous = self._current_id()
         self._x(
             sa.update(g)
@@ -683,7 +732,11 @@ class Transaction:
             .where(S.problems.c.generation_id == gid)
         ).scalar_one()
         if used:
-            raise StoreError(f"generation {gid} cannot be deleted: {used} problem(s) refer to it")
+            raise StoreError(
+                N_("generation %(gid)s cannot be deleted: %(used)s problem(s) refer to it"),
+                gid=gid,
+                used=used,
+            )
         # Drafts started from this one now descend from its parent.
         self._x(
             sa.update(S.generations)
@@ -739,7 +792,7 @@ class Transaction:
         e = S.draft_edits
         done = self._x(sa.update(e).where(e.c.id == int(edit_id)).values(undone=int(bool(undone))))
         if not done.rowcount:
-            raise NotFound(f"unknown draft edit {edit_id}")
+            raise NotFound(N_("unknown draft edit %(edit_id)s"), edit_id=edit_id)
 
     def _generation_select(self) -> sa.Select[Any]:
         g, av = S.generations, S.area_versions
@@ -871,7 +924,10 @@ class Transaction:
             if r.get("problem_id") is None:
                 r["problem_id"] = f"P-{uuid.uuid4().hex[:16]}"
             elif r["problem_id"] in seen:
-                raise StoreError(f"duplicate problem_id {r['problem_id']!r} in the input")
+                raise StoreError(
+                    N_("duplicate problem_id %(problem_id)r in the input"),
+                    problem_id=r["problem_id"],
+                )
             seen.add(r["problem_id"])
             if r.get("deduction") is None:
                 r["deduction"] = 0.0
@@ -886,7 +942,7 @@ class Transaction:
             return []
         dup = self._existing(S.problems.c.problem_id, seen)
         if dup:
-            raise StoreError(f"problem_id already stored: {_short(sorted(dup))}")
+            raise StoreError(N_("problem_id already stored: %(short)s"), short=_short(sorted(dup)))
         self._check_problem_refs(prepared)
         self._insert_many(S.problems, prepared)
         id_of = self._ids_by_key(S.problems.c.problem_id, [r["problem_id"] for r in prepared])
@@ -945,11 +1001,15 @@ class Transaction:
         if not filters:
             return []
         if not isinstance(filters, Mapping):
-            raise StoreError(f"filters must be a mapping, got {type(filters).__name__}")
+            raise StoreError(
+                N_("filters must be a mapping, got %(name)s"), name=type(filters).__name__
+            )
         unknown = sorted(set(filters) - PROBLEM_FILTERS)
         if unknown:
             raise StoreError(
-                f"unknown problem filter {unknown[0]!r} (known: {', '.join(sorted(PROBLEM_FILTERS))})"
+                N_("unknown problem filter %(value)r (known: %(names)s)"),
+                value=unknown[0],
+                names=", ".join(sorted(PROBLEM_FILTERS)),
             )
         p = S.problems
         convs = _CONV["problems"]
@@ -979,10 +1039,11 @@ class Transaction:
                 minx, miny, maxx, maxy = (float(v) for v in bbox)
             except (TypeError, ValueError):
                 raise StoreError(
-                    f"filter: bbox must be four numbers (minx, miny, maxx, maxy), got {bbox!r}"
+                    N_("filter: bbox must be four numbers (minx, miny, maxx, maxy), got %(bbox)r"),
+                    bbox=bbox,
                 ) from None
             if not (minx <= maxx and miny <= maxy):
-                raise StoreError(f"filter: bbox has min greater than max: {bbox!r}")
+                raise StoreError(N_("filter: bbox has min greater than max: %(bbox)r"), bbox=bbox)
             clauses += [p.c.lon.between(minx, maxx), p.c.lat.between(miny, maxy)]
         assigned = filters.get("assigned")
         if assigned is not None:
@@ -1007,7 +1068,7 @@ class Transaction:
         limit = V.convert(limit, V.to_int, "problems", "limit")
         offset = V.convert(offset, V.to_int, "problems", "offset") or 0
         if (limit is not None and limit < 0) or offset < 0:
-            raise StoreError("limit and offset must not be negative")
+            raise StoreError(N_("limit and offset must not be negative"))
         if limit is not None:
             stmt = stmt.limit(limit)
         if offset:
@@ -1043,7 +1104,7 @@ class Transaction:
             stmt = stmt.with_for_update()
         rows = self._dicts(stmt)
         if not rows:
-            raise NotFound(f"unknown problem id {problem_pk!r}")
+            raise NotFound(N_("unknown problem id %(problem_pk)r"), problem_pk=problem_pk)
         return rows[0]
 
     def update_assignment(
@@ -1094,7 +1155,7 @@ class Transaction:
                 before[row.id] = dict(row._mapping)
         missing = [k for k in keys if k not in before]
         if missing:
-            raise NotFound(f"unknown problem id {_short(missing)}")
+            raise NotFound(N_("unknown problem id %(short)s"), short=_short(missing))
         now = _now()
         updates, events = [], []
         for pk in keys:
@@ -1142,7 +1203,7 @@ class Transaction:
         old = self.get_problem(problem_pk)
         status = V.convert(status, V.to_text, "problem", "status")
         if not status:
-            raise StoreError("status is required")
+            raise StoreError(N_("status is required"))
         if status != old["status"]:
             now = _now()
             self._x(
@@ -1182,7 +1243,7 @@ class Transaction:
         pk = self.get_problem(problem_pk)["id"]
         kind = V.convert(kind, V.to_text, "event", "kind")
         if not kind:
-            raise StoreError("event kind is required")
+            raise StoreError(N_("event kind is required"))
         return self._x(
             sa.insert(S.problem_events)
             .values(
@@ -1235,7 +1296,10 @@ class Transaction:
             return old
         if changed.get("duplicate_of") is not None:
             if changed["duplicate_of"] == old["id"]:
-                raise StoreError(f"problem {old['problem_id']!r} cannot duplicate itself")
+                raise StoreError(
+                    N_("problem %(problem_id)r cannot duplicate itself"),
+                    problem_id=old["problem_id"],
+                )
             self._check_problem_refs([{"problem_id": old["problem_id"], **changed}])
         now = _now()
         self._x(
@@ -1301,7 +1365,7 @@ class Transaction:
         pid = V.convert(photo_id, V.to_int, "photo", "id")
         rows = self._dicts(sa.select(S.problem_photos).where(S.problem_photos.c.id == pid))
         if not rows:
-            raise NotFound(f"unknown photo id {photo_id!r}")
+            raise NotFound(N_("unknown photo id %(photo_id)r"), photo_id=photo_id)
         return rows[0]
 
     def set_category_deadline(self, category: str, hours: int | None) -> dict[str, Any]:
@@ -1309,11 +1373,11 @@ class Transaction:
         code = V.convert(category, V.to_text, "category", "category")
         value = V.convert(hours, V.to_int, "category", "deadline_hours")
         if value is not None and value <= 0:
-            raise StoreError("deadline_hours must be positive")
+            raise StoreError(N_("deadline_hours must be positive"))
         c = S.categories
         done = self._x(sa.update(c).where(c.c.category == code).values(deadline_hours=value))
         if done.rowcount == 0:
-            raise NotFound(f"unknown category {category!r}")
+            raise NotFound(N_("unknown category %(category)r"), category=category)
         return self._dicts(sa.select(c).where(c.c.category == code))[0]
 
     # ------------------------------------------------------------------ accounts
@@ -1327,9 +1391,9 @@ class Transaction:
         role = V.convert(role, V.to_text, what, "role")
         unit_id = V.convert(unit_id, V.to_text, what, "unit_id")
         if not name or not name.strip():
-            raise StoreError(f"{what}: a name is required")
+            raise StoreError(N_("%(what)s: a name is required"), what=what)
         if not role:
-            raise StoreError(f"{what} {name!r}: a role is required")
+            raise StoreError(N_("%(what)s %(name)r: a role is required"), what=what, name=name)
         if unit_id is not None:
             self.get_unit(unit_id)
         return name.strip(), role, unit_id
@@ -1342,9 +1406,9 @@ class Transaction:
         Returns the account without its hash."""
         name, role, unit_id = self._account_values("user", name, role, unit_id)
         if not password_hash:
-            raise StoreError(f"user {name!r}: a password hash is required")
+            raise StoreError(N_("user %(name)r: a password hash is required"), name=name)
         if self._dicts(sa.select(S.users.c.id).where(S.users.c.name == name)):
-            raise StoreError(f"user {name!r} exists already")
+            raise StoreError(N_("user %(name)r exists already"), name=name)
         pk = self._x(
             sa.insert(S.users)
             .values(
@@ -1368,7 +1432,7 @@ class Transaction:
             .values(password_hash=password_hash, session_token=None)
         )
         if not done.rowcount:
-            raise NotFound(f"unknown user {name!r}")
+            raise NotFound(N_("unknown user %(name)r"), name=name)
 
     def set_account_active(self, kind: str, name: str, active: bool) -> dict[str, Any]:
         """Switch a user (``kind`` "user") or an API token ("token") on or off; returns the
@@ -1377,12 +1441,14 @@ class Transaction:
         session ends at their next request."""
         table = {"user": S.users, "token": S.api_tokens}.get(kind)
         if table is None:
-            raise StoreError(f"set_account_active: kind must be user or token, not {kind!r}")
+            raise StoreError(
+                N_("set_account_active: kind must be user or token, not %(kind)r"), kind=kind
+            )
         before = self._dicts(
             sa.select(*[table.c[k] for k in self._USER_PUBLIC]).where(table.c.name == name)
         )
         if not before:
-            raise NotFound(f"unknown {kind} {name!r}")
+            raise NotFound(N_("unknown %(kind)s %(name)r"), kind=kind, name=name)
         values: dict[str, Any] = {"active": bool(active)}
         if kind == "user":
             values["session_token"] = None  # every session of the account ends
@@ -1396,7 +1462,7 @@ class Transaction:
         uid = V.convert(user_id, V.to_int, "user", "id")
         token = self._x(sa.select(u.c.session_token).where(u.c.id == uid)).first()
         if token is None:
-            raise NotFound(f"unknown user id {user_id!r}")
+            raise NotFound(N_("unknown user id %(user_id)r"), user_id=user_id)
         if token[0]:
             return token[0]
         fresh = secrets.token_urlsafe(32)
@@ -1485,7 +1551,7 @@ class Transaction:
         """One account by name (with ``password_hash`` only when asked); raises NotFound."""
         rows = self._dicts(sa.select(S.users).where(S.users.c.name == name))
         if not rows:
-            raise NotFound(f"unknown user {name!r}")
+            raise NotFound(N_("unknown user %(name)r"), name=name)
         row = rows[0]
         return row if with_hash else {k: row[k] for k in self._USER_PUBLIC}
 
@@ -1494,7 +1560,7 @@ class Transaction:
         cols = [S.users.c[k] for k in self._USER_PUBLIC]
         rows = self._dicts(sa.select(*cols).where(S.users.c.id == user_id))
         if not rows:
-            raise NotFound(f"unknown user id {user_id!r}")
+            raise NotFound(N_("unknown user id %(user_id)r"), user_id=user_id)
         return rows[0]
 
     def list_users(self) -> list[dict[str, Any]]:
@@ -1509,7 +1575,7 @@ class Transaction:
         name, role, unit_id = self._account_values("token", name, role, unit_id)
         t = S.api_tokens
         if self._dicts(sa.select(t.c.id).where(t.c.name == name)):
-            raise StoreError(f"token {name!r} exists already")
+            raise StoreError(N_("token %(name)r exists already"), name=name)
         pk = self._x(
             sa.insert(t)
             .values(
@@ -1552,7 +1618,7 @@ class Transaction:
         """Append one entry to the audit log (``before``/``after`` as JSON); returns its id."""
         action = V.convert(action, V.to_text, "audit", "action")
         if not action:
-            raise StoreError("audit: an action is required")
+            raise StoreError(N_("audit: an action is required"))
         return self._x(
             sa.insert(S.audit_log)
             .values(
@@ -1604,7 +1670,7 @@ class Transaction:
         names = list(dict.fromkeys(columns or _names(p)))
         unknown = [n for n in names if n not in p.c]
         if unknown:
-            raise StoreError(f"problem_frame: unknown column {unknown[0]!r}")
+            raise StoreError(N_("problem_frame: unknown column %(value)r"), value=unknown[0])
         if "id" not in names:
             names.insert(0, "id")
         stmt = sa.select(*(p.c[n] for n in names)).where(*self._problem_where(filters))
@@ -1703,7 +1769,9 @@ class Transaction:
         unknown = [c for c in extra if c not in known]
         if unknown:
             raise StoreError(
-                f"problem_points: unknown column {unknown[0]!r} (known: {', '.join(known)})"
+                N_("problem_points: unknown column %(column)r (known: %(known)s)"),
+                column=unknown[0],
+                known=", ".join(known),
             )
         p = S.problems
         names = ["id", "lon", "lat", "status", "deduction", *extra]
@@ -1782,8 +1850,9 @@ class Transaction:
         :data:`POINT_EXTRA_COLUMNS`) among the problems matching ``filters``, sorted."""
         if field != "status" and field not in POINT_EXTRA_COLUMNS:
             raise StoreError(
-                f"distinct_problem_values: unknown field {field!r} "
-                f"(known: status, {', '.join(POINT_EXTRA_COLUMNS)})"
+                N_("distinct_problem_values: unknown field %(field)r (known: status, %(names)s)"),
+                field=field,
+                names=", ".join(POINT_EXTRA_COLUMNS),
             )
         column = S.problems.c[field]
         stmt = (
@@ -1869,7 +1938,9 @@ class Store:
             return self.engine.connect()
         except sa_exc.DBAPIError as exc:
             raise StoreUnavailable(
-                f"cannot connect to the database at {safe_url(self.url)}: {_reason(exc, self.url)}"
+                N_("cannot connect to the database at %(safe_url)s: %(reason)s"),
+                safe_url=safe_url(self.url),
+                reason=_reason(exc, self.url),
             ) from exc
 
     @contextmanager
@@ -1922,10 +1993,18 @@ class Store:
                 getattr(command, direction)(cfg, revision)
         except sa_exc.DBAPIError as exc:
             raise StoreError(
-                f"cannot {direction} the schema of {safe_url(self.url)}: {_reason(exc, self.url)}"
+                N_("cannot %(direction)s the schema of %(safe_url)s: %(reason)s"),
+                direction=direction,
+                safe_url=safe_url(self.url),
+                reason=_reason(exc, self.url),
             ) from exc
         except CommandError as exc:
-            raise StoreError(f"cannot {direction} the schema to {revision!r}: {exc}") from exc
+            raise StoreError(
+                N_("cannot %(direction)s the schema to %(revision)r: %(exc)s"),
+                direction=direction,
+                revision=revision,
+                exc=exc,
+            ) from exc
         finally:
             conn.close()
 
@@ -1993,7 +2072,9 @@ def _point(lon: Any, lat: Any) -> shapely.Point:
     x = V.convert(lon, V.to_float, "point", "lon")
     y = V.convert(lat, V.to_float, "point", "lat")
     if x is None or y is None or not (np.isfinite(x) and np.isfinite(y)):
-        raise StoreError(f"a point needs finite lon and lat, got ({lon!r}, {lat!r})")
+        raise StoreError(
+            N_("a point needs finite lon and lat, got (%(lon)r, %(lat)r)"), lon=lon, lat=lat
+        )
     return shapely.Point(x, y)
 
 
@@ -2018,7 +2099,7 @@ def _area_rows(areas: Any) -> list[dict[str, Any]]:
         geometry_name = frame.geometry.name
         missing = [c for c in ("area_id", "name") if c not in frame.columns]
         if missing:
-            raise StoreError(f"areas: missing column(s) {', '.join(missing)}")
+            raise StoreError(N_("areas: missing column(s) %(names)s"), names=", ".join(missing))
         records = []
         columns = {c: frame[c].tolist() for c in AREA_COLUMNS if c in frame.columns}
         geoms = frame[geometry_name].tolist()
@@ -2028,7 +2109,8 @@ def _area_rows(areas: Any) -> list[dict[str, Any]]:
             records.append(rec)
     elif isinstance(areas, (Mapping, str | bytes)):
         raise StoreError(
-            f"areas: expected a GeoDataFrame or a list of rows, got {type(areas).__name__}"
+            N_("areas: expected a GeoDataFrame or a list of rows, got %(name)s"),
+            name=type(areas).__name__,
         )
     else:
         records = list(areas)
@@ -2039,7 +2121,9 @@ def _area_rows(areas: Any) -> list[dict[str, Any]]:
     geoms = []
     for i, rec in enumerate(records, start=1):
         if not isinstance(rec, Mapping):
-            raise StoreError(f"area row {i}: expected a mapping, got {type(rec).__name__}")
+            raise StoreError(
+                N_("area row %(i)s: expected a mapping, got %(name)s"), i=i, name=type(rec).__name__
+            )
         label = rec.get("area_id")
         where = (
             f"area {label!r}" if label is not None and not V.is_missing(label) else f"area row {i}"
@@ -2049,13 +2133,19 @@ def _area_rows(areas: Any) -> list[dict[str, Any]]:
             fields, convs, where=where, allowed=allowed, required=("area_id", "name")
         )
         if row["area_id"] in seen:
-            raise StoreError(f"area {row['area_id']!r} appears more than once in the input")
+            raise StoreError(
+                N_("area %(area_id)r appears more than once in the input"), area_id=row["area_id"]
+            )
         seen.add(row["area_id"])
         geom = rec.get("geometry")
         if geom is None or not isinstance(geom, shapely.Geometry):
-            raise StoreError(f"{where}: geometry must be a shapely geometry, got {geom!r}")
+            raise StoreError(
+                N_("%(where)s: geometry must be a shapely geometry, got %(geom)r"),
+                where=where,
+                geom=geom,
+            )
         if geom.is_empty:
-            raise StoreError(f"{where}: geometry is empty")
+            raise StoreError(N_("%(where)s: geometry is empty"), where=where)
         geoms.append(geom)
         out.append({c: row.get(c) for c in AREA_COLUMNS})
     if out:

@@ -6,8 +6,10 @@ or a database password.  The original driver error, when there is one, stays ava
 ``__cause__``.
 """
 
+from ..messages import Explained
 
-class StoreError(Exception):
+
+class StoreError(Explained):
     """A storage operation could not be done; the message says why."""
 
 

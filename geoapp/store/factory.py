@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from ..messages import N_
 from .base import Store
 from .errors import StoreError
 from .postgis import PostgisStore
@@ -55,7 +56,7 @@ def open_store(
         parsed = sa.make_url(url)
     except (sa.exc.ArgumentError, ValueError):
         shown = url if isinstance(url, str) and "@" not in url else "(hidden)"
-        raise StoreError(f"not a database URL: {shown}") from None
+        raise StoreError(N_("not a database URL: %(shown)s"), shown=shown) from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         store: Store = Store(_sqlite_engine(parsed, echo))
@@ -64,13 +65,16 @@ def open_store(
             parsed = parsed.set(drivername="postgresql+psycopg")
         if parsed.get_driver_name() != "psycopg":
             raise StoreError(
-                f"use the psycopg driver for PostgreSQL (postgresql+psycopg://...), "
-                f"not {parsed.drivername!r}"
+                N_(
+                    "use the psycopg driver for PostgreSQL (postgresql+psycopg://...), not %(drivername)r"
+                ),
+                drivername=parsed.drivername,
             )
         store = PostgisStore(sa.create_engine(parsed, echo=echo, pool_pre_ping=True))
     else:
         raise StoreError(
-            f"unsupported database {backend!r}: use sqlite:///path or postgresql+psycopg://..."
+            N_("unsupported database %(backend)r: use sqlite:///path or postgresql+psycopg://..."),
+            backend=backend,
         )
     if upgrade:
         try:
@@ -87,7 +91,11 @@ def _sqlite_engine(url: sa.URL, echo: bool) -> Engine:
         try:
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"cannot create the folder for {database}: {exc.strerror}") from None
+            raise StoreError(
+                N_("cannot create the folder for %(database)s: %(strerror)s"),
+                database=database,
+                strerror=exc.strerror,
+            ) from None
     engine = sa.create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
 
     # SQLAlchemy's recipe for real transactions on pysqlite: let SQLAlchemy emit BEGIN itself

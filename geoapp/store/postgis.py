@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from psycopg import sql
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from ..messages import N_
 from . import schema as S
 from .base import Store, Transaction, _chunks, _point, _reason
 from .errors import StoreError
@@ -68,7 +69,9 @@ class PostgisTransaction(Transaction):
                 for row in rows:
                     copy.write_row([row[c] for c in columns])
         except psycopg.Error as exc:
-            raise StoreError(f"the database refused the change: {_reason(exc)}") from exc
+            raise StoreError(
+                N_("the database refused the change: %(reason)s"), reason=_reason(exc)
+            ) from exc
 
     def _lock_publishing(self) -> None:
         self._x(sa.select(sa.func.pg_advisory_xact_lock(PUBLISH_LOCK_KEY)))

@@ -30,6 +30,7 @@ from flask_babel import get_locale
 from .. import queries, services, services_ledger
 from ..crs import CRSError
 from ..domain import AREA_KINDS
+from ..messages import N_
 from . import clock_now, get_store, openapi, permissions
 
 bp = Blueprint("api", __name__)
@@ -38,11 +39,11 @@ bp = Blueprint("api", __name__)
 def _float_arg(name: str) -> float:
     raw = request.args.get(name)
     if raw is None or not raw.strip():
-        raise CRSError(f"the query parameter {name!r} is required")
+        raise CRSError(N_("the query parameter %(name)r is required"), name=name)
     try:
         value = float(raw)
     except ValueError:
-        raise CRSError(f"{name}={raw!r} is not a number") from None
+        raise CRSError(N_("%(name)s=%(raw)r is not a number"), name=name, raw=raw) from None
     return value
 
 

@@ -8,8 +8,10 @@ State-changing requests carry the draft's ``version``; a stale one is a 409 with
 from __future__ import annotations
 
 from flask import Response, current_app, jsonify, request
+from flask_babel import gettext as _
 
 from .. import services_editor as editor
+from ..messages import N_
 from ..services import ServiceError
 from . import get_store
 from .actor import current_actor
@@ -19,7 +21,7 @@ from .api import bp
 def _body() -> dict:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise ServiceError("send a JSON object")
+        raise ServiceError(N_("send a JSON object"))
     return data
 
 
@@ -50,7 +52,7 @@ def draft_upload():
     """A whole boundary set from an uploaded file becomes a new draft."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        raise ServiceError("choose a file (GeoJSON, GeoPackage or zipped Shapefile)")
+        raise ServiceError(N_("choose a file (GeoJSON, GeoPackage or zipped Shapefile)"))
     with upload.stream:
         data = upload.read()
     state = editor.upload_draft(
@@ -143,7 +145,7 @@ def generations_compare():
     a = request.args.get("a", type=int)
     b = request.args.get("b", type=int)
     if a is None or b is None:
-        raise ServiceError("give two generation ids: ?a=…&b=…")
+        raise ServiceError(N_("give two generation ids: ?a=…&b=…"))
     return jsonify(editor.compare(get_store(), a, b))
 
 
@@ -156,7 +158,8 @@ def generation_rollback(generation_id: int):
         get_store(),
         generation_id,
         current_actor(),
-        data.get("message"),
+        # the new generation's message is kept and shown to everyone: in the reader's language
+        data.get("message") or _("Roll back to generation %(id)s", id=generation_id),
         accept_warnings=True,
         note=data.get("note") or "rollback",
         **opts,

@@ -9,14 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import current_app, request, url_for
-from flask_babel import gettext
 
 from .. import services_intake as intake
 from ..intake import ReportError
-from ..readers import fill
+from ..messages import N_
 from . import get_store
 from .actor import current_actor, current_role, current_unit_id
 from .api import _json, _locale, bp
+from .errors import bad_row_text, where_text
 
 
 def upload_dir(kind: str) -> Path:
@@ -28,7 +28,7 @@ def upload_dir(kind: str) -> Path:
 def _body() -> dict:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise ReportError("body", "send a JSON object (Content-Type: application/json)")
+        raise ReportError("body", N_("send a JSON object (Content-Type: application/json)"))
     return data
 
 
@@ -46,7 +46,9 @@ def _with_links(detail: dict) -> dict:
 def _file(field: str):
     upload = request.files.get(field)
     if upload is None:
-        raise ReportError(field, f"send the file as multipart/form-data field {field!r}")
+        raise ReportError(
+            field, N_("send the file as multipart/form-data field %(field)r"), field=field
+        )
     try:
         return upload.read(), upload.filename
     finally:
@@ -124,9 +126,9 @@ def link_duplicate(problem_pk: int):
     """Link a problem to the one it duplicates (``{"duplicate_of": id, "note"}``)."""
     body = _body()
     if "duplicate_of" not in body:
-        raise ReportError("duplicate_of", "is required (the original problem's id)")
+        raise ReportError("duplicate_of", N_("is required (the original problem's id)"))
     if body["duplicate_of"] is None:
-        raise ReportError("duplicate_of", "use DELETE to remove the link")
+        raise ReportError("duplicate_of", N_("use DELETE to remove the link"))
     detail = intake.link_duplicate(
         get_store(),
         problem_pk,
@@ -154,7 +156,7 @@ def set_category_deadline(category: str):
     """Change a category's rectification deadline (``{"deadline": "3d"}``)."""
     body = _body()
     if "deadline" not in body:
-        raise ReportError("deadline", "is required (e.g. 48h or 3d; null for none)")
+        raise ReportError("deadline", N_("is required (e.g. 48h or 3d; null for none)"))
     row = intake.set_deadline(get_store(), category, body["deadline"], role=current_role())
     return _json(row)
 
@@ -177,14 +179,12 @@ def import_preview():
     preview["confirm"] = url_for("api.import_confirm", token=preview["token"])
     for bad in preview["bad"]:
         bad["reason_text"] = bad_row_text(bad.pop("messages")) or bad["reason"]
+        bad["line_text"] = where_text(bad["line"])
+    for row in preview["rows"]:
+        row["line_text"] = where_text(row["line"])
+        for dup in row["likely_duplicates"]:
+            dup["label_text"] = where_text(dup["label"]) if dup["kind"] == "row" else dup["label"]
     return _json(preview)
-
-
-def bad_row_text(messages) -> str:
-    """A bad row's reason in the request's language (its templates are N_-marked in
-    readers.py and services.py)."""
-    sep = "；" if _locale() == "zh" else "; "
-    return sep.join(fill(gettext(t), v) for t, v in messages) if messages else ""
 
 
 @bp.post("/imports/<token>")
@@ -193,7 +193,7 @@ def import_confirm(token: str):
     body = request.get_json(silent=True) or {}
     skip_bad = body.get("skip_bad", False) if isinstance(body, dict) else False
     if not isinstance(skip_bad, bool):
-        raise ReportError("skip_bad", "must be true or false")
+        raise ReportError("skip_bad", N_("must be true or false"))
     result = intake.confirm_import(
         get_store(),
         upload_dir("imports"),

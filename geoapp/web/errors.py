@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, jsonify, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
@@ -10,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from ..accounts import AccountError
 from ..crs import CRSError
 from ..intake import ReportError
+from ..messages import N_, Explained, fill, place
 from ..queries import BadParameter
 from ..readers import InputError
 from ..services import ServiceError
@@ -43,6 +45,51 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
     sa_exc.InterfaceError,
 )
 RETRY_AFTER_S = 5
+#: HTTP errors raised without a message of ours (werkzeug's English descriptions), in words
+#: the catalogue translates
+HTTP_MESSAGES = {
+    400: N_("The request is not valid."),
+    404: N_("There is nothing at this address."),
+    405: N_("This address does not accept this method."),
+    413: N_("The upload is too large."),
+    415: N_("This kind of content is not accepted here."),
+}
+
+
+def _translated(template: str) -> str:
+    return _(template) if template else ""
+
+
+def message_of(exc: BaseException) -> str:
+    """An error's message in the reader's language: a domain error (:class:`Explained`) is
+    rendered from its template; anything else is shown as its text."""
+    return exc.render(_translated) if isinstance(exc, Explained) else str(exc)
+
+
+def bad_row_text(messages) -> str:
+    """A bad row's reason in the reader's language (its templates are N_-marked where the row
+    is judged: readers.py, services.py)."""
+    sep = "；" if str(get_locale()) == "zh" else "; "
+    return sep.join(fill(_translated(t), v) for t, v in messages) if messages else ""
+
+
+def where_text(where: str) -> str:
+    """A bad row's place ("line 12", "row 3", "feature 7") in the reader's language."""
+    return place(where, _translated)
+
+
+def details_of(exc: BaseException, limit: int = 100) -> list[str] | None:
+    """The bad rows an error lists (InputError.bad), each in the reader's language."""
+    rows = list(getattr(exc, "bad", []))[:limit]
+    out = []
+    for row in rows:
+        messages = getattr(row, "messages", ())
+        if messages:
+            values = {"where": where_text(row.where), "reason": bad_row_text(messages)}
+            out.append(fill(_translated(N_("%(where)s: %(reason)s")), values))
+        else:
+            out.append(str(row))
+    return out or None
 
 
 def _wants_json() -> bool:
@@ -68,8 +115,8 @@ def register(app) -> None:
 
         def handler(exc, status=status, code=code):
             status_ = getattr(exc, "status", status) if isinstance(exc, ServiceError) else status
-            details = [str(b) for b in getattr(exc, "bad", [])][:100] or None
-            return _answer(status_, code, str(exc), details, getattr(exc, "payload", None))
+            payload = getattr(exc, "payload", None)
+            return _answer(status_, code, message_of(exc), details_of(exc), payload)
 
         app.register_error_handler(exc_class, handler)
 
@@ -87,4 +134,7 @@ def register(app) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        return _answer(exc.code or 500, exc.name.lower().replace(" ", "_"), exc.description)
+        message = exc.description
+        if message == type(exc).description and exc.code in HTTP_MESSAGES:
+            message = _(HTTP_MESSAGES[exc.code])  # werkzeug's default text: say it in ours
+        return _answer(exc.code or 500, exc.name.lower().replace(" ", "_"), message)

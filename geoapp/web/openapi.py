@@ -987,7 +987,9 @@ SCHEMAS |= {
             "rows": {"type": "array", "items": {"type": "object"}},
             "bad": {
                 "type": "array",
-                "items": _object({"line": STR, "reason": STR, "reason_text": STR}),
+                "items": _object(
+                    {"line": STR, "line_text": STR, "reason": STR, "reason_text": STR}
+                ),
             },
             "already_stored": {"type": "array", "items": STR},
         },

@@ -74,9 +74,19 @@ def _labels() -> dict:
         "draw_split": _("Draw a line across the selected area; double-click to finish"),
         "draw_area": _("Draw the new area into the gap; click the first point to finish"),
         "confirm_discard": _("Throw this draft away?"),
-        "published": _("Published generation"),
-        "reassigned": _("problems re-assigned"),
-        "rolled_back": _("Rolled back: new generation"),
+        "published_summary": _("Published generation #%(id)s; %(count)s open problems re-assigned"),
+        "rolled_back_to": _(
+            "Rolled back: new generation #%(id)s with the boundaries of #%(from)s; "
+            "%(count)s open problems re-assigned"
+        ),
+        "draft_title": _("Draft #%(id)s · version %(version)s"),
+        "saved_areas": _("Saved: %(areas)s"),
+        "findings_summary": _("Errors: %(errors)s · Warnings: %(warnings)s"),
+        "preview_summary": _(
+            "Changed areas: %(areas)s · Problems that change: %(problems)s · %(ms)s ms"
+        ),
+        "generation_n": _("Generation #%(id)s"),
+        "compared": _("#%(a)s → #%(b)s: %(count)s changed areas"),
         "confirm_rollback": _("Publish this generation's boundaries again as a new generation?"),
         "view": _("View"),
         "current": _("current"),

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from .. import maps, queries
 from .. import services_intake as intake
 from ..store import NotFound
+from ..workflow import may_act
 from . import get_store, permissions
 from .actor import current_role, current_unit_id
 from .api_intake import upload_dir
@@ -74,6 +75,10 @@ def _common_labels() -> dict:
         "saving": _("Saving…"),
         "saved": _("Saved"),
         "failed": _("Failed"),
+        "failed_because": _("Failed: %(error)s"),
+        "area_colon": _("Contracted area: "),
+        "responsible_colon": _("Responsible unit: "),
+        "distance_m": _("%(distance)s m"),
         "duplicate_hint": _("Likely duplicate of an open problem of the same category within 30 m"),
         "metres": _("m"),
         "link": _("Link as duplicate"),
@@ -125,10 +130,9 @@ def import_page():
         "position": _("Position"),
         "duplicates": _("Likely duplicates"),
         "unassigned": _("Unassigned (outside the county)"),
-        "line_n": _("line %(n)s"),
-        "feature_n": _("feature %(n)s"),
-        "problem": _("problem"),
-        "imported": _("Imported"),
+        "problem_n": _("problem %(id)s"),
+        "duplicate_at": _("%(place)s (%(distance)s m)"),
+        "imported_n": _("Imported: %(count)s"),
         "nothing_yet": _("Nothing has been imported yet: check the rows, then confirm."),
         "bad_rows_block": _("Bad rows must be fixed, or skipped explicitly, before importing."),
         "summary": _(
@@ -182,8 +186,11 @@ def problem_page(problem_pk: int):
             "confirm_unlink": _("Remove the duplicate link?"),
         },
     }
+    if not permissions.may("api.problem_transition", "POST"):
+        detail["transitions"] = []
     return render_template(
         "problem.html",
+        can=problem_controls(p),
         d=detail,
         p=p,
         map=_small_map("ProblemPage", config, bounds),
@@ -193,6 +200,28 @@ def problem_page(problem_pk: int):
         categories=_categories(store),
         crs_options=crs_options(),
     )
+
+
+#: the problem page's controls: the endpoint and method each one calls, and the workflow
+#: action the service checks for it
+PROBLEM_CONTROLS = {
+    "edit": ("api.patch_problem", "PATCH", "edit"),
+    "link_duplicate": ("api.link_duplicate", "PUT", "link_duplicate"),
+    "unlink_duplicate": ("api.unlink_duplicate", "DELETE", "link_duplicate"),
+    "add_photo": ("api.add_problem_photo", "POST", "add_photo"),
+}
+
+
+def problem_controls(problem: dict) -> dict[str, bool]:
+    """Which of the problem page's controls this account may use: the permission table and
+    the workflow rule, the two checks its request meets (a unit account is not shown the
+    correction form it may not save)."""
+    role, unit = current_role(), current_unit_id()
+    return {
+        name: permissions.may(endpoint, method)
+        and may_act(action, role, unit, problem["responsible_unit_id"])
+        for name, (endpoint, method, action) in PROBLEM_CONTROLS.items()
+    }
 
 
 def field_labels() -> dict:

@@ -64,8 +64,9 @@ PLANNING = frozenset({"admin", "coordinator", "planner"})
 ADMIN = frozenset({"admin"})
 #: Who reports problems and manages them (a unit account only reports rectification).
 REPORTING = frozenset({"admin", "coordinator", "inspector"})
-#: Who reads the ledger (unit accounts: their own unit's rows only).
-LEDGER = frozenset({"admin", "coordinator", "planner", "unit"})
+#: Who reads the ledger (unit accounts: their own unit's rows only).  Inspectors read the
+#: county's ledger too: they score the units, and the ledger is read-only.
+LEDGER = frozenset({"admin", "coordinator", "planner", "inspector", "unit"})
 #: Who changes boundaries.
 EDITING = frozenset({"admin", "planner"})
 
@@ -263,9 +264,17 @@ def may(endpoint: str, method: str = "GET") -> bool:
     return role() in allowed_roles(endpoint, method)
 
 
+def may_see_unit(unit_id: str | None) -> bool:
+    """Whether the current principal may open the page of unit ``unit_id`` (the table, and a
+    unit account only its own unit: :func:`require_own_unit`), for links in templates."""
+    unit = own_unit()
+    return may("pages.unit_page") and (unit is None or unit == unit_id)
+
+
 def init_app(app) -> None:
     app.before_request(enforce)
     app.jinja_env.globals["may"] = may
+    app.jinja_env.globals["may_see_unit"] = may_see_unit
 
 
 # --- the unit role's scope ------------------------------------------------------------------

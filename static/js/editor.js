@@ -33,6 +33,7 @@
 
   function GeoappEditor(map, group, cfg) {
     var L_ = cfg.labels;
+    var say = window.GeoappHttp.fill; // a translated label with its values
     var $ = function (id) { return document.getElementById(id); };
     var state = null;
     var layers = {};
@@ -79,7 +80,7 @@
     function render(next) {
       state = next;
       var gen = state.generation;
-      $("draft-title").textContent = L_.draft + " #" + gen.id + " · " + L_.version + " " + gen.version;
+      $("draft-title").textContent = say(L_.draft_title, { id: gen.id, version: gen.version });
       $("btn-undo").disabled = !state.can_undo;
       $("btn-redo").disabled = !state.can_redo;
       document.body.dataset.draftVersion = String(gen.version);
@@ -211,7 +212,7 @@
       }
       pendingOp = null;
       $("btn-reapply").hidden = true;
-      var text = L_.saved + (r.data.changed ? ": " + r.data.changed.join(", ") : "");
+      var text = r.data.changed ? say(L_.saved_areas, { areas: r.data.changed.join(", ") }) : L_.saved;
       if (r.data.kept) {
         text += " · " + L_.merge_kept.replace("__ID__", r.data.kept);
         selected = r.data.kept; // the merged area stays selected under the id it keeps
@@ -243,7 +244,7 @@
       var list = $("findings");
       list.replaceChildren();
       $("findings-summary").textContent =
-        L_.errors + " " + report.errors + " · " + L_.warnings + " " + report.warnings;
+        say(L_.findings_summary, { errors: report.errors, warnings: report.warnings });
       $("btn-publish").dataset.errors = String(report.errors);
       $("btn-publish").dataset.warnings = String(report.warnings);
       report.findings.forEach(function (f) {
@@ -269,8 +270,9 @@
 
     function showPreview(p) {
       previewLayer.clearLayers();
-      $("preview-summary").textContent = L_.changed_areas + " " + p.changed_areas.length + " · " +
-        L_.problems_moving + " " + p.problems.length + " · " + p.server_ms + " ms";
+      $("preview-summary").textContent = say(L_.preview_summary, {
+        areas: p.changed_areas.length, problems: p.problems.length, ms: p.server_ms
+      });
       var areasList = $("preview-areas");
       areasList.replaceChildren();
       p.changed_areas.forEach(function (c) {
@@ -385,7 +387,7 @@
         if (!r.ok) { $("publish-error").textContent = r.data.message; return; }
         dialog.close();
         document.body.dataset.published = String(r.data.id);
-        status(L_.published + " #" + r.data.id + " · " + L_.reassigned + " " + r.data.reassigned, "ok");
+        status(say(L_.published_summary, { id: r.data.id, count: r.data.reassigned }), "ok");
         window.setTimeout(function () { window.location.href = cfg.urls.generations; }, 1200);
       });
     });

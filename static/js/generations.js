@@ -16,6 +16,7 @@
   function GeoappGenerations(map, cfg) {
     var $ = function (id) { return document.getElementById(id); };
     var L_ = cfg.labels;
+    var say = window.GeoappHttp.fill; // a translated label with its values
     var base = L.featureGroup().addTo(map);
     var changes = L.featureGroup().addTo(map);
     function url(name, id) { return cfg.urls[name].replace("__ID__", String(id)); }
@@ -44,7 +45,7 @@
         document.querySelectorAll("tr[data-generation]").forEach(function (tr) {
           tr.classList.toggle("shown", tr.dataset.generation === String(id));
         });
-        status(L_.generation + " #" + id);
+        status(say(L_.generation_n, { id: id }));
         document.body.dataset.viewed = String(id);
       });
     }
@@ -73,7 +74,7 @@
         }).addTo(changes);
         if (r.data.changes.length) map.fitBounds(layer.getBounds().pad(0.3));
         $("compare-table").hidden = false;
-        status("#" + a + " → #" + b + ": " + r.data.changes.length);
+        status(say(L_.compared, { a: a, b: b, count: r.data.changes.length }));
         document.body.dataset.compared = a + "-" + b;
       });
     }
@@ -89,7 +90,7 @@
         }).then(function (r) {
           return r.json().then(function (d) {
             if (!r.ok) { status(d.message, true); return; }
-            status(L_.rolled_back + " #" + d.id);
+            status(say(L_.rolled_back_to, { id: d.id, from: d.from, count: d.reassigned }));
             window.setTimeout(function () { window.location.reload(); }, 800);
           });
         });

@@ -100,7 +100,7 @@
 
     function fail(part) {
       return function (err) {
-        status(L_.load_failed + "：" + err.message, true);
+        status(window.GeoappHttp.fill(L_.load_failed_because, { error: err.message }), true);
         markReady(part);
       };
     }
@@ -119,7 +119,7 @@
       },
       tooltip: function (f) {
         var p = f.properties;
-        return "<b>" + esc(p.name) + "</b><br>" + esc(L_.lead) + "：" + unitText(p.lead_unit_name, p.lead_unit_contact, p.lead_unit_phone);
+        return "<b>" + esc(p.name) + "</b><br>" + esc(L_.lead_colon) + unitText(p.lead_unit_name, p.lead_unit_contact, p.lead_unit_phone);
       },
     });
     var areaShapes = new Coverage({

@@ -2,7 +2,8 @@
  *
  * Resolves with the parsed JSON answer; on a 4xx/5xx it rejects with an Error whose message
  * is the server's (plus the first details it lists), with .status and .body attached, so a
- * page can show it as it is. csrf.js (on every page) adds the CSRF header; the pages that
+ * page can show it as it is; GeoappHttp.fill(template, values) fills a translated label's
+ * %(name)s fields.  csrf.js (on every page) adds the CSRF header; the pages that
  * call the API include this file before their own script.
  */
 (function () {
@@ -27,5 +28,11 @@
     });
   }
 
-  window.GeoappHttp = { send: send };
+  // A translated template from the page's labels with its %(name)s fields filled in: the
+  // server translates whole sentences, the page only puts the values where they belong.
+  function fill(template, values) {
+    return String(template).replace(/%\((\w+)\)s/g, function (_, k) { return String(values[k]); });
+  }
+
+  window.GeoappHttp = { send: send, fill: fill };
 })();

@@ -19,15 +19,7 @@
     statusLine.classList.toggle("error", !!isError);
   }
   var send = window.GeoappHttp.send;
-  function where(text) {
-    // "line 12" / "feature 3" from the server, in the page's language
-    var m = /^(line|feature) (\d+)$/.exec(String(text || ""));
-    if (!m) return text;
-    return format(m[1] === "line" ? L_.line_n : L_.feature_n, { n: m[2] });
-  }
-  function format(template, values) {
-    return template.replace(/%\((\w+)\)s/g, function (_, k) { return values[k]; });
-  }
+  var format = window.GeoappHttp.fill;
 
   function render(p) {
     current = p;
@@ -40,7 +32,7 @@
     bad.textContent = "";
     p.bad.forEach(function (b) {
       var tr = el("tr");
-      tr.appendChild(el("td", where(b.line)));
+      tr.appendChild(el("td", b.line_text || b.line));
       tr.appendChild(el("td", b.reason_text || b.reason));
       bad.appendChild(tr);
     });
@@ -50,7 +42,7 @@
     rows.textContent = "";
     p.rows.forEach(function (r) {
       var tr = el("tr", null, r.assigned ? "" : "unassigned");
-      tr.appendChild(el("td", where(r.line)));
+      tr.appendChild(el("td", r.line_text || r.line));
       tr.appendChild(el("td", r.problem_id || ""));
       tr.appendChild(el("td", r.category_label));
       tr.appendChild(el("td", r.round));
@@ -67,7 +59,8 @@
         tr.appendChild(td);
       }
       tr.appendChild(el("td", r.likely_duplicates.map(function (d) {
-        return (d.kind === "row" ? where(d.label) : L_.problem + " " + d.label) + " (" + d.distance_m + " " + L_.metres + ")";
+        var place = d.kind === "row" ? d.label_text || d.label : format(L_.problem_n, { id: d.label });
+        return format(L_.duplicate_at, { place: place, distance: d.distance_m });
       }).join("; "), r.likely_duplicates.length ? "dup-warning" : ""));
       rows.appendChild(tr);
     });
@@ -87,7 +80,7 @@
     send(cfg.urls.preview, { method: "POST", body: fd }).then(function (p) {
       status("");
       render(p);
-    }).catch(function (err) { status(L_.failed + ": " + err.message, true); });
+    }).catch(function (err) { status(format(L_.failed_because, { error: err.message }), true); });
   });
 
   document.getElementById("confirm-button").addEventListener("click", function () {
@@ -100,8 +93,11 @@
       method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ skip_bad: skip })
     }).then(function (r) {
-      status(L_.imported + ": " + r.imported);
+      status(format(L_.imported_n, { count: r.imported }));
       document.body.setAttribute("data-imported", String(r.imported));
-    }).catch(function (err) { button.disabled = false; status(L_.failed + ": " + err.message, true); });
+    }).catch(function (err) {
+      button.disabled = false;
+      status(format(L_.failed_because, { error: err.message }), true);
+    });
   });
 })();

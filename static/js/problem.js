@@ -18,7 +18,7 @@
       statusLine.classList.toggle("error", !!isError);
     }
     function reload() { window.location.reload(); }
-    function fail(err) { status(L_.failed + ": " + err.message, true); }
+    function fail(err) { status(window.GeoappHttp.fill(L_.failed_because, { error: err.message }), true); }
 
     send(cfg.urls.areas + "?simplify=2").then(function (fc) {
       L.geoJSON(fc, { interactive: false, style: { color: "#556", weight: 0.7, fillOpacity: 0 } }).addTo(map);
@@ -57,8 +57,9 @@
       });
     }
 
+    // the page shows only the controls this account may use: each may be absent
     var photoInput = document.getElementById("photo-input");
-    photoInput.addEventListener("change", function () {
+    if (photoInput) photoInput.addEventListener("change", function () {
       var files = Array.prototype.slice.call(photoInput.files || []);
       status(L_.saving);
       files.reduce(function (chain, file) {
@@ -70,7 +71,8 @@
       }, Promise.resolve()).then(reload, fail);
     });
 
-    document.getElementById("edit-form").addEventListener("submit", function (e) {
+    var editForm = document.getElementById("edit-form");
+    if (editForm) editForm.addEventListener("submit", function (e) {
       e.preventDefault();
       var body = { category: document.getElementById("edit-category").value };
       var lon = document.getElementById("edit-lon").value.trim();

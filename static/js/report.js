@@ -56,9 +56,9 @@
         where.appendChild(el("span", L_.outside, "outside"));
         return;
       }
-      where.appendChild(el("span", L_.area + "：" + d.area.name));
+      where.appendChild(el("span", L_.area_colon + d.area.name));
       where.appendChild(el("br"));
-      where.appendChild(el("span", L_.responsible + "：" + ((d.responsible_unit || {}).name || "—")));
+      where.appendChild(el("span", L_.responsible_colon + ((d.responsible_unit || {}).name || "—")));
     }
 
     function place(lon, lat, crs) {
@@ -128,7 +128,7 @@
           var link = el("a", x.problem_id);
           link.href = cfg.urls.page.replace("__ID__", encodeURIComponent(x.id));
           li.appendChild(link);
-          li.appendChild(el("span", " · " + x.distance_m + " " + L_.metres + " "));
+          li.appendChild(el("span", " · " + window.GeoappHttp.fill(L_.distance_m, { distance: x.distance_m }) + " "));
           var b = el("button", L_.link);
           b.type = "button";
           b.addEventListener("click", function () {
@@ -177,10 +177,10 @@
           status(L_.saved);
         }, function (err) {
           showResult(detail, 0);
-          status(L_.failed + ": " + err.message, true);
+          status(window.GeoappHttp.fill(L_.failed_because, { error: err.message }), true);
         });
       }).catch(function (err) {
-        status(L_.failed + ": " + err.message, true);
+        status(window.GeoappHttp.fill(L_.failed_because, { error: err.message }), true);
       }).then(function () { button.disabled = saved; });
     });
 

@@ -3,11 +3,14 @@ vertex, split an area, see the preview, publish, compare and roll back."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import shapely
 
 from geoapp import create_app
 from geoapp import services_editor as E
+from geoapp.domain import OPEN_STATUSES
 
 pytestmark = pytest.mark.browser
 READY = "body[data-editor-ready]"
@@ -115,7 +118,7 @@ def test_drag_a_shared_vertex_then_split_preview_and_publish(page, served):
     )
     assert "0" in page.text_content("#findings-summary")
     preview_text = page.text_content("#preview-summary")
-    assert preview_text.startswith("变更的包干区 2") or "2" in preview_text
+    assert preview_text.startswith("变更的包干区：2 · 受影响的问题点：")
 
     # split the selected area with a line drawn across it
     target = after[owners[0]]["geometry"]
@@ -160,6 +163,12 @@ def test_drag_a_shared_vertex_then_split_preview_and_publish(page, served):
     current = store.current_generation()
     assert current["id"] == gid
     assert current["publish_message"].startswith("浏览器测试")
+    # one translated sentence with its numbers in place (not "个问题点已重新分配 10")
+    moved = sum(1 for q in preview["problems"] if q["status"] in OPEN_STATUSES)
+    assert (
+        page.text_content("#editor-status")
+        == f"已发布边界版本 #{gid}；{moved} 个未办结问题点已重新分配"
+    )
 
 
 @pytest.mark.allow_console_errors  # the browser logs the expected 409 as a failed load
@@ -204,10 +213,18 @@ def test_generations_page_views_compares_and_rolls_back(page, served):
     page.wait_for_selector('body[data-viewed="1"]')
     page.once("dialog", lambda d: d.accept())
     page.locator("button.rollback[data-id='1']").click()
+    page.wait_for_function(
+        "() => /^已回滚：/.test(document.getElementById('gen-status').textContent)"
+    )
+    status = page.text_content("#gen-status")
+    assert re.fullmatch(
+        r"已回滚：新边界版本 #\d+ 采用 #1 的边界；\d+ 个未办结问题点已重新分配", status
+    )
     page.wait_for_function(f"() => document.querySelectorAll('tr[data-generation]').length > {gid}")
     current = store.current_generation()
     assert current["id"] > gid
     assert E.compare(store, 1, current["id"])["changes"] == []
+    assert current["publish_message"] == "回滚到边界版本 1"  # kept and shown to everyone
 
 
 def drag(page, start, path):

@@ -63,3 +63,21 @@ def test_sign_out_button(page, base, login):
         page.click(".logout button")
     page.wait_for_load_state("networkidle")  # the favicon too, before the server stops
     assert "/login" in page.url
+
+
+def test_a_unit_account_gets_a_working_problem_page_without_the_correction_form(
+    page, base, login, demo_sqlite_url
+):
+    """The page script runs with only the controls the role may use (no console error)."""
+    from geoapp.store import open_store
+
+    store = open_store(demo_sqlite_url)
+    try:
+        unit = store.get_user("unit")["unit_id"]
+        pk = int(store.problems({"responsible_unit_id": unit}, limit=1)[0]["id"])
+    finally:
+        store.close()
+    login(page, base, "unit", next_path=f"/problems/{pk}")
+    page.wait_for_selector(READY, timeout=30000)
+    assert page.locator("#edit-form").count() == 0
+    assert page.locator("#photo-input").count() == 1
