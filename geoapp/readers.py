@@ -22,6 +22,7 @@ import pandas as pd
 import shapely
 
 from .crs import CRSError, InputCRS, parse_crs, to_wgs84
+from .textcheck import describe, first_fault, may_hold_bad_text
 
 if TYPE_CHECKING:  # geopandas and pyproj are slow to import: done where they are used
     import geopandas as gpd
@@ -304,6 +305,11 @@ def load_geojson(data: bytes, name: str) -> dict:
         raise InputError(
             f"{name}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from None
+    except RecursionError:
+        raise InputError(f"{name}: the JSON is nested too deeply") from None
+    fault = first_fault(doc) if may_hold_bad_text(text) else None
+    if fault is not None:
+        raise InputError(f"{name}: {fault[0]!r} {describe(fault[1])}")
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise InputError(f"{name}: expected a GeoJSON FeatureCollection")
     if not isinstance(doc.get("features"), list):

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from . import queries
+from .audit import audit
 from .crs import parse_crs, to_wgs84
 from .deadlines import parse_duration_hours
 from .domain import OPEN_STATUSES
@@ -34,6 +35,8 @@ from .intake import (
     sniff_image,
 )
 from .services import (
+    FIRST_YEAR,
+    LAST_YEAR,
     ServiceError,
     _attach_assignment,
     commit_problem_import,
@@ -90,7 +93,10 @@ def _reported_at(text: str | None, now: datetime) -> datetime:
         return now
     iso = parse_time(text)
     if iso is None:
-        raise ReportError("reported_at", f"{text!r} is not a date and time")
+        raise ReportError(
+            "reported_at",
+            f"{text!r} is not a date and time from {FIRST_YEAR} to {LAST_YEAR}",
+        )
     when = datetime.fromisoformat(iso)
     if when > now.astimezone(when.tzinfo) + _FUTURE_SLACK:
         raise ReportError("reported_at", f"{text!r} is in the future")
@@ -466,8 +472,11 @@ def link_duplicate(
     return problem_detail(store, problem_pk, role=role)
 
 
-def set_deadline(store, category: str, text, *, role: str | None = None) -> dict:
-    """Change a category's rectification deadline ("48h", "3d", "3天"; null: none)."""
+def set_deadline(
+    store, category: str, text, *, role: str | None = None, actor: str | None = None
+) -> dict:
+    """Change a category's rectification deadline ("48h", "3d", "3天"; null: none), at most
+    a year; the change is audited (before/after) in the same transaction."""
     check_action("set_deadline", role)
     if text is None:
         hours = None
@@ -481,7 +490,17 @@ def set_deadline(store, category: str, text, *, role: str | None = None) -> dict
             raise ReportError("deadline", f"{text!r}: give whole hours (at least 1)")
     code = category_spellings(store.list_categories()).get(str(category), category)
     with store.transaction() as tx:
+        was = {c["category"]: c for c in tx.list_categories()}.get(code)
         row = tx.set_category_deadline(code, hours)
+        if was is None or was["deadline_hours"] != row["deadline_hours"]:
+            audit(
+                tx,
+                actor,
+                "category.deadline",
+                f"category:{row['category']}",
+                {"deadline_hours": was["deadline_hours"] if was else None},
+                {"deadline_hours": row["deadline_hours"]},
+            )
     return row
 
 

@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from ..domain import DB_INT_MAX
+from ..textcheck import describe, text_fault
 from .errors import InvalidValue
 from .schema import UTCDateTime
 
@@ -30,12 +32,13 @@ def is_missing(value: Any) -> bool:
 
 
 def to_text(value: Any) -> str | None:
-    if type(value) is str:
-        return value
+    if isinstance(value, str):
+        fault = text_fault(value)
+        if fault:
+            raise ValueError(describe(fault))
+        return str(value)
     if is_missing(value):
         return None
-    if isinstance(value, str):
-        return str(value)
     if isinstance(value, bool | np.bool_):
         raise ValueError(f"expected text, got {value!r}")
     if isinstance(value, numbers.Integral):
@@ -58,9 +61,6 @@ def to_float(value: Any) -> float | None:
     return float(value)
 
 
-INT64 = 2**63 - 1
-
-
 def to_int(value: Any) -> int | None:
     if is_missing(value):
         return None
@@ -74,7 +74,7 @@ def to_int(value: Any) -> int | None:
         out = int(value.strip())
     else:
         raise ValueError(f"expected an integer, got {type(value).__name__} {value!r}")
-    if not -INT64 <= out <= INT64:
+    if not -DB_INT_MAX <= out <= DB_INT_MAX:
         raise ValueError(f"{out} is out of range for a stored integer")
     return out
 
@@ -169,7 +169,10 @@ def coerce_row(
             known = ", ".join(sorted(convs))
             raise InvalidValue(f"{where}: unknown field {key!r} (known fields: {known})")
         kind = type(value)
-        if (kind is str and conv is to_text) or (kind is int and conv is to_int) or value is None:
+        if kind is str and conv is to_text and text_fault(value) is None:
+            out[key] = value  # the common case, without a call
+            continue
+        if (kind is int and conv is to_int) or value is None:
             out[key] = value  # the common cases, without a call
             continue
         try:

@@ -38,9 +38,10 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
 
+from ..deadlines import MAX_DEADLINE_HOURS
 from . import _values as V
 from . import schema as S
-from .errors import NotFound, StaleVersion, StoreError, StoreUnavailable
+from .errors import InvalidValue, NotFound, StaleVersion, StoreError, StoreUnavailable
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -179,11 +180,23 @@ def database_error(exc: sa_exc.DBAPIError, url: sa.URL) -> StoreError:
     """A StoreError for a driver error: its first line, no SQL, no parameters, no password."""
     if isinstance(exc, sa_exc.IntegrityError):
         return StoreError(f"the database refused the change: {_reason(exc, url)}")
+    if isinstance(exc, sa_exc.DataError) and not exc.connection_invalidated:
+        # a value the database cannot take (NUL in text, a number out of range): the
+        # caller's input, not an outage; retrying cannot help
+        return InvalidValue(f"the database refused a value: {_reason(exc, url)}")
     if exc.connection_invalidated or isinstance(
         exc, sa_exc.OperationalError | sa_exc.InterfaceError
     ):
         return StoreUnavailable(f"database unavailable ({safe_url(url)}): {_reason(exc, url)}")
     return StoreError(f"database error ({safe_url(url)}): {_reason(exc, url)}")
+
+
+def _check_deadline(hours: int | None, where: str) -> None:
+    """A category's deadline is None or 1 to MAX_DEADLINE_HOURS whole hours."""
+    if hours is not None and not 0 < hours <= MAX_DEADLINE_HOURS:
+        raise InvalidValue(
+            f"{where}: deadline_hours must be between 1 and {MAX_DEADLINE_HOURS}, got {hours}"
+        )
 
 
 class Transaction:
@@ -416,6 +429,8 @@ class Transaction:
         """Make the category table exactly ``rows`` (fields: category, name_zh, name_en,
         deadline_hours).  A category still used by a rule cannot be removed."""
         prepared = self._prepare(rows, S.categories, "category", "category")
+        for r in prepared:
+            _check_deadline(r.get("deadline_hours"), f"category {r['category']!r}")
         keep = {r["category"] for r in prepared}
         existing = set(self._x(sa.select(S.categories.c.category)).scalars())
         removed = sorted(existing - keep)
@@ -1237,8 +1252,7 @@ class Transaction:
         """Change a category's rectification deadline (whole hours; None: no deadline)."""
         code = V.convert(category, V.to_text, "category", "category")
         value = V.convert(hours, V.to_int, "category", "deadline_hours")
-        if value is not None and value <= 0:
-            raise StoreError("deadline_hours must be positive")
+        _check_deadline(value, f"category {code!r}")
         c = S.categories
         done = self._x(sa.update(c).where(c.c.category == code).values(deadline_hours=value))
         if done.rowcount == 0:
