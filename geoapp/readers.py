@@ -22,6 +22,7 @@ import pandas as pd
 import shapely
 
 from .crs import CRSError, InputCRS, parse_crs, to_wgs84
+from .sheets import csv_safe_frame, write_xlsx_frame
 from .textcheck import describe, first_fault, may_hold_bad_text
 
 if TYPE_CHECKING:  # geopandas and pyproj are slow to import: done where they are used
@@ -632,12 +633,12 @@ def write_points(table: PointTable, extra: pd.DataFrame, out: Path) -> None:
             if table.fmt not in ("csv", "xlsx"):
                 frame["lon"] = table.src_x
                 frame["lat"] = table.src_y
-            frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+            csv_safe_frame(frame).to_csv(tmp, index=False, encoding="utf-8-sig")
         else:
             if table.fmt not in ("csv", "xlsx"):
                 frame["lon"] = table.src_x
                 frame["lat"] = table.src_y
-            frame.to_excel(tmp, index=False, engine="openpyxl")
+            write_xlsx_frame(frame, tmp)  # text as text, never a formula
         os.replace(tmp, out)
     finally:
         if tmp.exists():
