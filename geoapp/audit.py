@@ -24,6 +24,7 @@ ACTIONS = (
     "generation.publish",
     "problems.import",
     "problem.status",
+    "category.deadline",
     "user.create",
     "token.create",
     "demo.load",

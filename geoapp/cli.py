@@ -476,7 +476,10 @@ def set_deadline(ctx, category: str, deadline: str) -> None:
     store = _store(ctx)
     try:
         row = services_intake.set_deadline(
-            store, category, None if deadline.strip().lower() in ("none", "无") else deadline
+            store,
+            category,
+            None if deadline.strip().lower() in ("none", "无") else deadline,
+            actor=_user(),
         )
     except (*_errors(), ReportError) as exc:
         _fail(exc)

@@ -75,3 +75,9 @@ def status_code(text: str | None) -> str | None:
         if t == label:
             return code
     return None
+
+
+#: The largest integer a column can hold on both backends: the tables' ``sa.Integer`` is
+#: PostgreSQL's 32-bit INTEGER (SQLite's would take 64 bits).  Ids and counts in URLs, query
+#: arguments and bodies are checked against it, so both backends answer alike.
+DB_INT_MAX = 2**31 - 1

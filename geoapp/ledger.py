@@ -36,6 +36,8 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from .deadlines import MAX_DEADLINE_HOURS
+
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 CLOSED_STATUSES = frozenset({"rectified", "verified"})
 GROUPS = {"unit": "responsible_unit_id", "district": "district_id", "category": "category"}
@@ -107,6 +109,8 @@ def problem_table(
         frame["category"].map(lambda c: deadline_hours.get(c) if c is not None else None),
         errors="coerce",
     ).astype(float)
+    # as deadlines.usable_hours: outside (0, MAX_DEADLINE_HOURS] counts as no deadline
+    hours = hours.where((hours > 0) & (hours <= MAX_DEADLINE_HOURS))
     frame["due"] = frame["reported_at"] + pd.to_timedelta(hours, unit="h")
     rect = _utc(frame["id"].map(rectified_at))
     frame["rectified_at"] = rect.where(closed)

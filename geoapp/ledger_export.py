@@ -1,6 +1,7 @@
 """The ledger as files: XLSX (one sheet per grouping and one of the problems) and CSV.
 
-Headers are Chinese, as the county's staff file them.  CSV is UTF-8 with a byte-order
+Headers are Chinese, as the county's staff file them.  Text is written as text, never as a
+formula (:mod:`geoapp.sheets`).  CSV is UTF-8 with a byte-order
 mark so that Excel opens it as UTF-8; it holds ONE grouping (default: per unit) — the
 XLSX holds them all.  No Flask here.
 """
@@ -18,6 +19,7 @@ from openpyxl.utils import get_column_letter
 
 from . import queries
 from .services_ledger import Ledger, problem_records
+from .sheets import csv_row, xlsx_cells
 
 SHEET_TITLES = {"unit": "按责任单位", "district": "按片区", "category": "按问题类别"}
 PROBLEMS_SHEET = "问题清单"
@@ -150,11 +152,9 @@ def write_xlsx(led: Ledger, out: BinaryIO | str) -> None:
         ws.freeze_panes = "A2"
         for i, name in enumerate(fields, 1):
             ws.column_dimensions[get_column_letter(i)].width = _width(name, rows, i - 1)
-        header = []
-        for text in rows[0]:
-            cell = WriteOnlyCell(ws, value=text)
+        header = xlsx_cells(ws, rows[0])
+        for cell in header:
             cell.font, cell.fill, cell.alignment = bold, fill, centred
-            header.append(cell)
         ws.append(header)
         rate = fields.index("on_time_rate") if "on_time_rate" in fields else None
         for row in rows[1:]:
@@ -163,7 +163,7 @@ def write_xlsx(led: Ledger, out: BinaryIO | str) -> None:
                 cell = WriteOnlyCell(ws, value=row[rate])
                 cell.number_format = "0.0%"
                 row[rate] = cell
-            ws.append(row)
+            ws.append(xlsx_cells(ws, row))
     wb.save(out)
 
 
@@ -184,7 +184,7 @@ def csv_text(led: Ledger, group: str = "unit") -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     for row in group_table(led, group):
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(csv_row(row))
     return buf.getvalue()
 
 

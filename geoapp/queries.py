@@ -53,7 +53,15 @@ from shapely.ops import polylabel
 from . import clustering, workflow
 from .crs import from_wgs84, to_wgs84
 from .deadlines import deadline, is_overdue
-from .domain import AREA_KINDS, OPEN_STATUSES, STATUSES, UNIT_KINDS, URGENCY, urgency_class
+from .domain import (
+    AREA_KINDS,
+    DB_INT_MAX,
+    OPEN_STATUSES,
+    STATUSES,
+    UNIT_KINDS,
+    URGENCY,
+    urgency_class,
+)
 from .maps import DISTRICT_COLOURS
 from .messages import N_, Explained
 from .store import AREA_COLUMNS, NotFound
@@ -79,7 +87,7 @@ MAX_ZOOM = 24
 MAX_SIMPLIFY_M = 1000.0
 DISPLAY_CRS = ("wgs84", "gcj02", "bd09")
 SEARCH_LIMIT = 20
-MAX_ID = 2**63 - 1  # database integers are 64-bit
+MAX_ID = DB_INT_MAX  # the largest id a table holds on both backends
 FIRST_DATE, LAST_DATE = date(1900, 1, 1), date(9998, 12, 31)
 #: Statuses a filter may name: the domain's, plus the store's default for new problems.
 KNOWN_STATUSES = (*STATUSES, DEFAULT_STATUS)

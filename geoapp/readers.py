@@ -27,6 +27,8 @@ import shapely
 
 from .crs import CRSError, InputCRS, parse_crs, to_wgs84
 from .messages import N_, Explained, fill, plain
+from .sheets import csv_safe_frame, write_xlsx_frame
+from .textcheck import MAX_DEPTH, NUL, SURROGATE, first_fault, may_hold_bad_text
 
 if TYPE_CHECKING:  # geopandas and pyproj are slow to import: done where they are used
     import geopandas as gpd
@@ -392,6 +394,29 @@ def load_geojson(data: bytes, name: str) -> dict:
             colno=exc.colno,
             msg=exc.msg,
         ) from None
+    except RecursionError:
+        raise InputError(N_("%(name)s: the JSON is nested too deeply"), name=name) from None
+    fault = first_fault(doc) if may_hold_bad_text(text) else None
+    if fault is not None:
+        where, kind = fault
+        if kind == NUL:
+            raise InputError(
+                N_("%(name)s: %(where)r contains a NUL character (U+0000), which cannot be stored"),
+                name=name,
+                where=where,
+            )
+        if kind == SURROGATE:
+            raise InputError(
+                N_("%(name)s: %(where)r contains a lone surrogate, which is not valid Unicode"),
+                name=name,
+                where=where,
+            )
+        raise InputError(
+            N_("%(name)s: %(where)r is nested deeper than %(depth)s levels"),
+            name=name,
+            where=where,
+            depth=MAX_DEPTH,
+        )
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
         raise InputError(N_("%(name)s: expected a GeoJSON FeatureCollection"), name=name)
     if not isinstance(doc.get("features"), list):
@@ -728,12 +753,12 @@ def write_points(table: PointTable, extra: pd.DataFrame, out: Path) -> None:
             if table.fmt not in ("csv", "xlsx"):
                 frame["lon"] = table.src_x
                 frame["lat"] = table.src_y
-            frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+            csv_safe_frame(frame).to_csv(tmp, index=False, encoding="utf-8-sig")
         else:
             if table.fmt not in ("csv", "xlsx"):
                 frame["lon"] = table.src_x
                 frame["lat"] = table.src_y
-            frame.to_excel(tmp, index=False, engine="openpyxl")
+            write_xlsx_frame(frame, tmp)  # text as text, never a formula
         os.replace(tmp, out)
     finally:
         if tmp.exists():

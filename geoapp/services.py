@@ -40,6 +40,7 @@ from .readers import (
     write_points,
 )
 from .spatial import Zoning
+from .textcheck import text_fault
 from .zoning import Finding, check_areas, diff_areas
 
 if TYPE_CHECKING:  # geopandas is slow to import; only types need it here
@@ -171,8 +172,13 @@ def _unit_summary(unit: dict | None) -> dict | None:
 
 
 # --- problems: parsing rows -------------------------------------------------------------
+#: The years a time may fall in (as the date filters' range).
+FIRST_YEAR, LAST_YEAR = 1900, 9998
+
+
 def parse_time(value) -> str | None:
-    """An ISO 8601 string with an offset; naive times are Beijing time. None if unreadable."""
+    """An ISO 8601 string with an offset; naive times are Beijing time. None if unreadable
+    or outside the years FIRST_YEAR to LAST_YEAR."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
     text = str(value).strip()
@@ -198,6 +204,8 @@ def parse_time(value) -> str | None:
             dt = datetime.fromisoformat(text)
         except ValueError:
             return None
+    if not FIRST_YEAR <= dt.year <= LAST_YEAR:
+        return None  # year 1 or 9999 with an offset leaves datetime's range in UTC
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=LOCAL_TZ)
     return dt.isoformat(timespec="seconds")
@@ -304,6 +312,18 @@ def problem_rows(table: PointTable, categories: list[dict]) -> tuple[list[dict],
         rectified_at, reason = _rectified_time(value(i, "rectified_at"), status, reported_at)
         if reason:
             reasons.append(reason)
+        for column in cols:
+            text = value(i, column)
+            if text is not None and text_fault(text):
+                reasons.append(
+                    (
+                        N_(
+                            "the %(field)s holds a NUL character or a lone surrogate, "
+                            "which cannot be stored"
+                        ),
+                        {"field": column},
+                    )
+                )
         if reasons:
             bad.append(BadRow.of(where, *reasons))
             continue

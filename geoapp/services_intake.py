@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from . import queries
+from .audit import audit
 from .crs import parse_crs, to_wgs84
 from .deadlines import parse_duration_hours
 from .domain import OPEN_STATUSES
@@ -36,6 +37,8 @@ from .intake import (
 from .messages import N_
 from .readers import display_name
 from .services import (
+    FIRST_YEAR,
+    LAST_YEAR,
     ServiceError,
     _attach_assignment,
     commit_problem_import,
@@ -92,7 +95,13 @@ def _reported_at(text: str | None, now: datetime) -> datetime:
         return now
     iso = parse_time(text)
     if iso is None:
-        raise ReportError("reported_at", N_("%(text)r is not a date and time"), text=text)
+        raise ReportError(
+            "reported_at",
+            N_("%(text)r is not a date and time from %(first)s to %(last)s"),
+            text=text,
+            first=FIRST_YEAR,
+            last=LAST_YEAR,
+        )
     when = datetime.fromisoformat(iso)
     if when > now.astimezone(when.tzinfo) + _FUTURE_SLACK:
         raise ReportError("reported_at", N_("%(text)r is in the future"), text=text)
@@ -484,8 +493,11 @@ def link_duplicate(
     return problem_detail(store, problem_pk, role=role)
 
 
-def set_deadline(store, category: str, text, *, role: str | None = None) -> dict:
-    """Change a category's rectification deadline ("48h", "3d", "3天"; null: none)."""
+def set_deadline(
+    store, category: str, text, *, role: str | None = None, actor: str | None = None
+) -> dict:
+    """Change a category's rectification deadline ("48h", "3d", "3天"; null: none), at most
+    a year; the change is audited (before/after) in the same transaction."""
     check_action("set_deadline", role)
     if text is None:
         hours = None
@@ -499,7 +511,17 @@ def set_deadline(store, category: str, text, *, role: str | None = None) -> dict
             raise ReportError("deadline", N_("%(text)r: give whole hours (at least 1)"), text=text)
     code = category_spellings(store.list_categories()).get(str(category), category)
     with store.transaction() as tx:
+        was = {c["category"]: c for c in tx.list_categories()}.get(code)
         row = tx.set_category_deadline(code, hours)
+        if was is None or was["deadline_hours"] != row["deadline_hours"]:
+            audit(
+                tx,
+                actor,
+                "category.deadline",
+                f"category:{row['category']}",
+                {"deadline_hours": was["deadline_hours"] if was else None},
+                {"deadline_hours": row["deadline_hours"]},
+            )
     return row
 
 

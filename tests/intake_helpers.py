@@ -54,3 +54,15 @@ def multipart(field: str, filename: str, data: bytes) -> tuple[bytes, str]:
         + b"\r\n--xyzzy--\r\n"
     )
     return body, "multipart/form-data; boundary=xyzzy"
+
+
+def snapshot(store):
+    """What a refused request must leave unchanged: problems, their version, the
+    categories, the audit log."""
+    with store.transaction() as tx:
+        return (
+            tx.count_problems(),
+            tx.data_version()["problems"],
+            tx.list_categories(),
+            tx.count_audit(),
+        )

@@ -19,6 +19,8 @@ PURE = [
     "editing.py",
     "ledger.py",
     "charts.py",
+    "textcheck.py",
+    "sheets.py",
 ]
 FORBIDDEN = {"flask", "flask_babel", "sqlalchemy", "psycopg", "alembic", "werkzeug"}
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
-from intake_helpers import inside_point, jpeg_like, multipart, png_bytes
+from intake_helpers import inside_point, jpeg_like, multipart, png_bytes, snapshot
 from webclient import make_app, sign_in
 
 from geoapp.cli import main
@@ -36,12 +36,6 @@ def app(demo_url, tmp_path):
 @pytest.fixture
 def store(app):
     return app.extensions["geoapp.store"]
-
-
-def snapshot(store):
-    """What a refused request must leave unchanged."""
-    with store.transaction() as tx:
-        return (tx.count_problems(), tx.data_version()["problems"], tx.list_categories())
 
 
 def report(client, **fields):
@@ -375,6 +369,136 @@ def test_deadlines_and_overdue(client, store):
     for to in ("assigned", "rectifying", "rectified", "verified"):
         client.post(f"/api/problems/{pk}/transitions", json={"to": to})
     assert client.get(f"/api/problems/{pk}").get_json()["properties"]["overdue"] is False
+
+
+@pytest.mark.parametrize(
+    "deadline",
+    [
+        "100000000h",
+        "8761",
+        "366d",
+        "9" * 400,
+        1e300,
+        10**30,
+        -1,
+        0,
+        "0h",
+        "-2d",
+        "2 weeks",
+        "",
+        True,
+        [1],
+        {"h": 1},
+        "1.5h",
+    ],
+)
+def test_bad_deadlines_are_a_400_and_change_nothing(client, store, deadline):
+    before = snapshot(store), store.count_audit()
+    r = client.put("/api/categories/litter", json={"deadline": deadline})
+    assert r.status_code == 400, r.get_data(as_text=True)
+    body = r.get_json()
+    assert body["error"] == "bad_input" and "deadline" in body["message"]
+    assert len(body["message"]) < 200
+    assert (snapshot(store), store.count_audit()) == before
+
+
+def test_a_year_is_the_limit_named_in_the_refusal(client, store):
+    r = client.put("/api/categories/litter", json={"deadline": "100000000h"})
+    assert r.status_code == 400 and "8760" in r.get_json()["message"]
+    r = client.put("/api/categories/litter", json={"deadline": "365d"})
+    assert r.status_code == 200 and r.get_json()["deadline_hours"] == 8760
+
+
+def test_deadline_changes_are_audited(client, store):
+    old = {c["category"]: c for c in store.list_categories()}["litter"]["deadline_hours"]
+    n = store.count_audit()
+    assert client.put("/api/categories/litter", json={"deadline": "3d"}).status_code == 200
+    assert client.put("/api/categories/垃圾落地", json={"deadline": None}).status_code == 200
+    entries = store.audit_entries(limit=2, action="category.deadline")
+    assert store.count_audit() == n + 2
+    newest, first = entries
+    assert first["actor"] == "admin" and first["target"] == "category:litter"
+    assert first["before"] == {"deadline_hours": old}
+    assert first["after"] == {"deadline_hours": 72}
+    assert newest["before"] == {"deadline_hours": 72} and newest["after"] == {
+        "deadline_hours": None
+    }
+    assert first["at"] is not None
+    # the same value again changes nothing and is not an entry
+    assert client.put("/api/categories/litter", json={"deadline": None}).status_code == 200
+    assert store.count_audit() == n + 2
+
+
+@pytest.mark.parametrize("hours", [100_000_000, 2**31 - 1, 8761, 0, -24])
+def test_an_unusable_deadline_already_stored_breaks_no_page(client, store, demo_url, hours):
+    """Defence in depth: a value written before the limit (or straight into the database)
+    counts as no deadline; every reader of deadlines answers."""
+    import sqlalchemy as sa
+
+    _, lon, lat = inside_point(store)
+    pk = report(client, lon=lon, lat=lat, category="litter", round="R").get_json()["problem"]["id"]
+    engine = sa.create_engine(demo_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text("UPDATE categories SET deadline_hours = :h WHERE category = 'litter'"),
+                {"h": hours},
+            )
+    finally:
+        engine.dispose()
+    for url in [
+        f"/api/problems/{pk}",
+        "/api/problems?category=litter",
+        "/api/ledger",
+        "/ledger",
+        "/ledger/export.xlsx",
+        "/ledger/export.csv?group=category",
+        f"/problems/{pk}",
+        "/ledger/print?unit=U41",
+    ]:
+        r = client.get(url)
+        assert r.status_code == 200, (url, r.status_code)
+    got = client.get(f"/api/problems/{pk}").get_json()["properties"]
+    assert got["due_at"] is None and got["overdue"] is False
+
+
+@pytest.mark.parametrize("big", [2**31, 2**40, 2**63, 10**30])
+def test_ids_beyond_a_database_integer_answer_alike_on_both_backends(client, store, big):
+    """PostgreSQL's INTEGER is 32-bit: a larger id used to reach it and answer 503 there
+    (404 on SQLite); now it is a 4xx on both, before any query."""
+    _, lon, lat = inside_point(store)
+    before = snapshot(store)
+    r = report(client, lon=lon, lat=lat, category="litter", round="R", duplicate_of=big)
+    assert r.status_code == 400 and "out of range" in r.get_json()["message"]
+    r = client.put("/api/problems/1/duplicate", json={"duplicate_of": big})
+    assert r.status_code == 400 and "out of range" in r.get_json()["message"]
+    assert snapshot(store) == before
+    for url in [f"/api/problems/{big}", f"/problems/{big}", f"/photos/{big}"]:
+        assert client.get(url).status_code == 404, url
+    for url in [
+        f"/api/generations/compare?a={big}&b=1",
+        f"/api/problems?generation={big}",
+        f"/api/problems?offset={big}",
+    ]:
+        r = client.get(url)
+        assert r.status_code == 400, (url, r.get_data(as_text=True))
+    assert client.get(f"/api/problems?offset={2**31 - 1}").status_code == 200
+
+
+def test_report_times_outside_the_years_of_a_date_are_a_400(client, store):
+    _, lon, lat = inside_point(store)
+    before = snapshot(store)
+    for when in [
+        "0001-01-01T00:00:00+08:00",
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:59:59-12:00",
+        "1899-12-31T23:00:00+08:00",
+        "0001-01-01",
+    ]:
+        r = report(client, lon=lon, lat=lat, category="litter", round="R", reported_at=when)
+        assert r.status_code == 400, (when, r.get_data(as_text=True))
+        assert "reported_at" in r.get_json()["message"]
+    assert snapshot(store) == before
 
 
 def test_set_deadline_cli(demo_url, store):

@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from ..domain import DB_INT_MAX
 from ..messages import N_, Explained
+from ..textcheck import NUL, text_fault
 from .errors import InvalidValue
 from .schema import UTCDateTime
 
@@ -36,12 +38,15 @@ def is_missing(value: Any) -> bool:
 
 
 def to_text(value: Any) -> str | None:
-    if type(value) is str:
-        return value
+    if isinstance(value, str):
+        fault = text_fault(value)
+        if fault == NUL:
+            raise BadValue(N_("contains a NUL character (U+0000), which cannot be stored"))
+        if fault:
+            raise BadValue(N_("contains a lone surrogate, which is not valid Unicode"))
+        return str(value)
     if is_missing(value):
         return None
-    if isinstance(value, str):
-        return str(value)
     if isinstance(value, bool | np.bool_):
         raise BadValue(N_("expected text, got %(value)r"), value=value)
     if isinstance(value, numbers.Integral):
@@ -68,9 +73,6 @@ def to_float(value: Any) -> float | None:
     return float(value)
 
 
-INT64 = 2**63 - 1
-
-
 def to_int(value: Any) -> int | None:
     if is_missing(value):
         return None
@@ -88,7 +90,7 @@ def to_int(value: Any) -> int | None:
             name=type(value).__name__,
             value=value,
         )
-    if not -INT64 <= out <= INT64:
+    if not -DB_INT_MAX <= out <= DB_INT_MAX:
         raise BadValue(N_("%(out)s is out of range for a stored integer"), out=out)
     return out
 
@@ -201,7 +203,10 @@ def coerce_row(
                 known=known,
             )
         kind = type(value)
-        if (kind is str and conv is to_text) or (kind is int and conv is to_int) or value is None:
+        if kind is str and conv is to_text and text_fault(value) is None:
+            out[key] = value  # the common case, without a call
+            continue
+        if (kind is int and conv is to_int) or value is None:
             out[key] = value  # the common cases, without a call
             continue
         try:

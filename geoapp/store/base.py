@@ -42,10 +42,11 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
+from ..deadlines import MAX_DEADLINE_HOURS
 from ..messages import N_
 from . import _values as V
 from . import schema as S
-from .errors import NotFound, StaleVersion, StoreError, StoreUnavailable
+from .errors import InvalidValue, NotFound, StaleVersion, StoreError, StoreUnavailable
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -224,6 +225,12 @@ def database_error(exc: sa_exc.DBAPIError, url: sa.URL) -> StoreError:
         return StoreError(
             N_("the database refused the change: %(reason)s"), reason=_reason(exc, url)
         )
+    if isinstance(exc, sa_exc.DataError) and not exc.connection_invalidated:
+        # a value the database cannot take (NUL in text, a number out of range): the
+        # caller's input, not an outage; retrying cannot help
+        return InvalidValue(
+            N_("the database refused a value: %(reason)s"), reason=_reason(exc, url)
+        )
     if exc.connection_invalidated or isinstance(
         exc, sa_exc.OperationalError | sa_exc.InterfaceError
     ):
@@ -237,6 +244,17 @@ def database_error(exc: sa_exc.DBAPIError, url: sa.URL) -> StoreError:
         safe_url=safe_url(url),
         reason=_reason(exc, url),
     )
+
+
+def _check_deadline(hours: int | None, where: str) -> None:
+    """A category's deadline is None or 1 to MAX_DEADLINE_HOURS whole hours."""
+    if hours is not None and not 0 < hours <= MAX_DEADLINE_HOURS:
+        raise InvalidValue(
+            N_("%(where)s: deadline_hours must be between 1 and %(limit)s, got %(hours)s"),
+            where=where,
+            limit=MAX_DEADLINE_HOURS,
+            hours=hours,
+        )
 
 
 class Transaction:
@@ -488,6 +506,8 @@ class Transaction:
         """Make the category table exactly ``rows`` (fields: category, name_zh, name_en,
         deadline_hours).  A category still used by a rule cannot be removed."""
         prepared = self._prepare(rows, S.categories, "category", "category")
+        for r in prepared:
+            _check_deadline(r.get("deadline_hours"), f"category {r['category']!r}")
         keep = {r["category"] for r in prepared}
         existing = set(self._x(sa.select(S.categories.c.category)).scalars())
         removed = sorted(existing - keep)
@@ -1372,8 +1392,7 @@ class Transaction:
         """Change a category's rectification deadline (whole hours; None: no deadline)."""
         code = V.convert(category, V.to_text, "category", "category")
         value = V.convert(hours, V.to_int, "category", "deadline_hours")
-        if value is not None and value <= 0:
-            raise StoreError(N_("deadline_hours must be positive"))
+        _check_deadline(value, f"category {code!r}")
         c = S.categories
         done = self._x(sa.update(c).where(c.c.category == code).values(deadline_hours=value))
         if done.rowcount == 0:

@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from .. import config as settings
+from ..domain import DB_INT_MAX
 from ..store import open_store
 
 LANGUAGES = ("zh", "en")
@@ -30,11 +31,11 @@ def select_locale() -> str:
     return best or current_app.config["DEFAULT_LOCALE"]
 
 
-class Int64Converter(IntegerConverter):
-    """``<int:...>`` limited to what a database integer holds."""
+class DbIntConverter(IntegerConverter):
+    """``<int:...>`` limited to what a database integer holds on both backends."""
 
     def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", DB_INT_MAX)
         super().__init__(url_map, *args, **kwargs)
 
 
@@ -60,6 +61,9 @@ def build_app(overrides: dict | None = None) -> Flask:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(
         settings.REPO_ROOT / "geoapp" / "translations"
     )
+    from .textguard import CheckedJSONProvider
+
+    app.json = CheckedJSONProvider(app)
     app.json.ensure_ascii = False
     Babel(app, locale_selector=select_locale)
 
@@ -85,15 +89,17 @@ def build_app(overrides: dict | None = None) -> Flask:
         pages_intake,
         permissions,
         security,
+        textguard,
     )
 
     errors.register(app)
     app.extensions["geoapp.answers"] = api.AnswerCache()  # answers by ETag, per app
     auth.init_app(app)
     permissions.init_app(app)  # before_request: authenticate, permission table, CSRF
+    textguard.init_app(app)  # before_request: no NUL in path, query, form (400)
     security.init_app(app)  # after_request: CSP and the other security headers
-    # ids in URLs are 64-bit database integers: a larger number matches no route (404)
-    app.url_map.converters["int"] = Int64Converter
+    # ids in URLs are database integers: a larger number matches no route (404)
+    app.url_map.converters["int"] = DbIntConverter
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(auth.bp)

@@ -157,7 +157,9 @@ def set_category_deadline(category: str):
     body = _body()
     if "deadline" not in body:
         raise ReportError("deadline", N_("is required (e.g. 48h or 3d; null for none)"))
-    row = intake.set_deadline(get_store(), category, body["deadline"], role=current_role())
+    row = intake.set_deadline(
+        get_store(), category, body["deadline"], role=current_role(), actor=current_actor()
+    )
     return _json(row)
 
 

@@ -18,6 +18,7 @@ from ..services import ServiceError
 from ..services_editor import DraftConflict, Unchanged
 from ..store import InvalidValue, NotFound, StaleVersion, StoreError, StoreUnavailable
 from ..workflow import NotPermitted, TransitionRefused
+from .textguard import BadText
 
 # exception class → (HTTP status, machine-readable code)
 ERROR_MAP: list[tuple[type[Exception], int, str]] = [
@@ -28,6 +29,7 @@ ERROR_MAP: list[tuple[type[Exception], int, str]] = [
     (CRSError, 400, "bad_crs"),
     (BadParameter, 400, "bad_parameter"),
     (InputError, 400, "bad_input"),
+    (BadText, 400, "bad_input"),
     (ReportError, 400, "bad_input"),
     (NotPermitted, 403, "forbidden"),
     (TransitionRefused, 409, "transition_refused"),
@@ -99,7 +101,15 @@ def _wants_json() -> bool:
     )
 
 
+def _printable(text: str) -> str:
+    """``text`` with anything UTF-8 cannot encode (a lone surrogate echoed from the input)
+    written as a backslash escape, so that the answer itself can be sent."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _answer(status: int, code: str, message: str, details=None, payload=None):
+    message = _printable(message)
+    details = [_printable(d) for d in details] if details else details
     if _wants_json():
         body = {"error": code, "message": message}
         if details:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import queries
+from ..deadlines import MAX_DEADLINE_HOURS
 from ..domain import STATUSES, URGENCY
 
 JSON = "application/json"
@@ -164,6 +165,20 @@ SCHEMAS: dict[str, dict] = {
     ),
     "Area": _feature("AreaProperties"),
     "Areas": _collection("Area", generation=NINT),
+    # the export for QGIS: the stored columns as they are (geoapp.store.AREA_COLUMNS)
+    "AreaFileProperties": _object(
+        {
+            "area_id": STR,
+            "name": NSTR,
+            "kind": NSTR,
+            "district_id": NSTR,
+            "responsible_unit_id": NSTR,
+        },
+        required=False,
+    )
+    | {"required": ["area_id"]},
+    "AreaFileFeature": _feature("AreaFileProperties"),
+    "AreasFile": _collection("AreaFileFeature"),
     "UnitProperties": _object(
         {
             "id": STR,
@@ -813,7 +828,7 @@ ENDPOINTS: list[Endpoint] = [
                 "generation_export_geojson",
                 "get",
                 "A generation's areas as a GeoJSON file (for QGIS)",
-                "File",
+                "AreasFile",
                 ["generation_id"],
                 GEOJSON,
                 None,
@@ -904,7 +919,8 @@ SCHEMAS |= {
         {
             "deadline": {
                 "type": ["string", "number", "null"],
-                "description": "48h, 3d, 3天 or a number of hours; null for no deadline",
+                "description": "48h, 3d, 3天 or a number of hours, at most "
+                f"{MAX_DEADLINE_HOURS} h (365 days); null for no deadline",
             }
         }
     ),
@@ -1000,6 +1016,7 @@ SCHEMAS |= {
 }
 PARAMETERS |= {
     "category_code": {
+        "name": "category",  # the path template's name ({category}); "category" is a filter
         "in": "path",
         "required": True,
         "schema": STR,
@@ -1228,8 +1245,8 @@ def document(root: str = "") -> dict:
     """The OpenAPI 3.1 document; ``root`` is the app's URL prefix (``request.script_root``)."""
     parameters = {}
     for name, spec in PARAMETERS.items():
-        parameters[name] = {"name": name, "in": spec.get("in", "query")} | {
-            k: v for k, v in spec.items() if k != "in"
+        parameters[name] = {"name": spec.get("name", name), "in": spec.get("in", "query")} | {
+            k: v for k, v in spec.items() if k not in ("in", "name")
         }
         if name in queries.LIST_FILTERS:
             parameters[name]["required"] = False

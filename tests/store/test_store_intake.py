@@ -2,7 +2,7 @@
 
 import pytest
 
-from geoapp.store import NotFound, Store, StoreError
+from geoapp.store import InvalidValue, NotFound, Store, StoreError
 
 
 def _two(store: Store) -> tuple[int, int]:
@@ -85,8 +85,14 @@ def test_category_deadline(seeded: Store) -> None:
     assert seeded.set_category_deadline("bins", None)["deadline_hours"] is None
     with pytest.raises(NotFound):
         seeded.set_category_deadline("nope", 24)
-    with pytest.raises(StoreError, match="positive"):
-        seeded.set_category_deadline("bins", 0)
+    for bad in (0, -24, 8761, 100_000_000, 2**40):
+        with pytest.raises(InvalidValue, match="between 1 and 8760|out of range"):
+            seeded.set_category_deadline("bins", bad)
+    assert seeded.set_category_deadline("bins", 8760)["deadline_hours"] == 8760
+    rows = [{**c, "deadline_hours": 100_000_000} for c in seeded.list_categories()]
+    with pytest.raises(InvalidValue, match="between 1 and 8760"):
+        seeded.replace_categories(rows)
+    assert {c["category"]: c for c in seeded.list_categories()}["bins"]["deadline_hours"] == 8760
 
 
 def test_row_lock_reads_the_problem(seeded: Store) -> None:

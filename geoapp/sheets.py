@@ -1,0 +1,88 @@
+"""Cells for spreadsheets people open in Excel or WPS: text stays text.
+
+A text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is read
+as a formula by a spreadsheet opening a CSV file (OWASP "CSV injection"), and openpyxl
+writes a string beginning with ``=`` as a live formula in XLSX.  Descriptions, ids and
+names come from the people who report problems, so:
+
+* CSV: such a text is written with a leading single quote (``'=1+1``), OWASP's advice;
+  a text that is just a number (``-5``, ``+3.5``) is left alone: it cannot be a formula.
+* XLSX: every text is a string cell (``data_type 's'``), never a formula, whatever it
+  begins with; characters XML cannot hold (control characters other than tab, line feed
+  and carriage return) become U+FFFD instead of failing the whole export.
+
+Numbers, booleans and None pass through unchanged in both.  No Flask here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def csv_text(value: Any) -> Any:
+    """A CSV cell's value: a text a spreadsheet would run as a formula gets a leading ``'``."""
+    if (
+        isinstance(value, str)
+        and value.startswith(FORMULA_STARTS)
+        and not _PLAIN_NUMBER.fullmatch(value)
+    ):
+        return "'" + value
+    return value
+
+
+def csv_row(values) -> list[Any]:
+    """A CSV row: None as an empty cell, texts made safe by :func:`csv_text`."""
+    return ["" if v is None else csv_text(v) for v in values]
+
+
+def xlsx_cells(ws, values) -> list[Any]:
+    """A row for openpyxl's ``ws.append`` (write-only sheets too): each text as a string
+    cell that can never be a formula; other values (and ready-made cells) unchanged."""
+    from openpyxl.cell import WriteOnlyCell
+
+    out: list[Any] = []
+    for value in values:
+        if isinstance(value, str):
+            cell = WriteOnlyCell(ws, value=_NOT_IN_XML.sub("\ufffd", value))
+            cell.data_type = "s"
+            value = cell
+        out.append(value)
+    return out
+
+
+def write_xlsx_frame(frame, out) -> None:
+    """A DataFrame as a one-sheet workbook (header row, then one row per record), every text
+    a string cell; NaN and None as empty cells; numpy numbers as plain numbers."""
+    import pandas as pd
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Sheet1")
+    ws.append(xlsx_cells(ws, [str(c) for c in frame.columns]))
+    for record in frame.itertuples(index=False, name=None):
+        row = []
+        for value in record:
+            if hasattr(value, "item") and not isinstance(value, str):
+                value = value.item()  # numpy scalar
+            if value is None or (not isinstance(value, str) and pd.isna(value)):
+                value = None
+            elif not isinstance(value, (str, int, float, bool)):
+                value = str(value)
+            row.append(value)
+        ws.append(xlsx_cells(ws, row))
+    wb.save(out)
+
+
+def csv_safe_frame(frame):
+    """A copy of ``frame`` whose text cells are made safe by :func:`csv_text`."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or str(safe[column].dtype).startswith("str"):
+            safe[column] = safe[column].map(csv_text)
+    safe.columns = [csv_text(str(c)) for c in safe.columns]
+    return safe
