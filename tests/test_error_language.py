@@ -6,8 +6,7 @@ import io
 import re
 
 import pytest
-
-from tests.webclient import make_app, sign_in
+from webclient import make_app, sign_in
 
 AREAS_WITH_A_BAD_FEATURE = (
     b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, '
