@@ -30,7 +30,9 @@ EPSG_CGCS2000_3DEG_117E = 4547  # CGCS2000 / 3-degree Gauss-Kruger CM 117E
 def client(demo_url, tmp_path):
     """An admin's client of a demo app with its own upload folder."""
     application = make_app(demo_url, UPLOAD_DIR=str(tmp_path / "uploads"))
-    yield sign_in(application.test_client(), "admin")
+    client = sign_in(application.test_client(), "admin")
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the messages asserted are English
+    yield client
     application.extensions["geoapp.store"].close()
 
 

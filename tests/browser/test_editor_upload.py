@@ -78,7 +78,7 @@ def test_a_broken_upload_shows_which_feature_is_wrong(served, page, tmp_path):
     generations = len(store.list_generations())
     upload_on_page(page, base, path)
     status = page.locator("#editor-status")
-    status.filter(has_text="feature 2").wait_for()
-    assert "malformed" in status.text_content()
+    status.filter(has_text="第 2 个要素").wait_for()  # the page speaks Chinese
+    assert "几何缺失或格式有误" in status.text_content()  # missing or malformed geometry
     assert page.url.endswith("/editor")
     assert len(store.list_generations()) == generations

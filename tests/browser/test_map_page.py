@@ -102,7 +102,7 @@ def test_search_box_and_problem_popup(page, served):
     item = page.wait_for_selector("#map-search-results li", timeout=10000)
     assert "城关市场" in item.inner_text()
     item.click()
-    page.wait_for_function("window.geoappMap.map.getZoom() >= 16", timeout=10000)
+    page.wait_for_function("() => window.geoappMap.map.getZoom() >= 16", timeout=10000)
     # zoomed in, single problems are drawn; a popup shows a problem's details
     page.evaluate("() => { window.geoappMap.map.setZoom(19); }")
     page.wait_for_function(
@@ -128,7 +128,7 @@ def test_filtered_link_survives_reload(page, served, demo_sqlite_url):
     assert int(page.get_attribute("body", "data-problems-shown")) == expected
     # change a filter in the form: the URL follows, and a reload keeps it
     page.select_option("select[name=status]", "rectified")
-    page.wait_for_function("location.search.includes('status=rectified')")
+    page.wait_for_function("() => location.search.includes('status=rectified')")
     page.reload()
     page.wait_for_selector(READY, timeout=30000)
     assert page.input_value("select[name=status]") == "rectified"

@@ -107,7 +107,7 @@ def test_folium_map_works_offline(page, page_log, map_url, tmp_path):
     popup = page.wait_for_selector(".leaflet-popup-content")
     assert "公厕" in popup.inner_text()
     page.wait_for_function(
-        "getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'"
+        "() => getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'"
     )
     shot = tmp_path / "offline_smoke.png"
     page.screenshot(path=str(shot), full_page=True)
@@ -118,7 +118,9 @@ def test_folium_map_works_offline(page, page_log, map_url, tmp_path):
         shutil.copy(shot, target / shot.name)
 
     cluster.click()  # zooms in: the clustered markers are drawn one by one
-    page.wait_for_function("document.querySelectorAll('.awesome-marker-icon-red').length >= 4")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.awesome-marker-icon-red').length >= 4"
+    )
 
     assert page_log.requests, "no request recorded"
     base = map_url.rsplit("/", 1)[0] + "/"
