@@ -30,10 +30,12 @@ def open_at_phone_width(page, base, path):
     page.set_viewport_size(PHONE)
     if path == "PROBLEM":
         path = first_problem_path(page, base)
-    if path == "/editor-draft":
+    if path in ("/editor-draft", "/editor-drafts"):
         page.goto(f"{base}/editor")
         with page.expect_navigation():
             page.click("#btn-new-draft")
+        if path == "/editor-drafts":  # the list of drafts, with the one just started
+            page.goto(f"{base}/editor")
     else:
         page.goto(base + path)
     page.wait_for_load_state("load")
@@ -62,3 +64,42 @@ def test_pages_fit_a_phone(page, served, path):
         assert sidebar["y"] + sidebar["height"] <= pane["y"] + 1  # above it, not beside it
     # nothing but the top bar and wide tables (which scroll themselves) is wider than the screen
     assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+TIMED_PAGES = [
+    "/audit",
+    "/generations",
+    "/users",
+    "/editor-drafts",
+    "PROBLEM",
+    "/ledger/print?unit=U1",
+]
+
+
+@pytest.mark.parametrize("width", [PHONE["width"], 1366], ids=["phone", "desktop"])
+@pytest.mark.parametrize("path", TIMED_PAGES)
+def test_a_time_is_never_broken_over_lines(page, served, path, width):
+    """A time in a narrow column stays '2026-12-07 15:03' on one line (the audit and the
+    generations tables broke it into '2026-' / '12-07' / '15:03')."""
+    open_at_phone_width(page, served, path)
+    page.set_viewport_size({"width": width, "height": 851})
+    # every shown time in the page's text, and how many lines the browser laid it out on
+    times = page.evaluate(
+        """() => {
+             const found = [];
+             const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+             for (let node = walk.nextNode(); node; node = walk.nextNode()) {
+               for (const m of node.data.matchAll(/\\d{4}-\\d\\d-\\d\\d( \\d\\d:\\d\\d)?/g)) {
+                 const range = document.createRange();
+                 range.setStart(node, m.index);
+                 range.setEnd(node, m.index + m[0].length);
+                 const tops = new Set(Array.from(range.getClientRects()).map(r => Math.round(r.top)));
+                 if (tops.size) found.push([m[0], tops.size]);
+               }
+             }
+             return found;
+           }"""
+    )
+    assert times, path
+    broken = [text for text, lines in times if lines != 1]
+    assert broken == [], path
