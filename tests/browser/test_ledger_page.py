@@ -63,7 +63,7 @@ def test_xlsx_download_matches_the_page(page, served):
         assert int(cells[2]) == row[2]  # problems
         assert float(cells[4]) == pytest.approx(row[4], abs=0.05)  # deduction points
     filters = dict(list(wb["筛选条件"].iter_rows(values_only=True))[1:])
-    assert filters["状态"] == "assigned、reported"
+    assert filters["状态"] == "已交办、已上报"
 
 
 def test_print_view_is_a4(page, served):
