@@ -56,6 +56,8 @@ def map_labels() -> dict:
         "deduction": _("Deduction"),
         "round": _("Inspection round"),
         "reported_at": _("Reported"),
+        "due_at": _("Deadline"),
+        "no_deadline": _("none"),
         "rule": _("Rule applied"),
         "no_rule": _("none (the area's unit)"),
         "unassigned": _("Unassigned"),
