@@ -18,7 +18,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from . import queries
-from .services_ledger import Ledger, problem_records
+from .services_ledger import Ledger, filter_label, problem_records
 from .sheets import csv_row, xlsx_cells
 
 SHEET_TITLES = {"unit": "按责任单位", "district": "按片区", "category": "按问题类别"}
@@ -126,8 +126,10 @@ def _cell(value: Any) -> Any:
 
 def filter_lines(led: Ledger) -> list[list[str]]:
     rows = [["条件", "取值"]]
+    ref = led.extra["ref"]
     for name, values in led.filters.items():
-        rows.append([FILTER_LABELS.get(name, name), "、".join(values)])
+        shown = [filter_label(ref, name, value, "zh") for value in values]
+        rows.append([FILTER_LABELS.get(name, name), "、".join(shown)])
     if len(rows) == 1:
         rows.append(["（无）", "全部问题"])
     rows.append(["生成时间（北京时间）", queries.display_time(led.generated_at)])

@@ -300,7 +300,7 @@ def print_view(store, args: queries.Args, locale: str = "zh", now: datetime | No
         "led": led,
         "subject": subject,
         "shown_filters": {
-            k: [_filter_label(ref, k, v, locale) for v in values]
+            k: [filter_label(ref, k, v, locale) for v in values]
             for k, values in led.filters.items()
             if k != subject["kind"]
         },
@@ -309,8 +309,9 @@ def print_view(store, args: queries.Args, locale: str = "zh", now: datetime | No
     }
 
 
-def _filter_label(ref: queries.Reference, name: str, value: str, locale: str) -> str:
-    """A filter value as people read it (a district's name rather than its id)."""
+def filter_label(ref: queries.Reference, name: str, value: str, locale: str) -> str:
+    """A filter value as people read it (a district's name rather than its id, a status's
+    word rather than its code): the print view and the workbook's filter sheet."""
     label = {
         "district": ref.district_name,
         "unit": ref.unit_name,

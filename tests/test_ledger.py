@@ -412,7 +412,23 @@ def test_xlsx_export_matches_the_filtered_ledger(client, app):
     assert len(problems) - 1 == led.totals["problems"] > 0
     assert {p[9] for p in problems[1:]} == {"已上报"}
     filters = dict(list(wb["筛选条件"].iter_rows(values_only=True))[1:])
-    assert filters["片区"] == "D1" and filters["状态"] == "reported"
+    assert filters["片区"] == "第一片区（城关片区）" and filters["状态"] == "已上报"
+
+
+def test_xlsx_filter_sheet_names_what_people_read_not_codes(client):
+    """The filter sheet says 已交办、已上报 and a unit's name, as the print view does, never
+    the codes a URL carries (it said 'assigned、reported', 'U11', 'litter')."""
+    r = client.get(
+        "/ledger/export.xlsx?status=reported,assigned&unit=U11&category=litter,overflowing_bin"
+        "&district=D1&round=市级评估"
+    )
+    assert r.status_code == 200
+    filters = dict(list(_workbook(r.data)["筛选条件"].iter_rows(values_only=True))[1:])
+    assert filters["状态"] == "已交办、已上报"
+    assert filters["责任单位"] == "县交警大队"
+    assert filters["问题类别"] == "垃圾落地、垃圾桶满溢"
+    assert filters["片区"] == "第一片区（城关片区）"
+    assert filters["检查轮次"] == "市级评估"
 
 
 def test_csv_export_has_a_bom_and_round_trips(client, app):

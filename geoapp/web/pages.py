@@ -56,6 +56,8 @@ def map_labels() -> dict:
         "deduction": _("Deduction"),
         "round": _("Inspection round"),
         "reported_at": _("Reported"),
+        "due_at": _("Deadline"),
+        "no_deadline": _("none"),
         "rule": _("Rule applied"),
         "no_rule": _("none (the area's unit)"),
         "unassigned": _("Unassigned"),
@@ -395,10 +397,15 @@ def inline_script(name: str) -> Markup:
 
 
 @bp.app_template_filter("when")
-def when(value, date_only: bool = False) -> str:
+def when(value, date_only: bool = False) -> Markup:
     """Any stored time (datetime or ISO text) as every page shows it: Beijing time,
-    ``2026-11-29 12:13`` (or the Beijing date with ``date_only``)."""
-    return queries.display_time(value, queries.DISPLAY_DATE if date_only else queries.DISPLAY_TIME)
+    ``2026-11-29 12:13`` (or the Beijing date with ``date_only``), in a ``<time
+    class="when">`` that a narrow table column does not break at its hyphens and space
+    ("" for no time, so ``value|when or _("none")`` still works)."""
+    shown = queries.display_time(value, queries.DISPLAY_DATE if date_only else queries.DISPLAY_TIME)
+    if not shown:
+        return Markup("")
+    return Markup('<time class="when">{}</time>').format(shown)
 
 
 @bp.app_context_processor

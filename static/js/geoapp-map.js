@@ -200,16 +200,24 @@
     function problemPopup(id, latlng) {
       getJSON(cfg.urls.problem.replace("__ID__", id) + query(extra)).then(function (f) {
         var p = f.properties;
+        // an overdue problem says so, in the colour its dot is drawn in (the dot is dark red
+        // while the status alone, "assigned", would be orange)
+        var chip = function (colour, text) {
+          return " <span class='status-chip' style='background:" + esc(colour || "#777") + "'>" + esc(text) + "</span>";
+        };
         var html = "<div class='problem-popup'><h3>" + esc(p.category_label || p.category) +
-          " <span class='status-chip' style='background:" + esc(statusColours[p.status] || "#777") + "'>" + esc(p.status_label || statusLabels[p.status] || p.status) + "</span></h3>" +
+          chip(statusColours[p.status], p.status_label || statusLabels[p.status] || p.status) +
+          (p.overdue ? chip(statusColours.overdue, L_.overdue) : "") + "</h3>" +
           "<p>" + esc(p.description) + "</p><table>" +
           row(L_.round, esc(p.round)) +
           row(L_.deduction, esc(p.deduction)) +
           row(L_.reported_at, esc(when(p.reported_at))) +
+          row(L_.due_at, p.due_at ? esc(when(p.due_at)) : esc(L_.no_deadline)) +
           row(L_.area, esc(p.area_name || L_.unassigned)) +
           row(L_.responsible, esc(p.responsible_unit_name || "—")) +
           row(L_.lead, esc(p.lead_unit_name || "—")) +
-          row(L_.rule, esc(p.rule_id || L_.no_rule)) +
+          // no area, no rule: "none (the area's unit)" would name a unit that is not there
+          row(L_.rule, esc(p.rule_id || (p.area_id ? L_.no_rule : "—"))) +
           row(L_.generation, esc(p.generation)) +
           "</table>" +
           (cfg.urls.problem_page ? "<p><a class='problem-page-link' href='" + esc(cfg.urls.problem_page.replace("__ID__", encodeURIComponent(p.id))) + "'>" + esc(L_.problem_page) + "</a></p>" : "") +

@@ -63,7 +63,7 @@ def test_xlsx_download_matches_the_page(page, served):
         assert int(cells[2]) == row[2]  # problems
         assert float(cells[4]) == pytest.approx(row[4], abs=0.05)  # deduction points
     filters = dict(list(wb["筛选条件"].iter_rows(values_only=True))[1:])
-    assert filters["状态"] == "assigned、reported"
+    assert filters["状态"] == "已交办、已上报"
 
 
 def test_print_view_is_a4(page, served):
@@ -99,3 +99,24 @@ def test_ledger_page_figures_match_the_hand_count(page, tiny_served):
     assert rows["U6"][0] == "" and "单位6" in rows["U6"][1]  # no problems: no rank, no tag
     ticks = page.locator("#chart-daily text.tick").all_text_contents()
     assert [t for t in ticks if "-" in t] == ["2024-12-30", "12-31", "2025-01-01", "01-02"]
+
+
+def test_ranking_lines_read_as_chinese_and_an_empty_group_is_not_numbered(page, tiny_served):
+    # hand count (tests/hand_county.py; every open problem is past its deadline today):
+    # U2 P4 + P5 = 4.0 points, P4 overdue; U1 P1 + P2 + P3 = 3.5, P3 overdue; U4 P8 + P9 =
+    # 1.0, none overdue; commended U3: P6, 0.5 points, rectified on time
+    page.goto(f"{tiny_served}/ledger")
+    blamed = page.locator("#ranking-accountability li").all_inner_texts()
+    praised = page.locator("#ranking-commendation li").all_inner_texts()
+    assert blamed == ["单位2 — 4.0 分，超期 1 个", "单位1 — 3.5 分，超期 1 个", "单位4 — 1.0 分"]
+    assert praised == ["单位3 — 0.5 分，按期整改率 100%"]
+    # round R1 holds only U1 and U2, both criticised: nobody is commended, and the page says
+    # so without numbering the word as if it were a unit
+    page.goto(f"{tiny_served}/ledger?round=R1")
+    none = page.locator("#ranking-commendation li")
+    assert none.all_inner_texts() == ["无"]
+    assert none.evaluate("li => getComputedStyle(li).listStyleType") == "none"
+    assert page.locator("#ranking-accountability li").all_inner_texts() == [
+        "单位2 — 4.0 分，超期 1 个",
+        "单位1 — 3.5 分，超期 1 个",
+    ]

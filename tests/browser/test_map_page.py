@@ -306,3 +306,33 @@ def test_popup_times_are_beijing_and_readable(page, tiny_served):
     # P4 was reported at 2024-12-31 10:00 Beijing time (02:00 UTC)
     assert "2024-12-31 10:00" in text
     assert "T10:00" not in text and "+08:00" not in text
+
+
+def test_popup_of_an_overdue_problem_says_overdue_and_gives_its_deadline(page, tiny_served):
+    from geoapp.maps import OVERDUE_COLOUR
+
+    # P4: litter (24 h), reported 2024-12-31 10:00 Beijing, still assigned: due 2025-01-01
+    # 10:00 and past it today; its dot is drawn overdue, so its popup says so too
+    (single,) = dots_at(page, tiny_served + "/?status=assigned", 114.915, 18, 1)
+    page.mouse.click(single["x"], single["y"])
+    popup = page.wait_for_selector(".problem-popup", timeout=10000)
+    chips = page.locator(".problem-popup .status-chip")
+    assert chips.all_inner_texts() == ["已交办", "已超期"]
+    colour = chips.nth(1).evaluate("c => getComputedStyle(c).backgroundColor")
+    assert colour == "rgb({}, {}, {})".format(
+        *(int(OVERDUE_COLOUR[i : i + 2], 16) for i in (1, 3, 5))
+    )
+    rows = dict(line.split("\t", 1) for line in popup.inner_text().splitlines() if "\t" in line)
+    assert rows["整改时限"] == "2025-01-01 10:00"
+    assert rows["适用规则"] == "无（由包干区责任单位负责）"  # in an area, no category rule
+
+
+def test_popup_of_an_unassigned_problem_names_no_rule_of_an_area(page, tiny_served):
+    # P7 lies outside every area: no area, no unit, and no "area's unit" to answer for it
+    (single,) = dots_at(page, tiny_served + "/?status=rectifying", 114.85, 18, 1)
+    page.mouse.click(single["x"], single["y"])
+    popup = page.wait_for_selector(".problem-popup", timeout=10000)
+    rows = dict(line.split("\t", 1) for line in popup.inner_text().splitlines() if "\t" in line)
+    assert rows["包干区"] == "未分配" and rows["责任单位"] == "—"
+    assert rows["适用规则"] == "—"
+    assert rows["整改时限"] == "2025-01-03 08:00"  # reported 2025-01-02 08:00, litter: 24 h
