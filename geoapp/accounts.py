@@ -123,6 +123,12 @@ def after_login_failure(counter: dict, now: datetime, policy: LoginPolicy) -> di
     }
 
 
+def after_login_taken_back(counter: dict) -> dict:
+    """The counter with one counted try taken back (its password was right); a lock that
+    try started stays: the key had run out of tries by then."""
+    return {**counter, "failures": max(0, int(counter["failures"]) - 1)}
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who makes a request: a person (``kind="user"``) or another system (``"token"``)."""

@@ -103,23 +103,28 @@ def load_user(store, session_id: str) -> Principal | None:
 
 
 # --- failed sign-ins ------------------------------------------------------------------------
-def login_blocked(store, keys: dict[str, accounts.LoginPolicy], now: datetime) -> datetime | None:
-    """When the latest lock among ``keys`` ends, if any of them is locked at ``now``."""
-    counters = store.login_attempts(keys)
-    ends = [e for k in keys if (e := accounts.login_locked_until(counters.get(k), now))]
-    return max(ends) if ends else None
+def login_try(
+    store, keys: dict[str, accounts.LoginPolicy], now: datetime
+) -> tuple[datetime | None, dict[str, tuple[dict, dict]]]:
+    """Start a sign-in try: ``(until, counted)``.  When a key is locked at ``now``, ``until``
+    is when its lock ends (the latest among ``keys``) and nothing is counted.  Else
+    ``until`` is None and the try is already counted as a failure against each key under
+    its own policy; ``counted`` maps each key to its counter before and after.
 
-
-def login_failed(store, keys: dict[str, accounts.LoginPolicy], now: datetime) -> None:
-    """Count one failed sign-in against each key, each under its own policy, in one
-    transaction shared by every worker (the counters are locked while they change)."""
+    The check and the count are one transaction on the locked counters, shared by every
+    worker and thread, and come BEFORE the password is checked: tries sent at once cannot
+    all pass the check while none has been counted yet.  A try whose password turns out
+    right is taken back by :func:`login_succeeded`."""
     with store.transaction() as tx:
         counters = tx.lock_login_attempts(keys, now)
-        tx.put_login_attempts(
-            {k: accounts.after_login_failure(c, now, keys[k]) for k, c in counters.items()}
-        )
+        ends = [e for c in counters.values() if (e := accounts.login_locked_until(c, now))]
+        if ends:
+            return max(ends), {}
+        after = {k: accounts.after_login_failure(c, now, keys[k]) for k, c in counters.items()}
+        tx.put_login_attempts(after)
         longest = max((p.window + p.max_lock for p in keys.values()), default=0)
         tx.prune_login_attempts(now - timedelta(seconds=2 * longest))
+    return None, {k: (counters[k], after[k]) for k in counters}
 
 
 def new_device_id() -> str:
@@ -127,10 +132,25 @@ def new_device_id() -> str:
     return secrets.token_urlsafe(16)
 
 
-def login_succeeded(store, keys) -> None:
-    """Forget the counters of ``keys`` (the name or the device signed in with; never the
-    address: one good account must not reset an address that guesses at others)."""
-    store.forget_login_attempts(keys)
+def login_succeeded(store, forget, counted: dict[str, tuple[dict, dict]], now: datetime) -> None:
+    """A try :func:`login_try` counted had the right password: forget the counters of
+    ``forget`` (the name or the device signed in with) and take the try back from the
+    other keys it was ``counted`` against (the address: never reset, since one good
+    account must not clear an address that guesses at others): a counter nobody changed
+    since is put back as it was (a lock this try started included), else it loses one
+    failure."""
+    with store.transaction() as tx:
+        tx.forget_login_attempts(forget)
+        rest = {k: v for k, v in counted.items() if k not in set(forget)}
+        if rest:
+            current = tx.lock_login_attempts(rest, now)
+            tx.put_login_attempts(
+                {
+                    k: before if current[k] == after else accounts.after_login_taken_back(c)
+                    for k, c in current.items()
+                    for before, after in [rest[k]]
+                }
+            )
 
 
 def token_principal(store, token: str) -> Principal | None:

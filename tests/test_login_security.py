@@ -272,3 +272,54 @@ def test_strangers_cannot_lock_a_name_out_of_a_browser_it_signed_in_from(demo_sq
 def test_proxy_count_must_not_be_negative(demo_sqlite_url):
     with pytest.raises(ValueError, match="PROXY_COUNT"):
         make_app(demo_sqlite_url, PROXY_COUNT=-1)
+
+
+def test_guesses_sent_at_once_get_no_more_tries_than_the_limit(demo_url, live_server):
+    """An attacker who sends many guesses in parallel (a threaded server, several workers)
+    must not get more than LOGIN_MAX_ATTEMPTS password checks: each try is counted before
+    the password is checked, not after, so tries in flight cannot all pass the lock check."""
+    import http.cookiejar
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+
+    app = limited_app(demo_url, Clock())
+    base = live_server(app)
+
+    def guess(i: int) -> int:
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        page = opener.open(f"{base}/login").read().decode()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+        form = {"name": "planner", "password": f"wrong-{i}", "csrf_token": token}
+        try:
+            opener.open(f"{base}/login", urllib.parse.urlencode(form).encode())
+        except urllib.error.HTTPError as exc:
+            exc.close()
+            return exc.code
+        return 200
+
+    try:
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            codes = list(pool.map(guess, range(12)))
+    finally:
+        app.extensions["geoapp.store"].close()
+    assert codes.count(401) == 3 and codes.count(429) == 9, codes
+
+
+def test_good_sign_ins_are_not_charged_to_the_address(demo_url):
+    """Each try is counted before its password is checked; a right password takes the try
+    back, so only failures add up to the address's limit (12 = 4 x 3)."""
+    app = limited_app(demo_url, Clock())
+    client = app.test_client()
+    try:
+        failed = _fail_from(client, "one", 11)
+        good = [login_form(app.test_client(), "admin", TEST_PASSWORDS["admin"]).status_code]
+        good += [login_form(app.test_client(), "admin", TEST_PASSWORDS["admin"]).status_code]
+        then = _fail_from(client, "two", 2)
+    finally:
+        app.extensions["geoapp.store"].close()
+    assert set(failed) == {401}
+    assert good == [302, 302]  # the first is the address's 12th try: its lock is taken back
+    assert then == [401, 429]

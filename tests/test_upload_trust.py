@@ -264,6 +264,60 @@ def test_an_xlsx_bomb_is_refused_naming_the_limit(
     assert list(private_tmp.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "xl/worksheets/sheet1.xml",
+        "xl/workbook.xml",
+        "xl/_rels/workbook.xml.rels",
+        "xl/styles.xml",
+        "[Content_Types].xml",
+    ],
+)
+def test_a_workbook_with_broken_xml_is_refused_naming_the_file(
+    client, store, tmp_path, private_tmp, entry
+):
+    """Any part of the workbook cut short (XML that does not parse) is a 400 naming the
+    file, never a 500; nothing is imported or kept."""
+    data = rezip(
+        workbook([["X1", "R", "litter", "d", 1, "2026-11-01 09:30", 117.0, 31.0]]),
+        lambda name, body: body[: len(body) // 2] if name == entry else body,
+    )
+    before = store.count_problems()
+    r = post_file(client, "/api/imports", "检查表.xlsx", data)
+    assert r.status_code == 400, r.get_data(as_text=True)[:300]
+    assert "检查表.xlsx" in r.get_json()["message"]
+    assert store.count_problems() == before
+    uploads = tmp_path / "uploads" / "imports"
+    assert not uploads.exists() or list(uploads.iterdir()) == []
+    assert list(private_tmp.iterdir()) == []
+
+
+def test_a_row_far_down_is_read_without_walking_the_rows_skipped(monkeypatch):
+    """A tiny sheet whose second row is numbered 1048576 (the last row Excel has): that row
+    is read, and the million rows it skips are not looked at cell by cell (openpyxl makes
+    them up as empty rows; counted here by the cells turned into text)."""
+    from geoapp import readers
+
+    data = rezip(
+        workbook([["F1", "R", "litter", "d", 1, "2026-11-01 09:30", 117.0, 31.0]]),
+        lambda name, body: (
+            re.sub(rb'r="([A-Z]+)2"', rb'r="\g<1>1048576"', body).replace(
+                b'<row r="2"', b'<row r="1048576"'
+            )
+            if name == "xl/worksheets/sheet1.xml"
+            else body
+        ),
+    )
+    assert len(data) < 10_000
+    seen = []
+    real = readers._cell_text
+    monkeypatch.setattr(readers, "_cell_text", lambda v: seen.append(v) or real(v))
+    frame, where = read_table(Path("far.xlsx"), data)
+    assert frame["编号"].tolist() == ["F1"] and where == ["row 1048576"]
+    assert len(seen) == 2 * len(SHEET_HEADER)  # the header and the one row, nothing else
+
+
 def test_the_xlsx_limit_is_a_setting(monkeypatch):
     data = xlsx_bomb(3)
     monkeypatch.setenv("GEOAPP_MAX_XLSX_UNZIPPED_MB", "2")

@@ -12,7 +12,9 @@ Failed sign-ins
     shares them: per name (``LOGIN_MAX_ATTEMPTS`` in ``LOGIN_WINDOW_SECONDS``) and per client
     address (four times as many), each with exponential back-off up to
     ``LOGIN_MAX_LOCK_SECONDS`` (:class:`geoapp.accounts.LoginPolicy`).  A locked key answers
-    429 with ``Retry-After``.  The client address is the socket's, or with
+    429 with ``Retry-After``.  Each try is counted when it starts, in the same transaction as
+    the lock check, before the password is checked (so guesses sent at once cannot all pass
+    the check); a right password takes its try back.  The client address is the socket's, or with
     ``GEOAPP_PROXY_COUNT`` set the one the trusted proxies put in ``X-Forwarded-For``.
     So that strangers cannot lock a person out by failing on their name, a browser the name
     signed in from before carries a signed device cookie; its attempts are counted against
@@ -99,12 +101,15 @@ def login():
     store, now = get_store(), clock_now()
     per_name, per_address = _policies()
     name_key = f"name:{name.lower()}"
+    address_key = f"addr:{request.remote_addr}"
     device = _trusted_device(name)
     if device is not None:  # this browser signed in as the name before: its own counter
         keys = {f"device:{device}": per_name}
     else:
-        keys = {name_key: per_name, f"addr:{request.remote_addr}": per_address}
-    until = services_accounts.login_blocked(store, keys, now)
+        keys = {name_key: per_name, address_key: per_address}
+    # the try is counted before the password is checked (tries sent at once cannot all
+    # pass the lock check); a right password takes it back
+    until, counted = services_accounts.login_try(store, keys, now)
     if until is not None:
         message = _("Too many failed attempts; wait a few minutes and try again.")
         page = render_template("login.html", next_url=next_url, error=message, name=name)
@@ -117,12 +122,13 @@ def login():
         else None
     )
     if user is None:
-        services_accounts.login_failed(store, keys, now)
         message = _("Wrong name or password.")
         return render_template("login.html", next_url=next_url, error=message, name=name), 401
     # forget the counter that let this sign-in through: the device's, else the name's (a
-    # name locked by strangers stays locked for them when its owner signs in elsewhere)
-    services_accounts.login_succeeded(store, [f"device:{device}"] if device else [name_key])
+    # name locked by strangers stays locked for them when its owner signs in elsewhere);
+    # the address only gets this try back
+    forget = [f"device:{device}"] if device is not None else [name_key]
+    services_accounts.login_succeeded(store, forget, counted, now)
     session.clear()  # a new session on sign-in (no fixation); a new CSRF token with it
     login_user(services_accounts.start_session(store, user))
     response = redirect(next_url)
