@@ -201,5 +201,6 @@ def status_legend() -> list[tuple[str, str, str]]:
 
 
 def urgency_legend() -> list[tuple[str, str, str]]:
-    """The map's legend, most urgent first: overdue, then the statuses."""
-    return [("overdue", "超期未整改", OVERDUE_COLOUR), *status_legend()]
+    """The map's legend, most urgent first: overdue, then the statuses (overdue in the same
+    word as the cluster tooltip, the popup's chip and the ledger: 已超期)."""
+    return [("overdue", "已超期", OVERDUE_COLOUR), *status_legend()]

@@ -21,6 +21,9 @@ def test_map_page_speaks_chinese_by_default(client):
     assert "县城创卫责任区地图" in text
     assert "包干区" in text
     assert "https://cdn" not in text and "unpkg.com" not in text
+    # the legend's word for overdue is the one the tooltip, popup and ledger use
+    legend = text[text.index('id="legend"') :]
+    assert "已超期" in legend and "超期未整改" not in legend
 
 
 def test_english_on_request_and_remembered(client):
