@@ -221,6 +221,7 @@ def _read_xlsx(name: str, data: bytes) -> tuple[pd.DataFrame, list[str]]:
     unpacked size was counted (:func:`check_unzipped`, :func:`max_xlsx_unzipped_bytes`)."""
     import openpyxl
 
+    book = None
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             if len(zf.infolist()) > XLSX_MAX_ENTRIES:
@@ -231,16 +232,6 @@ def _read_xlsx(name: str, data: bytes) -> tuple[pd.DataFrame, list[str]]:
                 )
             check_unzipped(zf, name, max_xlsx_unzipped_bytes(), "an XLSX workbook")
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - whatever a crafted file makes openpyxl raise
-        # (broken XML is an xml.etree ParseError, a SyntaxError)
-        if isinstance(exc, InputError):
-            raise
-        raise InputError(
-            N_("%(name)s: not a readable XLSX workbook (%(name2)s)"),
-            name=name,
-            name2=exc.__class__.__name__,
-        ) from None
-    try:
         if not book.worksheets:
             raise InputError(N_("%(name)s: the workbook has no sheet"), name=name)
         sheet = book.worksheets[0]
@@ -276,16 +267,18 @@ def _read_xlsx(name: str, data: bytes) -> tuple[pd.DataFrame, list[str]]:
             if any(cells):
                 records.append(cells)
                 where.append(f"row {number}")
+    except InputError:
+        raise
     except Exception as exc:  # noqa: BLE001 - whatever a crafted file makes openpyxl raise
-        if isinstance(exc, InputError):
-            raise
+        # (broken XML is an xml.etree ParseError, a SyntaxError), opening it or reading it
         raise InputError(
-            N_("%(name)s: the workbook is damaged (%(error)s)"),
+            N_("%(name)s: not a readable XLSX workbook (%(error)s)"),
             name=name,
             error=exc.__class__.__name__,
         ) from None
     finally:
-        book.close()
+        if book is not None:
+            book.close()
     return pd.DataFrame(records, columns=header, dtype=object), where
 
 
