@@ -887,8 +887,19 @@ def check_unzipped(zf: zipfile.ZipFile, name: str, limit: int, what: str) -> Non
     """Refuse an archive whose entries unpack to more than ``limit`` bytes in all, as
     declared or as *actually* inflated (every entry is inflated once, counting)."""
     infos = zf.infolist()
-    declared = sum(i.file_size for i in infos)
-    if declared > limit:
+    unpacked = sum(i.file_size for i in infos)  # as declared; then as actually inflated
+    if unpacked <= limit:
+        unpacked = 0
+        try:
+            for info in infos:
+                unpacked += _inflated_size(zf, info, limit - unpacked)
+                if unpacked > limit:
+                    break
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
+            raise InputError(
+                N_("%(name)s: the archive is damaged (%(exc)s)"), name=name, exc=exc
+            ) from None
+    if unpacked > limit:
         raise InputError(
             N_(
                 "%(name)s: unpacks to more than %(limit)s (the limit for %(what)s); it is refused unread"
@@ -897,23 +908,6 @@ def check_unzipped(zf: zipfile.ZipFile, name: str, limit: int, what: str) -> Non
             limit=_mib(limit),
             what=what,
         )
-    unpacked = 0
-    try:
-        for info in infos:
-            unpacked += _inflated_size(zf, info, limit - unpacked)
-            if unpacked > limit:
-                raise InputError(
-                    N_(
-                        "%(name)s: unpacks to more than %(limit)s (the limit for %(what)s); it is refused unread"
-                    ),
-                    name=name,
-                    limit=_mib(limit),
-                    what=what,
-                )
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, OSError) as exc:
-        raise InputError(
-            N_("%(name)s: the archive is damaged (%(exc)s)"), name=name, exc=exc
-        ) from None
 
 
 def safe_zip(path: Path, name: str | None = None) -> str:
