@@ -9,7 +9,7 @@ Setup (not timed): a SQLite store with the demo county plus synthetic problems u
 
 Measured in the same run, each RUNS times, median reported:
 
-* ``preview_ms``: :func:`geoapp.services_editor.preview` right after a one-area edit (a
+* ``preview_ms``: :func:`geoapp.services.editor.preview` right after a one-area edit (a
   shared vertex moved, which changes the two areas holding it; then a unit reassigned), as
   the editor does: the edit's answer has already read the draft's new areas.  Only problems
   inside the bounding box of the changed areas are read and re-assigned.
@@ -36,9 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import peak_rss_mb, write_results  # noqa: E402
 from make_problems import make_store  # noqa: E402
 
-from geoapp import editing, services  # noqa: E402
-from geoapp import services_editor as E  # noqa: E402
-from geoapp.spatial import Zoning  # noqa: E402
+from geoapp.core import editing  # noqa: E402
+from geoapp.core.assignment import Zoning  # noqa: E402
+from geoapp.services import editor as E  # noqa: E402
+from geoapp.services import mapping as services
 from geoapp.store import open_store  # noqa: E402
 
 N = int(os.environ.get("GEOAPP_BENCH_PROBLEMS", "100000"))

@@ -88,8 +88,8 @@ class PgServer:
 
 def prepare_database(url: str, role: str = "inspector") -> str:
     """Migrate, load the demo county and make an API token; returns the token."""
-    from geoapp.services import load_county
-    from geoapp.services_accounts import create_token
+    from geoapp.services.accounts import create_token
+    from geoapp.services.mapping import load_county
     from geoapp.store import open_store
 
     with open_store(url, upgrade=True) as store:

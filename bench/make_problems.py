@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from geoapp import services
-from geoapp.domain import STATUSES
+from geoapp.core.model import STATUSES
+from geoapp.services import mapping as services
 from geoapp.store import open_store
 
 ROUNDS = ("市级评估", "省级评估")

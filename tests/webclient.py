@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 from werkzeug.datastructures import Headers
 
 from geoapp import create_app
-from geoapp.accounts import ROLES
+from geoapp.core.accounts import ROLES
 
 #: The demo databases' accounts: one per role, named after it, with these passwords.
 TEST_PASSWORDS = {role: f"{role}-password" for role in ROLES}

@@ -2,7 +2,11 @@
 
 One interface, two backends: SQLite (the default, a file under ``instance/``) and PostgreSQL +
 PostGIS (``postgresql+psycopg://...``).  The schema is managed by the Alembic migrations in
-``geoapp/migrations``; call :meth:`Store.upgrade` (or ``open_store(..., upgrade=True)``).
+``geoapp/store/migrations``; call :meth:`Store.upgrade` (or ``open_store(..., upgrade=True)``).
+
+This package's ``__init__`` is the store's interface: the web layer and the CLI import
+``geoapp.store`` and nothing below it (tests/test_architecture.py).  Its modules may import
+``geoapp.core`` and SQLAlchemy/Alembic/psycopg, never the services, web or CLI.
 
 >>> from geoapp.store import open_store
 >>> with open_store("sqlite://", upgrade=True) as store:
@@ -13,10 +17,18 @@ PostGIS (``postgresql+psycopg://...``).  The schema is managed by the Alembic mi
 '县城管局'
 """
 
-from .base import AREA_COLUMNS, ASSIGNMENT_FIELDS, PROBLEM_FILTERS, Store, Transaction
-from .errors import InvalidValue, NotFound, StaleVersion, StoreError, StoreUnavailable
-from .factory import DEFAULT_SQLITE_PATH, URL_ENV_VAR, default_url, open_store
-from .postgis import PostgisStore, PostgisTransaction
+from geoapp.store.base import (
+    AREA_COLUMNS,
+    ASSIGNMENT_FIELDS,
+    DEFAULT_STATUS,
+    PROBLEM_FILTERS,
+    Store,
+    Transaction,
+    safe_url,
+)
+from geoapp.store.errors import InvalidValue, NotFound, StaleVersion, StoreError, StoreUnavailable
+from geoapp.store.factory import DEFAULT_SQLITE_PATH, URL_ENV_VAR, default_url, open_store
+from geoapp.store.postgis import PostgisStore, PostgisTransaction
 
 __all__ = [
     "AREA_COLUMNS",
@@ -33,6 +45,8 @@ __all__ = [
     "StoreError",
     "StoreUnavailable",
     "Transaction",
+    "DEFAULT_STATUS",
     "default_url",
+    "safe_url",
     "open_store",
 ]

@@ -42,13 +42,13 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
-from ..deadlines import MAX_DEADLINE_HOURS
-from ..messages import N_
-from . import _values as V
-from . import schema as S
-from .errors import InvalidValue, NotFound, StaleVersion, StoreError, StoreUnavailable
+from geoapp.core.deadlines import MAX_DEADLINE_HOURS
+from geoapp.core.messages import N_
+from geoapp.store import _values as V
+from geoapp.store import schema as S
+from geoapp.store.errors import InvalidValue, NotFound, StaleVersion, StoreError, StoreUnavailable
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 #: Columns of an area collection, in order (plus ``geometry``).
 AREA_COLUMNS = ("area_id", "name", "kind", "district_id", "responsible_unit_id")

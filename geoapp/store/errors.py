@@ -6,7 +6,7 @@ or a database password.  The original driver error, when there is one, stays ava
 ``__cause__``.
 """
 
-from ..messages import Explained
+from geoapp.core.messages import Explained
 
 
 class StoreError(Explained):

@@ -8,10 +8,10 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from ..messages import N_
-from .base import Store
-from .errors import StoreError
-from .postgis import PostgisStore
+from geoapp.core.messages import N_
+from geoapp.store.base import Store
+from geoapp.store.errors import StoreError
+from geoapp.store.postgis import PostgisStore
 
 #: Environment variable holding the database URL (any SQLAlchemy URL).
 URL_ENV_VAR = "GEOAPP_DATABASE_URL"

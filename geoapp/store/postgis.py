@@ -8,10 +8,10 @@ import sqlalchemy as sa
 from psycopg import sql
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from ..messages import N_
-from . import schema as S
-from .base import Store, Transaction, _chunks, _point, _reason
-from .errors import StoreError
+from geoapp.core.messages import N_
+from geoapp.store import schema as S
+from geoapp.store.base import Store, Transaction, _chunks, _point, _reason
+from geoapp.store.errors import StoreError
 
 #: Key of the transaction-level advisory lock that serialises publishes.
 PUBLISH_LOCK_KEY = 0x6765_6F61_7070  # "geoapp"

@@ -1,4 +1,10 @@
-"""The Flask side: the app factory, error mapping, language selection, blueprints."""
+"""The Flask side: the app factory, blueprints by capability, error mapping, security,
+language selection and the API's request/response schemas.
+
+Views are thin: they parse the request, call a use case of ``geoapp.services`` and shape the
+answer.  May import: ``geoapp.core``, ``geoapp.io``, ``geoapp.services``, the store's interface
+``geoapp.store`` (never its modules), flask and folium.  Never ``geoapp.cli``.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +16,9 @@ from flask_babel import Babel
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from .. import config as settings
-from ..domain import DB_INT_MAX
-from ..store import open_store
+from geoapp import config as settings
+from geoapp.core.model import DB_INT_MAX
+from geoapp.store import open_store
 
 LANGUAGES = ("zh", "en")
 
@@ -61,7 +67,7 @@ def build_app(overrides: dict | None = None) -> Flask:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(
         settings.REPO_ROOT / "geoapp" / "translations"
     )
-    from .textguard import CheckedJSONProvider
+    from geoapp.web.textguard import CheckedJSONProvider
 
     app.json = CheckedJSONProvider(app)
     app.json.ensure_ascii = False
@@ -71,12 +77,12 @@ def build_app(overrides: dict | None = None) -> Flask:
     store.upgrade()
     app.extensions["geoapp.store"] = store
 
-    from ..assets import make_folium_offline
+    from geoapp.web.assets import make_folium_offline
 
     make_folium_offline()
 
     # the *_editor and *_intake modules add routes to the api and pages blueprints
-    from . import (  # noqa: F401 (routes)
+    from geoapp.web import (  # noqa: F401 (routes)
         admin,
         api,
         api_editor,

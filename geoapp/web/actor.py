@@ -13,7 +13,7 @@ def current_actor() -> str | None:
 
     if not has_request_context():
         return None
-    from .permissions import principal
+    from geoapp.web.permissions import principal
 
     p = principal()
     return p.name if p is not None else None
@@ -26,7 +26,7 @@ def current_role() -> str | None:
 
     if not has_request_context():
         return None
-    from .permissions import principal
+    from geoapp.web.permissions import principal
 
     p = principal()
     return p.role if p is not None else None
@@ -38,7 +38,7 @@ def current_unit_id() -> str | None:
 
     if not has_request_context():
         return None
-    from .permissions import principal
+    from geoapp.web.permissions import principal
 
     p = principal()
     return p.unit_id if p is not None and p.role == "unit" else None

@@ -1,7 +1,7 @@
 """The JSON API. Thin: parse, call one service or query, serialise.
 
 Every GET here except ``/lookup``, ``/ledger`` and ``/openapi.json`` answers conditional
-requests (:func:`conditional`): a strong ETag from :func:`geoapp.queries.etag`,
+requests (:func:`conditional`): a strong ETag from :func:`geoapp.services.queries.etag`,
 ``If-None-Match`` → 304 without a body, ``Cache-Control: no-cache, private``, and answers built once
 per tag (:class:`AnswerCache`, one per app).  The endpoints are described in
 :mod:`geoapp.web.openapi`.
@@ -10,7 +10,7 @@ The tag, and so the cache key, holds everything that decides an answer: the endp
 URL parts and normalised query (with the unit filter a unit account is forced to), the
 reader's visibility (role and unit, :func:`geoapp.web.permissions.visibility_key`), the
 generation, the data version, the locale, the host (absolute links), and the clock's part
-(:func:`geoapp.queries.deadlines_passed` at :func:`answer_time`: the answer's ``overdue``
+(:func:`geoapp.services.queries.deadlines_passed` at :func:`answer_time`: the answer's ``overdue``
 flags are computed at that same moment).  Layers run in one order: authenticate and the
 permission table (``before_request``), then the view's own scope check (``guard``, e.g. a
 unit account's own problems), then the cache, then the view.
@@ -27,11 +27,13 @@ from datetime import datetime
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from flask_babel import get_locale
 
-from .. import queries, services, services_ledger
-from ..crs import CRSError
-from ..domain import AREA_KINDS
-from ..messages import N_
-from . import clock_now, get_store, openapi, permissions
+from geoapp.core.crs import CRSError
+from geoapp.core.messages import N_
+from geoapp.core.model import AREA_KINDS
+from geoapp.services import ledger as services_ledger
+from geoapp.services import mapping as services
+from geoapp.services import queries
+from geoapp.web import clock_now, get_store, openapi, permissions
 
 bp = Blueprint("api", __name__)
 

@@ -1,8 +1,8 @@
 """JSON API of the boundary editor (drafts, validation, preview, publish, history).
 
-Thin: parse the request, call one function of :mod:`geoapp.services_editor`, answer JSON.
+Thin: parse the request, call one function of :mod:`geoapp.services.editor`, answer JSON.
 State-changing requests carry the draft's ``version``; a stale one is a 409 with
-``current_version`` (see :class:`geoapp.services_editor.DraftConflict`).
+``current_version`` (see :class:`geoapp.services.editor.DraftConflict`).
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from __future__ import annotations
 from flask import Response, current_app, jsonify, request
 from flask_babel import gettext as _
 
-from .. import services_editor as editor
-from ..messages import N_
-from ..services import ServiceError
-from . import get_store
-from .actor import current_actor
-from .api import bp
+from geoapp.core.messages import N_
+from geoapp.services import editor
+from geoapp.services.mapping import ServiceError
+from geoapp.web import get_store
+from geoapp.web.actor import current_actor
+from geoapp.web.api import bp
 
 
 def _body() -> dict:

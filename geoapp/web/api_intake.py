@@ -1,6 +1,6 @@
 """The writing side of the JSON API: report, edit, move through the workflow, photos,
 duplicates, deadlines and imports through a preview.  Thin: parse, call one service in
-:mod:`geoapp.services_intake`, answer.  Routes are added to the ``api`` blueprint, so
+:mod:`geoapp.services.intake`, answer.  Routes are added to the ``api`` blueprint, so
 their endpoint names are ``api.<name>``; they are described in :mod:`geoapp.web.openapi`.
 """
 
@@ -10,13 +10,13 @@ from pathlib import Path
 
 from flask import current_app, request, url_for
 
-from .. import services_intake as intake
-from ..intake import ReportError
-from ..messages import N_
-from . import get_store
-from .actor import current_actor, current_role, current_unit_id
-from .api import _json, _locale, bp
-from .errors import bad_row_text, where_text
+from geoapp.core.intake import ReportError
+from geoapp.core.messages import N_
+from geoapp.services import intake
+from geoapp.web import get_store
+from geoapp.web.actor import current_actor, current_role, current_unit_id
+from geoapp.web.api import _json, _locale, bp
+from geoapp.web.errors import bad_row_text, where_text
 
 
 def upload_dir(kind: str) -> Path:

@@ -2,7 +2,7 @@
 
 Sessions
     The session cookie holds the user's id and the user's session secret
-    (``users.session_token``, see :meth:`geoapp.accounts.Principal.get_id`); each request
+    (``users.session_token``, see :meth:`geoapp.core.accounts.Principal.get_id`); each request
     loads the user only while the secret is still theirs.  Signing out clears it, and so do
     deactivation and a password change: every session of that user ends, on every browser
     (a copied cookie included).
@@ -11,7 +11,7 @@ Failed sign-ins
     Counted in the store (table ``login_attempts``), so every worker process and server
     shares them: per name (``LOGIN_MAX_ATTEMPTS`` in ``LOGIN_WINDOW_SECONDS``) and per client
     address (four times as many), each with exponential back-off up to
-    ``LOGIN_MAX_LOCK_SECONDS`` (:class:`geoapp.accounts.LoginPolicy`).  A locked key answers
+    ``LOGIN_MAX_LOCK_SECONDS`` (:class:`geoapp.core.accounts.LoginPolicy`).  A locked key answers
     429 with ``Retry-After``.  Each try is counted when it starts, in the same transaction as
     the lock check, before the password is checked (so guesses sent at once cannot all pass
     the check); a right password takes its try back.  The client address is the socket's, or with
@@ -39,9 +39,9 @@ from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from .. import services_accounts
-from ..accounts import LoginPolicy, Principal
-from . import clock_now, get_store
+from geoapp.core.accounts import LoginPolicy, Principal
+from geoapp.services import accounts as services_accounts
+from geoapp.web import clock_now, get_store
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()

@@ -8,17 +8,17 @@ from flask_babel import gettext as _
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
-from ..accounts import AccountError
-from ..crs import CRSError
-from ..intake import ReportError
-from ..messages import N_, Explained, fill, place
-from ..queries import BadParameter
-from ..readers import InputError
-from ..services import ServiceError
-from ..services_editor import DraftConflict, Unchanged
-from ..store import InvalidValue, NotFound, StaleVersion, StoreError, StoreUnavailable
-from ..workflow import NotPermitted, TransitionRefused
-from .textguard import BadText
+from geoapp.core.accounts import AccountError
+from geoapp.core.crs import CRSError
+from geoapp.core.intake import ReportError
+from geoapp.core.messages import N_, Explained, fill, place
+from geoapp.core.workflow import NotPermitted, TransitionRefused
+from geoapp.io.readers import InputError
+from geoapp.services.editor import DraftConflict, Unchanged
+from geoapp.services.mapping import ServiceError
+from geoapp.services.queries import BadParameter
+from geoapp.store import InvalidValue, NotFound, StaleVersion, StoreError, StoreUnavailable
+from geoapp.web.textguard import BadText
 
 # exception class → (HTTP status, machine-readable code)
 ERROR_MAP: list[tuple[type[Exception], int, str]] = [

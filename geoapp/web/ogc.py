@@ -1,4 +1,4 @@
-"""OGC API – Features at ``/ogc/``: thin views over :mod:`geoapp.ogc`.
+"""OGC API – Features at ``/ogc/``: thin views over :mod:`geoapp.services.ogc`.
 
 QGIS ("WFS / OGC API – Features" connection) and GDAL (``OAPIF:http://host/ogc/``) read
 these directly.  Items answer conditional requests like the JSON API (ETag, 304).
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from .. import ogc
-from . import get_store
-from .api import _args, _json, _locale, answer_time, conditional
+from geoapp.services import ogc
+from geoapp.web import get_store
+from geoapp.web.api import _args, _json, _locale, answer_time, conditional
 
 bp = Blueprint("ogc", __name__)
 

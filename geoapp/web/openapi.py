@@ -2,16 +2,16 @@
 
 :data:`ENDPOINTS` lists every ``/api/`` route with its parameters and answer; a test checks
 that it names exactly the routes the app registers.  Parameter limits come from
-:mod:`geoapp.queries`, so the document and the code cannot drift apart.
+:mod:`geoapp.services.queries`, so the document and the code cannot drift apart.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .. import queries
-from ..deadlines import MAX_DEADLINE_HOURS
-from ..domain import STATUSES, URGENCY
+from geoapp.core.deadlines import MAX_DEADLINE_HOURS
+from geoapp.core.model import STATUSES, URGENCY
+from geoapp.services import queries
 
 JSON = "application/json"
 GEOJSON = queries.GEOJSON
@@ -138,7 +138,7 @@ SCHEMAS: dict[str, dict] = {
             "lead_unit_name": NSTR,
             "lead_unit_contact": NSTR,
             "lead_unit_phone": NSTR,
-            "colour": STR | {"description": "#rrggbb, from geoapp.maps.DISTRICT_COLOURS"},
+            "colour": STR | {"description": "#rrggbb, from geoapp.web.maps.DISTRICT_COLOURS"},
             "area_count": INT,
             "label_point": {
                 "type": "array",

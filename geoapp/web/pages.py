@@ -21,10 +21,12 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from .. import ledger_export, maps, queries, services_ledger
-from ..domain import AREA_KINDS, STATUSES, UNIT_KINDS
-from ..store import NotFound
-from . import get_store, permissions
+from geoapp.core.model import AREA_KINDS, STATUSES, UNIT_KINDS
+from geoapp.services import ledger as services_ledger
+from geoapp.services import ledger_files as ledger_export
+from geoapp.services import queries
+from geoapp.store import NotFound
+from geoapp.web import get_store, maps, permissions
 
 bp = Blueprint("pages", __name__)
 

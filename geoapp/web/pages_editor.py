@@ -9,10 +9,10 @@ from __future__ import annotations
 from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
 
-from .. import maps, queries
-from .. import services_editor as editing_service
-from . import get_store
-from .pages import bp, status_labels, tiles_url
+from geoapp.services import editor as editing_service
+from geoapp.services import queries
+from geoapp.web import get_store, maps
+from geoapp.web.pages import bp, status_labels, tiles_url
 
 
 def _urls() -> dict:

@@ -9,14 +9,13 @@ from __future__ import annotations
 from flask import abort, current_app, render_template, send_file, url_for
 from flask_babel import gettext as _
 
-from .. import maps, queries
-from .. import services_intake as intake
-from ..store import NotFound
-from ..workflow import may_act
-from . import get_store, permissions
-from .actor import current_role, current_unit_id
-from .api_intake import upload_dir
-from .pages import bp, is_zh, status_labels, tiles_url
+from geoapp.core.workflow import may_act
+from geoapp.services import intake, queries
+from geoapp.store import NotFound
+from geoapp.web import get_store, maps, permissions
+from geoapp.web.actor import current_role, current_unit_id
+from geoapp.web.api_intake import upload_dir
+from geoapp.web.pages import bp, is_zh, status_labels, tiles_url
 
 
 def crs_options() -> list[tuple[str, str]]:

@@ -5,7 +5,7 @@ Everything about authorisation lives in this module.
 The table
     :data:`PERMISSIONS` maps every Flask endpoint name (``"blueprint.function"``) to the roles
     allowed to call it, or to a dict ``{METHOD: roles}`` when the methods of one endpoint
-    differ.  Roles are those of :data:`geoapp.accounts.ROLES` plus ``"anonymous"`` (no login).
+    differ.  Roles are those of :data:`geoapp.core.accounts.ROLES` plus ``"anonymous"`` (no login).
     Deny by default: an endpoint missing from the table is refused to everyone, and
     ``tests/test_permissions.py`` names the missing ones.  To put a new route under the
     scheme, add one line here, e.g.::
@@ -35,7 +35,7 @@ The ``unit`` role's scope (row level)
     - :func:`scoped_args` forces ``unit=<its unit>`` into the query arguments of every read
       (the JSON API reads its arguments only through it, see ``geoapp.web.api._args``; it is
       also part of the ETag, so cached answers never cross units).  Merged read routes that
-      filter problems or areas: build the ``args`` given to ``geoapp.queries`` with
+      filter problems or areas: build the ``args`` given to ``geoapp.services.queries`` with
       ``scoped_args(request.args.to_dict(flat=False))``.
     - :func:`require_own_problem` (``problem`` a dict with ``responsible_unit_id``, or a
       GeoJSON feature with it in ``properties``) aborts with 403 when a unit account touches
@@ -52,7 +52,7 @@ from typing import Any
 from flask import abort, current_app, g, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 
-from ..accounts import ROLES, Principal
+from geoapp.core.accounts import ROLES, Principal
 
 ANONYMOUS = "anonymous"
 EVERYONE = frozenset({ANONYMOUS, *ROLES})
@@ -100,7 +100,7 @@ PERMISSIONS: dict[str, Rule] = {
     "api.problem_clusters": SIGNED_IN,
     "api.search": SIGNED_IN,
     "api.summary": SIGNED_IN,
-    # problem intake and the rectification workflow; per-step roles in geoapp/workflow.py,
+    # problem intake and the rectification workflow; per-step roles in geoapp/core/workflow.py,
     # and a unit account acts on its own problems only (the services check actor_unit_id)
     "pages.report_page": REPORTING,
     "pages.import_page": REPORTING,
@@ -191,8 +191,8 @@ def _bearer() -> str | None:
 def _identify() -> Principal | None:
     from flask_login import current_user
 
-    from .. import services_accounts
-    from . import get_store
+    from geoapp.services import accounts as services_accounts
+    from geoapp.web import get_store
 
     token = _bearer()
     if token is not None:
@@ -236,7 +236,7 @@ def refuse(status: int, code: str, message: str):
 
 def enforce():
     """The ``before_request`` hook: authenticate, check the table, check CSRF."""
-    from . import security
+    from geoapp.web import security
 
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     if limit and (request.content_length or 0) > limit:

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, g, jsonify, request, session
 
-from . import permissions
+from geoapp.web import permissions
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 CSRF_SESSION_KEY = "_csrf"

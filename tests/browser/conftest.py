@@ -182,7 +182,7 @@ def tiny_county_url(tmp_path) -> str:
     from hand_county import open_county
     from webclient import TEST_PASSWORDS
 
-    from geoapp.services_accounts import seed_demo_accounts
+    from geoapp.services.accounts import seed_demo_accounts
 
     url = f"sqlite:///{tmp_path / 'tiny.sqlite'}"
     store = open_county(url, tmp_path / "county")

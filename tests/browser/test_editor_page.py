@@ -9,8 +9,8 @@ import pytest
 import shapely
 
 from geoapp import create_app
-from geoapp import services_editor as E
-from geoapp.domain import OPEN_STATUSES
+from geoapp.core.model import OPEN_STATUSES
+from geoapp.services import editor as E
 
 pytestmark = pytest.mark.browser
 READY = "body[data-editor-ready]"

@@ -13,7 +13,7 @@ import pytest
 import shapely
 
 from browser import test_editor_page
-from geoapp import services
+from geoapp.services import mapping as services
 
 pytestmark = pytest.mark.browser
 
