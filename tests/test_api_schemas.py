@@ -239,3 +239,54 @@ def test_the_document_is_built_from_the_models():
     for route in openapi.ALL_ROUTES:
         assert isinstance(route.response, type) and issubclass(route.response, BaseModel)
         assert route.body is None or issubclass(route.body, BaseModel), route.endpoint
+
+
+def _json_writes(app, client) -> list[tuple[str, str, type]]:
+    """(method, URL, body model) of every route taking a JSON body, with real ids."""
+    store = app.extensions["geoapp.store"]
+    pk = int(store.problem_frame()["id"].min())
+    draft = client.post("/api/drafts", json={}).get_json()["generation"]["id"]
+    values = {"problem_pk": pk, "generation_id": draft, "category": "litter", "token": "a" * 24}
+    out = []
+    for route in openapi.ALL_ROUTES:
+        if route.body is None or route.body_media != "application/json":
+            continue
+        url = route.path.format(**values)
+        if route.endpoint == "api.generation_rollback":
+            url = route.path.format(generation_id=1)
+        out.append((route.method.upper(), url, route.body))
+    return out
+
+
+def test_a_malformed_body_is_a_400_naming_the_field(app, client):
+    """Every field of every JSON body, sent as a value no field takes (a nested list), and a
+    body that is not an object: 400 ``bad_input`` naming the field, in Chinese by default and
+    in English when asked; nothing is written."""
+    store = app.extensions["geoapp.store"]
+    writes = _json_writes(app, client)
+    before = (store.count_problems(), len(store.list_generations()))
+    assert len(writes) >= 10
+    for lang, sep in (("zh", "："), ("en", ": ")):
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = lang
+        for method, url, model in writes:
+            for name, field in model.model_fields.items():
+                field = field.alias or name
+                r = client.open(url, method=method, json={field: [[]]})
+                answer = r.get_json()
+                assert r.status_code == 400, (method, url, field, answer)
+                assert answer["error"] == "bad_input", (method, url, field, answer)
+                faults = [answer["message"], *answer.get("details", [])]
+                assert any(f.startswith(field + sep) for f in faults), (url, field, faults)
+            r = client.open(url, method=method, json=[1])
+            assert r.status_code == 400, (method, url, r.get_json())
+            assert r.get_json()["message"].startswith("body" + sep), r.get_json()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    answer = client.post("/api/problems", json={"nope": 1}).get_json()
+    known = "lon, lat, crs, category, round, deduction, description, reported_at, reporter"
+    assert f"nope: unknown field (known: {known}, problem_id, duplicate_of)" in answer["details"]
+    message = client.post("/api/problems", json={"lat": 1}).get_json()["message"]
+    assert message == "lon: is required", message
+    url = next(u for m, u, model in writes if u.endswith("/edits"))
+    message = client.post(url, json={"version": True, "op": {}}).get_json()["message"]
+    assert message == "version: must be a whole number, got True", message
+    assert (store.count_problems(), len(store.list_generations())) == before

@@ -101,9 +101,12 @@ def _field_path(loc: tuple) -> str:
 
 def field_errors(exc: ValidationError) -> list[str]:
     """Each of a request body's faults as ``field: what is wrong``, in the reader's language."""
-    out = []
+    out: dict[str, str] = {}  # the first fault of each field (a union lists one per member)
     fields = fields_of(exc.title)
     for err in exc.errors(include_url=False):
+        field = _field_path(err["loc"])
+        if field in out:
+            continue
         ctx = err.get("ctx") or {}
         value = err.get("input")
         values = {
@@ -113,9 +116,9 @@ def field_errors(exc: ValidationError) -> list[str]:
             "names": ", ".join(fields),
         }
         template = FIELD_MESSAGES.get(err["type"], OTHER_FIELD_MESSAGE)
-        where = {"field": _field_path(err["loc"]), "message": fill(_(template), values)}
-        out.append(fill(_(N_("%(field)s: %(message)s")), where))
-    return out
+        where = {"field": field, "message": fill(_(template), values)}
+        out[field] = fill(_(N_("%(field)s: %(message)s")), where)
+    return list(out.values())
 
 
 def _translated(template: str) -> str:

@@ -194,8 +194,11 @@ class Comparison(Answer):
 class AreaFileProperties(Answer):
     """The stored columns as they are (geoapp.store.AREA_COLUMNS)."""
 
-    model_config = {"extra": "allow"}
     area_id: str
+    name: str | None
+    kind: str | None
+    district_id: str | None
+    responsible_unit_id: str | None
 
 
 class AreaFileFeature(Feature):
@@ -204,7 +207,6 @@ class AreaFileFeature(Feature):
 
 
 class AreasFile(Answer):
-    model_config = {"extra": "allow"}
     type: Literal["FeatureCollection"]
     features: list[AreaFileFeature]
 

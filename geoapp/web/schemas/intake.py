@@ -214,7 +214,7 @@ ROUTES = [
            "status (reopen needs a note)", Transition, ProblemRecord, errors=(400, 404, 409)),
     _write("post", f"{PK}/photos", "add_problem_photo", "Attach a JPEG or PNG photo",
            PhotoUpload, Photo, body_media=MULTIPART, status=201,
-           errors=(400, 404, 409, 413, 415)),
+           errors=(400, 404, 413, 415)),
     _write("put", f"{PK}/duplicate", "link_duplicate", "Link a problem to the one it "
            "duplicates (its points are not deducted twice)", Duplicate, ProblemRecord,
            errors=(400, 404, 409)),

@@ -9,12 +9,12 @@ from pydantic import Field
 
 from ... import ledger, services_ledger
 from .base import Answer, Route
-from .map import FilterQuery
+from .map import ProblemFilters
 
 Group = Literal[tuple(ledger.GROUPS)]  # type: ignore[valid-type]
 
 
-class LedgerQuery(FilterQuery):
+class LedgerQuery(ProblemFilters):
     group: Group = Field(
         services_ledger.DEFAULT_GROUP,
         description="how the rows are grouped: per responsible unit, district or category",

@@ -55,7 +55,7 @@ class AreasQuery(DistrictsQuery, BBoxQuery):
     )
 
 
-class FilterQuery(DisplayQuery, BBoxQuery):
+class ProblemFilters(Query):
     """The problem filters (queries.FILTER_PARAMS)."""
 
     round: list[str] | None = Field(None, description="inspection round, e.g. 市级评估" + AnyOf)
@@ -65,6 +65,10 @@ class FilterQuery(DisplayQuery, BBoxQuery):
     unit: list[str] | None = Field(None, description="responsible unit id, e.g. U08" + AnyOf)
     date_from: date | None = Field(None, description="first Beijing date of reported_at")
     date_to: date | None = Field(None, description="last Beijing date of reported_at")
+
+
+class FilterQuery(ProblemFilters, DisplayQuery, BBoxQuery):
+    """The problem filters, the box and the display CRS."""
 
 
 class PagedQuery(FilterQuery):
@@ -235,8 +239,8 @@ class Photo(Answer):
     content_type: Literal["image/jpeg", "image/png"]
     bytes: int
     url: str
-    uploaded_at: str | None = None
-    uploaded_by: str | None = None
+    uploaded_at: str | None = Field(None, description="in a problem's detail")
+    uploaded_by: str | None = Field(None, description="in a problem's detail")
 
 
 class ProblemEvent(Answer):
