@@ -290,3 +290,18 @@ def test_a_malformed_body_is_a_400_naming_the_field(app, client):
     message = client.post(url, json={"version": True, "op": {}}).get_json()["message"]
     assert message == "version: must be a whole number, got True", message
     assert (store.count_problems(), len(store.list_generations())) == before
+
+
+def test_the_filter_parameters_are_the_parsers():
+    """The documented problem filters are exactly those geoapp.queries parses, with its
+    limits (page size, zoom, simplification) and its display CRSs."""
+    from geoapp import queries
+    from geoapp.web.schemas import ledger, map
+
+    assert set(map.ProblemFilters.model_fields) == set(queries.FILTER_PARAMS)
+    assert set(ledger.LedgerQuery.model_fields) == {*queries.FILTER_PARAMS, "group"}
+    limit = map.PagedQuery.model_json_schema()["properties"]["limit"]
+    assert (limit["maximum"], limit["default"]) == (queries.MAX_LIMIT, queries.DEFAULT_LIMIT)
+    assert map.ClustersQuery.model_json_schema()["properties"]["zoom"]["maximum"] == 24
+    crs = map.DisplayQuery.model_json_schema()["properties"]["display_crs"]["enum"]
+    assert tuple(crs) == queries.DISPLAY_CRS
