@@ -305,3 +305,10 @@ def test_the_filter_parameters_are_the_parsers():
     assert map.ClustersQuery.model_json_schema()["properties"]["zoom"]["maximum"] == 24
     crs = map.DisplayQuery.model_json_schema()["properties"]["display_crs"]["enum"]
     assert tuple(crs) == queries.DISPLAY_CRS
+
+
+def test_a_long_bad_value_is_echoed_cut_short(client):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    answer = client.post("/api/drafts", json={"parent_id": "9" * 5000 + "x"}).get_json()
+    assert answer["error"] == "bad_input" and answer["message"].startswith("parent_id: ")
+    assert len(answer["message"]) < 120, answer["message"]

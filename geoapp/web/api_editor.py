@@ -1,6 +1,7 @@
 """JSON API of the boundary editor (drafts, validation, preview, publish, history).
 
-Thin: parse the request, call one function of :mod:`geoapp.services_editor`, answer JSON.
+Thin: parse the request (bodies by the models of :mod:`geoapp.web.schemas.editor`), call one
+function of :mod:`geoapp.services_editor`, answer JSON.
 State-changing requests carry the draft's ``version``; a stale one is a 409 with
 ``current_version`` (see :class:`geoapp.services_editor.DraftConflict`).
 """

@@ -1,7 +1,8 @@
 """The writing side of the JSON API: report, edit, move through the workflow, photos,
 duplicates, deadlines and imports through a preview.  Thin: parse, call one service in
 :mod:`geoapp.services_intake`, answer.  Routes are added to the ``api`` blueprint, so
-their endpoint names are ``api.<name>``; they are described in :mod:`geoapp.web.openapi`.
+their endpoint names are ``api.<name>``; their bodies and answers are the models of
+:mod:`geoapp.web.schemas.intake`.
 """
 
 from __future__ import annotations

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import current_app, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from pydantic import ValidationError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
@@ -19,7 +18,7 @@ from ..services import ServiceError
 from ..services_editor import DraftConflict, Unchanged
 from ..store import InvalidValue, NotFound, StaleVersion, StoreError, StoreUnavailable
 from ..workflow import NotPermitted, TransitionRefused
-from .schemas.base import fields_of
+from .schemas.base import BadBody
 from .textguard import BadText
 
 # exception class → (HTTP status, machine-readable code)
@@ -88,6 +87,18 @@ JSON_TYPES = {"dict": "object", "list": "array", "str": "text", "NoneType": "nul
 _MEMBER_TAGS = {"str", "int", "float", "bool", "none", "list", "dict", "bytes"}
 
 
+class _Echo:
+    """A value sent, echoed in a message as its repr, cut short (a body may be large)."""
+
+    def __init__(self, value, limit: int = 60):
+        self.text = repr(value)
+        if len(self.text) > limit:
+            self.text = self.text[: limit - 1] + "…"
+
+    def __repr__(self) -> str:
+        return self.text
+
+
 def _field_path(loc: tuple) -> str:
     """``("op", "polygon", 2)`` → ``op.polygon[2]``; the whole body is ``body``."""
     path = ""
@@ -99,18 +110,18 @@ def _field_path(loc: tuple) -> str:
     return path or "body"
 
 
-def field_errors(exc: ValidationError) -> list[str]:
+def field_errors(exc: BadBody) -> list[str]:
     """Each of a request body's faults as ``field: what is wrong``, in the reader's language."""
     out: dict[str, str] = {}  # the first fault of each field (a union lists one per member)
-    fields = fields_of(exc.title)
-    for err in exc.errors(include_url=False):
+    fields = [f.alias or name for name, f in exc.model.model_fields.items()]
+    for err in exc.error.errors(include_url=False):
         field = _field_path(err["loc"])
         if field in out:
             continue
         ctx = err.get("ctx") or {}
         value = err.get("input")
         values = {
-            "value": value,
+            "value": _Echo(value),
             "name": JSON_TYPES.get(type(value).__name__, type(value).__name__),
             "limit": next((ctx[k] for k in ("gt", "ge", "lt", "le") if k in ctx), ""),
             "names": ", ".join(fields),
@@ -202,8 +213,8 @@ def register(app) -> None:
         response.cache_control.no_store = True
         return response
 
-    @app.errorhandler(ValidationError)
-    def bad_body(exc: ValidationError):
+    @app.errorhandler(BadBody)
+    def bad_body(exc: BadBody):
         """The one place a request body refused by its model becomes an answer: 400, the
         first fault as the message, every fault in the details."""
         faults = field_errors(exc)

@@ -4,7 +4,7 @@ route declaration, and the one place a request body is validated against its mod
 Answers are described by :class:`Answer` models (``extra="forbid"``: the document says
 ``additionalProperties: false``, so a field the code adds without describing it is a
 disagreement a test sees).  Request bodies are :class:`Body` models; :func:`body` validates
-one and a :class:`pydantic.ValidationError` becomes a 400 in :mod:`geoapp.web.errors`.
+one, and a refused body (:class:`BadBody`) becomes a 400 in :mod:`geoapp.web.errors`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from flask import request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
@@ -42,26 +42,27 @@ class Form(BaseModel):
     """A multipart/form-data request (files as binary strings)."""
 
 
+class BadBody(Exception):
+    """A request body its model refused: the pydantic error and the model (whose fields an
+    "unknown field" message lists).  Answered as a 400 in geoapp/web/errors.py; a
+    ValidationError from anywhere else stays a bug (500)."""
+
+    def __init__(self, error: ValidationError, model: type[Body]):
+        super().__init__(str(error))
+        self.error = error
+        self.model = model
+
+
 def body(model: type[Body], *, optional: bool = False) -> Any:
     """The request's JSON body validated against ``model``.  ``optional``: an absent or
-    empty body counts as ``{}``.  A wrong body raises :class:`pydantic.ValidationError`,
-    answered as a 400 naming the field (geoapp/web/errors.py)."""
+    empty body counts as ``{}``.  A wrong body raises :class:`BadBody`."""
     data = request.get_json(silent=True)
     if optional and data is None:
         data = {}
-    return model.model_validate(data)
-
-
-def fields_of(title: str) -> list[str]:
-    """The fields of the request body model called ``title`` (a ValidationError's title),
-    for "unknown field (known: …)"."""
-    todo = [Body]
-    while todo:
-        model = todo.pop()
-        if model.__name__ == title:
-            return [f.alias or name for name, f in model.model_fields.items()]
-        todo.extend(model.__subclasses__())
-    return []
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise BadBody(exc, model) from None
 
 
 # --- GeoJSON ---------------------------------------------------------------------------------
