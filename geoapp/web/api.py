@@ -3,8 +3,8 @@
 Every GET here except ``/lookup``, ``/ledger`` and ``/openapi.json`` answers conditional
 requests (:func:`conditional`): a strong ETag from :func:`geoapp.services.queries.etag`,
 ``If-None-Match`` → 304 without a body, ``Cache-Control: no-cache, private``, and answers built once
-per tag (:class:`AnswerCache`, one per app).  The endpoints are described in
-:mod:`geoapp.web.openapi`.
+per tag (:class:`AnswerCache`, one per app).  The endpoints are described by the models of
+:mod:`geoapp.web.schemas`, from which :mod:`geoapp.web.openapi` makes the document.
 
 The tag, and so the cache key, holds everything that decides an answer: the endpoint, its
 URL parts and normalised query (with the unit filter a unit account is forced to), the

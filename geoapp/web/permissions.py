@@ -7,7 +7,7 @@ The table
     allowed to call it, or to a dict ``{METHOD: roles}`` when the methods of one endpoint
     differ.  Roles are those of :data:`geoapp.core.accounts.ROLES` plus ``"anonymous"`` (no login).
     Deny by default: an endpoint missing from the table is refused to everyone, and
-    ``tests/test_permissions.py`` names the missing ones.  To put a new route under the
+    ``tests/web/test_permissions.py`` names the missing ones.  To put a new route under the
     scheme, add one line here, e.g.::
 
         "api.create_problem": {"admin", "coordinator", "inspector"},
