@@ -261,7 +261,8 @@ def _domain_errors() -> dict[str, type]:
     from geoapp.core.messages import Explained
 
     for info in pkgutil.walk_packages(geoapp.__path__, "geoapp."):
-        if not info.name.startswith(("geoapp.demo", "geoapp.wsgi", "geoapp.store.migrations")):
+        skip = ("geoapp.demo", "geoapp.wsgi", "geoapp.store.migrations")
+        if not info.name.startswith(skip) and not info.name.endswith(".__main__"):
             importlib.import_module(info.name)
     found, todo = {}, [Explained]
     while todo:
