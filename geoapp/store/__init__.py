@@ -17,7 +17,7 @@ This package's ``__init__`` is the store's interface: the web layer and the CLI 
 '县城管局'
 """
 
-from geoapp.store.base import (
+from geoapp.store.engine import (
     AREA_COLUMNS,
     ASSIGNMENT_FIELDS,
     DEFAULT_STATUS,

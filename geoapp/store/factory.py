@@ -9,7 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from geoapp.core.messages import N_
-from geoapp.store.base import Store
+from geoapp.store.engine import Store
 from geoapp.store.errors import StoreError
 from geoapp.store.postgis import PostgisStore
 

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from geoapp.core.messages import N_
 from geoapp.store import schema as S
-from geoapp.store.base import Store, Transaction, _chunks, _point, _reason
+from geoapp.store.engine import Store, Transaction, _chunks, _point, _reason
 from geoapp.store.errors import StoreError
 
 #: Key of the transaction-level advisory lock that serialises publishes.
