@@ -95,7 +95,7 @@ def _read_bytes(path: Path) -> bytes:
         ) from None
 
 
-# --- areas --------------------------------------------------------------------------
+# --- zip archives -------------------------------------------------------------------
 #: Most entries a zipped Shapefile may hold (.shp .shx .dbf .prj .cpg and a few extras).
 MAX_ZIP_ENTRIES = 64
 
@@ -250,9 +250,6 @@ def safe_zip(path: Path, name: str | None = None) -> str:
             )
         check_unzipped(zf, name, limit, "a zipped Shapefile")
     return f"/vsizip/{path.resolve()}/{shps[0]}"
-
-
-_safe_zip = safe_zip  # the old name
 
 
 #: format → the content kinds (geoapp.io.uploads.sniff) a file of that format may hold
