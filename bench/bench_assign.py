@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import best_of, peak_rss_mb, write_results  # noqa: E402
 
 from geoapp.core.assignment import Zoning  # noqa: E402
-from geoapp.io.readers import read_areas  # noqa: E402
+from geoapp.io.boundaries import read_areas  # noqa: E402
 from geoapp.services.mapping import DEMO_DIR, assign_file, read_csv_rows  # noqa: E402
 
 N = int(os.environ.get("GEOAPP_BENCH_POINTS", "1000000"))

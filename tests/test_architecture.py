@@ -172,7 +172,7 @@ def import_cycles(modules: dict[str, Path]) -> list[list[str]]:
 def test_layers_import_only_what_their_rules_allow():
     """core ← io ← store ← services ← web/cli: each package's docstring states its rule."""
     modules = geoapp_modules()
-    assert {"geoapp.core.model", "geoapp.io.readers", "geoapp.services.ledger"} <= set(modules)
+    assert {"geoapp.core.model", "geoapp.io.boundaries", "geoapp.services.ledger"} <= set(modules)
     faults = layer_faults(modules)
     assert not faults, "\n".join(faults)
 

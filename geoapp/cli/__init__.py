@@ -19,7 +19,7 @@ import click
 
 from geoapp.core.crs import CRSError
 from geoapp.core.messages import N_
-from geoapp.io.readers import InputError
+from geoapp.io.errors import InputError
 from geoapp.services import mapping as services
 
 

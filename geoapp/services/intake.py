@@ -34,7 +34,7 @@ from geoapp.core.intake import (
 from geoapp.core.messages import N_
 from geoapp.core.model import OPEN_STATUSES
 from geoapp.core.workflow import allowed_transitions, check_action, check_transition, is_open
-from geoapp.io.readers import display_name
+from geoapp.io.files import display_name
 from geoapp.services import queries
 from geoapp.services.audit import audit
 from geoapp.services.mapping import (

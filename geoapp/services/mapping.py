@@ -27,20 +27,15 @@ import pandas as pd
 from geoapp.core import grid
 from geoapp.core.assignment import Zoning
 from geoapp.core.crs import parse_crs, to_wgs84
-from geoapp.core.messages import Explained
+from geoapp.core.messages import N_, Explained
 from geoapp.core.model import PROBLEM_COLUMNS, status_code
 from geoapp.core.textcheck import text_fault
 from geoapp.core.zoning import Finding, check_areas, diff_areas
-from geoapp.io.readers import (
-    N_,
-    BadRow,
-    InputError,
-    PointTable,
-    find_column,
-    read_areas,
-    read_points,
-    write_points,
-)
+from geoapp.io.boundaries import read_areas
+from geoapp.io.errors import BadRow, InputError
+from geoapp.io.points import PointTable, read_points
+from geoapp.io.tables import find_column
+from geoapp.io.writers import write_points
 from geoapp.services.audit import audit
 from geoapp.version import __version__
 

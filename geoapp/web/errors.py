@@ -13,7 +13,7 @@ from geoapp.core.crs import CRSError
 from geoapp.core.intake import ReportError
 from geoapp.core.messages import N_, Explained, fill, place
 from geoapp.core.workflow import NotPermitted, TransitionRefused
-from geoapp.io.readers import InputError
+from geoapp.io.errors import InputError
 from geoapp.services.editor import DraftConflict, Unchanged
 from geoapp.services.mapping import ServiceError
 from geoapp.services.queries import BadParameter
@@ -144,7 +144,7 @@ def message_of(exc: BaseException) -> str:
 
 def bad_row_text(messages) -> str:
     """A bad row's reason in the reader's language (its templates are N_-marked where the row
-    is judged: readers.py, services.py)."""
+    is judged: geoapp/io, services)."""
     sep = "；" if str(get_locale()) == "zh" else "; "
     return sep.join(fill(_translated(t), v) for t, v in messages) if messages else ""
 

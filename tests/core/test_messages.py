@@ -5,7 +5,7 @@ import pickle
 
 from geoapp.core.intake import ReportError
 from geoapp.core.messages import N_, Explained
-from geoapp.io.readers import InputError
+from geoapp.io.errors import InputError
 from geoapp.services.editor import DraftConflict
 from geoapp.services.mapping import ServiceError
 from geoapp.services.queries import BadParameter

@@ -20,7 +20,8 @@ from webclient import make_app, sign_in
 
 from geoapp.cli import main
 from geoapp.core.zoning import check_areas
-from geoapp.io.readers import InputError, read_table
+from geoapp.io.errors import InputError
+from geoapp.io.tables import read_table
 from geoapp.services import mapping as services
 
 EPSG_CGCS2000_3DEG_117E = 4547  # CGCS2000 / 3-degree Gauss-Kruger CM 117E
@@ -297,7 +298,7 @@ def test_a_row_far_down_is_read_without_walking_the_rows_skipped(monkeypatch):
     """A tiny sheet whose second row is numbered 1048576 (the last row Excel has): that row
     is read, and the million rows it skips are not looked at cell by cell (openpyxl makes
     them up as empty rows; counted here by the cells turned into text)."""
-    from geoapp.io import readers
+    from geoapp.io import tables
 
     data = rezip(
         workbook([["F1", "R", "litter", "d", 1, "2026-11-01 09:30", 117.0, 31.0]]),
@@ -311,8 +312,8 @@ def test_a_row_far_down_is_read_without_walking_the_rows_skipped(monkeypatch):
     )
     assert len(data) < 10_000
     seen = []
-    real = readers._cell_text
-    monkeypatch.setattr(readers, "_cell_text", lambda v: seen.append(v) or real(v))
+    real = tables._cell_text
+    monkeypatch.setattr(tables, "_cell_text", lambda v: seen.append(v) or real(v))
     frame, where = read_table(Path("far.xlsx"), data)
     assert frame["编号"].tolist() == ["F1"] and where == ["row 1048576"]
     assert len(seen) == 2 * len(SHEET_HEADER)  # the header and the one row, nothing else

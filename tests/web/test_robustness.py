@@ -17,7 +17,10 @@ from hypothesis import strategies as st
 from webclient import make_app, sign_in
 
 from geoapp.core.crs import CRSError
-from geoapp.io.readers import InputError, read_areas, read_points, safe_zip
+from geoapp.io.boundaries import read_areas
+from geoapp.io.errors import InputError
+from geoapp.io.files import safe_zip
+from geoapp.io.points import read_points
 from geoapp.io.uploads import UploadError, require_kind, save_upload, sniff
 from geoapp.services import mapping as services
 from geoapp.services.mapping import DEMO_DIR
