@@ -261,6 +261,8 @@ def _domain_errors() -> dict[str, type]:
     from geoapp.core.messages import Explained
 
     for info in pkgutil.walk_packages(geoapp.__path__, "geoapp."):
+        if info.name.endswith(".__main__"):
+            continue  # importing a package's __main__ runs its program
         if not info.name.startswith(("geoapp.demo", "geoapp.wsgi", "geoapp.store.migrations")):
             importlib.import_module(info.name)
     found, todo = {}, [Explained]

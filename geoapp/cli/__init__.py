@@ -537,7 +537,7 @@ def export_ledger(ctx, output_path: Path, fmt: str | None, group: str, **filters
     from geoapp.core.model import status_code
     from geoapp.services import ledger as services_ledger
     from geoapp.services import ledger_files as ledger_export
-    from geoapp.services.queries import BadParameter
+    from geoapp.services.query_params import BadParameter
 
     if fmt is None:
         fmt = output_path.suffix.lower().lstrip(".")

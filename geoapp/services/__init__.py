@@ -1,5 +1,9 @@
-"""Use cases, one module per capability: mapping and lookups (``mapping``, ``queries``), the
-OGC API read side (``ogc``), problem intake and workflow (``intake``), the ledger and its
+"""Use cases, one module per capability: mapping and lookups (``mapping``); the read side
+behind the map and the JSON API: its query parameters (``query_params``), the reference data
+and labels (``reference``), one consistent cached read (``reading``), the map's layers and
+search (``map_features``), problem lists, details, clusters and totals (``problem_reads``),
+the ETags of conditional GETs (``etags``), with the GeoJSON pieces (``geojson``) and Beijing
+times (``times``) they share; the OGC API read side (``ogc``), problem intake and workflow (``intake``), the ledger and its
 files (``ledger``, ``ledger_files``), boundary editing and publishing (``editor``),
 accounts (``accounts``), batch assignment with dask (``batch``) and the audit entry every
 write makes (``audit``).

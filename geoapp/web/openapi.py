@@ -2,7 +2,7 @@
 
 :data:`ENDPOINTS` lists every ``/api/`` route with its parameters and answer; a test checks
 that it names exactly the routes the app registers.  Parameter limits come from
-:mod:`geoapp.services.queries`, so the document and the code cannot drift apart.
+:mod:`geoapp.services.query_params`, so the document and the code cannot drift apart.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 
 from geoapp.core.deadlines import MAX_DEADLINE_HOURS
 from geoapp.core.model import STATUSES, URGENCY
-from geoapp.services import queries
+from geoapp.services import geojson, query_params, reference
 
 JSON = "application/json"
-GEOJSON = queries.GEOJSON
+GEOJSON = geojson.GEOJSON
 
 
 def _nullable(kind: str, **extra) -> dict:
@@ -462,7 +462,7 @@ PARAMETERS: dict[str, dict] = {
         "description": "boundary generation id; default the current (published) one",
     },
     "display_crs": {
-        "schema": {"type": "string", "enum": list(queries.DISPLAY_CRS), "default": "wgs84"},
+        "schema": {"type": "string", "enum": list(query_params.DISPLAY_CRS), "default": "wgs84"},
         "description": "coordinate system of the answer's coordinates (and of bbox): gcj02 "
         "for AMap/Tencent basemaps, bd09 for Baidu",
     },
@@ -473,7 +473,7 @@ PARAMETERS: dict[str, dict] = {
     },
     "round": _list_param("inspection round, e.g. 市级评估"),
     "category": _list_param("problem category code (see categories.csv)"),
-    "status": _list_param("problem status", list(queries.KNOWN_STATUSES)),
+    "status": _list_param("problem status", list(reference.KNOWN_STATUSES)),
     "district": _list_param("district id, e.g. D1"),
     "unit": _list_param("responsible unit id, e.g. U08"),
     "date_from": {
@@ -488,8 +488,8 @@ PARAMETERS: dict[str, dict] = {
         "schema": {
             "type": "integer",
             "minimum": 1,
-            "maximum": queries.MAX_LIMIT,
-            "default": queries.DEFAULT_LIMIT,
+            "maximum": query_params.MAX_LIMIT,
+            "default": query_params.DEFAULT_LIMIT,
         },
         "description": "page size",
     },
@@ -499,11 +499,11 @@ PARAMETERS: dict[str, dict] = {
     },
     "zoom": {
         "required": True,
-        "schema": {"type": "number", "minimum": 0, "maximum": queries.MAX_ZOOM},
+        "schema": {"type": "number", "minimum": 0, "maximum": query_params.MAX_ZOOM},
         "description": "Web Mercator zoom level of the map; from 18 on every problem is single",
     },
     "simplify": {
-        "schema": {"type": "number", "minimum": 0, "maximum": queries.MAX_SIMPLIFY_M},
+        "schema": {"type": "number", "minimum": 0, "maximum": query_params.MAX_SIMPLIFY_M},
         "description": "simplification tolerance in metres (0: exact); shared edges stay shared",
     },
     "q": {
@@ -538,7 +538,7 @@ PARAMETERS: dict[str, dict] = {
     },
 }
 
-FILTERS = list(queries.FILTER_PARAMS)
+FILTERS = list(query_params.FILTER_PARAMS)
 
 
 @dataclass(frozen=True)
@@ -1248,7 +1248,7 @@ def document(root: str = "") -> dict:
         parameters[name] = {"name": spec.get("name", name), "in": spec.get("in", "query")} | {
             k: v for k, v in spec.items() if k not in ("in", "name")
         }
-        if name in queries.LIST_FILTERS:
+        if name in query_params.LIST_FILTERS:
             parameters[name]["required"] = False
     statuses = ", ".join(f"{k} ({v})" for k, v in STATUSES.items())
     return {

@@ -8,7 +8,7 @@ from geoapp.core.messages import N_, Explained
 from geoapp.io.readers import InputError
 from geoapp.services.editor import DraftConflict
 from geoapp.services.mapping import ServiceError
-from geoapp.services.queries import BadParameter
+from geoapp.services.query_params import BadParameter
 
 UPPER = {
     "no area %(id)s": "NO AREA %(id)s",
