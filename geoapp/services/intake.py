@@ -37,15 +37,15 @@ from geoapp.core.workflow import allowed_transitions, check_action, check_transi
 from geoapp.io.readers import display_name
 from geoapp.services import problem_reads
 from geoapp.services.audit import audit
-from geoapp.services.mapping import (
+from geoapp.services.errors import ServiceError
+from geoapp.services.mapping import zoning_for
+from geoapp.services.problem_import import (
     FIRST_YEAR,
     LAST_YEAR,
-    ServiceError,
     _attach_assignment,
     commit_problem_import,
     parse_time,
     plan_problem_import,
-    zoning_for,
 )
 from geoapp.services.times import local_time
 from geoapp.store import DEFAULT_STATUS, StoreUnavailable

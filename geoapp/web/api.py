@@ -30,9 +30,8 @@ from flask_babel import get_locale
 from geoapp.core.crs import CRSError
 from geoapp.core.messages import N_
 from geoapp.core.model import AREA_KINDS
-from geoapp.services import etags, geojson, map_features, problem_reads
+from geoapp.services import etags, geojson, map_features, mapping, problem_reads
 from geoapp.services import ledger as services_ledger
-from geoapp.services import mapping as services
 from geoapp.web import clock_now, get_store, openapi, permissions
 
 bp = Blueprint("api", __name__)
@@ -164,7 +163,7 @@ def lookup():
     """Who is responsible at ``lon``/``lat`` (optional ``crs``, ``generation``)."""
     lon, lat = _float_arg("lon"), _float_arg("lat")
     generation = request.args.get("generation", type=int)
-    result = services.lookup(get_store(), lon, lat, request.args.get("crs"), generation)
+    result = mapping.lookup(get_store(), lon, lat, request.args.get("crs"), generation)
     if result["area"]:
         result["area"]["kind_label"] = AREA_KINDS.get(result["area"]["kind"])
     return jsonify(result)

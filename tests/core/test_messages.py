@@ -7,7 +7,7 @@ from geoapp.core.intake import ReportError
 from geoapp.core.messages import N_, Explained
 from geoapp.io.readers import InputError
 from geoapp.services.editor import DraftConflict
-from geoapp.services.mapping import ServiceError
+from geoapp.services.errors import ServiceError
 from geoapp.services.query_params import BadParameter
 
 UPPER = {

@@ -19,7 +19,7 @@ import shapely
 
 from geoapp.core import clustering, crs
 from geoapp.services import map_features, problem_reads, query_params
-from geoapp.services.mapping import DEMO_DIR
+from geoapp.services.county import DEMO_DIR
 from geoapp.store import open_store
 from geoapp.web import openapi
 from geoapp.web.maps import DISTRICT_COLOURS
