@@ -89,7 +89,7 @@ class PgServer:
 def prepare_database(url: str, role: str = "inspector") -> str:
     """Migrate, load the demo county and make an API token; returns the token."""
     from geoapp.services.accounts import create_token
-    from geoapp.services.mapping import load_county
+    from geoapp.services.county import load_county
     from geoapp.store import open_store
 
     with open_store(url, upgrade=True) as store:

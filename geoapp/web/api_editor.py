@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 from geoapp.core.messages import N_
 from geoapp.services import editor
-from geoapp.services.mapping import ServiceError
+from geoapp.services.errors import ServiceError
 from geoapp.web import get_store
 from geoapp.web.actor import current_actor
 from geoapp.web.api import bp

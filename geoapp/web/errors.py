@@ -15,8 +15,8 @@ from geoapp.core.messages import N_, Explained, fill, place
 from geoapp.core.workflow import NotPermitted, TransitionRefused
 from geoapp.io.errors import InputError
 from geoapp.services.editor import DraftConflict, Unchanged
-from geoapp.services.mapping import ServiceError
-from geoapp.services.queries import BadParameter
+from geoapp.services.errors import ServiceError
+from geoapp.services.query_params import BadParameter
 from geoapp.store import InvalidValue, NotFound, StaleVersion, StoreError, StoreUnavailable
 from geoapp.web.schemas.base import BadBody
 from geoapp.web.textguard import BadText

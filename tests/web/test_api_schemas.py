@@ -293,18 +293,21 @@ def test_a_malformed_body_is_a_400_naming_the_field(app, client):
 
 
 def test_the_filter_parameters_are_the_parsers():
-    """The documented problem filters are exactly those geoapp.services.queries parses, with its
+    """The documented problem filters are exactly those geoapp.services.query_params parses, with its
     limits (page size, zoom, simplification) and its display CRSs."""
-    from geoapp.services import queries
+    from geoapp.services import query_params
     from geoapp.web.schemas import ledger, map
 
-    assert set(map.ProblemFilters.model_fields) == set(queries.FILTER_PARAMS)
-    assert set(ledger.LedgerQuery.model_fields) == {*queries.FILTER_PARAMS, "group"}
+    assert set(map.ProblemFilters.model_fields) == set(query_params.FILTER_PARAMS)
+    assert set(ledger.LedgerQuery.model_fields) == {*query_params.FILTER_PARAMS, "group"}
     limit = map.PagedQuery.model_json_schema()["properties"]["limit"]
-    assert (limit["maximum"], limit["default"]) == (queries.MAX_LIMIT, queries.DEFAULT_LIMIT)
+    assert (limit["maximum"], limit["default"]) == (
+        query_params.MAX_LIMIT,
+        query_params.DEFAULT_LIMIT,
+    )
     assert map.ClustersQuery.model_json_schema()["properties"]["zoom"]["maximum"] == 24
     crs = map.DisplayQuery.model_json_schema()["properties"]["display_crs"]["enum"]
-    assert tuple(crs) == queries.DISPLAY_CRS
+    assert tuple(crs) == query_params.DISPLAY_CRS
 
 
 def test_a_long_bad_value_is_echoed_cut_short(client):

@@ -35,7 +35,7 @@ class Body(BaseModel):
 
 class Query(BaseModel):
     """Query parameters of a route, for the document.  The values are parsed by the domain's
-    own parser (:mod:`geoapp.services.queries`), whose limits these declarations reuse."""
+    own parser (:mod:`geoapp.services.query_params`), whose limits these declarations reuse."""
 
 
 class Form(BaseModel):

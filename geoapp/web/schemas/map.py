@@ -9,17 +9,17 @@ from typing import Any, Literal
 from pydantic import Field, RootModel
 
 from geoapp.core.model import URGENCY
-from geoapp.services import queries
+from geoapp.services import map_features, query_params, reference
 from geoapp.web.schemas.base import GEOJSON, Answer, Feature, Geometry, Link, Point, Query, Route
 
 Urgency = Literal[URGENCY]  # type: ignore[valid-type]
-Status = Literal[queries.KNOWN_STATUSES]  # type: ignore[valid-type]
+Status = Literal[reference.KNOWN_STATUSES]  # type: ignore[valid-type]
 AnyOf = "; repeat the parameter or separate values by commas for 'any of'"
 
 
 # --- query parameters ------------------------------------------------------------------------
 class DisplayQuery(Query):
-    display_crs: Literal[queries.DISPLAY_CRS] = Field(  # type: ignore[valid-type]
+    display_crs: Literal[query_params.DISPLAY_CRS] = Field(  # type: ignore[valid-type]
         "wgs84",
         description="coordinate system of the answer's coordinates (and of bbox): gcj02 for "
         "AMap/Tencent basemaps, bd09 for Baidu",
@@ -28,7 +28,10 @@ class DisplayQuery(Query):
 
 class GenerationQuery(DisplayQuery):
     generation: int | None = Field(
-        None, ge=1, le=queries.MAX_ID, description="boundary generation id; default the current"
+        None,
+        ge=1,
+        le=query_params.MAX_ID,
+        description="boundary generation id; default the current",
     )
 
 
@@ -50,13 +53,13 @@ class AreasQuery(DistrictsQuery, BBoxQuery):
     simplify: float | None = Field(
         None,
         ge=0,
-        le=queries.MAX_SIMPLIFY_M,
+        le=query_params.MAX_SIMPLIFY_M,
         description="simplification tolerance in metres (0: exact); shared edges stay shared",
     )
 
 
 class ProblemFilters(Query):
-    """The problem filters (queries.FILTER_PARAMS)."""
+    """The problem filters (query_params.FILTER_PARAMS)."""
 
     round: list[str] | None = Field(None, description="inspection round, e.g. 市级评估" + AnyOf)
     category: list[str] | None = Field(None, description="problem category code" + AnyOf)
@@ -72,14 +75,16 @@ class FilterQuery(ProblemFilters, DisplayQuery, BBoxQuery):
 
 
 class PagedQuery(FilterQuery):
-    limit: int = Field(queries.DEFAULT_LIMIT, ge=1, le=queries.MAX_LIMIT, description="page size")
-    offset: int = Field(0, ge=0, le=queries.MAX_ID, description="problems to skip (by id)")
+    limit: int = Field(
+        query_params.DEFAULT_LIMIT, ge=1, le=query_params.MAX_LIMIT, description="page size"
+    )
+    offset: int = Field(0, ge=0, le=query_params.MAX_ID, description="problems to skip (by id)")
 
 
 class ClustersQuery(FilterQuery):
     zoom: float = Field(
         ge=0,
-        le=queries.MAX_ZOOM,
+        le=query_params.MAX_ZOOM,
         description="Web Mercator zoom level of the map; from 18 on every problem is single",
     )
 
@@ -92,7 +97,7 @@ class LookupQuery(Query):
     lon: float = Field(description="longitude (x) in crs")
     lat: float = Field(description="latitude (y) in crs")
     crs: str = Field("wgs84", description="wgs84, cgcs2000, gcj02, bd09 or EPSG:n")
-    generation: int | None = Field(None, ge=1, le=queries.MAX_ID)
+    generation: int | None = Field(None, ge=1, le=query_params.MAX_ID)
 
 
 # --- answers ---------------------------------------------------------------------------------
@@ -308,7 +313,7 @@ class SearchResult(Answer):
 
 
 class SearchResults(RootModel[list[SearchResult]]):
-    root: list[SearchResult] = Field(max_length=queries.SEARCH_LIMIT)
+    root: list[SearchResult] = Field(max_length=map_features.SEARCH_LIMIT)
 
 
 class Total(Answer):
