@@ -33,7 +33,8 @@ from geoapp.core.model import AREA_KINDS
 from geoapp.services import ledger as services_ledger
 from geoapp.services import mapping as services
 from geoapp.services import queries
-from geoapp.web import clock_now, get_store, openapi, permissions
+from geoapp.web import openapi, permissions
+from geoapp.web.context import clock_now, get_store
 
 bp = Blueprint("api", __name__)
 

@@ -13,9 +13,9 @@ from flask_babel import gettext as _
 from geoapp.core.messages import N_
 from geoapp.services import editor
 from geoapp.services.mapping import ServiceError
-from geoapp.web import get_store
 from geoapp.web.actor import current_actor
 from geoapp.web.api import bp
+from geoapp.web.context import get_store
 
 
 def _body() -> dict:

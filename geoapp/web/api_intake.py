@@ -13,9 +13,9 @@ from flask import current_app, request, url_for
 from geoapp.core.intake import ReportError
 from geoapp.core.messages import N_
 from geoapp.services import intake
-from geoapp.web import get_store
 from geoapp.web.actor import current_actor, current_role, current_unit_id
 from geoapp.web.api import _json, _locale, bp
+from geoapp.web.context import get_store
 from geoapp.web.errors import bad_row_text, where_text
 
 

@@ -26,7 +26,8 @@ from geoapp.services import ledger as services_ledger
 from geoapp.services import ledger_files as ledger_export
 from geoapp.services import queries
 from geoapp.store import NotFound
-from geoapp.web import get_store, maps, permissions
+from geoapp.web import maps, permissions
+from geoapp.web.context import get_store
 
 bp = Blueprint("pages", __name__)
 

@@ -11,7 +11,8 @@ from flask_babel import gettext as _
 
 from geoapp.services import editor as editing_service
 from geoapp.services import queries
-from geoapp.web import get_store, maps
+from geoapp.web import maps
+from geoapp.web.context import get_store
 from geoapp.web.pages import bp, status_labels, tiles_url
 
 

@@ -12,9 +12,10 @@ from flask_babel import gettext as _
 from geoapp.core.workflow import may_act
 from geoapp.services import intake, queries
 from geoapp.store import NotFound
-from geoapp.web import get_store, maps, permissions
+from geoapp.web import maps, permissions
 from geoapp.web.actor import current_role, current_unit_id
 from geoapp.web.api_intake import upload_dir
+from geoapp.web.context import get_store
 from geoapp.web.pages import bp, is_zh, status_labels, tiles_url
 
 

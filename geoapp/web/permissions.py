@@ -23,8 +23,9 @@ The table
 
 Enforcement
     :func:`enforce` runs before every request (registered by :func:`init_app`): it finds the
-    principal (an ``Authorization: Bearer`` token, else the Flask-Login session), checks the
-    table, then CSRF (:mod:`geoapp.web.security`).  Refusals: 401 JSON for ``/api/`` and for
+    principal (an ``Authorization: Bearer`` token, else the Flask-Login session; who is
+    asking is :mod:`geoapp.web.actor`'s job), checks the table, then CSRF
+    (:mod:`geoapp.web.security`).  Refusals: 401 JSON for ``/api/`` and for
     token callers, a redirect to the login page for anonymous page requests, 403 otherwise.
     Views never need a decorator.
 
@@ -52,9 +53,10 @@ from typing import Any
 from flask import abort, current_app, g, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 
-from geoapp.core.accounts import ROLES, Principal
+from geoapp.core.accounts import ROLES
+from geoapp.web import security
+from geoapp.web.actor import ANONYMOUS, identify, principal, role, wants_json
 
-ANONYMOUS = "anonymous"
 EVERYONE = frozenset({ANONYMOUS, *ROLES})
 SIGNED_IN = frozenset(ROLES)
 STAFF = frozenset({"admin", "coordinator"})
@@ -169,61 +171,11 @@ def missing_endpoints(endpoints: Iterable[str]) -> list[str]:
     return sorted({e for e in endpoints if e not in PERMISSIONS})
 
 
-# --- who is asking -------------------------------------------------------------------------
-def principal() -> Principal | None:
-    """The principal of the current request (set by :func:`enforce`), or None."""
-    return g.get("principal")
-
-
-def role() -> str:
-    p = principal()
-    return p.role if p else ANONYMOUS
-
-
-def _bearer() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _sep, value = header.partition(" ")
-    if scheme.lower() == "bearer":
-        return value.strip()
-    return None
-
-
-def _identify() -> Principal | None:
-    from flask_login import current_user
-
-    from geoapp.services import accounts as services_accounts
-    from geoapp.web import get_store
-
-    token = _bearer()
-    if token is not None:
-        g.auth_via = "token"
-        p = services_accounts.token_principal(get_store(), token)
-        if p is None:
-            g.bad_token = True
-        return p
-    g.auth_via = "session"
-    user = current_user._get_current_object() if current_user else None
-    return user if isinstance(user, Principal) else None
-
-
-def via_token() -> bool:
-    """True when the request authenticated with ``Authorization: Bearer`` (exempt from CSRF)."""
-    return g.get("auth_via") == "token" and principal() is not None
-
-
 # --- refusing -------------------------------------------------------------------------------
-def _wants_json() -> bool:
-    return (
-        request.path.startswith("/api/")
-        or g.get("auth_via") == "token"
-        or request.accept_mimetypes.best == "application/json"
-    )
-
-
 def refuse(status: int, code: str, message: str):
     """A 401/403 answer: JSON for the API and token callers, the login page or an error page
     for people."""
-    if _wants_json():
+    if wants_json():
         response = jsonify({"error": code, "message": message})
         response.status_code = status
         if status == 401:
@@ -236,8 +188,6 @@ def refuse(status: int, code: str, message: str):
 
 def enforce():
     """The ``before_request`` hook: authenticate, check the table, check CSRF."""
-    from geoapp.web import security
-
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     if limit and (request.content_length or 0) > limit:
         abort(413)  # before anything reads the body
@@ -246,7 +196,7 @@ def enforce():
     if request.endpoint == "static" and "static" in PERMISSIONS:
         g.principal = None  # public files: no account lookup per file
         return None
-    p = _identify()
+    p = identify()
     g.principal = p
     if g.get("bad_token"):
         return refuse(401, "unauthorized", _("The API token is not valid."))
