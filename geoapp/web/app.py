@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, request
+from flask import Flask, request, url_for
 from flask_babel import Babel
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -13,7 +13,36 @@ from werkzeug.routing import IntegerConverter
 from geoapp import config as settings
 from geoapp.core.model import DB_INT_MAX
 from geoapp.store import open_store
+from geoapp.web import (  # noqa: F401 (api_editor and api_intake add routes to api.bp)
+    api,
+    api_editor,
+    api_intake,
+    errors,
+    permissions,
+    security,
+    textguard,
+)
+from geoapp.web.assets import make_folium_offline
 from geoapp.web.context import LANGUAGES, select_locale
+from geoapp.web.textguard import CheckedJSONProvider
+from geoapp.web.views import admin, auth, common, editor, intake, ledger, ogc
+from geoapp.web.views import map as map_pages
+
+#: Page endpoints renamed when the pages were split by capability (``pages.x`` became
+#: ``intake.x``) that the JSON API's modules still build links to by their old names; those
+#: modules are being rewritten on another branch.  Remove this table (and
+#: :func:`_renamed_endpoint_url`) once they say ``intake.photo`` and ``intake.problem_page``.
+RENAMED_ENDPOINTS = {
+    "pages.photo": "intake.photo",
+    "pages.problem_page": "intake.problem_page",
+}
+
+
+def _renamed_endpoint_url(error, endpoint: str, values: dict):
+    """``url_for`` of an old endpoint name in :data:`RENAMED_ENDPOINTS`: the new one's URL
+    (None for any other name: Flask raises its BuildError)."""
+    new = RENAMED_ENDPOINTS.get(endpoint)
+    return None if new is None else url_for(new, **values)
 
 
 class DbIntConverter(IntegerConverter):
@@ -46,8 +75,6 @@ def build_app(overrides: dict | None = None) -> Flask:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(
         settings.REPO_ROOT / "geoapp" / "translations"
     )
-    from geoapp.web.textguard import CheckedJSONProvider
-
     app.json = CheckedJSONProvider(app)
     app.json.ensure_ascii = False
     Babel(app, locale_selector=select_locale)
@@ -56,26 +83,7 @@ def build_app(overrides: dict | None = None) -> Flask:
     store.upgrade()
     app.extensions["geoapp.store"] = store
 
-    from geoapp.web.assets import make_folium_offline
-
     make_folium_offline()
-
-    # the *_editor and *_intake modules add routes to the api and pages blueprints
-    from geoapp.web import (  # noqa: F401 (routes)
-        admin,
-        api,
-        api_editor,
-        api_intake,
-        auth,
-        errors,
-        ogc,
-        pages,
-        pages_editor,
-        pages_intake,
-        permissions,
-        security,
-        textguard,
-    )
 
     errors.register(app)
     app.extensions["geoapp.answers"] = api.AnswerCache()  # answers by ETag, per app
@@ -83,13 +91,14 @@ def build_app(overrides: dict | None = None) -> Flask:
     permissions.init_app(app)  # before_request: authenticate, permission table, CSRF
     textguard.init_app(app)  # before_request: no NUL in path, query, form (400)
     security.init_app(app)  # after_request: CSP and the other security headers
+    common.init_app(app)  # what every template may use
     # ids in URLs are database integers: a larger number matches no route (404)
     app.url_map.converters["int"] = DbIntConverter
-    app.register_blueprint(pages.bp)
+    for page_blueprint in (map_pages, ledger, intake, editor, admin, auth):
+        app.register_blueprint(page_blueprint.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(admin.bp)
     app.register_blueprint(ogc.bp, url_prefix="/ogc")
+    app.url_build_error_handlers.append(_renamed_endpoint_url)
 
     @app.after_request
     def remember_language(response):

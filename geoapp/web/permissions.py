@@ -11,7 +11,7 @@ The table
     scheme, add one line here, e.g.::
 
         "api.create_problem": {"admin", "coordinator", "inspector"},
-        "pages.ledger": STAFF,
+        "ledger.ledger_page": STAFF,
         "api.drafts": {"GET": PLANNING, "POST": {"admin", "planner"}},
 
     When one endpoint serves several methods (``GET`` and ``POST /api/problems`` in one view
@@ -78,17 +78,17 @@ Rule = Roles | Mapping[str, Roles]
 PERMISSIONS: dict[str, Rule] = {
     # served to anyone: the login page, static files, the favicon, the API's description
     "static": EVERYONE,
-    "pages.favicon": EVERYONE,
+    "map.favicon": EVERYONE,
     "auth.login": EVERYONE,
     "auth.logout": EVERYONE,
     "api.openapi_document": EVERYONE,
     # pages
-    "pages.index": SIGNED_IN,
-    "pages.tile": SIGNED_IN,
-    "pages.districts_index": COUNTY,
-    "pages.district_page": COUNTY,
-    "pages.units_index": COUNTY,
-    "pages.unit_page": SIGNED_IN,  # a unit account: its own unit only (require_own_unit)
+    "map.index": SIGNED_IN,
+    "map.tile": SIGNED_IN,
+    "map.districts_index": COUNTY,
+    "map.district_page": COUNTY,
+    "map.units_index": COUNTY,
+    "map.unit_page": SIGNED_IN,  # a unit account: its own unit only (require_own_unit)
     "admin.audit_page": ADMIN,
     "admin.users_page": ADMIN,
     # JSON API (reads); problems and areas are scoped for unit accounts by scoped_args
@@ -104,10 +104,10 @@ PERMISSIONS: dict[str, Rule] = {
     "api.summary": SIGNED_IN,
     # problem intake and the rectification workflow; per-step roles in geoapp/core/workflow.py,
     # and a unit account acts on its own problems only (the services check actor_unit_id)
-    "pages.report_page": REPORTING,
-    "pages.import_page": REPORTING,
-    "pages.problem_page": SIGNED_IN,  # a unit account: its own problems only
-    "pages.photo": SIGNED_IN,  # a unit account: its own problems' photos only
+    "intake.report_page": REPORTING,
+    "intake.import_page": REPORTING,
+    "intake.problem_page": SIGNED_IN,  # a unit account: its own problems only
+    "intake.photo": SIGNED_IN,  # a unit account: its own problems' photos only
     "api.create_problem": REPORTING,
     "api.patch_problem": REPORTING,
     "api.problem_transition": {*REPORTING, "unit"},
@@ -118,8 +118,8 @@ PERMISSIONS: dict[str, Rule] = {
     "api.import_preview": REPORTING,
     "api.import_confirm": REPORTING,
     # the boundary editor: planners change boundaries, coordinators may look
-    "pages.editor": EDITING,
-    "pages.generations_page": PLANNING,
+    "editor.editor": EDITING,
+    "editor.generations_page": PLANNING,
     "api.drafts": EDITING,
     "api.draft": PLANNING,
     "api.draft_create": EDITING,
@@ -137,9 +137,9 @@ PERMISSIONS: dict[str, Rule] = {
     "api.generation_export_geojson": PLANNING,
     "api.generation_export_gpkg": PLANNING,
     # the ledger; a unit account sees its own rows (scoped_args)
-    "pages.ledger_page": LEDGER,
-    "pages.ledger_export": LEDGER,
-    "pages.ledger_print": LEDGER,
+    "ledger.ledger_page": LEDGER,
+    "ledger.ledger_export": LEDGER,
+    "ledger.ledger_print": LEDGER,
     "api.ledger": LEDGER,
     # OGC API - Features (QGIS, GDAL): the whole county, so not for unit accounts
     "ogc.landing": COUNTY,
@@ -218,7 +218,7 @@ def may_see_unit(unit_id: str | None) -> bool:
     """Whether the current principal may open the page of unit ``unit_id`` (the table, and a
     unit account only its own unit: :func:`require_own_unit`), for links in templates."""
     unit = own_unit()
-    return may("pages.unit_page") and (unit is None or unit == unit_id)
+    return may("map.unit_page") and (unit is None or unit == unit_id)
 
 
 def init_app(app) -> None:

@@ -87,7 +87,7 @@ def _safe_next(target: str | None) -> str:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target
-    return url_for("pages.index")
+    return url_for("map.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
