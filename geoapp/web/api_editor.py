@@ -14,9 +14,9 @@ from flask_babel import gettext as _
 from geoapp.core.messages import N_
 from geoapp.services import editor
 from geoapp.services.errors import ServiceError
-from geoapp.web import get_store
 from geoapp.web.actor import current_actor
 from geoapp.web.api import bp
+from geoapp.web.context import get_store
 from geoapp.web.schemas import body
 from geoapp.web.schemas.editor import DraftStart, Edit, Publish, Rollback, Versioned
 

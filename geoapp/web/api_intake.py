@@ -14,9 +14,9 @@ from flask import current_app, request, url_for
 from geoapp.core.intake import ReportError
 from geoapp.core.messages import N_
 from geoapp.services import intake
-from geoapp.web import get_store
 from geoapp.web.actor import current_actor, current_role, current_unit_id
 from geoapp.web.api import _json, _locale, bp
+from geoapp.web.context import get_store
 from geoapp.web.errors import bad_row_text, where_text
 from geoapp.web.schemas import body
 from geoapp.web.schemas.intake import (
@@ -45,10 +45,10 @@ def _with_links(detail: dict) -> dict:
     pk = detail["problem"]["id"]
     detail["links"] = {
         "self": url_for("api.problem", problem_pk=pk),
-        "page": url_for("pages.problem_page", problem_pk=pk),
+        "page": url_for("intake.problem_page", problem_pk=pk),
     }
     for photo in detail.get("photos", []):
-        photo["url"] = url_for("pages.photo", photo_id=photo["id"])
+        photo["url"] = url_for("intake.photo", photo_id=photo["id"])
     return detail
 
 
@@ -123,7 +123,7 @@ def add_problem_photo(problem_pk: int):
         role=current_role(),
         actor_unit_id=current_unit_id(),
     )
-    photo["url"] = url_for("pages.photo", photo_id=photo["id"])
+    photo["url"] = url_for("intake.photo", photo_id=photo["id"])
     response = _json(photo)
     response.status_code = 201
     response.headers["Location"] = photo["url"]

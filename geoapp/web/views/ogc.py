@@ -9,8 +9,8 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from geoapp.services import ogc
-from geoapp.web import get_store
 from geoapp.web.api import _args, _json, _locale, answer_time, conditional
+from geoapp.web.context import get_store
 
 bp = Blueprint("ogc", __name__)
 
