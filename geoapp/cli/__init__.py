@@ -475,11 +475,11 @@ def import_problems(ctx, path: Path, crs: str | None, commit: bool, skip_bad: bo
 def set_deadline(ctx, category: str, deadline: str) -> None:
     """Set a category's rectification deadline: 48h, 3d, 3天 (or "none")."""
     from geoapp.core.intake import ReportError
-    from geoapp.services import intake as services_intake
+    from geoapp.services import deadlines
 
     store = _store(ctx)
     try:
-        row = services_intake.set_deadline(
+        row = deadlines.set_deadline(
             store,
             category,
             None if deadline.strip().lower() in ("none", "无") else deadline,

@@ -1,6 +1,8 @@
 """JSON API of the boundary editor (drafts, validation, preview, publish, history).
 
-Thin: parse the request, call one function of :mod:`geoapp.services.editor`, answer JSON.
+Thin: parse the request, call one function of :mod:`geoapp.services.editor` (drafts, publish,
+history), ``editor_edits`` (edits, undo/redo) or ``editor_review`` (validation, preview,
+compare), answer JSON.
 State-changing requests carry the draft's ``version``; a stale one is a 409 with
 ``current_version`` (see :class:`geoapp.services.editor.DraftConflict`).
 """
@@ -11,7 +13,7 @@ from flask import Response, current_app, jsonify, request
 from flask_babel import gettext as _
 
 from geoapp.core.messages import N_
-from geoapp.services import editor
+from geoapp.services import editor, editor_edits, editor_review
 from geoapp.services.mapping import ServiceError
 from geoapp.web import get_store
 from geoapp.web.actor import current_actor
@@ -78,7 +80,7 @@ def draft_discard(generation_id: int):
 def draft_edit(generation_id: int):
     """Apply one edit (``op``) to the draft at ``version``."""
     data = _body()
-    state = editor.apply_edit(
+    state = editor_edits.apply_edit(
         get_store(), generation_id, data.get("op"), data.get("version"), current_actor()
     )
     return jsonify(state)
@@ -89,7 +91,7 @@ def draft_undo(generation_id: int):
     """Undo the draft's last edit."""
     data = _body()
     return jsonify(
-        editor.undo_redo(get_store(), generation_id, data.get("version"), current_actor())
+        editor_edits.undo_redo(get_store(), generation_id, data.get("version"), current_actor())
     )
 
 
@@ -98,7 +100,7 @@ def draft_redo(generation_id: int):
     """Redo the last undone edit."""
     data = _body()
     return jsonify(
-        editor.undo_redo(
+        editor_edits.undo_redo(
             get_store(), generation_id, data.get("version"), current_actor(), redo=True
         )
     )
@@ -107,13 +109,15 @@ def draft_redo(generation_id: int):
 @bp.get("/drafts/<int:generation_id>/validation")
 def draft_validation(generation_id: int):
     """Errors and warnings of a generation's boundaries, each with where it is."""
-    return jsonify(editor.validate_generation(get_store(), generation_id, _options()["sliver_m2"]))
+    return jsonify(
+        editor_review.validate_generation(get_store(), generation_id, _options()["sliver_m2"])
+    )
 
 
 @bp.get("/drafts/<int:generation_id>/preview")
 def draft_preview(generation_id: int):
     """What publishing would change: areas, problems, unit totals."""
-    return jsonify(editor.preview(get_store(), generation_id, _options()["reassign_closed"]))
+    return jsonify(editor_review.preview(get_store(), generation_id, _options()["reassign_closed"]))
 
 
 @bp.post("/drafts/<int:generation_id>/publish")
@@ -146,7 +150,7 @@ def generations_compare():
     b = request.args.get("b", type=int)
     if a is None or b is None:
         raise ServiceError(N_("give two generation ids: ?a=…&b=…"))
-    return jsonify(editor.compare(get_store(), a, b))
+    return jsonify(editor_review.compare(get_store(), a, b))
 
 
 @bp.post("/generations/<int:generation_id>/rollback")

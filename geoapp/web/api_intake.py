@@ -1,6 +1,7 @@
 """The writing side of the JSON API: report, edit, move through the workflow, photos,
 duplicates, deadlines and imports through a preview.  Thin: parse, call one service in
-:mod:`geoapp.services.intake`, answer.  Routes are added to the ``api`` blueprint, so
+:mod:`geoapp.services.intake`, ``problem_workflow``, ``photos``, ``deadlines`` or
+``sheet_import``, answer.  Routes are added to the ``api`` blueprint, so
 their endpoint names are ``api.<name>``; they are described in :mod:`geoapp.web.openapi`.
 """
 
@@ -12,7 +13,7 @@ from flask import current_app, request, url_for
 
 from geoapp.core.intake import ReportError
 from geoapp.core.messages import N_
-from geoapp.services import intake
+from geoapp.services import deadlines, intake, photos, problem_workflow, sheet_import
 from geoapp.web import get_store
 from geoapp.web.actor import current_actor, current_role, current_unit_id
 from geoapp.web.api import _json, _locale, bp
@@ -70,7 +71,7 @@ def create_problem():
 @bp.patch("/problems/<int:problem_pk>")
 def patch_problem(problem_pk: int):
     """Change a problem's position, category, round, deduction or description."""
-    detail = intake.patch_problem(
+    detail = problem_workflow.patch_problem(
         get_store(),
         problem_pk,
         _body(),
@@ -86,7 +87,7 @@ def patch_problem(problem_pk: int):
 def problem_transition(problem_pk: int):
     """Move a problem to another status (``{"to", "note"}``)."""
     body = _body()
-    detail = intake.transition(
+    detail = problem_workflow.transition(
         get_store(),
         problem_pk,
         body.get("to"),
@@ -103,7 +104,7 @@ def add_problem_photo(problem_pk: int):
     """Attach a JPEG or PNG photo (multipart field ``photo``)."""
     data, filename = _file("photo")
     store = get_store()
-    photo = intake.add_photo(
+    photo = photos.add_photo(
         store,
         problem_pk,
         data,
@@ -129,7 +130,7 @@ def link_duplicate(problem_pk: int):
         raise ReportError("duplicate_of", N_("is required (the original problem's id)"))
     if body["duplicate_of"] is None:
         raise ReportError("duplicate_of", N_("use DELETE to remove the link"))
-    detail = intake.link_duplicate(
+    detail = problem_workflow.link_duplicate(
         get_store(),
         problem_pk,
         body["duplicate_of"],
@@ -145,7 +146,7 @@ def unlink_duplicate(problem_pk: int):
     """Remove a problem's duplicate link."""
     body = request.get_json(silent=True) or {}
     note = body.get("note") if isinstance(body, dict) else None
-    detail = intake.link_duplicate(
+    detail = problem_workflow.link_duplicate(
         get_store(), problem_pk, None, current_actor(), note, role=current_role()
     )
     return _json(_with_links(detail))
@@ -157,7 +158,7 @@ def set_category_deadline(category: str):
     body = _body()
     if "deadline" not in body:
         raise ReportError("deadline", N_("is required (e.g. 48h or 3d; null for none)"))
-    row = intake.set_deadline(
+    row = deadlines.set_deadline(
         get_store(), category, body["deadline"], role=current_role(), actor=current_actor()
     )
     return _json(row)
@@ -169,7 +170,7 @@ def import_preview():
     preview and the token that confirms it.  Nothing is imported yet."""
     data, filename = _file("file")
     crs = request.form.get("crs") or None
-    preview = intake.preview_upload(
+    preview = sheet_import.preview_upload(
         get_store(),
         upload_dir("imports"),
         data,
@@ -196,7 +197,7 @@ def import_confirm(token: str):
     skip_bad = body.get("skip_bad", False) if isinstance(body, dict) else False
     if not isinstance(skip_bad, bool):
         raise ReportError("skip_bad", N_("must be true or false"))
-    result = intake.confirm_import(
+    result = sheet_import.confirm_import(
         get_store(),
         upload_dir("imports"),
         token,
