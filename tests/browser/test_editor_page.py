@@ -249,6 +249,35 @@ def corner_owners(areas, xy):
     )
 
 
+def on_a_shared_corner(page, store, gid):
+    """Zoom in on a corner two areas share and select one of them: (areas, corner, owners)."""
+    areas = editor_areas.generation_areas(store, gid)
+    (x0, y0), owners = shared_vertex(areas)
+    page.evaluate(
+        "([lat, lon]) => { window.geoappEditor.map.setView([lat, lon], 18, {animate: false}); }",
+        [y0, x0],
+    )
+    page.evaluate("(id) => window.geoappEditor.select(id)", owners[0])
+    page.wait_for_selector("#area-panel:not([hidden])")
+    return areas, (x0, y0), owners
+
+
+def saved_where_dropped(page, store, gid, areas, owners, drop):
+    """The draft's areas after a corner drag, checked: one new corner, shared by both areas,
+    drawn at ``drop`` (screen x, y) and reported as saved.  Returns (areas, new corner)."""
+    after = editor_areas.generation_areas(store, gid)
+    new = {xy for a in owners for xy in after[a]["geometry"].exterior.coords} - {
+        xy for a in owners for xy in areas[a]["geometry"].exterior.coords
+    }
+    assert len(new) == 1  # one new corner, the same in both areas
+    (x1, y1) = new.pop()
+    assert corner_owners(after, (x1, y1)) == owners
+    px, py = screen_point(page, x1, y1)
+    assert abs(px - drop[0]) <= 1.5 and abs(py - drop[1]) <= 1.5  # where it was dropped
+    assert page.text_content("#editor-status").startswith("已保存")
+    return after, (x1, y1)
+
+
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_a_short_corner_drag_is_saved_where_it_was_dropped(page, served, viewport):
     """GeoMan snaps a dragged corner within 20 px back onto the neighbour's copy of it; the
@@ -258,28 +287,12 @@ def test_a_short_corner_drag_is_saved_where_it_was_dropped(page, served, viewpor
     gid = open_editor(page, base, viewport)
     box_ = page.locator(".leaflet-container").bounding_box()
     assert box_["width"] > 300 and box_["height"] > 300  # the map is usable on a phone too
-    areas = editor_areas.generation_areas(store, gid)
-    (x0, y0), owners = shared_vertex(areas)
-    page.evaluate(
-        "([lat, lon]) => { window.geoappEditor.map.setView([lat, lon], 18, {animate: false}); }",
-        [y0, x0],
-    )
-    page.evaluate("(id) => window.geoappEditor.select(id)", owners[0])
-    page.wait_for_selector("#area-panel:not([hidden])")
+    areas, (x0, y0), owners = on_a_shared_corner(page, store, gid)
     for n, (dx, dy) in enumerate([(6, 4), (-9, 5), (12, -10)], start=2):
         sx, sy = screen_point(page, x0, y0)
         drag(page, (sx, sy), [(dx * k / 3, dy * k / 3) for k in range(1, 4)])
         wait_version(page, n)
-        after = editor_areas.generation_areas(store, gid)
-        new = {xy for a in owners for xy in after[a]["geometry"].exterior.coords} - {
-            xy for a in owners for xy in areas[a]["geometry"].exterior.coords
-        }
-        assert len(new) == 1  # one new corner, the same in both areas
-        (x1, y1) = new.pop()
-        assert corner_owners(after, (x1, y1)) == owners
-        px, py = screen_point(page, x1, y1)
-        assert abs(px - (sx + dx)) <= 1.5 and abs(py - (sy + dy)) <= 1.5  # where it was dropped
-        assert page.text_content("#editor-status").startswith("已保存")
+        after, (x1, y1) = saved_where_dropped(page, store, gid, areas, owners, (sx + dx, sy + dy))
         report = editor_review.validate_generation(store, gid, 50)
         assert [f for f in report["findings"] if f["code"] in ("gap", "overlap")] == []
         areas, (x0, y0) = after, (x1, y1)
@@ -308,3 +321,27 @@ def test_an_edit_that_changes_nothing_does_not_say_saved(page, served, page_log)
     assert page.eval_on_selector("#editor-status", "e => e.className").endswith("error")
     assert store.get_generation(gid)["version"] == 1 and store.draft_edits(gid) == []
     assert page_log.failed_responses == [f"400 {base}/api/drafts/{gid}/edits"]
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize("moves", [1, 2], ids=["one-move", "two-moves"])
+def test_a_corner_drag_whose_moves_arrive_coalesced_is_saved_where_it_was_dropped(
+    page, served, viewport, moves
+):
+    """A busy browser coalesces the pointer moves of a drag: the move that starts the drag
+    can be the last one before the release.  The corner still goes where it was dropped
+    (it used to be reported as dropped back on its place, or saved at a stale point)."""
+    base, store = served
+    gid = open_editor(page, base, viewport)
+    areas, (x0, y0), owners = on_a_shared_corner(page, store, gid)
+    for n, (dx, dy) in enumerate([(6, 4), (-30, 25)], start=2):
+        sx, sy = screen_point(page, x0, y0)
+        page.mouse.move(sx, sy)
+        page.mouse.down()
+        if moves == 2:  # below the 3 px a drag needs to start, then the rest at once
+            page.mouse.move(sx + dx / abs(dx), sy + dy / abs(dy))
+        page.mouse.move(sx + dx, sy + dy)
+        page.mouse.up()
+        wait_version(page, n)
+        after, (x1, y1) = saved_where_dropped(page, store, gid, areas, owners, (sx + dx, sy + dy))
+        areas, (x0, y0) = after, (x1, y1)
