@@ -20,11 +20,11 @@ from geoapp.core.messages import N_
 def set_deadline(ctx, category: str, deadline: str) -> None:
     """Set a category's rectification deadline: 48h, 3d, 3天 (or "none")."""
     from geoapp.core.intake import ReportError
-    from geoapp.services import intake as services_intake
+    from geoapp.services import deadlines
 
     store = get_store(ctx)
     try:
-        row = services_intake.set_deadline(
+        row = deadlines.set_deadline(
             store,
             category,
             None if deadline.strip().lower() in ("none", "无") else deadline,

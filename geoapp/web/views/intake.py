@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, render_template, send_file, url
 from flask_babel import gettext as _
 
 from geoapp.core.workflow import may_act
-from geoapp.services import intake, map_features
+from geoapp.services import intake, map_features, photos
 from geoapp.store import NotFound
 from geoapp.web import maps, permissions
 from geoapp.web.actor import current_role, current_unit_id
@@ -315,7 +315,7 @@ def photo(photo_id: int):
         if permissions.own_unit() is not None:
             owner = store.get_problem(store.get_photo(photo_id)["problem_pk"])
             permissions.require_own_problem(owner)
-        path, content_type = intake.photo_file(store, photo_id, upload_dir("photos"))
+        path, content_type = photos.photo_file(store, photo_id, upload_dir("photos"))
     except NotFound:
         abort(404)
     if not path.is_file():
