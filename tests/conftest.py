@@ -39,6 +39,7 @@ import fcntl
 import os
 import shutil
 import sys
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -51,7 +52,7 @@ from webclient import TEST_PASSWORDS, GeoappClient, make_app, sign_in
 from geoapp.accounts import ROLES
 from geoapp.services import load_county
 from geoapp.services_accounts import create_token, seed_demo_accounts
-from geoapp.store import open_store
+from geoapp.store import Store, open_store
 
 POSTGIS_URL_ENV = "GEOAPP_TEST_POSTGIS_URL"
 
@@ -198,27 +199,35 @@ def demo_sqlite_template(build_once) -> str:
     return build_once("demo-sqlite", build)
 
 
-@pytest.fixture(scope="session")
-def demo_postgis_template(request, build_once, postgis_databases: PostgisDatabases) -> str:
-    """Name of a PostGIS database holding the demo county (and the demo accounts), built
-    once per run, to be cloned with ``postgis_databases.create(template=...)``."""
+def postgis_template(request, key: str, load: Callable[[str], None]) -> str:
+    """Name of a PostGIS database filled by ``load(url)`` once per run (shared by the xdist
+    workers through ``build_once``), to be cloned with ``postgis_databases.create(template=...)``.
+    Nobody may connect to it while it is cloned, so tests only ever use clones."""
+    dbs: PostgisDatabases = request.getfixturevalue("postgis_databases")
     shared = shared_folder(request.config, request.getfixturevalue("tmp_path_factory"))
     if shared is None:  # one process: postgis_databases drops it at the end
-        url = postgis_databases.create()
-        _load_demo(url)
+        url = dbs.create()
+        load(url)
         return sa.make_url(url).database
 
     def build(folder: Path) -> str:
-        name = f"geoapp_demo_{uuid.uuid4().hex[:12]}"
-        server = postgis_databases.url.render_as_string(hide_password=False)
+        name = f"geoapp_tpl_{uuid.uuid4().hex[:12]}"
+        server = dbs.url.render_as_string(hide_password=False)
         with open(shared / SHARED_DATABASES, "a", encoding="utf-8") as fh:
             fh.write(f"{server} {name}\n")  # dropped by the controller, even half-built
-        with postgis_databases.admin.connect() as conn:
+        with dbs.admin.connect() as conn:
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        _load_demo(postgis_databases.url_for(name))
+        load(dbs.url_for(name))
         return name
 
-    return build_once("demo-postgis", build)
+    return request.getfixturevalue("build_once")(key, build)
+
+
+@pytest.fixture(scope="session")
+def demo_postgis_template(request) -> str:
+    """Name of a PostGIS database holding the demo county (and the demo accounts), built
+    once per run, to be cloned with ``postgis_databases.create(template=...)``."""
+    return postgis_template(request, "demo-postgis", _load_demo)
 
 
 @pytest.fixture
@@ -254,6 +263,39 @@ def demo_url(request) -> Iterator[str]:
     url = dbs.create(template=request.getfixturevalue("demo_postgis_template"))
     yield url
     dbs.drop(url)
+
+
+def _load_tiny(url: str) -> None:
+    from hand_county import open_county
+
+    with tempfile.TemporaryDirectory() as folder:
+        open_county(url, Path(folder)).close()
+
+
+@pytest.fixture(params=BACKENDS)
+def tiny_county(request, build_once, tmp_path) -> Iterator[Store]:
+    """A store on a private copy of the tiny county of tests/hand_county.py (no accounts),
+    once per backend; the county is loaded once per run and copied for each test."""
+    dbs = None
+    if request.param == "sqlite":
+
+        def build(folder: Path) -> str:
+            _load_tiny(f"sqlite:///{folder / 'tiny.sqlite'}")
+            return str(folder / "tiny.sqlite")
+
+        path = tmp_path / "tiny.sqlite"
+        shutil.copyfile(build_once("tiny-sqlite", build), path)
+        url = f"sqlite:///{path}"
+    else:
+        dbs = request.getfixturevalue("postgis_databases")
+        url = dbs.create(template=postgis_template(request, "tiny-postgis", _load_tiny))
+    store = open_store(url)
+    try:
+        yield store
+    finally:
+        store.close()
+        if dbs is not None:
+            dbs.drop(url)
 
 
 @pytest.fixture
