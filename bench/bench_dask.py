@@ -1,8 +1,8 @@
 """The dask engine on a LocalCluster of 2 workers against the single-process engine.
 
-Baseline: ``geoapp.services.assign_file`` (what ``geoapp assign`` runs by default) on a
+Baseline: ``geoapp.services.assign_files.assign_file`` (what ``geoapp assign`` runs by default) on a
 GeoParquet file of 2,000,000 random points over the demo county, in one process.
-Measured: ``geoapp.services_dask.assign_parquet`` on the same file, one partition per row
+Measured: ``geoapp.services.batch.assign_parquet`` on the same file, one partition per row
 group (250,000 rows), with a LocalCluster of 2 worker processes; the cluster's start-up is
 timed separately and included in the total; a second run on the same (warm) cluster is
 reported too.  Both outputs are checked to be equal.
@@ -26,8 +26,9 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_results  # noqa: E402
 
-from geoapp.services import DEMO_DIR, assign_file, zoning_from_folder  # noqa: E402
-from geoapp.spatial import ASSIGNMENT_COLUMNS  # noqa: E402
+from geoapp.core.assignment import ASSIGNMENT_COLUMNS  # noqa: E402
+from geoapp.services.assign_files import assign_file, zoning_from_folder  # noqa: E402
+from geoapp.services.county import DEMO_DIR  # noqa: E402
 
 N = int(os.environ.get("GEOAPP_BENCH_POINTS", "2000000"))
 ROW_GROUP = 250_000
@@ -51,7 +52,7 @@ def make_file(path: Path, zoning) -> None:
 def main() -> None:
     from distributed import LocalCluster
 
-    from geoapp.services_dask import assign_parquet
+    from geoapp.services.batch import assign_parquet
 
     zoning = zoning_from_folder(DEMO_DIR)
     _ = zoning.grid
@@ -95,7 +96,7 @@ def main() -> None:
     write_results(
         "dask",
         {
-            "baseline": "single-process engine: geoapp.services.assign_file (geoapp assign)",
+            "baseline": "single-process engine: geoapp.services.assign_files.assign_file (geoapp assign)",
             "points": N,
             "partitions": summary["partitions"],
             "workers": WORKERS,

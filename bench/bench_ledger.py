@@ -21,7 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import best_of, peak_rss_mb, write_results  # noqa: E402
 from make_problems import make_store  # noqa: E402
 
-from geoapp import create_app, ledger_export, services_ledger  # noqa: E402
+from geoapp import create_app  # noqa: E402
+from geoapp.services import ledger as services_ledger
+from geoapp.services import ledger_files as ledger_export
 from geoapp.store import open_store  # noqa: E402
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000

@@ -170,8 +170,8 @@ def baseline_page(url: str, folder: Path) -> tuple[Path, dict]:
     import folium
     from folium.plugins import FastMarkerCluster
 
-    from geoapp.assets import external_urls, make_folium_offline
     from geoapp.store import open_store
+    from geoapp.web.assets import external_urls, make_folium_offline
 
     start = time.perf_counter()
     with open_store(url) as store:
@@ -355,7 +355,7 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     # make_folium_offline() warns about plugins we do not use; werkzeug logs every request
-    logging.getLogger("geoapp.assets").setLevel(logging.ERROR)
+    logging.getLogger("geoapp.web.assets").setLevel(logging.ERROR)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     if not os.access(CHROMIUM, os.X_OK):
         print(f"Chromium not found at {CHROMIUM} (never `playwright install`)", file=sys.stderr)
@@ -364,7 +364,7 @@ def main() -> int:
         folder = Path(tmp)
         print(f"setting up a store with {N:,} problems…", flush=True)
         url, setup = make_store(folder, N)
-        from geoapp.services_accounts import create_user
+        from geoapp.services.accounts import create_user
         from geoapp.store import open_store
 
         with open_store(url) as store:

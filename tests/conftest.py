@@ -49,9 +49,9 @@ import pytest
 import sqlalchemy as sa
 from webclient import TEST_PASSWORDS, GeoappClient, make_app, sign_in
 
-from geoapp.accounts import ROLES
-from geoapp.services import load_county
-from geoapp.services_accounts import create_token, seed_demo_accounts
+from geoapp.core.accounts import ROLES
+from geoapp.services.accounts import create_token, seed_demo_accounts
+from geoapp.services.county import load_county
 from geoapp.store import Store, open_store
 
 POSTGIS_URL_ENV = "GEOAPP_TEST_POSTGIS_URL"

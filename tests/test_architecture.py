@@ -1,45 +1,237 @@
 """Checks on the shape of the code and its documentation."""
 
 import ast
+import sys
 from pathlib import Path
 
 from geoapp import config
 
 ROOT = Path(__file__).resolve().parent.parent
-PURE = [
-    "spatial.py",
-    "grid.py",
-    "routing.py",
-    "zoning.py",
-    "crs.py",
-    "domain.py",
-    "deadlines.py",
-    "workflow.py",
-    "intake.py",
-    "editing.py",
-    "ledger.py",
-    "charts.py",
-    "textcheck.py",
-    "sheets.py",
-]
-FORBIDDEN = {"flask", "flask_babel", "sqlalchemy", "psycopg", "alembic", "werkzeug"}
+PACKAGE = ROOT / "geoapp"
+
+#: Third-party packages the pure core may use: arrays, tables and geometry, nothing that
+#: touches a file format, a database, the web or the terminal.
+CORE_THIRD_PARTY = {"numpy", "pandas", "geopandas", "shapely", "pyproj"}
+#: Frameworks only the web layer (flask*, folium, branca), the CLI (click) and the store
+#: (sqlalchemy, alembic, psycopg) may import.
+WEB_ONLY = {"flask", "flask_babel", "flask_login", "folium", "branca"}
+STORE_ONLY = {"sqlalchemy", "alembic", "psycopg"}
+CLI_ONLY = {"click"}
+#: No module longer than this: past it, a module is doing more than one job.
+MAX_MODULE_LINES = 600
 
 
-def imported_modules(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    names = set()
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _is_module(name: str) -> bool:
+    rel = Path(*name.split("."))
+    return (ROOT / rel).with_suffix(".py").is_file() or (ROOT / rel / "__init__.py").is_file()
+
+
+def _type_checking_only(tree: ast.Module) -> set[int]:
+    """Line numbers of the imports under ``if TYPE_CHECKING:`` (never run)."""
+    lines = set()
     for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for inner in node.body:
+                for sub in ast.walk(inner):
+                    if isinstance(sub, ast.Import | ast.ImportFrom):
+                        lines.add(sub.lineno)
+    return lines
+
+
+def imports_of(path: Path, here: str | None = None, known=frozenset()) -> list[tuple[str, int]]:
+    """Every module ``path`` imports, anywhere in it (functions too), resolved to an absolute
+    name: ``from geoapp.services import ledger`` imports ``geoapp.services.ledger``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip = _type_checking_only(tree)
+    here = here or module_name(path)
+    package = here if path.name == "__init__.py" else here.rpartition(".")[0]
+    found = []
+    for node in ast.walk(tree):
+        if getattr(node, "lineno", None) in skip:
+            continue
         if isinstance(node, ast.Import):
-            names.update(a.name.split(".")[0] for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
-    return names
+            found += [(a.name, node.lineno) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module
+            for a in node.names:
+                sub = f"{module}.{a.name}"
+                is_sub = module.startswith("geoapp") and (sub in known or _is_module(sub))
+                found.append((sub if is_sub else module, node.lineno))
+    return found
 
 
-def test_pure_core_imports_neither_flask_nor_a_database():
-    for name in PURE:
-        bad = imported_modules(ROOT / "geoapp" / name) & FORBIDDEN
-        assert not bad, f"geoapp/{name} imports {bad}"
+def geoapp_modules() -> dict[str, Path]:
+    return {module_name(p): p for p in sorted(PACKAGE.rglob("*.py")) if "migrations" not in p.parts}
+
+
+def layer_faults(modules: dict[str, Path]) -> list[str]:
+    """Every import that breaks a layer rule, as "module:line imports target (rule)"."""
+    stdlib = sys.stdlib_module_names
+    faults = []
+
+    def within(name: str, *prefixes: str) -> bool:
+        return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+    for here, path in modules.items():
+        for target, line in imports_of(path, here, set(modules)):
+            top = target.split(".")[0]
+            ours = top == "geoapp"
+            why = None
+            if within(here, "geoapp.core"):
+                if ours and not within(target, "geoapp.core"):
+                    why = "core imports nothing of geoapp outside core"
+                elif (
+                    not ours
+                    and top not in stdlib
+                    and top not in CORE_THIRD_PARTY
+                    and top != "__future__"
+                ):
+                    why = f"core imports only the standard library and {sorted(CORE_THIRD_PARTY)}"
+            elif within(here, "geoapp.io"):
+                if ours and not within(target, "geoapp.core", "geoapp.io"):
+                    why = "io imports core only"
+                elif top in WEB_ONLY | STORE_ONLY | CLI_ONLY:
+                    why = "io uses no web, database or CLI framework"
+            elif within(here, "geoapp.store"):
+                if ours and not within(target, "geoapp.core", "geoapp.store"):
+                    why = "the store imports core only"
+                elif top in WEB_ONLY | CLI_ONLY:
+                    why = "the store uses no web or CLI framework"
+            elif within(here, "geoapp.services"):
+                if ours and within(target, "geoapp.web", "geoapp.cli", "geoapp.demo"):
+                    why = "services never import web, cli or demo"
+                elif top in WEB_ONLY | STORE_ONLY | CLI_ONLY:
+                    why = "services use the store's interface, not a web, database or CLI framework"
+            elif (
+                within(here, "geoapp.demo")
+                and ours
+                and not within(target, "geoapp.core", "geoapp.demo")
+            ):
+                why = "the demo generator imports core only"
+            outside_store = within(here, "geoapp.services", "geoapp.web", "geoapp.cli")
+            if outside_store and within(target, "geoapp.store") and target != "geoapp.store":
+                why = "services, web and cli use the store's interface (geoapp.store), not its modules"
+            if within(here, "geoapp.web") and within(target, "geoapp.cli"):
+                why = "web never imports the CLI"
+            if (
+                within(here, "geoapp.cli")
+                and within(target, "geoapp.web")
+                and target != "geoapp.web"
+            ):
+                why = "the CLI starts the web app through geoapp.create_app only"
+            if why:
+                faults.append(f"{here}:{line} imports {target} ({why})")
+    return faults
+
+
+def import_cycles(modules: dict[str, Path]) -> list[list[str]]:
+    """Strongly connected groups of more than one module in the import graph (Tarjan)."""
+    graph = {
+        m: sorted({t for t, _ in imports_of(p, m, set(modules)) if t in modules and t != m})
+        for m, p in modules.items()
+    }
+    index, low, stack, on, out = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                out.append(sorted(group))
+
+    for v in graph:
+        if v not in index:
+            visit(v)
+    return out
+
+
+def test_layers_import_only_what_their_rules_allow():
+    """core ← io ← store ← services ← web/cli: each package's docstring states its rule."""
+    modules = geoapp_modules()
+    assert {"geoapp.core.model", "geoapp.io.boundaries", "geoapp.services.ledger"} <= set(modules)
+    faults = layer_faults(modules)
+    assert not faults, "\n".join(faults)
+
+
+def test_every_import_of_geoapp_names_a_module_that_exists():
+    """Imports inside functions run only when the function does: one naming a module that
+    was moved or split would pass every other check and fail in front of a user."""
+    missing = [
+        f"{here}:{line} imports {target}"
+        for here, path in geoapp_modules().items()
+        for target, line in imports_of(path, here)
+        if target.startswith("geoapp") and not _is_module(target)
+    ]
+    assert not missing, "\n".join(missing)
+
+
+def test_no_import_cycles():
+    cycles = import_cycles(geoapp_modules())
+    assert not cycles, "\n".join(" -> ".join(c) for c in cycles)
+
+
+def test_the_layer_rules_catch_a_broken_import(tmp_path):
+    """The checks above can fail: a core module importing the store or flask, a view importing
+    the store's implementation, io importing a service, and two modules importing each other
+    are all caught."""
+    fake = {
+        "geoapp.core.bad": "from geoapp.store import open_store\nimport flask\n",
+        "geoapp.web.bad": "from geoapp.store.base import Store\n",
+        "geoapp.io.bad": "from geoapp.services import ledger\n",
+        "geoapp.services.one": "def f():\n    from geoapp.services import two\n",
+        "geoapp.services.two": "from geoapp.services.one import f\n",
+    }
+    modules = {}
+    for name, text in fake.items():
+        copy = tmp_path / f"{name}.py"
+        copy.write_text(text, encoding="utf-8")
+        modules[name] = copy
+    faults = layer_faults(modules)
+    for line in ("core.bad:1", "core.bad:2", "web.bad:1", "io.bad:1"):
+        assert any(f.startswith(f"geoapp.{line} ") for f in faults), (line, faults)
+    assert len(faults) == 4
+    assert import_cycles(modules) == [["geoapp.services.one", "geoapp.services.two"]]
+
+
+def test_every_package_says_what_lives_there_and_what_it_may_import():
+    for init in sorted(PACKAGE.rglob("__init__.py")):
+        if "migrations" in init.parts:
+            continue
+        doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8"))) or ""
+        assert len(doc) > 80 and "import" in doc, f"{init.relative_to(ROOT)} needs a docstring"
+
+
+def test_no_module_is_too_long():
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in PACKAGE.rglob("*.py")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert not long, f"modules over {MAX_MODULE_LINES} lines (split them by job): {long}"
 
 
 def test_every_setting_is_documented_in_the_readme():
@@ -78,10 +270,11 @@ def _domain_errors() -> dict[str, type]:
     import pkgutil
 
     import geoapp
-    from geoapp.messages import Explained
+    from geoapp.core.messages import Explained
 
     for info in pkgutil.walk_packages(geoapp.__path__, "geoapp."):
-        if not info.name.startswith(("geoapp.demo", "geoapp.wsgi", "geoapp.migrations")):
+        skip = ("geoapp.demo", "geoapp.wsgi", "geoapp.store.migrations")
+        if not info.name.startswith(skip) and not info.name.endswith(".__main__"):
             importlib.import_module(info.name)
     found, todo = {}, [Explained]
     while todo:

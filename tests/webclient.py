@@ -9,7 +9,7 @@ from jinja2 import BytecodeCache
 from werkzeug.datastructures import Headers
 
 from geoapp import create_app
-from geoapp.accounts import ROLES
+from geoapp.core.accounts import ROLES
 
 #: The demo databases' accounts: one per role, named after it, with these passwords.
 TEST_PASSWORDS = {role: f"{role}-password" for role in ROLES}

@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from ..domain import DB_INT_MAX
-from ..messages import N_, Explained
-from ..textcheck import NUL, text_fault
-from .errors import InvalidValue
-from .schema import UTCDateTime
+from geoapp.core.messages import N_, Explained
+from geoapp.core.model import DB_INT_MAX
+from geoapp.core.textcheck import NUL, text_fault
+from geoapp.store.errors import InvalidValue
+from geoapp.store.schema import UTCDateTime
 
 Converter = Callable[[Any], Any]
 

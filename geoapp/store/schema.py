@@ -1,6 +1,6 @@
 """Table definitions (SQLAlchemy Core), shared by the store and by the Alembic migrations.
 
-The migrations in ``geoapp/migrations/versions`` create exactly these tables; a test compares
+The migrations in ``geoapp/store/migrations/versions`` create exactly these tables; a test compares
 an upgraded database against this metadata with Alembic's autogenerate and fails on any
 difference.  Change both together: edit the tables here, then add a migration.
 

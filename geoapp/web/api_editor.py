@@ -1,8 +1,9 @@
 """JSON API of the boundary editor (drafts, validation, preview, publish, history).
 
-Thin: parse the request, call one function of :mod:`geoapp.services_editor`, answer JSON.
+Thin: parse the request (bodies by the models of :mod:`geoapp.web.schemas.editor`), call one
+function of :mod:`geoapp.services.editor`, answer JSON.
 State-changing requests carry the draft's ``version``; a stale one is a 409 with
-``current_version`` (see :class:`geoapp.services_editor.DraftConflict`).
+``current_version`` (see :class:`geoapp.services.editor.DraftConflict`).
 """
 
 from __future__ import annotations
@@ -10,19 +11,14 @@ from __future__ import annotations
 from flask import Response, current_app, jsonify, request
 from flask_babel import gettext as _
 
-from .. import services_editor as editor
-from ..messages import N_
-from ..services import ServiceError
-from . import get_store
-from .actor import current_actor
-from .api import bp
-
-
-def _body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ServiceError(N_("send a JSON object"))
-    return data
+from geoapp.core.messages import N_
+from geoapp.services import editor, editor_edits, editor_review
+from geoapp.services.errors import ServiceError
+from geoapp.web.actor import current_actor
+from geoapp.web.api import bp
+from geoapp.web.context import get_store
+from geoapp.web.schemas import body
+from geoapp.web.schemas.editor import DraftStart, Edit, Publish, Rollback, Versioned
 
 
 def _options() -> dict:
@@ -41,9 +37,8 @@ def drafts():
 @bp.post("/drafts")
 def draft_create():
     """Start a draft from the current generation (or ``parent_id``)."""
-    data = request.get_json(silent=True) or {}
-    parent = data.get("parent_id")
-    state = editor.start_draft(get_store(), current_actor(), parent, data.get("message"))
+    data = body(DraftStart, optional=True)
+    state = editor.start_draft(get_store(), current_actor(), data.parent_id, data.message)
     return jsonify(state), 201
 
 
@@ -77,9 +72,9 @@ def draft_discard(generation_id: int):
 @bp.post("/drafts/<int:generation_id>/edits")
 def draft_edit(generation_id: int):
     """Apply one edit (``op``) to the draft at ``version``."""
-    data = _body()
-    state = editor.apply_edit(
-        get_store(), generation_id, data.get("op"), data.get("version"), current_actor()
+    data = body(Edit)
+    state = editor_edits.apply_edit(
+        get_store(), generation_id, data.op, data.version, current_actor()
     )
     return jsonify(state)
 
@@ -87,47 +82,47 @@ def draft_edit(generation_id: int):
 @bp.post("/drafts/<int:generation_id>/undo")
 def draft_undo(generation_id: int):
     """Undo the draft's last edit."""
-    data = _body()
+    data = body(Versioned)
     return jsonify(
-        editor.undo_redo(get_store(), generation_id, data.get("version"), current_actor())
+        editor_edits.undo_redo(get_store(), generation_id, data.version, current_actor())
     )
 
 
 @bp.post("/drafts/<int:generation_id>/redo")
 def draft_redo(generation_id: int):
     """Redo the last undone edit."""
-    data = _body()
+    data = body(Versioned)
     return jsonify(
-        editor.undo_redo(
-            get_store(), generation_id, data.get("version"), current_actor(), redo=True
-        )
+        editor_edits.undo_redo(get_store(), generation_id, data.version, current_actor(), redo=True)
     )
 
 
 @bp.get("/drafts/<int:generation_id>/validation")
 def draft_validation(generation_id: int):
     """Errors and warnings of a generation's boundaries, each with where it is."""
-    return jsonify(editor.validate_generation(get_store(), generation_id, _options()["sliver_m2"]))
+    return jsonify(
+        editor_review.validate_generation(get_store(), generation_id, _options()["sliver_m2"])
+    )
 
 
 @bp.get("/drafts/<int:generation_id>/preview")
 def draft_preview(generation_id: int):
     """What publishing would change: areas, problems, unit totals."""
-    return jsonify(editor.preview(get_store(), generation_id, _options()["reassign_closed"]))
+    return jsonify(editor_review.preview(get_store(), generation_id, _options()["reassign_closed"]))
 
 
 @bp.post("/drafts/<int:generation_id>/publish")
 def draft_publish(generation_id: int):
     """Publish the draft at ``version`` with a ``message``."""
-    data = _body()
+    data = body(Publish)
     result = editor.publish(
         get_store(),
         generation_id,
-        data.get("version"),
+        data.version,
         current_actor(),
-        data.get("message"),
-        accept_warnings=bool(data.get("accept_warnings")),
-        note=data.get("note"),
+        data.message,
+        accept_warnings=data.accept_warnings,
+        note=data.note,
         **_options(),
     )
     return jsonify(result)
@@ -146,22 +141,22 @@ def generations_compare():
     b = request.args.get("b", type=int)
     if a is None or b is None:
         raise ServiceError(N_("give two generation ids: ?a=…&b=…"))
-    return jsonify(editor.compare(get_store(), a, b))
+    return jsonify(editor_review.compare(get_store(), a, b))
 
 
 @bp.post("/generations/<int:generation_id>/rollback")
 def generation_rollback(generation_id: int):
     """Publish an old generation's boundaries again as a new generation."""
-    data = request.get_json(silent=True) or {}
+    data = body(Rollback, optional=True)
     opts = _options()
     result = editor.rollback(
         get_store(),
         generation_id,
         current_actor(),
         # the new generation's message is kept and shown to everyone: in the reader's language
-        data.get("message") or _("Roll back to generation %(id)s", id=generation_id),
+        data.message or _("Roll back to generation %(id)s", id=generation_id),
         accept_warnings=True,
-        note=data.get("note") or "rollback",
+        note=data.note or "rollback",
         **opts,
     )
     return jsonify(result)

@@ -1,7 +1,8 @@
 """The writing side of the JSON API: report, edit, move through the workflow, photos,
 duplicates, deadlines and imports through a preview.  Thin: parse, call one service in
-:mod:`geoapp.services_intake`, answer.  Routes are added to the ``api`` blueprint, so
-their endpoint names are ``api.<name>``; they are described in :mod:`geoapp.web.openapi`.
+:mod:`geoapp.services.intake`, answer.  Routes are added to the ``api`` blueprint, so
+their endpoint names are ``api.<name>``; their bodies and answers are the models of
+:mod:`geoapp.web.schemas.intake`.
 """
 
 from __future__ import annotations
@@ -10,13 +11,23 @@ from pathlib import Path
 
 from flask import current_app, request, url_for
 
-from .. import services_intake as intake
-from ..intake import ReportError
-from ..messages import N_
-from . import get_store
-from .actor import current_actor, current_role, current_unit_id
-from .api import _json, _locale, bp
-from .errors import bad_row_text, where_text
+from geoapp.core.intake import ReportError
+from geoapp.core.messages import N_
+from geoapp.services import deadlines, intake, photos, problem_workflow, sheet_import
+from geoapp.web.actor import current_actor, current_role, current_unit_id
+from geoapp.web.api import _json, _locale, bp
+from geoapp.web.context import get_store
+from geoapp.web.errors import bad_row_text, where_text
+from geoapp.web.schemas import body
+from geoapp.web.schemas.intake import (
+    Change,
+    Deadline,
+    Duplicate,
+    ImportConfirm,
+    Note,
+    Report,
+    Transition,
+)
 
 
 def upload_dir(kind: str) -> Path:
@@ -25,21 +36,19 @@ def upload_dir(kind: str) -> Path:
     return Path(base) / kind
 
 
-def _body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ReportError("body", N_("send a JSON object (Content-Type: application/json)"))
-    return data
+def _sent(model) -> dict:
+    """The fields the body sent, checked by ``model``; the domain checks their values."""
+    return body(model).model_dump(exclude_unset=True)
 
 
 def _with_links(detail: dict) -> dict:
     pk = detail["problem"]["id"]
     detail["links"] = {
         "self": url_for("api.problem", problem_pk=pk),
-        "page": url_for("pages.problem_page", problem_pk=pk),
+        "page": url_for("intake.problem_page", problem_pk=pk),
     }
     for photo in detail.get("photos", []):
-        photo["url"] = url_for("pages.photo", photo_id=photo["id"])
+        photo["url"] = url_for("intake.photo", photo_id=photo["id"])
     return detail
 
 
@@ -59,7 +68,7 @@ def _file(field: str):
 def create_problem():
     """Report a problem point; answers 201 with the problem and its assignment."""
     detail = intake.create_problem(
-        get_store(), _body(), current_actor(), role=current_role(), locale=_locale()
+        get_store(), _sent(Report), current_actor(), role=current_role(), locale=_locale()
     )
     response = _json(_with_links(detail))
     response.status_code = 201
@@ -70,10 +79,10 @@ def create_problem():
 @bp.patch("/problems/<int:problem_pk>")
 def patch_problem(problem_pk: int):
     """Change a problem's position, category, round, deduction or description."""
-    detail = intake.patch_problem(
+    detail = problem_workflow.patch_problem(
         get_store(),
         problem_pk,
-        _body(),
+        _sent(Change),
         current_actor(),
         role=current_role(),
         actor_unit_id=current_unit_id(),
@@ -85,12 +94,12 @@ def patch_problem(problem_pk: int):
 @bp.post("/problems/<int:problem_pk>/transitions")
 def problem_transition(problem_pk: int):
     """Move a problem to another status (``{"to", "note"}``)."""
-    body = _body()
-    detail = intake.transition(
+    data = body(Transition)
+    detail = problem_workflow.transition(
         get_store(),
         problem_pk,
-        body.get("to"),
-        body.get("note"),
+        data.to,
+        data.note,
         current_actor(),
         role=current_role(),
         actor_unit_id=current_unit_id(),
@@ -103,7 +112,7 @@ def add_problem_photo(problem_pk: int):
     """Attach a JPEG or PNG photo (multipart field ``photo``)."""
     data, filename = _file("photo")
     store = get_store()
-    photo = intake.add_photo(
+    photo = photos.add_photo(
         store,
         problem_pk,
         data,
@@ -114,7 +123,7 @@ def add_problem_photo(problem_pk: int):
         role=current_role(),
         actor_unit_id=current_unit_id(),
     )
-    photo["url"] = url_for("pages.photo", photo_id=photo["id"])
+    photo["url"] = url_for("intake.photo", photo_id=photo["id"])
     response = _json(photo)
     response.status_code = 201
     response.headers["Location"] = photo["url"]
@@ -124,17 +133,15 @@ def add_problem_photo(problem_pk: int):
 @bp.put("/problems/<int:problem_pk>/duplicate")
 def link_duplicate(problem_pk: int):
     """Link a problem to the one it duplicates (``{"duplicate_of": id, "note"}``)."""
-    body = _body()
-    if "duplicate_of" not in body:
-        raise ReportError("duplicate_of", N_("is required (the original problem's id)"))
-    if body["duplicate_of"] is None:
+    data = body(Duplicate)
+    if data.duplicate_of is None:
         raise ReportError("duplicate_of", N_("use DELETE to remove the link"))
-    detail = intake.link_duplicate(
+    detail = problem_workflow.link_duplicate(
         get_store(),
         problem_pk,
-        body["duplicate_of"],
+        data.duplicate_of,
         current_actor(),
-        body.get("note"),
+        data.note,
         role=current_role(),
     )
     return _json(_with_links(detail))
@@ -143,9 +150,8 @@ def link_duplicate(problem_pk: int):
 @bp.delete("/problems/<int:problem_pk>/duplicate")
 def unlink_duplicate(problem_pk: int):
     """Remove a problem's duplicate link."""
-    body = request.get_json(silent=True) or {}
-    note = body.get("note") if isinstance(body, dict) else None
-    detail = intake.link_duplicate(
+    note = body(Note, optional=True).note
+    detail = problem_workflow.link_duplicate(
         get_store(), problem_pk, None, current_actor(), note, role=current_role()
     )
     return _json(_with_links(detail))
@@ -154,11 +160,9 @@ def unlink_duplicate(problem_pk: int):
 @bp.put("/categories/<category>")
 def set_category_deadline(category: str):
     """Change a category's rectification deadline (``{"deadline": "3d"}``)."""
-    body = _body()
-    if "deadline" not in body:
-        raise ReportError("deadline", N_("is required (e.g. 48h or 3d; null for none)"))
-    row = intake.set_deadline(
-        get_store(), category, body["deadline"], role=current_role(), actor=current_actor()
+    deadline = body(Deadline).deadline
+    row = deadlines.set_deadline(
+        get_store(), category, deadline, role=current_role(), actor=current_actor()
     )
     return _json(row)
 
@@ -169,7 +173,7 @@ def import_preview():
     preview and the token that confirms it.  Nothing is imported yet."""
     data, filename = _file("file")
     crs = request.form.get("crs") or None
-    preview = intake.preview_upload(
+    preview = sheet_import.preview_upload(
         get_store(),
         upload_dir("imports"),
         data,
@@ -192,11 +196,8 @@ def import_preview():
 @bp.post("/imports/<token>")
 def import_confirm(token: str):
     """Import a previewed upload in one transaction (``{"skip_bad": false}``)."""
-    body = request.get_json(silent=True) or {}
-    skip_bad = body.get("skip_bad", False) if isinstance(body, dict) else False
-    if not isinstance(skip_bad, bool):
-        raise ReportError("skip_bad", N_("must be true or false"))
-    result = intake.confirm_import(
+    skip_bad = body(ImportConfirm, optional=True).skip_bad
+    result = sheet_import.confirm_import(
         get_store(),
         upload_dir("imports"),
         token,

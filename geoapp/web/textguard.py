@@ -1,8 +1,8 @@
 """Text the app cannot store is refused at the edge with a 400 naming the field.
 
 * JSON bodies: the app's JSON provider parses, then walks the value
-  (:func:`geoapp.textcheck.first_fault`): a NUL character, a lone surrogate or nesting
-  deeper than :data:`geoapp.textcheck.MAX_DEPTH` is a :class:`BadText`.  Python's parser
+  (:func:`geoapp.core.textcheck.first_fault`): a NUL character, a lone surrogate or nesting
+  deeper than :data:`geoapp.core.textcheck.MAX_DEPTH` is a :class:`BadText`.  Python's parser
   gives up on very deep nesting with a RecursionError; that is a :class:`BadText` too.
   :class:`BadText` is not a ValueError, so ``request.get_json(silent=True)`` does not turn
   it into "no body".
@@ -18,7 +18,7 @@ from flask import request
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext
 
-from ..textcheck import MAX_DEPTH, NUL, SURROGATE, first_fault, text_fault
+from geoapp.core.textcheck import MAX_DEPTH, NUL, SURROGATE, first_fault, text_fault
 
 
 class BadText(Exception):

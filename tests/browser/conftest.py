@@ -186,7 +186,7 @@ def tiny_county_template(build_once) -> Path:
     from hand_county import open_county
     from webclient import TEST_PASSWORDS
 
-    from geoapp.services_accounts import seed_demo_accounts
+    from geoapp.services.accounts import seed_demo_accounts
 
     def build(folder: Path) -> str:
         path = folder / "tiny.sqlite"

@@ -7,7 +7,7 @@ import geopandas as gpd
 import pytest
 
 from geoapp import create_app
-from geoapp.services import DEMO_DIR
+from geoapp.services.county import DEMO_DIR
 from geoapp.store import open_store
 
 pytestmark = pytest.mark.browser
@@ -288,7 +288,7 @@ def dots_at(page, url, lon, zoom, count):
 
 
 def test_a_mostly_closed_cluster_with_one_overdue_problem_is_drawn_overdue(page, tiny_served):
-    from geoapp.maps import OVERDUE_COLOUR, STATUS_COLOURS
+    from geoapp.web.maps import OVERDUE_COLOUR, STATUS_COLOURS
 
     # four verified problems (P1 P5 P8 P9) and one assigned past its deadline (P4)
     page.set_viewport_size({"width": 1200, "height": 800})
@@ -315,7 +315,7 @@ def test_popup_times_are_beijing_and_readable(page, tiny_served):
 
 
 def test_popup_of_an_overdue_problem_says_overdue_and_gives_its_deadline(page, tiny_served):
-    from geoapp.maps import OVERDUE_COLOUR
+    from geoapp.web.maps import OVERDUE_COLOUR
 
     # P4: litter (24 h), reported 2024-12-31 10:00 Beijing, still assigned: due 2025-01-01
     # 10:00 and past it today; its dot is drawn overdue, so its popup says so too

@@ -11,7 +11,7 @@ import folium.plugins as plugins
 import pytest
 from flask import Flask
 
-from geoapp.assets import external_urls, make_folium_offline
+from geoapp.web.assets import external_urls, make_folium_offline
 
 pytestmark = pytest.mark.browser
 

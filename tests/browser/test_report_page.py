@@ -88,7 +88,7 @@ def test_report_a_problem_by_clicking_the_map(page, served, tmp_path, login):
 
 @pytest.mark.allow_console_errors  # the refused save is a 400, as it should be
 def test_typed_gcj02_coordinates_are_placed_where_they_belong(page, served, page_log):
-    from geoapp.crs import from_wgs84
+    from geoapp.core.crs import from_wgs84
 
     base, store = served
     area, lon, lat = inside_point(store, kind="compound_managed")

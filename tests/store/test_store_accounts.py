@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from geoapp.audit import audit
+from geoapp.services.audit import audit
 from geoapp.store import NotFound, Store, StoreError
 
 

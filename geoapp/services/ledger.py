@@ -1,0 +1,330 @@
+"""Use cases of the ledger (台账): read the filtered problems once, compute with
+:mod:`geoapp.core.ledger`, hand the result to the page, the API, the exports and the print view.
+
+Filters are parsed by :func:`geoapp.services.query_params.parse_problem_filter` and applied by
+the store's ``_problem_where``, exactly as for the map, so the ledger and the map always count
+the same problems.  No Flask here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from geoapp.core import charts, ledger
+from geoapp.core.messages import N_
+from geoapp.core.model import STATUSES
+from geoapp.core.palette import OVERDUE_COLOUR, STATUS_COLOURS
+from geoapp.services import query_params, reading, reference
+from geoapp.services.times import LOCAL_TZ, local_time
+
+GROUP_PARAM = "group"
+DEFAULT_GROUP = "unit"
+
+
+@dataclass
+class Ledger:
+    """The ledger of one filter set."""
+
+    table: pd.DataFrame  # one row per problem (ledger.problem_table) plus names
+    totals: dict[str, Any]
+    by_unit: list[dict[str, Any]]
+    by_district: list[dict[str, Any]]
+    by_category: list[dict[str, Any]]
+    ranking: ledger.Ranking
+    daily: list[dict[str, Any]]
+    filters: dict[str, list[str]]
+    generated_at: datetime
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def rows(self, group: str) -> list[dict[str, Any]]:
+        return {"unit": self.by_unit, "district": self.by_district, "category": self.by_category}[
+            group
+        ]
+
+
+def parse_group(args: query_params.Args) -> str:
+    """``group``: unit (default), district or category."""
+    raw = query_params._one(args, GROUP_PARAM)
+    if raw is None:
+        return DEFAULT_GROUP
+    if raw not in ledger.GROUPS:
+        raise query_params.BadParameter(
+            GROUP_PARAM,
+            N_("group=%(raw)r is not one of %(names)s"),
+            raw=raw,
+            names=", ".join(ledger.GROUPS),
+        )
+    return raw
+
+
+def build(
+    store, args: query_params.Args, locale: str = "zh", now: datetime | None = None
+) -> Ledger:
+    """The ledger of the problems matching the map's filters in ``args``."""
+    now = now or datetime.now(UTC)
+    with reading._reading(store) as read:
+        flt = query_params.parse_problem_filter(args, read.ref)
+        rows = read.tx.problem_frame(flt.store, ledger.INPUT_COLUMNS)
+        rectified = read.tx.rectified_times(flt.store)
+        gen = read.tx.current_generation()
+        areas = reading._areas(read, gen)
+        names = reading._area_names(read, rows["generation_id"].dropna().unique().tolist())
+        ref = read.ref
+        # the ranking is always among all units (under the other filters): a unit filter,
+        # or a unit's own account, only chooses whose place in it is shown
+        all_units = {k: v for k, v in flt.store.items() if k != "responsible_unit_id"}
+        if all_units != flt.store:
+            all_rows = read.tx.problem_frame(all_units, ledger.INPUT_COLUMNS)
+            all_rectified = read.tx.rectified_times(all_units)
+    hours = {c: v.get("deadline_hours") for c, v in ref.categories.items()}
+    table = ledger.problem_table(rows, hours, rectified, now)
+    table["area_name"] = pd.Series(
+        [names.get(k) for k in zip(table["generation_id"], table["area_id"], strict=True)],
+        index=table.index,
+        dtype=object,
+    )
+
+    wanted_units = flt.store.get("responsible_unit_id")
+    wanted_districts = flt.store.get("district_id")
+    area_units = areas
+    if wanted_districts:
+        area_units = area_units[area_units["district_id"].isin(wanted_districts)]
+    county_keys = sorted(set(area_units["responsible_unit_id"].dropna()))
+    unit_keys = county_keys
+    if wanted_units:
+        unit_keys = [u for u in wanted_units if u in ref.units]
+    district_keys = list(wanted_districts or ref.districts)
+
+    def unit_row(r: dict) -> dict:
+        return {**r, "name": ref.unit_name(r["id"])}
+
+    def district_row(r: dict) -> dict:
+        lead = ref.districts.get(r["id"], {}).get("lead_unit_id") if r["id"] else None
+        return {
+            **r,
+            "name": ref.district_name(r["id"]),
+            "lead_unit_id": lead,
+            "lead_unit_name": ref.unit_name(lead),
+        }
+
+    def category_row(r: dict) -> dict:
+        return {
+            **r,
+            "name": ref.category_label(r["id"], locale),
+            "deadline_hours": hours.get(r["id"]),
+        }
+
+    by_unit = [unit_row(r) for r in ledger.group_totals(table, "unit", unit_keys)]
+    if wanted_units:
+        all_table = ledger.problem_table(all_rows, hours, all_rectified, now)
+        all_keys = sorted({*county_keys, *unit_keys})
+        county = [unit_row(r) for r in ledger.group_totals(all_table, "unit", all_keys)]
+        ranking = ledger.restrict(ledger.rank_units(county), unit_keys)
+    else:
+        ranking = ledger.rank_units(by_unit)
+    by_district = [district_row(r) for r in ledger.group_totals(table, "district", district_keys)]
+    by_category = [category_row(r) for r in ledger.group_totals(table, "category")]
+    return Ledger(
+        table=table,
+        totals=ledger.totals(table),
+        by_unit=by_unit,
+        by_district=by_district,
+        by_category=by_category,
+        ranking=ranking,
+        daily=ledger.daily(table),
+        filters=dict(
+            query_params.normalised_query(
+                {k: args[k] for k in args if k in query_params.FILTER_PARAMS}
+            )
+        ),
+        generated_at=now,
+        extra={"ref": ref, "areas": areas, "locale": locale},
+    )
+
+
+def _iso(value) -> str | None:
+    return local_time(value) if value is not None and value == value else None
+
+
+def _iso_column(values: pd.Series) -> list[str | None]:
+    """UTC timestamps as ISO 8601 Beijing time (as
+    :func:`~geoapp.services.times.local_time`), None for NaT."""
+    if not len(values):
+        return []
+    text = values.dt.tz_convert(LOCAL_TZ).dt.strftime("%Y-%m-%dT%H:%M:%S+08:00")
+    return [None if t != t else t for t in text.tolist()]
+
+
+def as_json(led: Ledger, group: str) -> dict[str, Any]:
+    """The API answer for one grouping (``/api/ledger``)."""
+    out: dict[str, Any] = {
+        "group": group,
+        "filters": led.filters,
+        "generated_at": _iso(led.generated_at),
+        "totals": led.totals,
+        "rows": led.rows(group),
+        "daily": led.daily,
+    }
+    if group == "unit":
+        out["ranking"] = {
+            "accountability": [r["id"] for r in led.ranking.accountability],
+            "commendation": [r["id"] for r in led.ranking.commendation],
+            "ranks": {r["id"]: r["rank"] for r in led.ranking.rows},
+            "ranked_units": led.ranking.ranked,
+            "shown_units": None if led.ranking.shown is None else list(led.ranking.shown),
+        }
+    return out
+
+
+def problem_records(led: Ledger, locale: str = "zh") -> list[dict[str, Any]]:
+    """The filtered problems with names and the ledger's columns, for lists and exports."""
+    ref: reference.Reference = led.extra["ref"]
+    zh = reference._zh(locale)
+    table = led.table
+    pk_to_label = dict(zip(table["id"].tolist(), table["problem_id"], strict=True))
+    times = {k: _iso_column(table[k]) for k in ("reported_at", "due", "rectified_at")}
+    out = []
+    for i, r in enumerate(table.to_dict(orient="records")):
+        dup = r["duplicate_of"]
+        out.append(
+            {
+                "id": int(r["id"]),
+                "problem_id": r["problem_id"],
+                "round": r["round"],
+                "category": r["category"],
+                "category_label": ref.category_label(r["category"], locale),
+                "description": r["description"],
+                "deduction": float(r["deduction"]),
+                "counted_deduction": float(r["counted_deduction"]),
+                "duplicate_of": pk_to_label.get(dup, dup) if r["is_duplicate"] else None,
+                "reported_at": times["reported_at"][i],
+                "due": times["due"][i],
+                "status": r["status"],
+                "status_label": STATUSES.get(r["status"], r["status"]) if zh else r["status"],
+                "rectified_at": times["rectified_at"][i],
+                "on_time": r["on_time"],
+                "overdue": bool(r["overdue"]),
+                "district_id": r["district_id"],
+                "district_name": ref.district_name(r["district_id"]),
+                "area_id": r["area_id"],
+                "area_name": r["area_name"],
+                "responsible_unit_id": r["responsible_unit_id"],
+                "responsible_unit_name": ref.unit_name(r["responsible_unit_id"]),
+                "lead_unit_id": r["lead_unit_id"],
+                "lead_unit_name": ref.unit_name(r["lead_unit_id"]),
+                "lon": None if r["lon"] != r["lon"] else r["lon"],
+                "lat": None if r["lat"] != r["lat"] else r["lat"],
+            }
+        )
+    return out
+
+
+def unit_bar_chart(led: Ledger, href, limit: int = 15) -> dict[str, Any]:
+    """Deduction points of the units with the most (at most ``limit``), as bars."""
+    rows = [r for r in led.by_unit if r["id"] is not None and r["deduction"] > 0][:limit]
+    return charts.bar_chart(
+        [
+            {"label": r["name"] or r["id"], "value": r["deduction"], "href": href(r["id"])}
+            for r in rows
+        ]
+    )
+
+
+def daily_chart(led: Ledger) -> dict[str, Any]:
+    dates = [d["date"] for d in led.daily]
+    return charts.line_chart(
+        dates, {"new": [d["new"] for d in led.daily], "closed": [d["closed"] for d in led.daily]}
+    )
+
+
+def print_map(led: Ledger, unit: str | None, district: str | None) -> dict[str, Any]:
+    """The areas of the unit (those it is responsible for) or of the district, and the
+    filtered problems, as SVG geometry with a colour per point (its status)."""
+    areas = led.extra["areas"]
+    if unit:
+        own = areas[areas["responsible_unit_id"] == unit]
+        if led.filters.get("district"):  # the unit within the filtered districts
+            own = own[own["district_id"].isin(led.filters["district"])]
+    else:
+        own = areas[areas["district_id"] == district]
+    table = led.table
+    lon = table["lon"].astype(float) if len(table) else pd.Series([], dtype=float)
+    lat = table["lat"].astype(float) if len(table) else pd.Series([], dtype=float)
+    others = areas[~areas.index.isin(own.index)]
+    shapes = charts.map_shapes(
+        list(own.geometry.values),
+        list(zip(lon, lat, strict=True)),
+        context=list(others.geometry.values),
+    )
+    shapes["areas"] = [
+        {"d": d, "name": n} for d, n in zip(shapes["paths"], own["name"], strict=True)
+    ]
+    shapes["context"] = [
+        {"d": d, "name": n} for d, n in zip(shapes["context_paths"], others["name"], strict=True)
+    ]
+    shapes["dots"] = [
+        {
+            "x": p[0],
+            "y": p[1],
+            "colour": OVERDUE_COLOUR if late else STATUS_COLOURS.get(s, "#555"),
+            "label": pid,
+        }
+        for p, s, late, pid in zip(
+            shapes["points"], table["status"], table["overdue"], table["problem_id"], strict=True
+        )
+        if p is not None
+    ]
+    return shapes
+
+
+def print_view(
+    store, args: query_params.Args, locale: str = "zh", now: datetime | None = None
+) -> dict:
+    """What the A4 print view shows: the ledger of one unit (``unit``: one id) or, without
+    a unit, of one district (``district``: one id); the other filters apply as usual.
+
+    Raises BadParameter when neither names exactly one."""
+    units = query_params._list(args, "unit")
+    districts = query_params._list(args, "district")
+    if len(units) > 1 or (not units and len(districts) != 1):
+        name = "unit" if units else "district"
+        raise query_params.BadParameter(name, N_("give one unit=ID or one district=ID to print"))
+    led = build(store, args, locale, now)
+    ref: reference.Reference = led.extra["ref"]
+    if units:
+        subject = {"kind": "unit", "id": units[0], "name": ref.unit_name(units[0])}
+    else:
+        lead = ref.districts[districts[0]].get("lead_unit_id")
+        subject = {
+            "kind": "district",
+            "id": districts[0],
+            "name": ref.district_name(districts[0]),
+            "lead": ref.unit_name(lead),
+        }
+    return {
+        "led": led,
+        "subject": subject,
+        "shown_filters": {
+            k: [filter_label(ref, k, v, locale) for v in values]
+            for k, values in led.filters.items()
+            if k != subject["kind"]
+        },
+        "problems": problem_records(led, locale),
+        "shape": print_map(led, units[0] if units else None, None if units else districts[0]),
+    }
+
+
+def filter_label(ref: reference.Reference, name: str, value: str, locale: str) -> str:
+    """A filter value as people read it (a district's name rather than its id, a status's
+    word rather than its code): the print view and the workbook's filter sheet."""
+    label = {
+        "district": ref.district_name,
+        "unit": ref.unit_name,
+        "category": lambda v: ref.category_label(v, locale),
+        "status": lambda v: reference.status_label(v, locale),
+    }.get(name, lambda v: v)(value)
+    return label or value

@@ -1,0 +1,299 @@
+"""OGC API – Features (Part 1: Core, GeoJSON) over the read-side use cases.
+
+Framework-neutral like :mod:`geoapp.services.map_features` and
+:mod:`geoapp.services.problem_reads`, whose functions build every feature here: this module
+only adds what the standard asks for around them — the landing page, the conformance
+declaration, collection descriptions, ``limit``/``offset`` paging with
+``next``/``prev`` links on every collection, ``bbox`` on every collection, single items,
+``numberMatched``/``numberReturned``/``timeStamp``.  No Flask, no SQL.
+
+Collections: ``districts``, ``areas``, ``units`` (all of the current boundary generation,
+or ``generation=N``) and ``problems`` (with the problem filters of the JSON API).
+Coordinates are always CRS84 (longitude, latitude on WGS84); ``display_crs`` is not
+offered here, since OGC clients expect CRS84.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import shapely
+from shapely.geometry import shape
+
+from geoapp.core.messages import N_
+from geoapp.services import map_features, problem_reads, query_params
+from geoapp.services.geojson import GEOJSON
+from geoapp.services.query_params import Args, BadParameter
+from geoapp.store import NotFound
+
+JSON = "application/json"
+OPENAPI_JSON = "application/vnd.oai.openapi+json;version=3.0"
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+]
+DEFAULT_LIMIT = 100
+MAX_LIMIT = query_params.MAX_LIMIT
+
+#: collection id → (title, description, read function of map_features or None for problems)
+COLLECTIONS: dict[str, tuple[str, str]] = {
+    "districts": ("Districts (片区)", "The districts, each the union of its contracted areas"),
+    "areas": ("Contracted areas (包干区)", "The contracted areas with their responsible units"),
+    "units": ("Units (单位)", "The responsible and lead units at their offices"),
+    "problems": ("Problems (问题点)", "Reported problem points with their assignment"),
+}
+_READERS = {
+    "districts": map_features.districts,
+    "areas": map_features.areas,
+    "units": map_features.units,
+}
+#: Parameters the OGC items endpoint handles itself (the rest go to the query functions).
+_OWN = ("limit", "offset", "bbox", "bbox-crs", "f", "display_crs")
+
+
+def _link(href: str, rel: str, type_: str, title: str | None = None) -> dict:
+    link = {"href": href, "rel": rel, "type": type_}
+    if title:
+        link["title"] = title
+    return link
+
+
+def now_stamp(now: datetime | None = None) -> str:
+    return (
+        (now or datetime.now(UTC))
+        .astimezone(UTC)
+        .isoformat(timespec="seconds")
+        .replace("+00:00", "Z")
+    )
+
+
+def landing(base: str) -> dict:
+    """The landing page; ``base`` is the absolute URL of ``/ogc`` without a trailing slash."""
+    return {
+        "title": "geoapp OGC API – Features",
+        "description": (
+            "Districts, contracted areas, units and problem points of the sanitation campaign"
+        ),
+        "links": [
+            _link(f"{base}/", "self", JSON, "This document"),
+            _link(f"{base}/api", "service-desc", OPENAPI_JSON, "The API definition"),
+            _link(f"{base}/conformance", "conformance", JSON, "Conformance classes"),
+            _link(f"{base}/collections", "data", JSON, "The feature collections"),
+        ],
+    }
+
+
+def conformance() -> dict:
+    return {"conformsTo": list(CONFORMANCE)}
+
+
+def _check_collection(cid: str) -> None:
+    if cid not in COLLECTIONS:
+        raise NotFound(
+            N_("unknown collection %(cid)r (known: %(names)s)"),
+            cid=cid,
+            names=", ".join(COLLECTIONS),
+        )
+
+
+def _describe(cid: str, base: str, extent) -> dict:
+    title, description = COLLECTIONS[cid]
+    out: dict[str, Any] = {
+        "id": cid,
+        "title": title,
+        "description": description,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "storageCrs": CRS84,
+        "links": [
+            _link(f"{base}/collections/{cid}", "self", JSON, title),
+            _link(f"{base}/collections/{cid}/items", "items", GEOJSON, title),
+        ],
+    }
+    if extent is not None:
+        out["extent"] = {"spatial": {"bbox": [list(extent)], "crs": CRS84}}
+    return out
+
+
+def collections(store, base: str) -> dict:
+    extent, _ = map_features.generation_extent(store)
+    return {
+        "links": [_link(f"{base}/collections", "self", JSON, "The feature collections")],
+        "collections": [_describe(cid, base, extent) for cid in COLLECTIONS],
+    }
+
+
+def collection(store, base: str, cid: str) -> dict:
+    _check_collection(cid)
+    extent, _ = map_features.generation_extent(store)
+    return _describe(cid, base, extent)
+
+
+def _bbox(args: Args) -> tuple[float, float, float, float] | None:
+    """OGC ``bbox``: four numbers, or six (with heights, which are ignored); CRS84 only."""
+    crs = query_params._one(args, "bbox-crs")
+    if crs is not None and crs not in (CRS84, "EPSG:4326", "CRS84"):
+        raise BadParameter(
+            "bbox-crs", N_("bbox-crs=%(crs)r: only %(crs84)s is supported"), crs=crs, crs84=CRS84
+        )
+    raw = query_params._one(args, "bbox")
+    if raw is None:
+        return None
+    parts = raw.split(",")
+    if len(parts) == 6:
+        parts = [parts[0], parts[1], parts[3], parts[4]]
+    return query_params.parse_bbox({"bbox": ",".join(parts)})
+
+
+def _limit(args: Args) -> int:
+    """``limit``: 1 or more; above the maximum it means the maximum (OGC: not an error)."""
+    raw = query_params._one(args, "limit")
+    if raw is None:
+        return DEFAULT_LIMIT
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadParameter("limit", N_("limit=%(raw)r is not a whole number"), raw=raw) from None
+    if value < 1:
+        raise BadParameter(
+            "limit", N_("limit=%(value)s is out of range: it must be at least 1"), value=value
+        )
+    return min(value, MAX_LIMIT)
+
+
+def _passed(args: Args) -> dict[str, list[str]]:
+    """The query parameters for a read function: everything but the OGC ones."""
+    return {k: query_params._raw(args, k) for k in args if k not in _OWN}
+
+
+def items(
+    store, base: str, cid: str, args: Args, locale: str = "zh", now: datetime | None = None
+) -> dict:
+    """A page of a collection's features: ``limit`` (default 100), ``offset``, ``bbox``;
+    problems' ``overdue`` flags and the ``timeStamp`` as at ``now`` (default: the present)."""
+    _check_collection(cid)
+    limit = _limit(args)
+    offset = query_params._int(args, "offset", 0, 0, query_params.MAX_ID)
+    bbox = _bbox(args)
+    url = f"{base}/collections/{cid}/items"
+    passed = _passed(args)
+    if cid == "problems":
+        query = passed | {"limit": [str(limit)], "offset": [str(offset)]}
+        if bbox is not None:
+            query["bbox"] = [",".join(repr(v) for v in bbox)]
+        out = problem_reads.problems(store, query, locale, url=url, now=now)
+        links = out.pop("links")
+    else:
+        everything = _READERS[cid](store, passed, locale)
+        features = everything["features"]
+        if bbox is not None:
+            box = shapely.box(*bbox)
+            geoms = [shape(f["geometry"]) if f["geometry"] else None for f in features]
+            features = [
+                f
+                for f, g in zip(features, geoms, strict=True)
+                if g is not None and g.intersects(box)
+            ]
+        page = features[offset : offset + limit]
+        link_args = dict(passed) | ({"bbox": query_params._raw(args, "bbox")} if bbox else {})
+        links = problem_reads.page_links(url, link_args, limit, offset, len(page), len(features))
+        out = {
+            "type": "FeatureCollection",
+            "features": page,
+            "numberMatched": len(features),
+            "numberReturned": len(page),
+        }
+        if "generation" in everything:
+            out["generation"] = everything["generation"]
+    title = COLLECTIONS[cid][0]
+    out["links"] = [*links, _link(f"{base}/collections/{cid}", "collection", JSON, title)]
+    out["timeStamp"] = now_stamp(now)
+    return out
+
+
+def item(
+    store,
+    base: str,
+    cid: str,
+    feature_id: str,
+    args: Args,
+    locale: str = "zh",
+    now: datetime | None = None,
+) -> dict:
+    """One feature of a collection by its id (a problem's ``overdue`` as at ``now``)."""
+    _check_collection(cid)
+    passed = _passed(args)
+    if cid == "problems":
+        try:
+            pk = int(feature_id)
+        except ValueError:
+            raise NotFound(N_("no problem with id %(feature_id)r"), feature_id=feature_id) from None
+        feature = problem_reads.problem(store, pk, passed, locale, now)
+    else:
+        found = [
+            f for f in _READERS[cid](store, passed, locale)["features"] if f["id"] == feature_id
+        ]
+        if not found:
+            raise NotFound(
+                N_("no feature %(feature_id)r in %(cid)s"), feature_id=feature_id, cid=cid
+            )
+        feature = found[0]
+    url = f"{base}/collections/{cid}/items/{feature_id}"
+    feature["links"] = [
+        _link(url, "self", GEOJSON),
+        _link(f"{base}/collections/{cid}", "collection", JSON, COLLECTIONS[cid][0]),
+    ]
+    return feature
+
+
+def openapi(base: str) -> dict:
+    """A short OpenAPI 3.0 description of these endpoints (the ``service-desc`` link)."""
+
+    def param(name: str, schema: dict, description: str, where: str = "query") -> dict:
+        return {
+            "name": name,
+            "in": where,
+            "required": where == "path",
+            "schema": schema,
+            "description": description,
+        }
+
+    limit = param(
+        "limit",
+        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+        "Features per page",
+    )
+    offset = param("offset", {"type": "integer", "minimum": 0, "default": 0}, "Features skipped")
+    bbox = param(
+        "bbox",
+        {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+        "minlon,minlat,maxlon,maxlat in CRS84",
+    )
+    cid = param("collectionId", {"type": "string", "enum": list(COLLECTIONS)}, "", "path")
+    fid = param("featureId", {"type": "string"}, "", "path")
+    ok = {"200": {"description": "OK"}}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "geoapp OGC API – Features", "version": "1.0"},
+        "servers": [{"url": base}],
+        "paths": {
+            "/": {"get": {"operationId": "ogcLanding", "responses": ok}},
+            "/conformance": {"get": {"operationId": "ogcConformance", "responses": ok}},
+            "/collections": {"get": {"operationId": "ogcCollections", "responses": ok}},
+            "/collections/{collectionId}": {
+                "get": {"operationId": "ogcCollection", "parameters": [cid], "responses": ok}
+            },
+            "/collections/{collectionId}/items": {
+                "get": {
+                    "operationId": "ogcItems",
+                    "parameters": [cid, limit, offset, bbox],
+                    "responses": ok,
+                }
+            },
+            "/collections/{collectionId}/items/{featureId}": {
+                "get": {"operationId": "ogcItem", "parameters": [cid, fid], "responses": ok}
+            },
+        },
+    }

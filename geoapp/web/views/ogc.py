@@ -1,0 +1,68 @@
+"""OGC API – Features at ``/ogc/``: thin views over :mod:`geoapp.services.ogc`.
+
+QGIS ("WFS / OGC API – Features" connection) and GDAL (``OAPIF:http://host/ogc/``) read
+these directly.  Items answer conditional requests like the JSON API (ETag, 304).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, request
+
+from geoapp.services import geojson, ogc
+from geoapp.web.api import _args, _json, _locale, answer_time, conditional
+from geoapp.web.context import get_store
+
+bp = Blueprint("ogc", __name__)
+
+
+def _base() -> str:
+    """The absolute URL of /ogc (links in OGC answers are absolute)."""
+    return request.host_url.rstrip("/") + (request.script_root or "") + "/ogc"
+
+
+@bp.get("/")
+def landing():
+    """The landing page: links to the API definition, conformance and collections."""
+    return _json(ogc.landing(_base()))
+
+
+@bp.get("/api")
+def api_definition():
+    """The OpenAPI 3.0 definition of the OGC endpoints."""
+    return _json(ogc.openapi(_base()), ogc.OPENAPI_JSON.split(";")[0])
+
+
+@bp.get("/conformance")
+def conformance():
+    """The conformance classes implemented (Core, GeoJSON)."""
+    return _json(ogc.conformance())
+
+
+@bp.get("/collections")
+def collections():
+    """The four feature collections."""
+    return _json(ogc.collections(get_store(), _base()))
+
+
+@bp.get("/collections/<collection_id>")
+def collection(collection_id: str):
+    """One collection's description."""
+    return _json(ogc.collection(get_store(), _base(), collection_id))
+
+
+@bp.get("/collections/<collection_id>/items")
+@conditional
+def items(collection_id: str):
+    """A page of features: ``limit``, ``offset``, ``bbox`` (and problem filters)."""
+    data = ogc.items(get_store(), _base(), collection_id, _args(), _locale(), answer_time())
+    return _json(data, geojson.GEOJSON)
+
+
+@bp.get("/collections/<collection_id>/items/<feature_id>")
+@conditional
+def item(collection_id: str, feature_id: str):
+    """One feature by id."""
+    data = ogc.item(
+        get_store(), _base(), collection_id, feature_id, _args(), _locale(), answer_time()
+    )
+    return _json(data, geojson.GEOJSON)
