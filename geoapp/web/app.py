@@ -30,8 +30,32 @@ from geoapp.web.views import map as map_pages
 API_ROUTES = (api_map, api_ledger, api_intake, api_editor, api_docs)
 
 
+def digits_up_to(top: int) -> str:
+    """A regular expression matching exactly the decimal numbers 0..``top`` (leading zeros
+    allowed): ``digits_up_to(215)`` is
+    ``0*(?:0|[1-9]\\d{0,1}|1\\d{2}|20\\d{1}|21[0-4]|215)``."""
+    s = str(top)
+    options = ["0"]
+    if len(s) > 1:
+        options.append(rf"[1-9]\d{{0,{len(s) - 2}}}" if len(s) > 2 else "[1-9]")
+    for i, digit in enumerate(s):
+        low = 1 if i == 0 else 0
+        if int(digit) > low:
+            below = f"[{low}-{int(digit) - 1}]" if int(digit) - 1 > low else str(low)
+            rest = len(s) - i - 1
+            options.append(s[:i] + below + (rf"\d{{{rest}}}" if rest else ""))
+    options.append(s)
+    return "0*(?:" + "|".join(options) + ")"
+
+
 class DbIntConverter(IntegerConverter):
-    """``<int:...>`` limited to what a database integer holds on both backends."""
+    """``<int:...>`` limited to what a database integer holds on both backends.
+
+    The limit is in the pattern, not only in ``to_python``: a larger number matches no rule
+    at all, so every method answers 404.  (A converter refusing a value after the path matched
+    would give 405 or 404 depending on the order the routes of that path were registered.)"""
+
+    regex = digits_up_to(DB_INT_MAX)
 
     def __init__(self, url_map, *args, **kwargs):
         kwargs.setdefault("max", DB_INT_MAX)
