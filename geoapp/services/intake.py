@@ -34,6 +34,7 @@ from geoapp.core.intake import (
 from geoapp.core.messages import N_
 from geoapp.core.model import OPEN_STATUSES
 from geoapp.core.workflow import allowed_transitions, check_action, check_transition, is_open
+from geoapp.io.photos import strip_metadata
 from geoapp.io.readers import display_name
 from geoapp.services import queries
 from geoapp.services.audit import audit
@@ -225,10 +226,14 @@ def create_problem(
     role: str | None = None,
     locale: str = "zh",
     now: datetime | None = None,
+    client_id: str | None = None,
+    location_accuracy_m: float | None = None,
 ) -> dict:
     """Report one problem: check it, convert its position once to WGS84, assign it with the
     current generation, flag likely duplicates, store it.  Returns :func:`problem_detail`
-    (points outside the county are kept, with ``assignment.assigned`` false)."""
+    (points outside the county are kept, with ``assignment.assigned`` false).
+    ``client_id`` and ``location_accuracy_m`` (checked by the caller,
+    :mod:`geoapp.services.field`) are stored with it."""
     check_action("report", role)
     now = now or _now()
     report = parse_report(payload, category_spellings(store.list_categories()))
@@ -248,6 +253,8 @@ def create_problem(
         "source_crs": crs_code,
         "source_x": report["lon"],
         "source_y": report["lat"],
+        "client_id": client_id,
+        "location_accuracy_m": location_accuracy_m,
     }
     _attach_assignment([row], zoning_for(store))
     original = None
@@ -536,9 +543,14 @@ def add_photo(
     *,
     role: str | None = None,
     actor_unit_id: str | None = None,
+    stage: str | None = None,
+    once: bool = False,
 ) -> dict:
     """Keep a JPEG or PNG photo of a problem under ``photo_dir`` with a random name; the
-    type is sniffed from the bytes, never taken from the file's name."""
+    type is sniffed from the bytes, never taken from the file's name, and the metadata (EXIF
+    with the GPS position, camera, comments) is taken out (:func:`strip_metadata`).
+    ``stage="after"`` marks a photo of the rectified place; ``once``: the same bytes sent
+    again for the same problem (a retry) answer the photo already stored."""
     problem = store.get_problem(problem_pk)
     check_action("add_photo", role, actor_unit_id, problem["responsible_unit_id"])
     if not data:
@@ -549,6 +561,10 @@ def add_photo(
     if kind is None:
         raise UnsupportedType(N_("the file is not a JPEG or PNG image"))
     content_type, ext = kind
+    data = strip_metadata(data)
+    digest = hashlib.sha256(data).hexdigest()
+    if once and (kept := store.photo_by_content(problem["id"], digest)) is not None:
+        return {"id": kept["id"], "content_type": kept["content_type"], "bytes": kept["size_bytes"]}
     photo_dir = Path(photo_dir)
     photo_dir.mkdir(parents=True, exist_ok=True)
     name = f"{secrets.token_hex(16)}.{ext}"
@@ -565,11 +581,13 @@ def add_photo(
                     "stored_name": name,
                     "content_type": content_type,
                     "size_bytes": len(data),
-                    "sha256": hashlib.sha256(data).hexdigest(),
+                    "sha256": digest,
                     "original_name": original,
                 },
                 actor,
             )
+            if stage is not None:
+                tx.set_photo_stage(photo_id, stage)
     except BaseException:
         target.unlink(missing_ok=True)
         raise

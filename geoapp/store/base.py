@@ -47,6 +47,7 @@ from geoapp.core.messages import N_
 from geoapp.store import _values as V
 from geoapp.store import schema as S
 from geoapp.store.errors import InvalidValue, NotFound, StaleVersion, StoreError, StoreUnavailable
+from geoapp.store.field import FieldOperations
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -257,7 +258,7 @@ def _check_deadline(hours: int | None, where: str) -> None:
         )
 
 
-class Transaction:
+class Transaction(FieldOperations):
     """Reads and writes inside one database transaction; get one from ``store.transaction()``.
 
     Rows go in and come out as dicts of plain Python values; geometries are shapely objects;
@@ -1918,7 +1919,8 @@ class Transaction:
 #: Names of the Transaction methods the Store also offers directly.
 OPERATIONS = tuple(
     name
-    for name, value in vars(Transaction).items()
+    for klass in (Transaction, *Transaction.__bases__)
+    for name, value in vars(klass).items()
     if callable(value) and not name.startswith("_")
 )
 

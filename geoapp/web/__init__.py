@@ -89,6 +89,7 @@ def build_app(overrides: dict | None = None) -> Flask:
         api_intake,
         auth,
         errors,
+        field,
         ogc,
         pages,
         pages_editor,
@@ -111,6 +112,7 @@ def build_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(ogc.bp, url_prefix="/ogc")
+    app.register_blueprint(field.bp)  # the phone pages, /field/
 
     @app.after_request
     def remember_language(response):

@@ -147,6 +147,14 @@ PERMISSIONS: dict[str, Rule] = {
     "ogc.collection": COUNTY,
     "ogc.items": COUNTY,
     "ogc.item": COUNTY,
+    # the field pages for phones (geoapp/web/field.py): inspectors report, a unit account
+    # rectifies its own unit's problems (staff may open a unit's list with ?unit=)
+    "field.report_page": REPORTING,
+    "field.submit_report": REPORTING,
+    "field.unit_page": {*STAFF, "unit"},
+    "field.rectify": {*STAFF, "unit"},
+    "field.service_worker": EVERYONE,
+    "field.manifest": EVERYONE,
 }
 
 
@@ -214,7 +222,7 @@ def via_token() -> bool:
 # --- refusing -------------------------------------------------------------------------------
 def _wants_json() -> bool:
     return (
-        request.path.startswith("/api/")
+        request.path.startswith(("/api/", "/field/api/"))
         or g.get("auth_via") == "token"
         or request.accept_mimetypes.best == "application/json"
     )
