@@ -105,3 +105,41 @@ def camera_jpeg(
     if trailer:
         out += b"\xff\xd8" + segment(0xE1, exif_block(1, gps)) + jpeg[2:]
     return out
+
+
+def jpeg_size(jpeg: bytes) -> tuple[int, int]:
+    """(width, height) of a JPEG's frame, as stored (before any EXIF orientation)."""
+    i = 2
+    while i + 9 <= len(jpeg):
+        marker = jpeg[i + 1]
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            height, width = struct.unpack(">HH", jpeg[i + 5 : i + 9])
+            return width, height
+        i += 2 + struct.unpack(">H", jpeg[i + 2 : i + 4])[0]
+    raise ValueError("no frame header")
+
+
+#: JS drawing a photo-like picture (sky, street, blocks, grain) of ``w`` x ``h`` pixels on
+#: a canvas and resolving with its JPEG (quality ``q``) as base64: a camera's file size.
+CANVAS_PHOTO_JS = """async ([w, h, q]) => {
+  const c = document.createElement('canvas'); c.width = w; c.height = h;
+  const x = c.getContext('2d');
+  const sky = x.createLinearGradient(0, 0, 0, h); sky.addColorStop(0, '#7fb2e5');
+  sky.addColorStop(0.45, '#dfe9f3'); sky.addColorStop(0.46, '#8a8577'); sky.addColorStop(1, '#4b4a44');
+  x.fillStyle = sky; x.fillRect(0, 0, w, h);
+  let seed = 7; const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  for (let k = 0; k < 900; k++) {
+    x.fillStyle = `hsl(${Math.floor(rnd() * 360)},${Math.floor(20 + rnd() * 50)}%,${Math.floor(25 + rnd() * 50)}%)`;
+    x.fillRect(rnd() * w, h * 0.2 + rnd() * h * 0.8, 20 + rnd() * w / 12, 10 + rnd() * h / 10);
+  }
+  x.fillStyle = '#fff'; x.fillRect(w * 0.05, h * 0.05, w * 0.12, h * 0.5);  // a white post, left
+  const img = x.getImageData(0, 0, w, h); const d = img.data;
+  for (let i = 0; i < d.length; i += 4) {
+    const n = (rnd() - 0.5) * 28; d[i] += n; d[i + 1] += n; d[i + 2] += n;
+  }
+  x.putImageData(img, 0, 0);
+  const blob = await new Promise(r => c.toBlob(r, 'image/jpeg', q));
+  const bytes = new Uint8Array(await blob.arrayBuffer());
+  let s = ''; for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}"""

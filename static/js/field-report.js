@@ -126,6 +126,7 @@
     list.textContent = "";
     photos.forEach(function (p, i) {
       var li = el("li");
+      li.setAttribute("data-bytes", String(p.after));
       var img = el("img");
       img.src = p.url;
       img.alt = "";
