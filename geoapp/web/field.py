@@ -98,6 +98,7 @@ def report_labels() -> dict:
         "photo_failed": _("This photo could not be read: %(error)s"),
         "need_point": _("Place the point first"),
         "need_category": _("Choose a category"),
+        "need_round": _("Fill in the inspection round"),
         "queued": _("Waiting to be sent"),
         "sending": _("Sending…"),
         "sent": _("Sent: problem %(id)s, %(unit)s"),

@@ -239,9 +239,10 @@
     if (!point) { status(L_.need_point, true); return; }
     var category = $("category").value;
     if (!category) { status(L_.need_category, true); $("category").focus(); return; }
+    if (!$("round").value.trim()) { status(L_.need_round, true); $("round").focus(); return; }
     var report = {
       lon: point.lon, lat: point.lat, crs: "wgs84", category: category,
-      round: $("round").value || undefined,
+      round: $("round").value.trim(),
       deduction: Number($("deduction").value || 0),
       description: $("description").value.trim() || undefined,
       accuracy_m: point.accuracy != null ? Math.round(point.accuracy * 10) / 10 : null

@@ -347,3 +347,20 @@ def test_the_web_app_files(app):
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "使用我的位置" in html and 'capture="environment"' in html
     assert '<link rel="manifest" href="/field/manifest.webmanifest">' in html
+
+
+def test_photos_sent_to_the_json_api_lose_their_metadata_too(app, store):
+    """The same rule for every upload (geoapp.services.intake.add_photo), not only the
+    phone's: the desktop's problem page and API clients send camera files as they are."""
+    from geoapp.io.photos import exif_orientation
+
+    pk = store.problems({})[0]["id"]
+    coordinator = as_role(app, "coordinator")
+    r = post_form(coordinator, f"/api/problems/{pk}/photos", {}, [camera_jpeg(orientation=8)])
+    assert r.status_code == 201, r.get_json()
+    photo = store.problem_photos(pk)[-1]
+    data = (Path(app.config["UPLOAD_DIR"]) / "photos" / photo["stored_name"]).read_bytes()
+    for word in (b"HUAWEI", b"Zhang San", b"13800138000", b"2026:12:07", b"xmpmeta"):
+        assert word not in data
+    assert exif_orientation(data[data.index(b"Exif\0\0") + 6 :]) == 8  # still shown upright
+    assert photo["size_bytes"] == len(data) == r.get_json()["bytes"]
