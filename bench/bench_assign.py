@@ -27,8 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import best_of, peak_rss_mb, write_results  # noqa: E402
 
 from geoapp.core.assignment import Zoning  # noqa: E402
-from geoapp.io.readers import read_areas  # noqa: E402
-from geoapp.services.mapping import DEMO_DIR, assign_file, read_csv_rows  # noqa: E402
+from geoapp.io.boundaries import read_areas  # noqa: E402
+from geoapp.services.assign_files import assign_file  # noqa: E402
+from geoapp.services.county import DEMO_DIR, read_csv_rows  # noqa: E402
 
 N = int(os.environ.get("GEOAPP_BENCH_POINTS", "1000000"))
 CATEGORIES = ["litter", "overflowing_bin", "red_light", "illegal_parking", "food_safety"]

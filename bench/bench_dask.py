@@ -1,6 +1,6 @@
 """The dask engine on a LocalCluster of 2 workers against the single-process engine.
 
-Baseline: ``geoapp.services.mapping.assign_file`` (what ``geoapp assign`` runs by default) on a
+Baseline: ``geoapp.services.assign_files.assign_file`` (what ``geoapp assign`` runs by default) on a
 GeoParquet file of 2,000,000 random points over the demo county, in one process.
 Measured: ``geoapp.services.batch.assign_parquet`` on the same file, one partition per row
 group (250,000 rows), with a LocalCluster of 2 worker processes; the cluster's start-up is
@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_results  # noqa: E402
 
 from geoapp.core.assignment import ASSIGNMENT_COLUMNS  # noqa: E402
-from geoapp.services.mapping import DEMO_DIR, assign_file, zoning_from_folder  # noqa: E402
+from geoapp.services.assign_files import assign_file, zoning_from_folder  # noqa: E402
+from geoapp.services.county import DEMO_DIR  # noqa: E402
 
 N = int(os.environ.get("GEOAPP_BENCH_POINTS", "2000000"))
 ROW_GROUP = 250_000
@@ -95,7 +96,7 @@ def main() -> None:
     write_results(
         "dask",
         {
-            "baseline": "single-process engine: geoapp.services.mapping.assign_file (geoapp assign)",
+            "baseline": "single-process engine: geoapp.services.assign_files.assign_file (geoapp assign)",
             "points": N,
             "partitions": summary["partitions"],
             "workers": WORKERS,

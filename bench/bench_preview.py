@@ -38,8 +38,8 @@ from make_problems import make_store  # noqa: E402
 
 from geoapp.core import editing  # noqa: E402
 from geoapp.core.assignment import Zoning  # noqa: E402
+from geoapp.services import boundary_import
 from geoapp.services import editor as E  # noqa: E402
-from geoapp.services import mapping as services
 from geoapp.store import open_store  # noqa: E402
 
 N = int(os.environ.get("GEOAPP_BENCH_PROBLEMS", "100000"))
@@ -62,7 +62,7 @@ def recompute_all(store, gid: int) -> set[int]:
     zoning = Zoning.build(areas, store.list_districts(), store.list_rules())
     return {
         p["id"]
-        for p, _ in services._reassignments(
+        for p, _ in boundary_import._reassignments(
             store,
             zoning,
             statuses=tuple(["reported", "assigned", "rectifying", "rectified", "verified"]),

@@ -15,7 +15,7 @@ at random points of the county's bounding box, and problem reports, each with a 
 acknowledged (2xx), refused (any other status) or unknown (timeout or broken connection:
 it may or may not have been stored). :func:`check_store` then counts the stored ones.
 
-Used by bench/bench_load.py and tests/test_load.py.
+Used by bench/bench_load.py and tests/services/test_load.py.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ class PgServer:
 def prepare_database(url: str, role: str = "inspector") -> str:
     """Migrate, load the demo county and make an API token; returns the token."""
     from geoapp.services.accounts import create_token
-    from geoapp.services.mapping import load_county
+    from geoapp.services.county import load_county
     from geoapp.store import open_store
 
     with open_store(url, upgrade=True) as store:

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from geoapp.core.model import STATUSES
-from geoapp.services import mapping as services
+from geoapp.services import county, mapping
 from geoapp.store import open_store
 
 ROUNDS = ("市级评估", "省级评估")
@@ -37,7 +37,7 @@ def synthetic_rows(store, count: int, seed: int = 7, start_index: int = 1) -> li
     if count <= 0:
         return []
     rng = np.random.default_rng(seed)
-    zoning = services.zoning_for(store)
+    zoning = mapping.zoning_for(store)
     minx, miny, maxx, maxy = store.areas(zoning.generation).total_bounds
     lon = np.round(minx + rng.random(count) * (maxx - minx), 7)
     lat = np.round(miny + rng.random(count) * (maxy - miny), 7)
@@ -96,7 +96,7 @@ def make_store(folder: Path, total: int, seed: int = 7) -> tuple[str, dict]:
     url = f"sqlite:///{folder / 'bench.sqlite'}"
     start = time.perf_counter()
     with open_store(url, upgrade=True) as store:
-        loaded = services.load_county(store)
+        loaded = county.load_county(store)
         demo_s = time.perf_counter() - start
         extra = max(0, total - loaded["problems"])
         t = time.perf_counter()

@@ -6,7 +6,7 @@
 
 Every worker builds its own app, store and connection pool after the fork (no connection
 is shared between processes).  Nothing else is per-process state that matters: the caches
-check the database's data version on every request (see :mod:`geoapp.services.queries` and
+check the database's data version on every request (see :mod:`geoapp.services.reading` and
 :func:`geoapp.services.mapping.zoning_for`), so any number of workers and servers can run side by
 side on one PostgreSQL + PostGIS database.  Sessions need the same ``GEOAPP_SECRET_KEY``
 everywhere: without one, ``geoapp serve --workers`` makes one random key for all its

@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po, write_po
 PO = Path(__file__).resolve().parent.parent / "geoapp/translations/zh/LC_MESSAGES/messages.po"
 
 TABLE = {
-    # bad rows of an imported sheet (readers.py, services.py: N_-marked)
+    # bad rows of an imported sheet (geoapp/io, problem_import.py: N_-marked)
     "wrong number of fields": "字段个数与表头不一致",
     "not a GeoJSON Feature": "不是 GeoJSON 要素（Feature）",
     "geometry must be a Point, got %(kind)s": "几何类型应为点（Point），实为 %(kind)s",

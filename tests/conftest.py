@@ -42,7 +42,7 @@ from webclient import TEST_PASSWORDS, GeoappClient, make_app, sign_in
 
 from geoapp.core.accounts import ROLES
 from geoapp.services.accounts import create_token, seed_demo_accounts
-from geoapp.services.mapping import load_county
+from geoapp.services.county import load_county
 from geoapp.store import open_store
 
 POSTGIS_URL_ENV = "GEOAPP_TEST_POSTGIS_URL"

@@ -31,7 +31,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from geoapp.services.mapping import load_county
+from geoapp.services.county import load_county
 from geoapp.store import open_store
 
 NOW = datetime(2025, 1, 3, 4, 0, tzinfo=UTC)  # 12:00 Beijing

@@ -19,8 +19,8 @@ import click
 
 from geoapp.core.crs import CRSError
 from geoapp.core.messages import N_
-from geoapp.io.readers import InputError
-from geoapp.services import mapping as services
+from geoapp.io.errors import InputError
+from geoapp.services import assign_files, boundary_import, county, errors, mapping, problem_import
 
 
 def _store(ctx: click.Context):
@@ -41,7 +41,7 @@ def _store(ctx: click.Context):
 def _errors():
     from geoapp.store import StoreError
 
-    return (InputError, CRSError, services.ServiceError, StoreError, OSError)
+    return (InputError, CRSError, errors.ServiceError, StoreError, OSError)
 
 
 def _fail(exc: Exception) -> None:
@@ -87,7 +87,7 @@ def init_db(ctx: click.Context) -> None:
     "--data",
     "data_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=services.DEMO_DIR,
+    default=county.DEMO_DIR,
     show_default=True,
     help="County folder to load.",
 )
@@ -100,14 +100,14 @@ def load_demo(ctx: click.Context, if_empty: bool, data_dir: Path) -> None:
             click.echo("the store already holds data; demo not loaded")
             return
         _fail(
-            services.ServiceError(
+            errors.ServiceError(
                 N_(
                     "the store already holds data; load the demo into an empty database (see GEOAPP_DATABASE_URL)"
                 )
             )
         )
     try:
-        summary = services.load_county(store, data_dir)
+        summary = county.load_county(store, data_dir)
     except _errors() as exc:
         _fail(exc)
     click.echo("loaded: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
@@ -168,13 +168,13 @@ def serve(
 
     if demo and not is_loopback(host):
         _fail(
-            services.ServiceError(
+            errors.ServiceError(
                 N_("--demo serves known accounts: only on a loopback address, not %(host)r"),
                 host=host,
             )
         )
     if debug and workers is not None:
-        _fail(services.ServiceError(N_("--debug is for the development server; drop --workers")))
+        _fail(errors.ServiceError(N_("--debug is for the development server; drop --workers")))
     url = ctx.obj.get("database_url")
     app = store = None
     if workers is None:
@@ -360,17 +360,19 @@ def assign(
     """
     try:
         if zones is not None:
-            zoning = services.zoning_from_folder(zones)
+            zoning = assign_files.zoning_from_folder(zones)
         else:
-            zoning = services.zoning_for(_store(ctx), generation)
+            zoning = mapping.zoning_for(_store(ctx), generation)
         if engine == "dask":
             summary = _assign_dask(
                 input_path, output_path, zoning, crs, category_column, scheduler, workers
             )
         else:
             if scheduler:
-                raise services.ServiceError(N_("--scheduler needs --engine dask"))
-            summary = services.assign_file(input_path, output_path, zoning, crs, category_column)
+                raise errors.ServiceError(N_("--scheduler needs --engine dask"))
+            summary = assign_files.assign_file(
+                input_path, output_path, zoning, crs, category_column
+            )
     except _errors() as exc:
         _fail(exc)
     click.echo(json.dumps(summary, ensure_ascii=False))
@@ -410,7 +412,7 @@ def import_areas(ctx, path: Path, commit: bool, message: str | None, author: str
     """
     store = _store(ctx)
     try:
-        plan = services.plan_area_import(store, path)
+        plan = boundary_import.plan_area_import(store, path)
     except _errors() as exc:
         _fail(exc)
     for finding in plan.findings:
@@ -423,7 +425,7 @@ def import_areas(ctx, path: Path, commit: bool, message: str | None, author: str
     click.echo(json.dumps(plan.summary(), ensure_ascii=False))
     if plan.errors:
         _fail(
-            services.ServiceError(
+            errors.ServiceError(
                 N_("%(count)s error(s); nothing was changed"), count=len(plan.errors)
             )
         )
@@ -431,7 +433,7 @@ def import_areas(ctx, path: Path, commit: bool, message: str | None, author: str
         click.echo("dry run: nothing changed (add --commit to publish)")
         return
     try:
-        published = services.commit_area_import(
+        published = boundary_import.commit_area_import(
             store, plan, author or _user(), message or f"import {path.name}"
         )
     except _errors() as exc:
@@ -452,7 +454,7 @@ def import_problems(ctx, path: Path, crs: str | None, commit: bool, skip_bad: bo
     """Check an inspection file (GeoJSON, CSV in UTF-8 or GBK, XLSX) and import it."""
     store = _store(ctx)
     try:
-        plan = services.plan_problem_import(store, path, crs)
+        plan = problem_import.plan_problem_import(store, path, crs)
     except _errors() as exc:
         _fail(exc)
     for bad in plan.bad:
@@ -462,7 +464,7 @@ def import_problems(ctx, path: Path, crs: str | None, commit: bool, skip_bad: bo
         click.echo("dry run: nothing changed (add --commit to import)")
         return
     try:
-        ids = services.commit_problem_import(store, plan, _user(), allow_bad=skip_bad)
+        ids = problem_import.commit_problem_import(store, plan, _user(), allow_bad=skip_bad)
     except _errors() as exc:
         _fail(exc)
     click.echo(f"imported {len(ids)} problem(s)")
@@ -537,7 +539,7 @@ def export_ledger(ctx, output_path: Path, fmt: str | None, group: str, **filters
     from geoapp.core.model import status_code
     from geoapp.services import ledger as services_ledger
     from geoapp.services import ledger_files as ledger_export
-    from geoapp.services.queries import BadParameter
+    from geoapp.services.query_params import BadParameter
 
     if fmt is None:
         fmt = output_path.suffix.lower().lstrip(".")

@@ -15,7 +15,7 @@ import pandas as pd
 import shapely
 from shapely import STRtree
 
-from geoapp.core.editing import misplaced
+from geoapp.core.editing.validation import misplaced
 
 if TYPE_CHECKING:  # geopandas is slow to import; only types need it here
     import geopandas as gpd

@@ -8,9 +8,9 @@ For merged upload routes (imports, photos)::
     kind = require_kind(data, {"png", "jpeg", "webp"}, request.files["file"].filename)
     path = save_upload(data, folder, kind)                  # e.g. 3f9c...e1.jpg
 
-The readers in :mod:`geoapp.io.readers` check that a file's content matches its suffix before
+The readers in :mod:`geoapp.io` check that a file's content matches its suffix before
 parsing it (:func:`check_content`), and open zipped Shapefiles only after
-:func:`geoapp.io.readers.safe_zip` has bounded their entries and their unpacked size.
+:func:`geoapp.io.files.safe_zip` has bounded their entries and their unpacked size.
 """
 
 from __future__ import annotations

@@ -25,7 +25,8 @@ from geoapp.core.assignment import ASSIGNMENT_COLUMNS, Zoning
 from geoapp.core.crs import CRSError, parse_crs, to_wgs84
 from geoapp.core.messages import N_
 from geoapp.core.model import PROBLEM_COLUMNS
-from geoapp.io.readers import BadRow, InputError, find_column
+from geoapp.io.errors import BadRow, InputError
+from geoapp.io.tables import find_column
 
 #: Partitions in flight per worker: enough to keep workers busy, few enough to bound memory.
 IN_FLIGHT_PER_WORKER = 2

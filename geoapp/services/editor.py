@@ -25,9 +25,11 @@ from geoapp.core.assignment import Zoning
 from geoapp.core.messages import N_
 from geoapp.core.model import OPEN_STATUSES
 from geoapp.core.routing import as_rules
-from geoapp.io.readers import display_name, read_areas
+from geoapp.io.boundaries import read_areas
+from geoapp.io.files import display_name
 from geoapp.services.audit import audit
-from geoapp.services.mapping import NothingPublished, ServiceError, forget_zonings
+from geoapp.services.errors import NothingPublished, ServiceError
+from geoapp.services.mapping import forget_zonings
 from geoapp.store import StaleVersion
 
 EDIT_TYPES = ("move_vertex", "reassign", "split", "merge", "delete", "add")

@@ -24,7 +24,7 @@ from geoapp.core.intake import ReportError, parse_report, sniff_image
 from geoapp.core.messages import N_
 from geoapp.core.model import OPEN_STATUSES
 from geoapp.core.workflow import check_action, check_transition, normalise_status
-from geoapp.services import intake, queries
+from geoapp.services import intake, problem_reads
 from geoapp.services.intake import Conflict, TooLarge, UnsupportedType
 from geoapp.store import StoreError
 
@@ -154,7 +154,7 @@ def submit_report(
 def unit_worklist(store, unit_id: str, locale: str, now: datetime) -> list[dict]:
     """The open problems of a unit, the overdue first, then by deadline (none last), then
     by report time: each as the API's feature properties with ``lon``/``lat``."""
-    found = queries.problems(
+    found = problem_reads.problems(
         store,
         {"unit": [unit_id], "status": list(OPEN_STATUSES)},
         locale,

@@ -34,20 +34,21 @@ from geoapp.core.intake import (
 from geoapp.core.messages import N_
 from geoapp.core.model import OPEN_STATUSES
 from geoapp.core.workflow import allowed_transitions, check_action, check_transition, is_open
+from geoapp.io.files import display_name
 from geoapp.io.photos import strip_metadata
-from geoapp.io.readers import display_name
-from geoapp.services import queries
+from geoapp.services import problem_reads
 from geoapp.services.audit import audit
-from geoapp.services.mapping import (
+from geoapp.services.errors import ServiceError
+from geoapp.services.mapping import zoning_for
+from geoapp.services.problem_import import (
     FIRST_YEAR,
     LAST_YEAR,
-    ServiceError,
     _attach_assignment,
     commit_problem_import,
     parse_time,
     plan_problem_import,
-    zoning_for,
 )
+from geoapp.services.times import local_time
 from geoapp.store import DEFAULT_STATUS, StoreUnavailable
 
 #: Statuses a candidate for "likely duplicate" may have (the store's default counts as open).
@@ -137,7 +138,7 @@ def duplicates_of_point(
                 "problem_id": p["problem_id"],
                 "distance_m": dist,
                 "status": p["status"],
-                "reported_at": queries.local_time(p["reported_at"]),
+                "reported_at": local_time(p["reported_at"]),
                 "description": p["description"],
             }
         )
@@ -184,7 +185,7 @@ def problem_detail(
     """Everything the problem page shows: the problem (as the API's feature properties, with
     deadline and overdue flag), its assignment, photos, history, likely duplicates and the
     transitions this actor may make."""
-    feature = queries.problem(store, problem_pk, {}, locale)
+    feature = problem_reads.problem(store, problem_pk, {}, locale)
     props = dict(feature["properties"])
     lon, lat = (feature["geometry"] or {}).get("coordinates", (None, None))
     with store.transaction() as tx:
@@ -299,7 +300,7 @@ def _stored_report(row: dict, pk: int, original: dict | None, role: str | None) 
                 for k in ("problem_id", "round", "category", "description", "deduction")
             },
             "status": row["status"],
-            "reported_at": queries.local_time(row["reported_at"]),
+            "reported_at": local_time(row["reported_at"]),
             "lon": row["lon"],
             "lat": row["lat"],
         },

@@ -1,8 +1,8 @@
 """Use cases of the ledger (台账): read the filtered problems once, compute with
 :mod:`geoapp.core.ledger`, hand the result to the page, the API, the exports and the print view.
 
-Filters are parsed by :func:`geoapp.services.queries.parse_problem_filter` and applied by the
-store's ``_problem_where``, exactly as for the map, so the ledger and the map always count
+Filters are parsed by :func:`geoapp.services.query_params.parse_problem_filter` and applied by
+the store's ``_problem_where``, exactly as for the map, so the ledger and the map always count
 the same problems.  No Flask here.
 """
 
@@ -18,7 +18,8 @@ from geoapp.core import charts, ledger
 from geoapp.core.messages import N_
 from geoapp.core.model import STATUSES
 from geoapp.core.palette import OVERDUE_COLOUR, STATUS_COLOURS
-from geoapp.services import queries
+from geoapp.services import query_params, reading, reference
+from geoapp.services.times import LOCAL_TZ, local_time
 
 GROUP_PARAM = "group"
 DEFAULT_GROUP = "unit"
@@ -45,13 +46,13 @@ class Ledger:
         ]
 
 
-def parse_group(args: queries.Args) -> str:
+def parse_group(args: query_params.Args) -> str:
     """``group``: unit (default), district or category."""
-    raw = queries._one(args, GROUP_PARAM)
+    raw = query_params._one(args, GROUP_PARAM)
     if raw is None:
         return DEFAULT_GROUP
     if raw not in ledger.GROUPS:
-        raise queries.BadParameter(
+        raise query_params.BadParameter(
             GROUP_PARAM,
             N_("group=%(raw)r is not one of %(names)s"),
             raw=raw,
@@ -60,16 +61,18 @@ def parse_group(args: queries.Args) -> str:
     return raw
 
 
-def build(store, args: queries.Args, locale: str = "zh", now: datetime | None = None) -> Ledger:
+def build(
+    store, args: query_params.Args, locale: str = "zh", now: datetime | None = None
+) -> Ledger:
     """The ledger of the problems matching the map's filters in ``args``."""
     now = now or datetime.now(UTC)
-    with queries._reading(store) as read:
-        flt = queries.parse_problem_filter(args, read.ref)
+    with reading._reading(store) as read:
+        flt = query_params.parse_problem_filter(args, read.ref)
         rows = read.tx.problem_frame(flt.store, ledger.INPUT_COLUMNS)
         rectified = read.tx.rectified_times(flt.store)
         gen = read.tx.current_generation()
-        areas = queries._areas(read, gen)
-        names = queries._area_names(read, rows["generation_id"].dropna().unique().tolist())
+        areas = reading._areas(read, gen)
+        names = reading._area_names(read, rows["generation_id"].dropna().unique().tolist())
         ref = read.ref
         # the ranking is always among all units (under the other filters): a unit filter,
         # or a unit's own account, only chooses whose place in it is shown
@@ -134,7 +137,9 @@ def build(store, args: queries.Args, locale: str = "zh", now: datetime | None = 
         ranking=ranking,
         daily=ledger.daily(table),
         filters=dict(
-            queries.normalised_query({k: args[k] for k in args if k in queries.FILTER_PARAMS})
+            query_params.normalised_query(
+                {k: args[k] for k in args if k in query_params.FILTER_PARAMS}
+            )
         ),
         generated_at=now,
         extra={"ref": ref, "areas": areas, "locale": locale},
@@ -142,14 +147,15 @@ def build(store, args: queries.Args, locale: str = "zh", now: datetime | None = 
 
 
 def _iso(value) -> str | None:
-    return queries.local_time(value) if value is not None and value == value else None
+    return local_time(value) if value is not None and value == value else None
 
 
 def _iso_column(values: pd.Series) -> list[str | None]:
-    """UTC timestamps as ISO 8601 Beijing time (as :func:`queries.local_time`), None for NaT."""
+    """UTC timestamps as ISO 8601 Beijing time (as
+    :func:`~geoapp.services.times.local_time`), None for NaT."""
     if not len(values):
         return []
-    text = values.dt.tz_convert(queries.LOCAL_TZ).dt.strftime("%Y-%m-%dT%H:%M:%S+08:00")
+    text = values.dt.tz_convert(LOCAL_TZ).dt.strftime("%Y-%m-%dT%H:%M:%S+08:00")
     return [None if t != t else t for t in text.tolist()]
 
 
@@ -176,8 +182,8 @@ def as_json(led: Ledger, group: str) -> dict[str, Any]:
 
 def problem_records(led: Ledger, locale: str = "zh") -> list[dict[str, Any]]:
     """The filtered problems with names and the ledger's columns, for lists and exports."""
-    ref: queries.Reference = led.extra["ref"]
-    zh = queries._zh(locale)
+    ref: reference.Reference = led.extra["ref"]
+    zh = reference._zh(locale)
     table = led.table
     pk_to_label = dict(zip(table["id"].tolist(), table["problem_id"], strict=True))
     times = {k: _iso_column(table[k]) for k in ("reported_at", "due", "rectified_at")}
@@ -275,18 +281,20 @@ def print_map(led: Ledger, unit: str | None, district: str | None) -> dict[str, 
     return shapes
 
 
-def print_view(store, args: queries.Args, locale: str = "zh", now: datetime | None = None) -> dict:
+def print_view(
+    store, args: query_params.Args, locale: str = "zh", now: datetime | None = None
+) -> dict:
     """What the A4 print view shows: the ledger of one unit (``unit``: one id) or, without
     a unit, of one district (``district``: one id); the other filters apply as usual.
 
     Raises BadParameter when neither names exactly one."""
-    units = queries._list(args, "unit")
-    districts = queries._list(args, "district")
+    units = query_params._list(args, "unit")
+    districts = query_params._list(args, "district")
     if len(units) > 1 or (not units and len(districts) != 1):
         name = "unit" if units else "district"
-        raise queries.BadParameter(name, N_("give one unit=ID or one district=ID to print"))
+        raise query_params.BadParameter(name, N_("give one unit=ID or one district=ID to print"))
     led = build(store, args, locale, now)
-    ref: queries.Reference = led.extra["ref"]
+    ref: reference.Reference = led.extra["ref"]
     if units:
         subject = {"kind": "unit", "id": units[0], "name": ref.unit_name(units[0])}
     else:
@@ -310,13 +318,13 @@ def print_view(store, args: queries.Args, locale: str = "zh", now: datetime | No
     }
 
 
-def filter_label(ref: queries.Reference, name: str, value: str, locale: str) -> str:
+def filter_label(ref: reference.Reference, name: str, value: str, locale: str) -> str:
     """A filter value as people read it (a district's name rather than its id, a status's
     word rather than its code): the print view and the workbook's filter sheet."""
     label = {
         "district": ref.district_name,
         "unit": ref.unit_name,
         "category": lambda v: ref.category_label(v, locale),
-        "status": lambda v: queries.status_label(v, locale),
+        "status": lambda v: reference.status_label(v, locale),
     }.get(name, lambda v: v)(value)
     return label or value

@@ -18,8 +18,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from geoapp.io.sheets import csv_row, xlsx_cells
-from geoapp.services import queries
 from geoapp.services.ledger import Ledger, filter_label, problem_records
+from geoapp.services.times import display_time
 
 SHEET_TITLES = {"unit": "按责任单位", "district": "按片区", "category": "按问题类别"}
 PROBLEMS_SHEET = "问题清单"
@@ -132,7 +132,7 @@ def filter_lines(led: Ledger) -> list[list[str]]:
         rows.append([FILTER_LABELS.get(name, name), "、".join(shown)])
     if len(rows) == 1:
         rows.append(["（无）", "全部问题"])
-    rows.append(["生成时间（北京时间）", queries.display_time(led.generated_at)])
+    rows.append(["生成时间（北京时间）", display_time(led.generated_at)])
     return rows
 
 

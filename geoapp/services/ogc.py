@@ -1,8 +1,9 @@
 """OGC API – Features (Part 1: Core, GeoJSON) over the read-side use cases.
 
-Framework-neutral like :mod:`geoapp.services.queries`, whose functions build every feature here:
-this module only adds what the standard asks for around them — the landing page, the
-conformance declaration, collection descriptions, ``limit``/``offset`` paging with
+Framework-neutral like :mod:`geoapp.services.map_features` and
+:mod:`geoapp.services.problem_reads`, whose functions build every feature here: this module
+only adds what the standard asks for around them — the landing page, the conformance
+declaration, collection descriptions, ``limit``/``offset`` paging with
 ``next``/``prev`` links on every collection, ``bbox`` on every collection, single items,
 ``numberMatched``/``numberReturned``/``timeStamp``.  No Flask, no SQL.
 
@@ -21,8 +22,9 @@ import shapely
 from shapely.geometry import shape
 
 from geoapp.core.messages import N_
-from geoapp.services import queries
-from geoapp.services.queries import GEOJSON, Args, BadParameter
+from geoapp.services import map_features, problem_reads, query_params
+from geoapp.services.geojson import GEOJSON
+from geoapp.services.query_params import Args, BadParameter
 from geoapp.store import NotFound
 
 JSON = "application/json"
@@ -33,16 +35,20 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
 ]
 DEFAULT_LIMIT = 100
-MAX_LIMIT = queries.MAX_LIMIT
+MAX_LIMIT = query_params.MAX_LIMIT
 
-#: collection id → (title, description, read function of queries or None for problems)
+#: collection id → (title, description, read function of map_features or None for problems)
 COLLECTIONS: dict[str, tuple[str, str]] = {
     "districts": ("Districts (片区)", "The districts, each the union of its contracted areas"),
     "areas": ("Contracted areas (包干区)", "The contracted areas with their responsible units"),
     "units": ("Units (单位)", "The responsible and lead units at their offices"),
     "problems": ("Problems (问题点)", "Reported problem points with their assignment"),
 }
-_READERS = {"districts": queries.districts, "areas": queries.areas, "units": queries.units}
+_READERS = {
+    "districts": map_features.districts,
+    "areas": map_features.areas,
+    "units": map_features.units,
+}
 #: Parameters the OGC items endpoint handles itself (the rest go to the query functions).
 _OWN = ("limit", "offset", "bbox", "bbox-crs", "f", "display_crs")
 
@@ -112,7 +118,7 @@ def _describe(cid: str, base: str, extent) -> dict:
 
 
 def collections(store, base: str) -> dict:
-    extent, _ = queries.generation_extent(store)
+    extent, _ = map_features.generation_extent(store)
     return {
         "links": [_link(f"{base}/collections", "self", JSON, "The feature collections")],
         "collections": [_describe(cid, base, extent) for cid in COLLECTIONS],
@@ -121,29 +127,29 @@ def collections(store, base: str) -> dict:
 
 def collection(store, base: str, cid: str) -> dict:
     _check_collection(cid)
-    extent, _ = queries.generation_extent(store)
+    extent, _ = map_features.generation_extent(store)
     return _describe(cid, base, extent)
 
 
 def _bbox(args: Args) -> tuple[float, float, float, float] | None:
     """OGC ``bbox``: four numbers, or six (with heights, which are ignored); CRS84 only."""
-    crs = queries._one(args, "bbox-crs")
+    crs = query_params._one(args, "bbox-crs")
     if crs is not None and crs not in (CRS84, "EPSG:4326", "CRS84"):
         raise BadParameter(
             "bbox-crs", N_("bbox-crs=%(crs)r: only %(crs84)s is supported"), crs=crs, crs84=CRS84
         )
-    raw = queries._one(args, "bbox")
+    raw = query_params._one(args, "bbox")
     if raw is None:
         return None
     parts = raw.split(",")
     if len(parts) == 6:
         parts = [parts[0], parts[1], parts[3], parts[4]]
-    return queries.parse_bbox({"bbox": ",".join(parts)})
+    return query_params.parse_bbox({"bbox": ",".join(parts)})
 
 
 def _limit(args: Args) -> int:
     """``limit``: 1 or more; above the maximum it means the maximum (OGC: not an error)."""
-    raw = queries._one(args, "limit")
+    raw = query_params._one(args, "limit")
     if raw is None:
         return DEFAULT_LIMIT
     try:
@@ -158,8 +164,8 @@ def _limit(args: Args) -> int:
 
 
 def _passed(args: Args) -> dict[str, list[str]]:
-    """The query parameters for a queries function: everything but the OGC ones."""
-    return {k: queries._raw(args, k) for k in args if k not in _OWN}
+    """The query parameters for a read function: everything but the OGC ones."""
+    return {k: query_params._raw(args, k) for k in args if k not in _OWN}
 
 
 def items(
@@ -169,7 +175,7 @@ def items(
     problems' ``overdue`` flags and the ``timeStamp`` as at ``now`` (default: the present)."""
     _check_collection(cid)
     limit = _limit(args)
-    offset = queries._int(args, "offset", 0, 0, queries.MAX_ID)
+    offset = query_params._int(args, "offset", 0, 0, query_params.MAX_ID)
     bbox = _bbox(args)
     url = f"{base}/collections/{cid}/items"
     passed = _passed(args)
@@ -177,7 +183,7 @@ def items(
         query = passed | {"limit": [str(limit)], "offset": [str(offset)]}
         if bbox is not None:
             query["bbox"] = [",".join(repr(v) for v in bbox)]
-        out = queries.problems(store, query, locale, url=url, now=now)
+        out = problem_reads.problems(store, query, locale, url=url, now=now)
         links = out.pop("links")
     else:
         everything = _READERS[cid](store, passed, locale)
@@ -191,8 +197,8 @@ def items(
                 if g is not None and g.intersects(box)
             ]
         page = features[offset : offset + limit]
-        link_args = dict(passed) | ({"bbox": queries._raw(args, "bbox")} if bbox else {})
-        links = queries.page_links(url, link_args, limit, offset, len(page), len(features))
+        link_args = dict(passed) | ({"bbox": query_params._raw(args, "bbox")} if bbox else {})
+        links = problem_reads.page_links(url, link_args, limit, offset, len(page), len(features))
         out = {
             "type": "FeatureCollection",
             "features": page,
@@ -224,7 +230,7 @@ def item(
             pk = int(feature_id)
         except ValueError:
             raise NotFound(N_("no problem with id %(feature_id)r"), feature_id=feature_id) from None
-        feature = queries.problem(store, pk, passed, locale, now)
+        feature = problem_reads.problem(store, pk, passed, locale, now)
     else:
         found = [
             f for f in _READERS[cid](store, passed, locale)["features"] if f["id"] == feature_id

@@ -8,6 +8,14 @@ This package's ``__init__`` is the store's interface: the web layer and the CLI 
 ``geoapp.store`` and nothing below it (tests/test_architecture.py).  Its modules may import
 ``geoapp.core`` and SQLAlchemy/Alembic/psycopg, never the services, web or CLI.
 
+Inside: ``engine`` (the Store, its transactions and migrations) composes ``Transaction`` from
+one mixin per aggregate: ``reference`` (units, districts, categories, rules), ``generations``
+(drafts, edit history, publishing), ``areas``, ``problems`` (one problem: writes, events,
+photos), ``problem_queries`` (the problem filters and the read models), ``accounts`` (users,
+sessions, tokens, failed sign-ins) and ``audit``, all on ``plumbing``; ``backends`` is all that
+differs between SQLite and PostGIS; ``factory`` opens a store from a URL; ``schema`` and
+``migrations`` define the tables; ``errors`` the errors.
+
 >>> from geoapp.store import open_store
 >>> with open_store("sqlite://", upgrade=True) as store:
 ...     with store.transaction() as tx:
@@ -17,18 +25,19 @@ This package's ``__init__`` is the store's interface: the web layer and the CLI 
 '县城管局'
 """
 
-from geoapp.store.base import (
-    AREA_COLUMNS,
-    ASSIGNMENT_FIELDS,
-    DEFAULT_STATUS,
-    PROBLEM_FILTERS,
-    Store,
-    Transaction,
+from geoapp.store.areas import AREA_COLUMNS
+from geoapp.store.engine import PostgisStore, PostgisTransaction, Store, Transaction
+from geoapp.store.errors import (
+    InvalidValue,
+    NotFound,
+    StaleVersion,
+    StoreError,
+    StoreUnavailable,
     safe_url,
 )
-from geoapp.store.errors import InvalidValue, NotFound, StaleVersion, StoreError, StoreUnavailable
 from geoapp.store.factory import DEFAULT_SQLITE_PATH, URL_ENV_VAR, default_url, open_store
-from geoapp.store.postgis import PostgisStore, PostgisTransaction
+from geoapp.store.problem_queries import PROBLEM_FILTERS
+from geoapp.store.problems import ASSIGNMENT_FIELDS, DEFAULT_STATUS
 
 __all__ = [
     "AREA_COLUMNS",

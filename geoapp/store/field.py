@@ -1,9 +1,9 @@
 """Store operations of the field (phone) pages: a report by the id its phone gave it, a
 photo of a problem by its content, the stage of a photo.
 
-A mixin of :class:`geoapp.store.base.Transaction` (so every method here is also on the
-:class:`~geoapp.store.base.Store`, each call in its own transaction).  Imports only the
-schema and the value converters of this package, and SQLAlchemy.
+A mixin of :class:`geoapp.store.Transaction` (so every method here is also on the
+:class:`~geoapp.store.Store`, each call in its own transaction).  Imports only the plumbing,
+schema and value converters of this package, and SQLAlchemy.
 """
 
 from typing import Any
@@ -14,18 +14,19 @@ from geoapp.core.messages import N_
 from geoapp.store import _values as V
 from geoapp.store import schema as S
 from geoapp.store.errors import NotFound, StoreError
+from geoapp.store.plumbing import TransactionBase
 
 #: The stages a photo may be marked with (NULL: a photo of the problem as reported).
 PHOTO_STAGES = frozenset({"after"})
 
 
-class FieldOperations:
+class FieldOperations(TransactionBase):
     """Reads and writes of reports sent from phones (mixed into ``Transaction``)."""
 
     def problem_by_client_id(self, client_id: str) -> dict[str, Any] | None:
         """The problem reported with this client id, or None."""
         key = V.convert(client_id, V.to_text, "problem", "client_id")
-        rows = self._dicts(sa.select(S.problems).where(S.problems.c.client_id == key))  # type: ignore[attr-defined]
+        rows = self._dicts(sa.select(S.problems).where(S.problems.c.client_id == key))
         return rows[0] if rows else None
 
     def photo_by_content(self, problem_pk: int, sha256: str) -> dict[str, Any] | None:
@@ -33,7 +34,7 @@ class FieldOperations:
         first one, should the same bytes have been stored twice before)."""
         ph = S.problem_photos
         pk = V.convert(problem_pk, V.to_int, "photo", "problem_pk")
-        rows = self._dicts(  # type: ignore[attr-defined]
+        rows = self._dicts(
             sa.select(ph)
             .where(ph.c.problem_pk == pk, ph.c.sha256 == str(sha256))
             .order_by(ph.c.id)
@@ -46,7 +47,7 @@ class FieldOperations:
         if stage is not None and stage not in PHOTO_STAGES:
             raise StoreError(N_("unknown photo stage %(stage)r"), stage=stage)
         pid = V.convert(photo_id, V.to_int, "photo", "id")
-        done = self._x(  # type: ignore[attr-defined]
+        done = self._x(
             sa.update(S.problem_photos).where(S.problem_photos.c.id == pid).values(stage=stage)
         )
         if done.rowcount != 1:

@@ -1,16 +1,16 @@
 """The JSON API. Thin: parse, call one service or query, serialise.
 
 Every GET here except ``/lookup``, ``/ledger`` and ``/openapi.json`` answers conditional
-requests (:func:`conditional`): a strong ETag from :func:`geoapp.services.queries.etag`,
+requests (:func:`conditional`): a strong ETag from :func:`geoapp.services.etags.etag`,
 ``If-None-Match`` → 304 without a body, ``Cache-Control: no-cache, private``, and answers built once
-per tag (:class:`AnswerCache`, one per app).  The endpoints are described in
-:mod:`geoapp.web.openapi`.
+per tag (:class:`AnswerCache`, one per app).  The endpoints are described by the models of
+:mod:`geoapp.web.schemas`, from which :mod:`geoapp.web.openapi` makes the document.
 
 The tag, and so the cache key, holds everything that decides an answer: the endpoint, its
 URL parts and normalised query (with the unit filter a unit account is forced to), the
 reader's visibility (role and unit, :func:`geoapp.web.permissions.visibility_key`), the
 generation, the data version, the locale, the host (absolute links), and the clock's part
-(:func:`geoapp.services.queries.deadlines_passed` at :func:`answer_time`: the answer's ``overdue``
+(:func:`geoapp.services.etags.deadlines_passed` at :func:`answer_time`: the answer's ``overdue``
 flags are computed at that same moment).  Layers run in one order: authenticate and the
 permission table (``before_request``), then the view's own scope check (``guard``, e.g. a
 unit account's own problems), then the cache, then the view.
@@ -30,9 +30,8 @@ from flask_babel import get_locale
 from geoapp.core.crs import CRSError
 from geoapp.core.messages import N_
 from geoapp.core.model import AREA_KINDS
+from geoapp.services import etags, geojson, map_features, mapping, problem_reads
 from geoapp.services import ledger as services_ledger
-from geoapp.services import mapping as services
-from geoapp.services import queries
 from geoapp.web import clock_now, get_store, openapi, permissions
 
 bp = Blueprint("api", __name__)
@@ -65,7 +64,7 @@ def _json(data, mimetype: str = "application/json") -> Response:
 
 
 def _geojson(data) -> Response:
-    return _json(data, queries.GEOJSON)
+    return _json(data, geojson.GEOJSON)
 
 
 def answer_time() -> datetime:
@@ -133,7 +132,7 @@ def conditional(view=None, *, guard: Callable[..., None] | None = None):
             "_reader": permissions.visibility_key(),
         }
         endpoint = request.endpoint or view.__name__
-        tag = queries.etag(store, endpoint, _args(), _locale(), tag_args, now=answer_time())
+        tag = etags.etag(store, endpoint, _args(), _locale(), tag_args, now=answer_time())
         answers = _answers()
         if request.if_none_match.contains_weak(tag):
             response = Response(status=304)
@@ -156,7 +155,7 @@ def conditional(view=None, *, guard: Callable[..., None] | None = None):
 def _own_problem(problem_pk: int) -> None:
     """A unit account's scope check for one problem, before any cache (see conditional)."""
     if permissions.own_unit() is not None:
-        permissions.require_own_unit(queries.problem_unit(get_store(), problem_pk))
+        permissions.require_own_unit(problem_reads.problem_unit(get_store(), problem_pk))
 
 
 @bp.get("/lookup")
@@ -164,7 +163,7 @@ def lookup():
     """Who is responsible at ``lon``/``lat`` (optional ``crs``, ``generation``)."""
     lon, lat = _float_arg("lon"), _float_arg("lat")
     generation = request.args.get("generation", type=int)
-    result = services.lookup(get_store(), lon, lat, request.args.get("crs"), generation)
+    result = mapping.lookup(get_store(), lon, lat, request.args.get("crs"), generation)
     if result["area"]:
         result["area"]["kind_label"] = AREA_KINDS.get(result["area"]["kind"])
     return jsonify(result)
@@ -174,21 +173,21 @@ def lookup():
 @conditional
 def districts():
     """The districts, each the union of its areas."""
-    return _geojson(queries.districts(get_store(), _args(), _locale()))
+    return _geojson(map_features.districts(get_store(), _args(), _locale()))
 
 
 @bp.get("/areas")
 @conditional
 def areas():
     """The contracted areas."""
-    return _geojson(queries.areas(get_store(), _args(), _locale()))
+    return _geojson(map_features.areas(get_store(), _args(), _locale()))
 
 
 @bp.get("/units")
 @conditional
 def units():
     """The units at their offices."""
-    return _geojson(queries.units(get_store(), _args(), _locale()))
+    return _geojson(map_features.units(get_store(), _args(), _locale()))
 
 
 @bp.get("/problems")
@@ -196,7 +195,9 @@ def units():
 def problems():
     """Problem points, filtered and paged."""
     return _geojson(
-        queries.problems(get_store(), _args(), _locale(), url=request.base_url, now=answer_time())
+        problem_reads.problems(
+            get_store(), _args(), _locale(), url=request.base_url, now=answer_time()
+        )
     )
 
 
@@ -205,7 +206,7 @@ def problems():
 def problems_geojson():
     """All problem points matching the filters, unpaged (kept for the old map page)."""
     return _geojson(
-        queries.problems(get_store(), _args(), _locale(), paged=False, now=answer_time())
+        problem_reads.problems(get_store(), _args(), _locale(), paged=False, now=answer_time())
     )
 
 
@@ -213,7 +214,7 @@ def problems_geojson():
 @conditional(guard=_own_problem)
 def problem(problem_pk: int):
     """One problem with its photos and history."""
-    feature = queries.problem(get_store(), problem_pk, _args(), _locale(), answer_time())
+    feature = problem_reads.problem(get_store(), problem_pk, _args(), _locale(), answer_time())
     permissions.require_own_problem(feature)
     for photo in feature["properties"]["photos"]:
         photo["url"] = url_for("pages.photo", photo_id=photo["id"])
@@ -224,21 +225,23 @@ def problem(problem_pk: int):
 @conditional
 def problem_clusters():
     """Problems clustered for the map at ``zoom``."""
-    return _geojson(queries.problem_clusters(get_store(), _args(), _locale(), now=answer_time()))
+    return _geojson(
+        problem_reads.problem_clusters(get_store(), _args(), _locale(), now=answer_time())
+    )
 
 
 @bp.get("/search")
 @conditional
 def search():
     """Districts, areas and units by name or id."""
-    return _json(queries.search(get_store(), _args(), _locale()))
+    return _json(map_features.search(get_store(), _args(), _locale()))
 
 
 @bp.get("/summary")
 @conditional
 def summary():
     """Totals of the filtered problems."""
-    return _json(queries.summary(get_store(), _args(), _locale()))
+    return _json(problem_reads.summary(get_store(), _args(), _locale()))
 
 
 @bp.get("/ledger")

@@ -1,6 +1,7 @@
 """JSON API of the boundary editor (drafts, validation, preview, publish, history).
 
-Thin: parse the request, call one function of :mod:`geoapp.services.editor`, answer JSON.
+Thin: parse the request (bodies by the models of :mod:`geoapp.web.schemas.editor`), call one
+function of :mod:`geoapp.services.editor`, answer JSON.
 State-changing requests carry the draft's ``version``; a stale one is a 409 with
 ``current_version`` (see :class:`geoapp.services.editor.DraftConflict`).
 """
@@ -12,17 +13,12 @@ from flask_babel import gettext as _
 
 from geoapp.core.messages import N_
 from geoapp.services import editor
-from geoapp.services.mapping import ServiceError
+from geoapp.services.errors import ServiceError
 from geoapp.web import get_store
 from geoapp.web.actor import current_actor
 from geoapp.web.api import bp
-
-
-def _body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ServiceError(N_("send a JSON object"))
-    return data
+from geoapp.web.schemas import body
+from geoapp.web.schemas.editor import DraftStart, Edit, Publish, Rollback, Versioned
 
 
 def _options() -> dict:
@@ -41,9 +37,8 @@ def drafts():
 @bp.post("/drafts")
 def draft_create():
     """Start a draft from the current generation (or ``parent_id``)."""
-    data = request.get_json(silent=True) or {}
-    parent = data.get("parent_id")
-    state = editor.start_draft(get_store(), current_actor(), parent, data.get("message"))
+    data = body(DraftStart, optional=True)
+    state = editor.start_draft(get_store(), current_actor(), data.parent_id, data.message)
     return jsonify(state), 201
 
 
@@ -77,30 +72,24 @@ def draft_discard(generation_id: int):
 @bp.post("/drafts/<int:generation_id>/edits")
 def draft_edit(generation_id: int):
     """Apply one edit (``op``) to the draft at ``version``."""
-    data = _body()
-    state = editor.apply_edit(
-        get_store(), generation_id, data.get("op"), data.get("version"), current_actor()
-    )
+    data = body(Edit)
+    state = editor.apply_edit(get_store(), generation_id, data.op, data.version, current_actor())
     return jsonify(state)
 
 
 @bp.post("/drafts/<int:generation_id>/undo")
 def draft_undo(generation_id: int):
     """Undo the draft's last edit."""
-    data = _body()
-    return jsonify(
-        editor.undo_redo(get_store(), generation_id, data.get("version"), current_actor())
-    )
+    data = body(Versioned)
+    return jsonify(editor.undo_redo(get_store(), generation_id, data.version, current_actor()))
 
 
 @bp.post("/drafts/<int:generation_id>/redo")
 def draft_redo(generation_id: int):
     """Redo the last undone edit."""
-    data = _body()
+    data = body(Versioned)
     return jsonify(
-        editor.undo_redo(
-            get_store(), generation_id, data.get("version"), current_actor(), redo=True
-        )
+        editor.undo_redo(get_store(), generation_id, data.version, current_actor(), redo=True)
     )
 
 
@@ -119,15 +108,15 @@ def draft_preview(generation_id: int):
 @bp.post("/drafts/<int:generation_id>/publish")
 def draft_publish(generation_id: int):
     """Publish the draft at ``version`` with a ``message``."""
-    data = _body()
+    data = body(Publish)
     result = editor.publish(
         get_store(),
         generation_id,
-        data.get("version"),
+        data.version,
         current_actor(),
-        data.get("message"),
-        accept_warnings=bool(data.get("accept_warnings")),
-        note=data.get("note"),
+        data.message,
+        accept_warnings=data.accept_warnings,
+        note=data.note,
         **_options(),
     )
     return jsonify(result)
@@ -152,16 +141,16 @@ def generations_compare():
 @bp.post("/generations/<int:generation_id>/rollback")
 def generation_rollback(generation_id: int):
     """Publish an old generation's boundaries again as a new generation."""
-    data = request.get_json(silent=True) or {}
+    data = body(Rollback, optional=True)
     opts = _options()
     result = editor.rollback(
         get_store(),
         generation_id,
         current_actor(),
         # the new generation's message is kept and shown to everyone: in the reader's language
-        data.get("message") or _("Roll back to generation %(id)s", id=generation_id),
+        data.message or _("Roll back to generation %(id)s", id=generation_id),
         accept_warnings=True,
-        note=data.get("note") or "rollback",
+        note=data.note or "rollback",
         **opts,
     )
     return jsonify(result)

@@ -1,7 +1,8 @@
 """The writing side of the JSON API: report, edit, move through the workflow, photos,
 duplicates, deadlines and imports through a preview.  Thin: parse, call one service in
 :mod:`geoapp.services.intake`, answer.  Routes are added to the ``api`` blueprint, so
-their endpoint names are ``api.<name>``; they are described in :mod:`geoapp.web.openapi`.
+their endpoint names are ``api.<name>``; their bodies and answers are the models of
+:mod:`geoapp.web.schemas.intake`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,16 @@ from geoapp.web import get_store
 from geoapp.web.actor import current_actor, current_role, current_unit_id
 from geoapp.web.api import _json, _locale, bp
 from geoapp.web.errors import bad_row_text, where_text
+from geoapp.web.schemas import body
+from geoapp.web.schemas.intake import (
+    Change,
+    Deadline,
+    Duplicate,
+    ImportConfirm,
+    Note,
+    Report,
+    Transition,
+)
 
 
 def upload_dir(kind: str) -> Path:
@@ -25,11 +36,9 @@ def upload_dir(kind: str) -> Path:
     return Path(base) / kind
 
 
-def _body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ReportError("body", N_("send a JSON object (Content-Type: application/json)"))
-    return data
+def _sent(model) -> dict:
+    """The fields the body sent, checked by ``model``; the domain checks their values."""
+    return body(model).model_dump(exclude_unset=True)
 
 
 def _with_links(detail: dict) -> dict:
@@ -59,7 +68,7 @@ def _file(field: str):
 def create_problem():
     """Report a problem point; answers 201 with the problem and its assignment."""
     detail = intake.create_problem(
-        get_store(), _body(), current_actor(), role=current_role(), locale=_locale()
+        get_store(), _sent(Report), current_actor(), role=current_role(), locale=_locale()
     )
     response = _json(_with_links(detail))
     response.status_code = 201
@@ -73,7 +82,7 @@ def patch_problem(problem_pk: int):
     detail = intake.patch_problem(
         get_store(),
         problem_pk,
-        _body(),
+        _sent(Change),
         current_actor(),
         role=current_role(),
         actor_unit_id=current_unit_id(),
@@ -85,12 +94,12 @@ def patch_problem(problem_pk: int):
 @bp.post("/problems/<int:problem_pk>/transitions")
 def problem_transition(problem_pk: int):
     """Move a problem to another status (``{"to", "note"}``)."""
-    body = _body()
+    data = body(Transition)
     detail = intake.transition(
         get_store(),
         problem_pk,
-        body.get("to"),
-        body.get("note"),
+        data.to,
+        data.note,
         current_actor(),
         role=current_role(),
         actor_unit_id=current_unit_id(),
@@ -124,17 +133,15 @@ def add_problem_photo(problem_pk: int):
 @bp.put("/problems/<int:problem_pk>/duplicate")
 def link_duplicate(problem_pk: int):
     """Link a problem to the one it duplicates (``{"duplicate_of": id, "note"}``)."""
-    body = _body()
-    if "duplicate_of" not in body:
-        raise ReportError("duplicate_of", N_("is required (the original problem's id)"))
-    if body["duplicate_of"] is None:
+    data = body(Duplicate)
+    if data.duplicate_of is None:
         raise ReportError("duplicate_of", N_("use DELETE to remove the link"))
     detail = intake.link_duplicate(
         get_store(),
         problem_pk,
-        body["duplicate_of"],
+        data.duplicate_of,
         current_actor(),
-        body.get("note"),
+        data.note,
         role=current_role(),
     )
     return _json(_with_links(detail))
@@ -143,8 +150,7 @@ def link_duplicate(problem_pk: int):
 @bp.delete("/problems/<int:problem_pk>/duplicate")
 def unlink_duplicate(problem_pk: int):
     """Remove a problem's duplicate link."""
-    body = request.get_json(silent=True) or {}
-    note = body.get("note") if isinstance(body, dict) else None
+    note = body(Note, optional=True).note
     detail = intake.link_duplicate(
         get_store(), problem_pk, None, current_actor(), note, role=current_role()
     )
@@ -154,11 +160,9 @@ def unlink_duplicate(problem_pk: int):
 @bp.put("/categories/<category>")
 def set_category_deadline(category: str):
     """Change a category's rectification deadline (``{"deadline": "3d"}``)."""
-    body = _body()
-    if "deadline" not in body:
-        raise ReportError("deadline", N_("is required (e.g. 48h or 3d; null for none)"))
+    deadline = body(Deadline).deadline
     row = intake.set_deadline(
-        get_store(), category, body["deadline"], role=current_role(), actor=current_actor()
+        get_store(), category, deadline, role=current_role(), actor=current_actor()
     )
     return _json(row)
 
@@ -192,10 +196,7 @@ def import_preview():
 @bp.post("/imports/<token>")
 def import_confirm(token: str):
     """Import a previewed upload in one transaction (``{"skip_bad": false}``)."""
-    body = request.get_json(silent=True) or {}
-    skip_bad = body.get("skip_bad", False) if isinstance(body, dict) else False
-    if not isinstance(skip_bad, bool):
-        raise ReportError("skip_bad", N_("must be true or false"))
+    skip_bad = body(ImportConfirm, optional=True).skip_bad
     result = intake.confirm_import(
         get_store(),
         upload_dir("imports"),

@@ -13,11 +13,12 @@ from geoapp.core.crs import CRSError
 from geoapp.core.intake import ReportError
 from geoapp.core.messages import N_, Explained, fill, place
 from geoapp.core.workflow import NotPermitted, TransitionRefused
-from geoapp.io.readers import InputError
+from geoapp.io.errors import InputError
 from geoapp.services.editor import DraftConflict, Unchanged
-from geoapp.services.mapping import ServiceError
-from geoapp.services.queries import BadParameter
+from geoapp.services.errors import ServiceError
+from geoapp.services.query_params import BadParameter
 from geoapp.store import InvalidValue, NotFound, StaleVersion, StoreError, StoreUnavailable
+from geoapp.web.schemas.base import BadBody
 from geoapp.web.textguard import BadText
 
 # exception class → (HTTP status, machine-readable code)
@@ -56,6 +57,79 @@ HTTP_MESSAGES = {
     413: N_("The upload is too large."),
     415: N_("This kind of content is not accepted here."),
 }
+#: pydantic's error types → what is wrong with the field, in words the catalogue translates
+#: (values: ``value`` the value sent, ``name`` its JSON type, ``limit``, ``names``)
+FIELD_MESSAGES = {
+    "missing": N_("is required"),
+    "extra_forbidden": N_("unknown field (known: %(names)s)"),
+    "model_type": N_("expected a JSON object"),
+    "model_attributes_type": N_("expected a JSON object"),
+    "dict_type": N_("expected a JSON object"),
+    "string_type": N_("must be text, got %(name)s"),
+    "float_type": N_("must be a number, got %(value)r"),
+    "float_parsing": N_("must be a number, got %(value)r"),
+    "finite_number": N_("must be a number, got %(value)r"),
+    "int_type": N_("must be a whole number, got %(value)r"),
+    "int_parsing": N_("must be a whole number, got %(value)r"),
+    "int_from_float": N_("must be a whole number, got %(value)r"),
+    "bool_type": N_("must be true or false"),
+    "bool_parsing": N_("must be true or false"),
+    "list_type": N_("must be a list, got %(name)s"),
+    "greater_than": N_("must be more than %(limit)s, got %(value)r"),
+    "greater_than_equal": N_("must be at least %(limit)s, got %(value)r"),
+    "less_than": N_("must be less than %(limit)s, got %(value)r"),
+    "less_than_equal": N_("must be at most %(limit)s, got %(value)r"),
+}
+OTHER_FIELD_MESSAGE = N_("is not valid: %(value)r")
+#: JSON's names of Python's types, for "got …"
+JSON_TYPES = {"dict": "object", "list": "array", "str": "text", "NoneType": "null"}
+#: the parts of a pydantic error location that name a union's member, not a field
+_MEMBER_TAGS = {"str", "int", "float", "bool", "none", "list", "dict", "bytes"}
+
+
+class _Echo:
+    """A value sent, echoed in a message as its repr, cut short (a body may be large)."""
+
+    def __init__(self, value, limit: int = 60):
+        self.text = repr(value)
+        if len(self.text) > limit:
+            self.text = self.text[: limit - 1] + "…"
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _field_path(loc: tuple) -> str:
+    """``("op", "polygon", 2)`` → ``op.polygon[2]``; the whole body is ``body``."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part not in _MEMBER_TAGS and "[" not in part:
+            path += f".{part}" if path else part
+    return path or "body"
+
+
+def field_errors(exc: BadBody) -> list[str]:
+    """Each of a request body's faults as ``field: what is wrong``, in the reader's language."""
+    out: dict[str, str] = {}  # the first fault of each field (a union lists one per member)
+    fields = [f.alias or name for name, f in exc.model.model_fields.items()]
+    for err in exc.error.errors(include_url=False):
+        field = _field_path(err["loc"])
+        if field in out:
+            continue
+        ctx = err.get("ctx") or {}
+        value = err.get("input")
+        values = {
+            "value": _Echo(value),
+            "name": JSON_TYPES.get(type(value).__name__, type(value).__name__),
+            "limit": next((ctx[k] for k in ("gt", "ge", "lt", "le") if k in ctx), ""),
+            "names": ", ".join(fields),
+        }
+        template = FIELD_MESSAGES.get(err["type"], OTHER_FIELD_MESSAGE)
+        where = {"field": field, "message": fill(_(template), values)}
+        out[field] = fill(_(N_("%(field)s: %(message)s")), where)
+    return list(out.values())
 
 
 def _translated(template: str) -> str:
@@ -70,7 +144,7 @@ def message_of(exc: BaseException) -> str:
 
 def bad_row_text(messages) -> str:
     """A bad row's reason in the reader's language (its templates are N_-marked where the row
-    is judged: readers.py, services.py)."""
+    is judged: geoapp/io, services)."""
     sep = "；" if str(get_locale()) == "zh" else "; "
     return sep.join(fill(_translated(t), v) for t, v in messages) if messages else ""
 
@@ -138,6 +212,13 @@ def register(app) -> None:
         response.headers["Retry-After"] = str(RETRY_AFTER_S)
         response.cache_control.no_store = True
         return response
+
+    @app.errorhandler(BadBody)
+    def bad_body(exc: BadBody):
+        """The one place a request body refused by its model becomes an answer: 400, the
+        first fault as the message, every fault in the details."""
+        faults = field_errors(exc)
+        return _answer(400, "bad_input", faults[0], faults[1:] and faults)
 
     for exc_class in UNAVAILABLE:
         app.register_error_handler(exc_class, unavailable)

@@ -30,7 +30,7 @@ from geoapp.core.intake import ReportError
 from geoapp.core.messages import N_
 from geoapp.core.model import STATUSES
 from geoapp.services import field as field_service
-from geoapp.services import queries
+from geoapp.services import map_features
 from geoapp.store import NotFound
 from geoapp.version import __version__
 from geoapp.web import clock_now, get_store, permissions
@@ -121,11 +121,11 @@ def report_page():
     """The phone's report page: a map filling the screen, the form in a bottom sheet, the
     queue of reports waiting to be sent."""
     store = get_store()
-    rounds = [r for r, _label in queries.problem_rounds(store)]
+    rounds = [r for r, _label in map_features.problem_rounds(store)]
     current = store.current_generation()
     bounds = None
     if current is not None:
-        extent, _count = queries.generation_extent(store, current["id"])
+        extent, _count = map_features.generation_extent(store, current["id"])
         bounds = [float(v) for v in extent]
     config = {
         "urls": _common_urls() | {"submit": url_for("field.submit_report")},

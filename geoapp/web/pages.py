@@ -24,7 +24,7 @@ from markupsafe import Markup
 from geoapp.core.model import AREA_KINDS, STATUSES, UNIT_KINDS
 from geoapp.services import ledger as services_ledger
 from geoapp.services import ledger_files as ledger_export
-from geoapp.services import queries
+from geoapp.services import map_features, problem_reads, times
 from geoapp.store import NotFound
 from geoapp.web import get_store, maps, permissions
 
@@ -113,7 +113,7 @@ def map_config(scope: dict | None = None, **extra) -> dict:
 
 
 def filter_options(store, facts: dict | None = None) -> dict:
-    facts = facts or queries.page_facts(store)
+    facts = facts or map_features.page_facts(store)
     zh = is_zh()
     return {
         "rounds": facts["rounds"],
@@ -144,7 +144,7 @@ def _map_parts(key: str) -> dict:
 
 def render_map_page(template: str, scope: dict | None = None, bounds=None, **context):
     store = get_store()
-    facts = queries.page_facts(store)
+    facts = map_features.page_facts(store)
     current = facts["generation"]
     if current is None:
         return render_template("empty.html")
@@ -209,7 +209,7 @@ def favicon():
 def districts_index():
     store = get_store()
     units = {u["unit_id"]: u for u in store.list_units()}
-    summary = queries.summary(store, current_filters(), locale=str(get_locale()))
+    summary = problem_reads.summary(store, current_filters(), locale=str(get_locale()))
     per = {d["id"]: d for d in summary["by_district"]}
     return render_template("districts.html", districts=store.list_districts(), units=units, per=per)
 
@@ -217,7 +217,7 @@ def districts_index():
 @bp.route("/units")
 def units_index():
     store = get_store()
-    summary = queries.summary(store, current_filters(), locale=str(get_locale()))
+    summary = problem_reads.summary(store, current_filters(), locale=str(get_locale()))
     per = {u["id"]: u for u in summary["by_unit"]}
     kinds = UNIT_KINDS if is_zh() else {}
     return render_template("units.html", units=store.list_units(), per=per, kinds=kinds)
@@ -244,7 +244,7 @@ def unit_page(unit_id: str):
         d = 0.004
         bounds = (unit["lon"] - d, unit["lat"] - d, unit["lon"] + d, unit["lat"] + d)
     led = [d for d in store.list_districts() if d.get("lead_unit_id") == unit_id]
-    summary = queries.summary(
+    summary = problem_reads.summary(
         store, {"unit": [unit_id]} | current_filters(), locale=str(get_locale())
     )
     return render_map_page(
@@ -280,7 +280,7 @@ def district_page(district_id: str):
     own = areas[areas["district_id"] == district_id] if areas is not None else None
     bounds = own.total_bounds if own is not None and len(own) else None
     units = {u["unit_id"]: u for u in store.list_units()}
-    summary = queries.summary(
+    summary = problem_reads.summary(
         store, {"district": [district_id]} | current_filters(), locale=str(get_locale())
     )
     return render_map_page(
@@ -317,7 +317,7 @@ def ledger_page():
             led, lambda uid: url_for("pages.unit_page", unit_id=uid)
         ),
         daily_chart=services_ledger.daily_chart(led),
-        as_of=queries.display_time(led.generated_at),
+        as_of=times.display_time(led.generated_at),
         export_xlsx=_ledger_url("pages.ledger_export", format="xlsx"),
         export_csv={
             g: _ledger_url("pages.ledger_export", format="csv", group=g)
@@ -334,7 +334,7 @@ def ledger_export_file(format: str):  # noqa: A002 - the URL's own word
     args = permissions.scoped_args(request.args.to_dict(flat=False))
     group = services_ledger.parse_group(args)
     led = services_ledger.build(get_store(), args, "zh")
-    stamp = led.generated_at.astimezone(queries.LOCAL_TZ).strftime("%Y%m%d-%H%M")
+    stamp = led.generated_at.astimezone(times.LOCAL_TZ).strftime("%Y%m%d-%H%M")
     if format == "xlsx":
         body = ledger_export.xlsx_bytes(led)
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -360,7 +360,7 @@ def ledger_print():
         **view,
         filter_names=filter_names(),
         legend=maps.urgency_legend(),
-        printed_at=queries.display_time(view["led"].generated_at),
+        printed_at=times.display_time(view["led"].generated_at),
     )
 
 
@@ -404,7 +404,7 @@ def when(value, date_only: bool = False) -> Markup:
     ``2026-11-29 12:13`` (or the Beijing date with ``date_only``), in a ``<time
     class="when">`` that a narrow table column does not break at its hyphens and space
     ("" for no time, so ``value|when or _("none")`` still works)."""
-    shown = queries.display_time(value, queries.DISPLAY_DATE if date_only else queries.DISPLAY_TIME)
+    shown = times.display_time(value, times.DISPLAY_DATE if date_only else times.DISPLAY_TIME)
     if not shown:
         return Markup("")
     return Markup('<time class="when">{}</time>').format(shown)

@@ -10,7 +10,7 @@ from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
 
 from geoapp.services import editor as editing_service
-from geoapp.services import queries
+from geoapp.services import map_features
 from geoapp.web import get_store, maps
 from geoapp.web.pages import bp, status_labels, tiles_url
 
@@ -131,7 +131,7 @@ def _config(**extra) -> dict:
 def _map(config: dict, build=maps.editor_map):
     store = get_store()
     current = store.current_generation()
-    bounds, _count = queries.generation_extent(store, current["id"])
+    bounds, _count = map_features.generation_extent(store, current["id"])
     return maps.map_parts(
         build(
             bounds,

@@ -10,7 +10,7 @@ from flask import abort, current_app, render_template, send_file, url_for
 from flask_babel import gettext as _
 
 from geoapp.core.workflow import may_act
-from geoapp.services import intake, queries
+from geoapp.services import intake, map_features
 from geoapp.store import NotFound
 from geoapp.web import get_store, maps, permissions
 from geoapp.web.actor import current_role, current_unit_id
@@ -47,7 +47,7 @@ def _county_bounds(store):
     current = store.current_generation()
     if current is None:
         return None
-    extent, _count = queries.generation_extent(store, current["id"])
+    extent, _count = map_features.generation_extent(store, current["id"])
     return [float(v) for v in extent]
 
 
@@ -111,7 +111,7 @@ def report_page():
         "report.html",
         map=_small_map("ReportPage", config, bounds),
         categories=_categories(store),
-        rounds=[r for r, _label in queries.problem_rounds(store)],
+        rounds=[r for r, _label in map_features.problem_rounds(store)],
         crs_options=crs_options(),
     )
 

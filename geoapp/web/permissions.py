@@ -7,7 +7,7 @@ The table
     allowed to call it, or to a dict ``{METHOD: roles}`` when the methods of one endpoint
     differ.  Roles are those of :data:`geoapp.core.accounts.ROLES` plus ``"anonymous"`` (no login).
     Deny by default: an endpoint missing from the table is refused to everyone, and
-    ``tests/test_permissions.py`` names the missing ones.  To put a new route under the
+    ``tests/web/test_permissions.py`` names the missing ones.  To put a new route under the
     scheme, add one line here, e.g.::
 
         "api.create_problem": {"admin", "coordinator", "inspector"},
@@ -35,8 +35,8 @@ The ``unit`` role's scope (row level)
     - :func:`scoped_args` forces ``unit=<its unit>`` into the query arguments of every read
       (the JSON API reads its arguments only through it, see ``geoapp.web.api._args``; it is
       also part of the ETag, so cached answers never cross units).  Merged read routes that
-      filter problems or areas: build the ``args`` given to ``geoapp.services.queries`` with
-      ``scoped_args(request.args.to_dict(flat=False))``.
+      filter problems or areas: build the ``args`` given to ``geoapp.services.map_features``
+      and ``geoapp.services.problem_reads`` with ``scoped_args(request.args.to_dict(flat=False))``.
     - :func:`require_own_problem` (``problem`` a dict with ``responsible_unit_id``, or a
       GeoJSON feature with it in ``properties``) aborts with 403 when a unit account touches
       another unit's problem; call it in any view that reads or changes one problem.

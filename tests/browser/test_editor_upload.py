@@ -13,7 +13,7 @@ import pytest
 import shapely
 
 from browser import test_editor_page
-from geoapp.services import mapping as services
+from geoapp.services import boundary_import
 
 pytestmark = pytest.mark.browser
 
@@ -56,7 +56,7 @@ def test_gpkg_and_zipped_shapefile_upload_from_the_page(served, page, tmp_path):
         upload_on_page(page, base, path)
         page.wait_for_url("**/editor?draft=*")
         gid = int(page.url.rsplit("=", 1)[1])
-        plan = services.plan_area_import(store, path)  # what `geoapp import-areas` reads
+        plan = boundary_import.plan_area_import(store, path)  # what `geoapp import-areas` reads
         draft = store.areas(gid).sort_values("area_id").reset_index(drop=True)
         want = plan.areas.sort_values("area_id").reset_index(drop=True)
         assert draft["area_id"].tolist() == want["area_id"].tolist()

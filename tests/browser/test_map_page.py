@@ -7,7 +7,7 @@ import geopandas as gpd
 import pytest
 
 from geoapp import create_app
-from geoapp.services.mapping import DEMO_DIR
+from geoapp.services.county import DEMO_DIR
 from geoapp.store import open_store
 
 pytestmark = pytest.mark.browser

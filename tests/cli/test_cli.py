@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from geoapp.cli import main
 from geoapp.core import crs
-from geoapp.services.mapping import DEMO_DIR
+from geoapp.services.county import DEMO_DIR
 from geoapp.store import open_store
 
 
@@ -210,7 +210,7 @@ def test_zones_index_is_cached_by_file_contents(tmp_path):
 
     import numpy as np
 
-    from geoapp.services.mapping import zoning_from_folder
+    from geoapp.services.assign_files import zoning_from_folder
 
     zones = tmp_path / "zones"
     shutil.copytree(DEMO_DIR, zones, ignore=shutil.ignore_patterns("problems.geojson", "*.md"))

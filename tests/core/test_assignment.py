@@ -252,7 +252,8 @@ def test_grid_exact_on_slanted_edges_and_vertices(areas, seed, cells):
 
 
 def test_grid_equals_exact_on_the_demo_county():
-    from geoapp.services.mapping import DEMO_DIR, zoning_from_folder
+    from geoapp.services.assign_files import zoning_from_folder
+    from geoapp.services.county import DEMO_DIR
 
     zoning = zoning_from_folder(DEMO_DIR)
     rng = np.random.default_rng(7)

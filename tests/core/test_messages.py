@@ -5,10 +5,10 @@ import pickle
 
 from geoapp.core.intake import ReportError
 from geoapp.core.messages import N_, Explained
-from geoapp.io.readers import InputError
+from geoapp.io.errors import InputError
 from geoapp.services.editor import DraftConflict
-from geoapp.services.mapping import ServiceError
-from geoapp.services.queries import BadParameter
+from geoapp.services.errors import ServiceError
+from geoapp.services.query_params import BadParameter
 
 UPPER = {
     "no area %(id)s": "NO AREA %(id)s",

@@ -9,7 +9,10 @@ import pytest
 from shapely import box
 
 from geoapp.core import crs
-from geoapp.io.readers import InputError, read_areas, read_points, read_table
+from geoapp.io.boundaries import read_areas
+from geoapp.io.errors import InputError
+from geoapp.io.points import read_points
+from geoapp.io.tables import read_table
 
 
 def write(tmp_path, name, data):

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 
 from geoapp.cli import main
 from geoapp.io.sheets import FORMULA_STARTS, csv_text
-from geoapp.services.mapping import DEMO_DIR
+from geoapp.services.county import DEMO_DIR
 
 #: One dangerous text per first character (each a formula a spreadsheet would run).
 PAYLOADS = {

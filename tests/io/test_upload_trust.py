@@ -20,8 +20,9 @@ from webclient import make_app, sign_in
 
 from geoapp.cli import main
 from geoapp.core.zoning import check_areas
-from geoapp.io.readers import InputError, read_table
-from geoapp.services import mapping as services
+from geoapp.io.errors import InputError
+from geoapp.io.tables import read_table
+from geoapp.services import boundary_import
 
 EPSG_CGCS2000_3DEG_117E = 4547  # CGCS2000 / 3-degree Gauss-Kruger CM 117E
 
@@ -118,7 +119,7 @@ def test_gpkg_and_zipped_shapefile_uploads_equal_import_areas(
     assert r.status_code == 201, r.get_json()
     gid = r.get_json()["generation"]["id"]
     # what `geoapp import-areas FILE` reads from the same file
-    plan = services.plan_area_import(store, path)
+    plan = boundary_import.plan_area_import(store, path)
     assert not plan.errors
     same_areas(draft_frame(client, gid), plan.areas)
     assert list(private_tmp.iterdir()) == []
@@ -297,7 +298,7 @@ def test_a_row_far_down_is_read_without_walking_the_rows_skipped(monkeypatch):
     """A tiny sheet whose second row is numbered 1048576 (the last row Excel has): that row
     is read, and the million rows it skips are not looked at cell by cell (openpyxl makes
     them up as empty rows; counted here by the cells turned into text)."""
-    from geoapp.io import readers
+    from geoapp.io import tables
 
     data = rezip(
         workbook([["F1", "R", "litter", "d", 1, "2026-11-01 09:30", 117.0, 31.0]]),
@@ -311,8 +312,8 @@ def test_a_row_far_down_is_read_without_walking_the_rows_skipped(monkeypatch):
     )
     assert len(data) < 10_000
     seen = []
-    real = readers._cell_text
-    monkeypatch.setattr(readers, "_cell_text", lambda v: seen.append(v) or real(v))
+    real = tables._cell_text
+    monkeypatch.setattr(tables, "_cell_text", lambda v: seen.append(v) or real(v))
     frame, where = read_table(Path("far.xlsx"), data)
     assert frame["编号"].tolist() == ["F1"] and where == ["row 1048576"]
     assert len(seen) == 2 * len(SHEET_HEADER)  # the header and the one row, nothing else
@@ -566,7 +567,7 @@ def test_import_areas_names_an_unclosed_ring(client, store, demo_url, tmp_path):
     doc, _ = open_ring_file(frame, 4, False)
     path = tmp_path / "open.geojson"
     path.write_text(json.dumps(doc), encoding="utf-8")
-    plan = services.plan_area_import(store, path)
+    plan = boundary_import.plan_area_import(store, path)
     assert [(f.code, f.area_ids, f.where) for f in plan.errors] == [
         ("open_ring", [frame.loc[4, "area_id"]], "feature 5")
     ]
@@ -579,7 +580,7 @@ def test_import_areas_names_degrees_declared_as_a_projected_crs(client, store, d
     frame = changed_set(client).iloc[:3]
     path = tmp_path / "wrong.gpkg"
     frame.set_crs(4547, allow_override=True).to_file(path, driver="GPKG", engine="pyogrio")
-    plan = services.plan_area_import(store, path)
+    plan = boundary_import.plan_area_import(store, path)
     wrong = [f for f in plan.errors if f.code == "implausible_crs"]
     assert sorted(f.area_ids[0] for f in wrong) == sorted(frame["area_id"])
     assert all(f.where.startswith("feature ") for f in wrong)

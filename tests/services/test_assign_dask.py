@@ -82,7 +82,7 @@ def test_dask_engine_on_a_scheduler_with_a_projected_file(tmp_path):
     projected CRS is converted as the single-process engine does."""
     from distributed import LocalCluster
 
-    from geoapp.services.mapping import DEMO_DIR
+    from geoapp.services.county import DEMO_DIR
 
     areas = gpd.read_file(DEMO_DIR / "areas.geojson")
     points_file(tmp_path / "in.parquet", areas.total_bounds, n=5_000, crs=32650)
@@ -108,7 +108,7 @@ def test_dask_engine_on_a_scheduler_with_a_projected_file(tmp_path):
 
 
 def test_dask_engine_refuses_bad_input(tmp_path):
-    from geoapp.services.mapping import DEMO_DIR
+    from geoapp.services.county import DEMO_DIR
 
     (tmp_path / "in.csv").write_text("lon,lat\n1,2\n", encoding="utf-8")
     r = run(

@@ -10,7 +10,7 @@ import pytest
 from hand_county import NOW, open_county
 
 from geoapp.core.model import URGENCY, urgency_class
-from geoapp.services import queries
+from geoapp.services import problem_reads
 
 
 @pytest.fixture
@@ -22,7 +22,9 @@ def county(store_url, tmp_path):
 
 def _clusters(store, now=NOW, **filters):
     args = {"zoom": ["8"], **{k: [v] if isinstance(v, str) else v for k, v in filters.items()}}
-    return [f["properties"] for f in queries.problem_clusters(store, args, now=now)["features"]]
+    return [
+        f["properties"] for f in problem_reads.problem_clusters(store, args, now=now)["features"]
+    ]
 
 
 def test_urgency_classes():
@@ -70,7 +72,7 @@ def test_mostly_closed_with_one_overdue_shows_overdue(county):
 
 def test_single_problems_carry_overdue_and_worst(county):
     args = {"zoom": ["18"]}
-    feats = queries.problem_clusters(county, args, now=NOW)["features"]
+    feats = problem_reads.problem_clusters(county, args, now=NOW)["features"]
     labels = {p["id"]: p["problem_id"] for p in county.problems({})}
     singles = {labels[f["properties"]["id"]]: f["properties"] for f in feats}
     assert len(singles) == 10 and all(p["count"] == 1 for p in singles.values())

@@ -10,7 +10,7 @@ from hand_county import LAT0, LON0, NOW, open_county, write_collection
 from geoapp.core import charts, ledger
 from geoapp.services import ledger as services_ledger
 from geoapp.services import ledger_files as ledger_export
-from geoapp.services.mapping import commit_problem_import, plan_problem_import
+from geoapp.services.problem_import import commit_problem_import, plan_problem_import
 from geoapp.store.errors import StoreError
 
 FIELDS = ledger.TOTAL_FIELDS  # problems, duplicates, deduction, open, overdue, closed,

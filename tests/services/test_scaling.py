@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from webclient import make_app, sign_in
 
 from geoapp import create_app
-from geoapp.services import mapping as services
+from geoapp.services import boundary_import, county, mapping, problem_import
 from geoapp.services.accounts import create_token
 from geoapp.store import open_store
 
@@ -43,9 +43,9 @@ def republish(store, tmp_path: Path, area_id: str, unit_id: str) -> int:
     areas.loc[areas["area_id"] == area_id, "responsible_unit_id"] = unit_id
     path = tmp_path / f"areas-{uuid.uuid4().hex[:6]}.geojson"
     gpd.GeoDataFrame(areas, geometry="geometry", crs=4326).to_file(path, driver="GeoJSON")
-    plan = services.plan_area_import(store, path)
+    plan = boundary_import.plan_area_import(store, path)
     assert not plan.errors, plan.errors
-    return services.commit_area_import(store, plan, "test", "republish")["id"]
+    return boundary_import.commit_area_import(store, plan, "test", "republish")["id"]
 
 
 def add_problem(store, tmp_path: Path, lon: float, lat: float, pid: str) -> None:
@@ -55,8 +55,8 @@ def add_problem(store, tmp_path: Path, lon: float, lat: float, pid: str) -> None
         f"{pid},第九轮,垃圾桶满溢,新问题,0.5,2026-11-01 09:30,{lon},{lat}\n",
         encoding="utf-8",
     )
-    plan = services.plan_problem_import(store, src)
-    services.commit_problem_import(store, plan, "test")
+    plan = problem_import.plan_problem_import(store, src)
+    problem_import.commit_problem_import(store, plan, "test")
 
 
 def test_two_app_servers_see_each_others_writes(demo_url, tmp_path):
@@ -133,7 +133,7 @@ def test_two_app_servers_see_each_others_writes(demo_url, tmp_path):
                     },
                 ]
             )
-        zoning = services.zoning_for(store_b)
+        zoning = mapping.zoning_for(store_b)
         assert "RX" in {r.rule_id for r in zoning.rules}
     finally:
         for app in (one, two):
@@ -224,7 +224,7 @@ def test_serve_with_gunicorn_workers(demo_url, tmp_path):
 def test_database_down_gives_503_then_recovers(own_postgres):
     url = own_postgres.start()
     with open_store(url, upgrade=True) as store:
-        services.load_county(store)
+        county.load_county(store)
         token = create_token(store, "probe", "admin")
     app = create_app({"DATABASE_URL": url, "TESTING": True})
     client = app.test_client()

@@ -129,7 +129,7 @@ def test_store_has_no_flask() -> None:
     import sys
 
     code = (
-        "import sys, geoapp.store, geoapp.store.postgis, geoapp.store.factory;"
+        "import sys, geoapp.store, geoapp.store.backends, geoapp.store.factory;"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'werkzeug'));"
         "print(bad); sys.exit(1 if bad else 0)"
     )

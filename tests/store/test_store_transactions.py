@@ -4,7 +4,7 @@ import pytest
 from store_data import UNITS
 
 from geoapp.store import Store, StoreError
-from geoapp.store.base import OPERATIONS, Transaction
+from geoapp.store.engine import OPERATIONS, Transaction
 
 
 class Boom(Exception):

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from webclient import make_app, sign_in
 
-from geoapp.services import queries
+from geoapp.services import etags, problem_reads, reading
 from geoapp.services.accounts import create_user
 from geoapp.web.api import AnswerCache
 
@@ -153,7 +153,7 @@ def _open_problem_with_deadline(store):
     rows = [
         r
         for r in store.problems()
-        if r["status"] in queries.OVERDUE_STATUSES and hours.get(r["category"])
+        if r["status"] in problem_reads.OVERDUE_STATUSES and hours.get(r["category"])
     ]
     row = rows[0]
     return row, row["reported_at"] + timedelta(hours=float(hours[row["category"]]))
@@ -229,9 +229,9 @@ def test_deadlines_passed_counts_by_hand(store_url):
                     {"problem_id": "4", "category": "b", "status": "assigned", "reported_at": t0},
                 ]
             )  # fmt: skip
-        with queries._reading(store) as read:
+        with reading._reading(store) as read:
             at = [t0 + timedelta(hours=h) for h in (23, 24, 24.001, 29, 29.001)]
-            assert [queries.deadlines_passed(read, t) for t in at] == [0, 0, 1, 1, 2]
+            assert [etags.deadlines_passed(read, t) for t in at] == [0, 0, 1, 1, 2]
         # after writes the warm cache is brought up to date (only the changed ones re-read):
         # problem 1 closed, a new open one due at t0 + 26 h
         first = store.problems({"status": "assigned", "category": "a"})[0]["id"]
@@ -240,9 +240,9 @@ def test_deadlines_passed_counts_by_hand(store_url):
             [{"problem_id": "5", "category": "a", "status": "assigned",
               "reported_at": t0 + timedelta(hours=2)}]
         )  # fmt: skip
-        with queries._reading(store) as read:
+        with reading._reading(store) as read:
             at = [t0 + timedelta(hours=h) for h in (24.001, 26, 26.001, 29.001)]
-            assert [queries.deadlines_passed(read, t) for t in at] == [0, 0, 1, 2]
+            assert [etags.deadlines_passed(read, t) for t in at] == [0, 0, 1, 2]
     finally:
         store.close()
 

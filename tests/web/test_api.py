@@ -18,8 +18,8 @@ import pytest
 import shapely
 
 from geoapp.core import clustering, crs
-from geoapp.services import queries
-from geoapp.services.mapping import DEMO_DIR
+from geoapp.services import map_features, problem_reads, query_params
+from geoapp.services.county import DEMO_DIR
 from geoapp.store import open_store
 from geoapp.web import openapi
 from geoapp.web.maps import DISTRICT_COLOURS
@@ -606,23 +606,20 @@ def test_openapi_describes_exactly_the_registered_routes(app, client):
         for method in ops
     }
     assert set(routes) == set(documented)
-    by_endpoint = {e.endpoint: e for e in [*openapi.ENDPOINTS, *openapi.WRITE_ENDPOINTS]}
+    by_endpoint = {e.endpoint: e for e in openapi.ALL_ROUTES}
     assert set(by_endpoint) == set(routes.values())
-    parameters = doc["components"]["parameters"]
     for (rule, method), endpoint in routes.items():
         op = doc["paths"][documented[rule, method]][method]
         assert op["operationId"] == endpoint.removeprefix("api.")
         ok = next(code for code in op["responses"] if code.startswith("2"))
         assert op["responses"][ok]["content"], (rule, method)
-        for p in op.get("parameters", []):
-            if "$ref" in p:
-                assert p["$ref"].rsplit("/", 1)[1] in parameters
+        templated = {part[1:-1] for part in rule.split("/") if part.startswith("<")}
+        in_path = {p["name"] for p in op["parameters"] if p["in"] == "path"}
+        assert {t.split(":")[-1] for t in templated} == in_path, (rule, method)
         schema = next(iter(op["responses"][ok]["content"].values()))["schema"]
         if "$ref" in schema:
             assert schema["$ref"].rsplit("/", 1)[1] in doc["components"]["schemas"]
-    filters = {
-        p["$ref"].rsplit("/", 1)[1] for p in doc["paths"]["/api/problems"]["get"]["parameters"]
-    }
+    filters = {p["name"] for p in doc["paths"]["/api/problems"]["get"]["parameters"]}
     assert {
         "round",
         "category",
@@ -639,18 +636,21 @@ def test_openapi_describes_exactly_the_registered_routes(app, client):
 
 
 def test_queries_for_the_pages(demo_url):
-    """The pages call queries directly with filter dicts (lists of strings)."""
+    """The pages call the read services directly with filter dicts (lists of strings)."""
     with open_store(demo_url) as store:
-        assert queries.problem_rounds(store) == [("市级评估", "市级评估"), ("省级评估", "省级评估")]
-        unit = queries.summary(store, {"unit": ["U11"], "round": "市级评估"}, locale="en")
+        assert map_features.problem_rounds(store) == [
+            ("市级评估", "市级评估"),
+            ("省级评估", "省级评估"),
+        ]
+        unit = problem_reads.summary(store, {"unit": ["U11"], "round": "市级评估"}, locale="en")
         assert (
             unit["problems"]
-            == queries.summary(store, {"unit": "U11,U11", "round": ["市级评估"]})["problems"]
+            == problem_reads.summary(store, {"unit": "U11,U11", "round": ["市级评估"]})["problems"]
         )
         names = [c["name"] for c in unit["by_category"]]
         assert "Red-light running" in names and all(n.isascii() for n in names)
-        with pytest.raises(queries.BadParameter, match="unit"):
-            queries.summary(store, {"unit": ["nobody"]})
+        with pytest.raises(query_params.BadParameter, match="unit"):
+            problem_reads.summary(store, {"unit": ["nobody"]})
 
 
 def test_summary_does_not_deduct_a_linked_duplicate_twice(client, app):

@@ -59,10 +59,7 @@ def clear_error_body(ctx, response, case) -> bool | None:
 
 # schemathesis' own pytest plugin does not run under pytest 9 yet: the operations are taken
 # from the document here and each is fuzzed by a Hypothesis test built on its strategy.
-OPERATIONS = sorted(
-    {(e.path, e.method.upper()) for e in openapi.ENDPOINTS}
-    | {(w.path, w.method.upper()) for w in openapi.WRITE_ENDPOINTS}
-)
+OPERATIONS = sorted({(r.path, r.method.upper()) for r in openapi.ALL_ROUTES})
 
 
 @pytest.mark.slow
@@ -228,7 +225,7 @@ def test_every_answer_matches_the_document(api_schema, fuzz_app):
             failures.append(f"{method} {path} {query} -> {response.status_code}: {exc}"[:600])
         seen.add((path, method))
     assert not failures, "\n\n".join(failures)
-    reads = {(e.path, e.method.upper()) for e in openapi.ENDPOINTS if e.method == "get"}
+    reads = {(r.path, r.method.upper()) for r in openapi.ALL_ROUTES if r.method == "get"}
     untested = reads - seen - {("/api/drafts/{generation_id}", "GET")}
     untested -= {(p, m) for p, m in reads if "drafts/{generation_id}" in p}
     untested -= {("/api/generations/{generation_id}/areas.gpkg", "GET")}  # binary

@@ -19,7 +19,7 @@ from geoapp.core.model import OPEN_STATUSES
 @pytest.fixture
 def client(client):
     """The admin client, reading English: these tests check the English refusal texts
-    (tests/test_error_language.py checks that the same refusals come in Chinese by default)."""
+    (tests/web/test_error_language.py checks that the same refusals come in Chinese by default)."""
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client
 

@@ -17,7 +17,7 @@ from geoapp.cli import main
 from geoapp.core import ledger
 from geoapp.services import ledger as services_ledger
 from geoapp.services import ledger_files as ledger_export
-from geoapp.services import queries
+from geoapp.services import problem_reads, query_params
 from geoapp.store import open_store
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -262,7 +262,7 @@ def test_filters_agree_with_the_map_and_raw_sql(store):
         "date_to": ["2024-04-16"],
     }
     led = services_ledger.build(store, args, now=NOW)
-    summary = queries.summary(store, args)
+    summary = problem_reads.summary(store, args)
     assert led.totals["problems"] == summary["problems"] > 0
     assert led.totals["deduction"] == pytest.approx(summary["deduction"])
     raw = _raw(
@@ -282,7 +282,7 @@ def test_filters_agree_with_the_map_and_raw_sql(store):
         zip(raw["id"], raw["problems"], strict=True)
     )
     assert {r["id"] for r in led.by_district} == {"D1", "D2"}
-    with pytest.raises(queries.BadParameter):
+    with pytest.raises(query_params.BadParameter):
         services_ledger.build(store, {"unit": ["NOPE"]})
 
 

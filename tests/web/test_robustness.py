@@ -17,13 +17,16 @@ from hypothesis import strategies as st
 from webclient import make_app, sign_in
 
 from geoapp.core.crs import CRSError
-from geoapp.io.readers import InputError, read_areas, read_points, safe_zip
+from geoapp.io.boundaries import read_areas
+from geoapp.io.errors import InputError
+from geoapp.io.files import safe_zip
+from geoapp.io.points import read_points
 from geoapp.io.uploads import UploadError, require_kind, save_upload, sniff
-from geoapp.services import mapping as services
-from geoapp.services.mapping import DEMO_DIR
+from geoapp.services import boundary_import, errors, problem_import
+from geoapp.services.county import DEMO_DIR
 from geoapp.store import open_store
 
-CLEAR = (InputError, services.ServiceError, CRSError)
+CLEAR = (InputError, errors.ServiceError, CRSError)
 SETTINGS = settings(
     max_examples=40,
     deadline=None,
@@ -111,13 +114,13 @@ def test_malformed_geojson_gets_a_clear_error_and_changes_nothing(demo_store, tm
     with contextlib.suppress(CLEAR):
         read_points("p.geojson", data=data)
     try:
-        plan = services.plan_area_import(demo_store, "a.geojson", data=data)
-        services.commit_area_import(demo_store, plan, "fuzz", "fuzz")
+        plan = boundary_import.plan_area_import(demo_store, "a.geojson", data=data)
+        boundary_import.commit_area_import(demo_store, plan, "fuzz", "fuzz")
     except CLEAR:
         pass
     try:
-        plan = services.plan_problem_import(demo_store, "p.geojson", data=data)
-        services.commit_problem_import(demo_store, plan, "fuzz")
+        plan = problem_import.plan_problem_import(demo_store, "p.geojson", data=data)
+        problem_import.commit_problem_import(demo_store, plan, "fuzz")
     except CLEAR:
         pass
     assert snapshot(demo_store) == before
@@ -154,8 +157,10 @@ def test_invalid_and_misplaced_boundaries_are_refused(demo_store, points, crs_na
     before = snapshot(demo_store)
     ring = [list(p) for p in points] + ([list(points[0])] if points else [])
     with pytest.raises(CLEAR):
-        plan = services.plan_area_import(demo_store, "a.geojson", data=area_doc(ring, crs_name))
-        services.commit_area_import(demo_store, plan, "fuzz", "fuzz")
+        plan = boundary_import.plan_area_import(
+            demo_store, "a.geojson", data=area_doc(ring, crs_name)
+        )
+        boundary_import.commit_area_import(demo_store, plan, "fuzz", "fuzz")
     assert snapshot(demo_store) == before
 
 
@@ -170,8 +175,8 @@ def test_a_huge_geometry_is_refused_and_changes_nothing(demo_store):
     ring.append(ring[0])
     before = snapshot(demo_store)
     with pytest.raises(CLEAR):
-        plan = services.plan_area_import(demo_store, "huge.geojson", data=area_doc(ring))
-        services.commit_area_import(demo_store, plan, "fuzz", "fuzz")
+        plan = boundary_import.plan_area_import(demo_store, "huge.geojson", data=area_doc(ring))
+        boundary_import.commit_area_import(demo_store, plan, "fuzz", "fuzz")
     assert snapshot(demo_store) == before
 
 

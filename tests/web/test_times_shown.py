@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from openpyxl import load_workbook
 
-from geoapp.services.queries import display_time
+from geoapp.services.times import display_time
 from geoapp.web.maps import OVERDUE_COLOUR
 
 # an ISO time with a T, seconds or an offset, or the word UTC: not how a page shows a time

@@ -6,7 +6,7 @@ from webclient import make_app, sign_in
 
 from geoapp.core import crs
 from geoapp.services.accounts import create_user
-from geoapp.services.mapping import DEMO_DIR
+from geoapp.services.county import DEMO_DIR
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,222 @@
+"""What differs between SQLite and PostgreSQL + PostGIS, gathered in one place.
+
+Everything else in the store is written once for both backends.  Each backend here is a mixin
+that fills in the few hooks of a transaction where the two differ, and opens its engine its
+own way:
+
+- bulk inserts (``_bulk_insert``): one driver-level ``executemany`` on SQLite; ``COPY ... FROM
+  STDIN`` on PostgreSQL;
+- rows by many keys (``_rows_with_keys``): ``IN (...)`` in chunks of 500 (under SQLite's
+  bound-parameter limit); one array parameter, ``= ANY(:keys)``, per 50,000 keys on PostgreSQL;
+- the areas covering a point (``areas_covering``): shapely over a cached STRtree of the
+  generation's areas on SQLite; ``ST_Covers`` on the GiST index on PostGIS;
+- serialising publishes (``_lock_publishing``): nothing on SQLite (one writer commits at a
+  time); a transaction-level advisory lock on PostgreSQL;
+- insert-or-ignore (``_dialect_insert``): each dialect's own ``INSERT ... ON CONFLICT``;
+- opening (:func:`sqlite_engine`, :func:`postgis_engine`): on SQLite real transactions
+  (SQLAlchemy emits ``BEGIN``), foreign keys on, write-ahead log and a busy timeout; on
+  PostgreSQL the psycopg driver and a pre-ping of pooled connections.
+
+The differences that must stay next to what they describe: :class:`geoapp.store.schema.UTCDateTime`
+stores fixed-width ISO text on SQLite and ``timestamptz`` on PostgreSQL; ``get_problem(...,
+for_update=True)`` locks the row on PostgreSQL only (SQLite serialises writers anyway); the
+migrations run in batch mode on SQLite (``migrations/env.py``) and add the PostGIS geometry
+columns and their GiST indexes on PostgreSQL only (``0001_initial_schema``).
+"""
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+from psycopg import sql
+from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
+
+from geoapp.core.messages import N_
+from geoapp.store import schema as S
+from geoapp.store.areas import _point
+from geoapp.store.errors import StoreError, _reason, database_error
+from geoapp.store.plumbing import _CHUNK, TransactionBase, _chunks
+
+#: Seconds SQLite waits for another writer's lock before giving up.
+SQLITE_BUSY_TIMEOUT = 15
+#: Key of the transaction-level advisory lock that serialises publishes.
+PUBLISH_LOCK_KEY = 0x6765_6F61_7070  # "geoapp"
+
+
+class SqliteBackend(TransactionBase):
+    """SQLite's side of the differences (the default backend)."""
+
+    def areas_covering(self, lon: float, lat: float, generation_id: int | None = None) -> list[str]:
+        """The area_ids (sorted) whose geometry covers the point: the edge and vertices count.
+
+        ``generation_id`` None means the current generation; no current generation gives [].
+        On SQLite this runs in shapely over the generation's areas.
+        """
+        point = _point(lon, lat)
+        gid = self._generation_for_read(generation_id)
+        if gid is None:
+            return []
+        ids, tree = self._store._area_tree(self, gid)
+        hits = tree.query(point, predicate="covered_by")
+        return sorted(ids[i] for i in hits)
+
+    def _bulk_insert(
+        self, table: sa.Table, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """SQLite: one driver-level executemany, bypassing per-row statement processing."""
+        dialect = self._conn.dialect
+        quote = dialect.identifier_preparer.quote
+        procs = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+        sql = (
+            f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+            f"VALUES ({', '.join('?' for _ in columns)})"
+        )
+        values = []
+        for c, proc in zip(columns, procs, strict=True):
+            column = [r[c] for r in rows]
+            if proc is not None:
+                cache: dict[Any, Any] = {None: None}  # bulk rows repeat timestamps a lot
+                for i, v in enumerate(column):
+                    try:
+                        column[i] = cache[v]
+                    except KeyError:
+                        column[i] = cache[v] = proc(v)
+            values.append(column)
+        params = list(zip(*values, strict=True))
+        try:
+            self._conn.exec_driver_sql(sql, params)
+        except sa_exc.DBAPIError as exc:
+            raise database_error(exc, self._store.url) from exc
+
+    def _rows_with_keys(
+        self, key: sa.Column[Any], keys: Iterable[Any], *columns: sa.Column[Any]
+    ) -> Iterator[sa.Row[Any]]:
+        """Rows (key, *columns) of key's table whose key is one of ``keys``."""
+        wanted = sorted({k for k in keys if k is not None})
+        for chunk in _chunks(wanted, _CHUNK):
+            yield from self._x(sa.select(key, *columns).where(key.in_(chunk)))
+
+    def _lock_publishing(self) -> None:
+        """Serialise publishes.  SQLite already lets one writer at a time commit."""
+
+    def _dialect_insert(self, table: sa.Table) -> Any:
+        """An INSERT into ``table`` that can say ``ON CONFLICT DO NOTHING``."""
+        return sqlite_insert(table)
+
+
+class PostgisBackend(TransactionBase):
+    """PostgreSQL + PostGIS's side of the differences."""
+
+    def areas_covering(self, lon: float, lat: float, generation_id: int | None = None) -> list[str]:
+        """The area_ids (sorted) whose geometry covers the point: the edge and vertices count.
+
+        ``generation_id`` None means the current generation; no current generation gives [].
+        Runs ``ST_Covers(geom, ST_SetSRID(ST_MakePoint(lon, lat), 4326))`` in the database.
+        """
+        point = _point(lon, lat)
+        gid = self._generation_for_read(generation_id)
+        if gid is None:
+            return []
+        av = S.area_versions
+        geom = sa.literal_column("area_versions.geom")
+        where_point = sa.func.ST_SetSRID(
+            sa.func.ST_MakePoint(
+                sa.bindparam("lon", point.x, type_=sa.Double),
+                sa.bindparam("lat", point.y, type_=sa.Double),
+            ),
+            4326,
+        )
+        stmt = (
+            sa.select(av.c.area_id)
+            .where(av.c.generation_id == gid)
+            .where(sa.func.ST_Covers(geom, where_point))
+            .order_by(av.c.area_id)
+        )
+        return list(self._x(stmt).scalars())
+
+    def _rows_with_keys(
+        self, key: sa.Column[Any], keys: Iterable[Any], *columns: sa.Column[Any]
+    ) -> Iterator[sa.Row[Any]]:
+        """As on SQLite, but one array parameter per 50,000 keys: ``key = ANY(:keys)``."""
+        wanted = sorted({k for k in keys if k is not None})
+        for chunk in _chunks(wanted, 50_000):
+            param = sa.bindparam("keys", list(chunk), type_=ARRAY(key.type))
+            yield from self._x(sa.select(key, *columns).where(key == sa.any_(param)))
+
+    def _bulk_insert(
+        self, table: sa.Table, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """PostgreSQL: ``COPY ... FROM STDIN`` in the transaction's own connection."""
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, columns))
+        )
+        raw = self._conn.connection.dbapi_connection
+        try:
+            with raw.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row([row[c] for c in columns])
+        except psycopg.Error as exc:
+            raise StoreError(
+                N_("the database refused the change: %(reason)s"), reason=_reason(exc)
+            ) from exc
+
+    def _lock_publishing(self) -> None:
+        self._x(sa.select(sa.func.pg_advisory_xact_lock(PUBLISH_LOCK_KEY)))
+
+    def _dialect_insert(self, table: sa.Table) -> Any:
+        """An INSERT into ``table`` that can say ``ON CONFLICT DO NOTHING``."""
+        return postgresql_insert(table)
+
+
+def postgis_engine(url: sa.URL, echo: bool) -> Engine:
+    """An engine for a ``postgresql://`` or ``postgresql+psycopg://`` URL (psycopg only)."""
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    if url.get_driver_name() != "psycopg":
+        raise StoreError(
+            N_(
+                "use the psycopg driver for PostgreSQL (postgresql+psycopg://...), not %(drivername)r"
+            ),
+            drivername=url.drivername,
+        )
+    return sa.create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+def sqlite_engine(url: sa.URL, echo: bool) -> Engine:
+    """An engine for a ``sqlite://`` URL (its folder created) with real transactions."""
+    database = url.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        try:
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                N_("cannot create the folder for %(database)s: %(strerror)s"),
+                database=database,
+                strerror=exc.strerror,
+            ) from None
+    engine = sa.create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
+
+    # SQLAlchemy's recipe for real transactions on pysqlite: let SQLAlchemy emit BEGIN itself
+    # (so reads and DDL are inside the transaction too) and switch on foreign keys.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        # write-ahead log: readers (every page and API request) never wait for a writer
+        if database not in ("", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
