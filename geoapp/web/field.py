@@ -129,6 +129,9 @@ def report_page():
         bounds = [float(v) for v in extent]
     config = {
         "urls": _common_urls() | {"submit": url_for("field.submit_report")},
+        # the queue on the phone is per account: another person signing in on the same
+        # phone neither sees nor sends the reports the first one left there
+        "queue": f"geoapp-field-{permissions.principal().name}",
         "labels": report_labels(),
         "bounds": bounds,
         "max_photos": field_service.MAX_PHOTOS,

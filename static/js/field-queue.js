@@ -6,7 +6,8 @@
  *   waiting  no network / server busy / signed out: tried again when the network returns
  *   sent     acknowledged (result: the problem's id, unit, page); its photos are dropped
  *   failed   refused for good (a 4xx saying what is wrong): kept until removed
- * The client_id is made here, before the first try, and sent with every try: the server
+ * The database is the account's own (the page's config names it), so a phone shared by two
+ * people never sends one's reports under the other's name.  The client_id is made here, before the first try, and sent with every try: the server
  * stores a report once per id (geoapp/services/field.py), so a retry after a lost answer
  * never stores it twice.
  *
@@ -16,7 +17,9 @@
  */
 (function () {
   "use strict";
-  var DB = "geoapp-field";
+  // one database per account (the page names it in its config: queue)
+  var cfgNode = document.getElementById("field-cfg");
+  var DB = (cfgNode && JSON.parse(cfgNode.textContent).queue) || "geoapp-field";
   var STORE = "reports";
   var SENT_KEPT_MS = 7 * 24 * 3600 * 1000;  // acknowledged items stay listed a week
   var opening = null;

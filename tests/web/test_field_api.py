@@ -347,6 +347,7 @@ def test_the_web_app_files(app):
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "使用我的位置" in html and 'capture="environment"' in html
     assert '<link rel="manifest" href="/field/manifest.webmanifest">' in html
+    assert '"queue": "geoapp-field-inspector"' in html  # the phone's queue is per account
 
 
 def test_photos_sent_to_the_json_api_lose_their_metadata_too(app, store):
