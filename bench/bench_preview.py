@@ -9,7 +9,7 @@ Setup (not timed): a SQLite store with the demo county plus synthetic problems u
 
 Measured in the same run, each RUNS times, median reported:
 
-* ``preview_ms``: :func:`geoapp.services.editor.preview` right after a one-area edit (a
+* ``preview_ms``: :func:`geoapp.services.editor_review.preview` right after a one-area edit (a
   shared vertex moved, which changes the two areas holding it; then a unit reassigned), as
   the editor does: the edit's answer has already read the draft's new areas.  Only problems
   inside the bounding box of the changed areas are read and re-assigned.
@@ -38,8 +38,7 @@ from make_problems import make_store  # noqa: E402
 
 from geoapp.core import editing  # noqa: E402
 from geoapp.core.assignment import Zoning  # noqa: E402
-from geoapp.services import boundary_import
-from geoapp.services import editor as E  # noqa: E402
+from geoapp.services import boundary_import, editor, editor_areas, editor_edits, editor_review  # noqa: E402
 from geoapp.store import open_store  # noqa: E402
 
 N = int(os.environ.get("GEOAPP_BENCH_PROBLEMS", "100000"))
@@ -58,7 +57,7 @@ def shared_vertices(areas: editing.Areas) -> list[tuple[tuple[float, float], lis
 
 def recompute_all(store, gid: int) -> set[int]:
     """The named baseline: every problem re-assigned with the draft's own index."""
-    areas = E.records_to_frame(E.generation_areas(store, gid))
+    areas = editor_areas.records_to_frame(editor_areas.generation_areas(store, gid))
     zoning = Zoning.build(areas, store.list_districts(), store.list_rules())
     return {
         p["id"]
@@ -76,25 +75,25 @@ def main() -> int:
         url, info = make_store(Path(tmp), N)
         setup_s = time.perf_counter() - t
         with open_store(url) as store:
-            state = E.start_draft(store, "bench")
+            state = editor.start_draft(store, "bench")
             gid, version = state["generation"]["id"], state["generation"]["version"]
-            base = E.generation_areas(store, gid, version)
+            base = editor_areas.generation_areas(store, gid, version)
             vertices = shared_vertices(base)
             warm, cold, baseline, sizes = [], [], [], []
             for run in range(RUNS):
                 xy, owners = vertices[(run + 1) * len(vertices) // (RUNS + 2)]
                 op = {"type": "move_vertex", "from": list(xy), "to": [xy[0] + 2e-4, xy[1] + 1e-4]}
-                state = E.apply_edit(store, gid, op, version, "bench")
+                state = editor_edits.apply_edit(store, gid, op, version, "bench")
                 version = state["generation"]["version"]
                 assert state["changed"] == owners, (state["changed"], owners)
                 t = time.perf_counter()
-                result = E.preview(store, gid)
+                result = editor_review.preview(store, gid)
                 warm.append((time.perf_counter() - t) * 1000)
                 sizes.append(len(result["problems"]))
-                E._cache.clear()
-                E._outline.clear()
+                editor_areas._cache.clear()
+                editor_areas._outline.clear()
                 t = time.perf_counter()
-                again = E.preview(store, gid)
+                again = editor_review.preview(store, gid)
                 cold.append((time.perf_counter() - t) * 1000)
                 assert again["problems"] == result["problems"]
                 t = time.perf_counter()
@@ -104,9 +103,11 @@ def main() -> int:
                 # a unit reassignment of one area, on top
                 area = owners[0]
                 units = [u["unit_id"] for u in store.list_units()]
-                own = E.generation_areas(store, gid, version)[area]["responsible_unit_id"]
+                own = editor_areas.generation_areas(store, gid, version)[area][
+                    "responsible_unit_id"
+                ]
                 other = next(u for u in units if u != own)
-                state = E.apply_edit(
+                state = editor_edits.apply_edit(
                     store,
                     gid,
                     {"type": "reassign", "area_id": area, "responsible_unit_id": other},
@@ -115,12 +116,12 @@ def main() -> int:
                 )
                 version = state["generation"]["version"]
                 t = time.perf_counter()
-                result = E.preview(store, gid)
+                result = editor_review.preview(store, gid)
                 warm.append((time.perf_counter() - t) * 1000)
                 sizes.append(len(result["problems"]))
                 # back to the published boundaries for the next run
                 for _ in range(2):
-                    state = E.undo_redo(store, gid, version, "bench")
+                    state = editor_edits.undo_redo(store, gid, version, "bench")
                     version = state["generation"]["version"]
             figures = {
                 "problems_in_store": info["problems"],

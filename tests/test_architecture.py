@@ -177,6 +177,18 @@ def test_layers_import_only_what_their_rules_allow():
     assert not faults, "\n".join(faults)
 
 
+def test_every_import_of_geoapp_names_a_module_that_exists():
+    """Imports inside functions run only when the function does: one naming a module that
+    was moved or split would pass every other check and fail in front of a user."""
+    missing = [
+        f"{here}:{line} imports {target}"
+        for here, path in geoapp_modules().items()
+        for target, line in imports_of(path, here)
+        if target.startswith("geoapp") and not _is_module(target)
+    ]
+    assert not missing, "\n".join(missing)
+
+
 def test_no_import_cycles():
     cycles = import_cycles(geoapp_modules())
     assert not cycles, "\n".join(" -> ".join(c) for c in cycles)

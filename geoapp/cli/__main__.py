@@ -2,4 +2,5 @@
 
 from geoapp.cli import main
 
-main(prog_name="geoapp")
+if __name__ == "__main__":  # not when a tool imports every module (tests/test_architecture.py)
+    main(prog_name="geoapp")

@@ -11,8 +11,9 @@ map's layers and search (``map_features``), problem lists, details, clusters and
 (``problem_reads``), the ETags of conditional GETs (``etags``), with the GeoJSON pieces
 (``geojson``) and Beijing times (``times``) they share; the OGC API read side (``ogc``).
 
-Problem intake and workflow (``intake``), the ledger and its files (``ledger``,
-``ledger_files``), boundary editing and publishing (``editor``), accounts (``accounts``),
+Problem intake and workflow (``intake``, ``problem_workflow``, ``photos``, ``deadlines``,
+``sheet_import``), the ledger and its files (``ledger``, ``ledger_files``), boundary editing
+and publishing (``editor``, ``editor_edits``, ``editor_review``, ``editor_areas``), accounts (``accounts``),
 batch assignment with dask (``batch``) and the audit entry every write makes (``audit``).
 Phones in the field: a report stored once per the id its phone gave it, a unit's work list
 and rectification with an after-photo (``field``).

@@ -144,7 +144,7 @@ def login_try(
 
 
 def new_device_id() -> str:
-    """A fresh id for a browser's device cookie (see geoapp.web.auth)."""
+    """A fresh id for a browser's device cookie (see geoapp.web.views.auth)."""
     return secrets.token_urlsafe(16)
 
 

@@ -6,7 +6,7 @@ keeps the report in its queue until the server acknowledges it.  The server trea
 as idempotent: the first request with it stores the problem (201); any later request with
 it, after a timeout, a dropped answer or a second tab, stores nothing new and answers the
 problem already stored (200), after adding any of the report's photos that did not arrive
-(a photo is matched by its bytes, :func:`geoapp.services.intake.add_photo` with ``once``).
+(a photo is matched by its bytes, :func:`geoapp.services.photos.add_photo` with ``once``).
 The same id with a different report is a conflict (409): ids are not reused.
 
 The report and photo use cases themselves are those of :mod:`geoapp.services.intake`; this
@@ -24,7 +24,8 @@ from geoapp.core.intake import ReportError, parse_report, sniff_image
 from geoapp.core.messages import N_
 from geoapp.core.model import OPEN_STATUSES
 from geoapp.core.workflow import check_action, check_transition, normalise_status
-from geoapp.services import intake, problem_reads
+from geoapp.services import intake, problem_reads, problem_workflow
+from geoapp.services import photos as photos_service
 from geoapp.services.intake import Conflict, TooLarge, UnsupportedType
 from geoapp.store import StoreError
 
@@ -147,7 +148,9 @@ def submit_report(
     else:
         pk = detail["problem"]["id"]
     for data, name in photos:
-        intake.add_photo(store, pk, data, name, photo_dir, max_bytes, actor, role=role, once=True)
+        photos_service.add_photo(
+            store, pk, data, name, photo_dir, max_bytes, actor, role=role, once=True
+        )
     return intake.problem_detail(store, pk, locale, role=role), created
 
 
@@ -218,7 +221,7 @@ def rectify(
             check_transition(source, target, role, actor_unit_id, unit, note)
             source = target
     for data, name in photos:
-        intake.add_photo(
+        photos_service.add_photo(
             store,
             problem["id"],
             data,
@@ -233,7 +236,7 @@ def rectify(
         )
     detail = None
     for target in steps:
-        detail = intake.transition(
+        detail = problem_workflow.transition(
             store,
             problem["id"],
             target,

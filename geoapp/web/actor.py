@@ -1,9 +1,69 @@
-"""Who is making the current request, for problem histories and the audit log.
+"""Who is making the current request: the principal (a signed-in user or an API token, found
+by :func:`identify`), its role, how it authenticated, and the name recorded as the actor in
+problem histories and the audit log.
 
-One place to ask, so that accounts (issue 7) only need to change this module.
+The permission table (:mod:`geoapp.web.permissions`) and CSRF (:mod:`geoapp.web.security`)
+both ask here; this module imports neither.
 """
 
 from __future__ import annotations
+
+from flask import g, request
+
+from geoapp.core.accounts import Principal
+
+ANONYMOUS = "anonymous"
+
+
+def principal() -> Principal | None:
+    """The principal of the current request (set by
+    :func:`geoapp.web.permissions.enforce`), or None."""
+    return g.get("principal")
+
+
+def role() -> str:
+    p = principal()
+    return p.role if p else ANONYMOUS
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, value = header.partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip()
+    return None
+
+
+def identify() -> Principal | None:
+    from flask_login import current_user
+
+    from geoapp.services import accounts as services_accounts
+    from geoapp.web.context import get_store
+
+    token = _bearer()
+    if token is not None:
+        g.auth_via = "token"
+        p = services_accounts.token_principal(get_store(), token)
+        if p is None:
+            g.bad_token = True
+        return p
+    g.auth_via = "session"
+    user = current_user._get_current_object() if current_user else None
+    return user if isinstance(user, Principal) else None
+
+
+def via_token() -> bool:
+    """True when the request authenticated with ``Authorization: Bearer`` (exempt from CSRF)."""
+    return g.get("auth_via") == "token" and principal() is not None
+
+
+def wants_json() -> bool:
+    """Whether refusals should answer in JSON: the API, token callers, or a JSON ``Accept``."""
+    return (
+        request.path.startswith(("/api/", "/field/api/"))
+        or g.get("auth_via") == "token"
+        or request.accept_mimetypes.best == "application/json"
+    )
 
 
 def current_actor() -> str | None:
@@ -13,8 +73,6 @@ def current_actor() -> str | None:
 
     if not has_request_context():
         return None
-    from geoapp.web.permissions import principal
-
     p = principal()
     return p.name if p is not None else None
 
@@ -26,8 +84,6 @@ def current_role() -> str | None:
 
     if not has_request_context():
         return None
-    from geoapp.web.permissions import principal
-
     p = principal()
     return p.role if p is not None else None
 
@@ -38,7 +94,5 @@ def current_unit_id() -> str | None:
 
     if not has_request_context():
         return None
-    from geoapp.web.permissions import principal
-
     p = principal()
     return p.unit_id if p is not None and p.role == "unit" else None

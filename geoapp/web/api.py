@@ -32,7 +32,8 @@ from geoapp.core.messages import N_
 from geoapp.core.model import AREA_KINDS
 from geoapp.services import etags, geojson, map_features, mapping, problem_reads
 from geoapp.services import ledger as services_ledger
-from geoapp.web import clock_now, get_store, openapi, permissions
+from geoapp.web import openapi, permissions
+from geoapp.web.context import clock_now, get_store
 
 bp = Blueprint("api", __name__)
 
@@ -217,7 +218,7 @@ def problem(problem_pk: int):
     feature = problem_reads.problem(get_store(), problem_pk, _args(), _locale(), answer_time())
     permissions.require_own_problem(feature)
     for photo in feature["properties"]["photos"]:
-        photo["url"] = url_for("pages.photo", photo_id=photo["id"])
+        photo["url"] = url_for("intake.photo", photo_id=photo["id"])
     return _geojson(feature)
 
 

@@ -12,11 +12,11 @@ from flask import Response, current_app, jsonify, request
 from flask_babel import gettext as _
 
 from geoapp.core.messages import N_
-from geoapp.services import editor
+from geoapp.services import editor, editor_edits, editor_review
 from geoapp.services.errors import ServiceError
-from geoapp.web import get_store
 from geoapp.web.actor import current_actor
 from geoapp.web.api import bp
+from geoapp.web.context import get_store
 from geoapp.web.schemas import body
 from geoapp.web.schemas.editor import DraftStart, Edit, Publish, Rollback, Versioned
 
@@ -73,7 +73,9 @@ def draft_discard(generation_id: int):
 def draft_edit(generation_id: int):
     """Apply one edit (``op``) to the draft at ``version``."""
     data = body(Edit)
-    state = editor.apply_edit(get_store(), generation_id, data.op, data.version, current_actor())
+    state = editor_edits.apply_edit(
+        get_store(), generation_id, data.op, data.version, current_actor()
+    )
     return jsonify(state)
 
 
@@ -81,7 +83,9 @@ def draft_edit(generation_id: int):
 def draft_undo(generation_id: int):
     """Undo the draft's last edit."""
     data = body(Versioned)
-    return jsonify(editor.undo_redo(get_store(), generation_id, data.version, current_actor()))
+    return jsonify(
+        editor_edits.undo_redo(get_store(), generation_id, data.version, current_actor())
+    )
 
 
 @bp.post("/drafts/<int:generation_id>/redo")
@@ -89,20 +93,22 @@ def draft_redo(generation_id: int):
     """Redo the last undone edit."""
     data = body(Versioned)
     return jsonify(
-        editor.undo_redo(get_store(), generation_id, data.version, current_actor(), redo=True)
+        editor_edits.undo_redo(get_store(), generation_id, data.version, current_actor(), redo=True)
     )
 
 
 @bp.get("/drafts/<int:generation_id>/validation")
 def draft_validation(generation_id: int):
     """Errors and warnings of a generation's boundaries, each with where it is."""
-    return jsonify(editor.validate_generation(get_store(), generation_id, _options()["sliver_m2"]))
+    return jsonify(
+        editor_review.validate_generation(get_store(), generation_id, _options()["sliver_m2"])
+    )
 
 
 @bp.get("/drafts/<int:generation_id>/preview")
 def draft_preview(generation_id: int):
     """What publishing would change: areas, problems, unit totals."""
-    return jsonify(editor.preview(get_store(), generation_id, _options()["reassign_closed"]))
+    return jsonify(editor_review.preview(get_store(), generation_id, _options()["reassign_closed"]))
 
 
 @bp.post("/drafts/<int:generation_id>/publish")
@@ -135,7 +141,7 @@ def generations_compare():
     b = request.args.get("b", type=int)
     if a is None or b is None:
         raise ServiceError(N_("give two generation ids: ?a=…&b=…"))
-    return jsonify(editor.compare(get_store(), a, b))
+    return jsonify(editor_review.compare(get_store(), a, b))
 
 
 @bp.post("/generations/<int:generation_id>/rollback")

@@ -13,10 +13,10 @@ from flask import current_app, request, url_for
 
 from geoapp.core.intake import ReportError
 from geoapp.core.messages import N_
-from geoapp.services import intake
-from geoapp.web import get_store
+from geoapp.services import deadlines, intake, photos, problem_workflow, sheet_import
 from geoapp.web.actor import current_actor, current_role, current_unit_id
 from geoapp.web.api import _json, _locale, bp
+from geoapp.web.context import get_store
 from geoapp.web.errors import bad_row_text, where_text
 from geoapp.web.schemas import body
 from geoapp.web.schemas.intake import (
@@ -45,10 +45,10 @@ def _with_links(detail: dict) -> dict:
     pk = detail["problem"]["id"]
     detail["links"] = {
         "self": url_for("api.problem", problem_pk=pk),
-        "page": url_for("pages.problem_page", problem_pk=pk),
+        "page": url_for("intake.problem_page", problem_pk=pk),
     }
     for photo in detail.get("photos", []):
-        photo["url"] = url_for("pages.photo", photo_id=photo["id"])
+        photo["url"] = url_for("intake.photo", photo_id=photo["id"])
     return detail
 
 
@@ -79,7 +79,7 @@ def create_problem():
 @bp.patch("/problems/<int:problem_pk>")
 def patch_problem(problem_pk: int):
     """Change a problem's position, category, round, deduction or description."""
-    detail = intake.patch_problem(
+    detail = problem_workflow.patch_problem(
         get_store(),
         problem_pk,
         _sent(Change),
@@ -95,7 +95,7 @@ def patch_problem(problem_pk: int):
 def problem_transition(problem_pk: int):
     """Move a problem to another status (``{"to", "note"}``)."""
     data = body(Transition)
-    detail = intake.transition(
+    detail = problem_workflow.transition(
         get_store(),
         problem_pk,
         data.to,
@@ -112,7 +112,7 @@ def add_problem_photo(problem_pk: int):
     """Attach a JPEG or PNG photo (multipart field ``photo``)."""
     data, filename = _file("photo")
     store = get_store()
-    photo = intake.add_photo(
+    photo = photos.add_photo(
         store,
         problem_pk,
         data,
@@ -123,7 +123,7 @@ def add_problem_photo(problem_pk: int):
         role=current_role(),
         actor_unit_id=current_unit_id(),
     )
-    photo["url"] = url_for("pages.photo", photo_id=photo["id"])
+    photo["url"] = url_for("intake.photo", photo_id=photo["id"])
     response = _json(photo)
     response.status_code = 201
     response.headers["Location"] = photo["url"]
@@ -136,7 +136,7 @@ def link_duplicate(problem_pk: int):
     data = body(Duplicate)
     if data.duplicate_of is None:
         raise ReportError("duplicate_of", N_("use DELETE to remove the link"))
-    detail = intake.link_duplicate(
+    detail = problem_workflow.link_duplicate(
         get_store(),
         problem_pk,
         data.duplicate_of,
@@ -151,7 +151,7 @@ def link_duplicate(problem_pk: int):
 def unlink_duplicate(problem_pk: int):
     """Remove a problem's duplicate link."""
     note = body(Note, optional=True).note
-    detail = intake.link_duplicate(
+    detail = problem_workflow.link_duplicate(
         get_store(), problem_pk, None, current_actor(), note, role=current_role()
     )
     return _json(_with_links(detail))
@@ -161,7 +161,7 @@ def unlink_duplicate(problem_pk: int):
 def set_category_deadline(category: str):
     """Change a category's rectification deadline (``{"deadline": "3d"}``)."""
     deadline = body(Deadline).deadline
-    row = intake.set_deadline(
+    row = deadlines.set_deadline(
         get_store(), category, deadline, role=current_role(), actor=current_actor()
     )
     return _json(row)
@@ -173,7 +173,7 @@ def import_preview():
     preview and the token that confirms it.  Nothing is imported yet."""
     data, filename = _file("file")
     crs = request.form.get("crs") or None
-    preview = intake.preview_upload(
+    preview = sheet_import.preview_upload(
         get_store(),
         upload_dir("imports"),
         data,
@@ -197,7 +197,7 @@ def import_preview():
 def import_confirm(token: str):
     """Import a previewed upload in one transaction (``{"skip_bad": false}``)."""
     skip_bad = body(ImportConfirm, optional=True).skip_bad
-    result = intake.confirm_import(
+    result = sheet_import.confirm_import(
         get_store(),
         upload_dir("imports"),
         token,

@@ -14,7 +14,8 @@ from geoapp.core.intake import ReportError
 from geoapp.core.messages import N_, Explained, fill, place
 from geoapp.core.workflow import NotPermitted, TransitionRefused
 from geoapp.io.errors import InputError
-from geoapp.services.editor import DraftConflict, Unchanged
+from geoapp.services.editor import DraftConflict
+from geoapp.services.editor_edits import Unchanged
 from geoapp.services.errors import ServiceError
 from geoapp.services.query_params import BadParameter
 from geoapp.store import InvalidValue, NotFound, StaleVersion, StoreError, StoreUnavailable

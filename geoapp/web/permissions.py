@@ -11,7 +11,7 @@ The table
     scheme, add one line here, e.g.::
 
         "api.create_problem": {"admin", "coordinator", "inspector"},
-        "pages.ledger": STAFF,
+        "ledger.ledger_page": STAFF,
         "api.drafts": {"GET": PLANNING, "POST": {"admin", "planner"}},
 
     When one endpoint serves several methods (``GET`` and ``POST /api/problems`` in one view
@@ -23,8 +23,9 @@ The table
 
 Enforcement
     :func:`enforce` runs before every request (registered by :func:`init_app`): it finds the
-    principal (an ``Authorization: Bearer`` token, else the Flask-Login session), checks the
-    table, then CSRF (:mod:`geoapp.web.security`).  Refusals: 401 JSON for ``/api/`` and for
+    principal (an ``Authorization: Bearer`` token, else the Flask-Login session; who is
+    asking is :mod:`geoapp.web.actor`'s job), checks the table, then CSRF
+    (:mod:`geoapp.web.security`).  Refusals: 401 JSON for ``/api/`` and for
     token callers, a redirect to the login page for anonymous page requests, 403 otherwise.
     Views never need a decorator.
 
@@ -52,9 +53,10 @@ from typing import Any
 from flask import abort, current_app, g, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 
-from geoapp.core.accounts import ROLES, Principal
+from geoapp.core.accounts import ROLES
+from geoapp.web import security
+from geoapp.web.actor import ANONYMOUS, identify, principal, role, wants_json
 
-ANONYMOUS = "anonymous"
 EVERYONE = frozenset({ANONYMOUS, *ROLES})
 SIGNED_IN = frozenset(ROLES)
 STAFF = frozenset({"admin", "coordinator"})
@@ -76,17 +78,17 @@ Rule = Roles | Mapping[str, Roles]
 PERMISSIONS: dict[str, Rule] = {
     # served to anyone: the login page, static files, the favicon, the API's description
     "static": EVERYONE,
-    "pages.favicon": EVERYONE,
+    "map.favicon": EVERYONE,
     "auth.login": EVERYONE,
     "auth.logout": EVERYONE,
     "api.openapi_document": EVERYONE,
     # pages
-    "pages.index": SIGNED_IN,
-    "pages.tile": SIGNED_IN,
-    "pages.districts_index": COUNTY,
-    "pages.district_page": COUNTY,
-    "pages.units_index": COUNTY,
-    "pages.unit_page": SIGNED_IN,  # a unit account: its own unit only (require_own_unit)
+    "map.index": SIGNED_IN,
+    "map.tile": SIGNED_IN,
+    "map.districts_index": COUNTY,
+    "map.district_page": COUNTY,
+    "map.units_index": COUNTY,
+    "map.unit_page": SIGNED_IN,  # a unit account: its own unit only (require_own_unit)
     "admin.audit_page": ADMIN,
     "admin.users_page": ADMIN,
     # JSON API (reads); problems and areas are scoped for unit accounts by scoped_args
@@ -102,10 +104,10 @@ PERMISSIONS: dict[str, Rule] = {
     "api.summary": SIGNED_IN,
     # problem intake and the rectification workflow; per-step roles in geoapp/core/workflow.py,
     # and a unit account acts on its own problems only (the services check actor_unit_id)
-    "pages.report_page": REPORTING,
-    "pages.import_page": REPORTING,
-    "pages.problem_page": SIGNED_IN,  # a unit account: its own problems only
-    "pages.photo": SIGNED_IN,  # a unit account: its own problems' photos only
+    "intake.report_page": REPORTING,
+    "intake.import_page": REPORTING,
+    "intake.problem_page": SIGNED_IN,  # a unit account: its own problems only
+    "intake.photo": SIGNED_IN,  # a unit account: its own problems' photos only
     "api.create_problem": REPORTING,
     "api.patch_problem": REPORTING,
     "api.problem_transition": {*REPORTING, "unit"},
@@ -116,8 +118,8 @@ PERMISSIONS: dict[str, Rule] = {
     "api.import_preview": REPORTING,
     "api.import_confirm": REPORTING,
     # the boundary editor: planners change boundaries, coordinators may look
-    "pages.editor": EDITING,
-    "pages.generations_page": PLANNING,
+    "editor.editor": EDITING,
+    "editor.generations_page": PLANNING,
     "api.drafts": EDITING,
     "api.draft": PLANNING,
     "api.draft_create": EDITING,
@@ -135,9 +137,9 @@ PERMISSIONS: dict[str, Rule] = {
     "api.generation_export_geojson": PLANNING,
     "api.generation_export_gpkg": PLANNING,
     # the ledger; a unit account sees its own rows (scoped_args)
-    "pages.ledger_page": LEDGER,
-    "pages.ledger_export": LEDGER,
-    "pages.ledger_print": LEDGER,
+    "ledger.ledger_page": LEDGER,
+    "ledger.ledger_export": LEDGER,
+    "ledger.ledger_print": LEDGER,
     "api.ledger": LEDGER,
     # OGC API - Features (QGIS, GDAL): the whole county, so not for unit accounts
     "ogc.landing": COUNTY,
@@ -147,7 +149,7 @@ PERMISSIONS: dict[str, Rule] = {
     "ogc.collection": COUNTY,
     "ogc.items": COUNTY,
     "ogc.item": COUNTY,
-    # the field pages for phones (geoapp/web/field.py): inspectors report, a unit account
+    # the field pages for phones (geoapp/web/views/field.py): inspectors report, a unit account
     # rectifies its own unit's problems (staff may open a unit's list with ?unit=)
     "field.report_page": REPORTING,
     "field.submit_report": REPORTING,
@@ -177,61 +179,11 @@ def missing_endpoints(endpoints: Iterable[str]) -> list[str]:
     return sorted({e for e in endpoints if e not in PERMISSIONS})
 
 
-# --- who is asking -------------------------------------------------------------------------
-def principal() -> Principal | None:
-    """The principal of the current request (set by :func:`enforce`), or None."""
-    return g.get("principal")
-
-
-def role() -> str:
-    p = principal()
-    return p.role if p else ANONYMOUS
-
-
-def _bearer() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _sep, value = header.partition(" ")
-    if scheme.lower() == "bearer":
-        return value.strip()
-    return None
-
-
-def _identify() -> Principal | None:
-    from flask_login import current_user
-
-    from geoapp.services import accounts as services_accounts
-    from geoapp.web import get_store
-
-    token = _bearer()
-    if token is not None:
-        g.auth_via = "token"
-        p = services_accounts.token_principal(get_store(), token)
-        if p is None:
-            g.bad_token = True
-        return p
-    g.auth_via = "session"
-    user = current_user._get_current_object() if current_user else None
-    return user if isinstance(user, Principal) else None
-
-
-def via_token() -> bool:
-    """True when the request authenticated with ``Authorization: Bearer`` (exempt from CSRF)."""
-    return g.get("auth_via") == "token" and principal() is not None
-
-
 # --- refusing -------------------------------------------------------------------------------
-def _wants_json() -> bool:
-    return (
-        request.path.startswith(("/api/", "/field/api/"))
-        or g.get("auth_via") == "token"
-        or request.accept_mimetypes.best == "application/json"
-    )
-
-
 def refuse(status: int, code: str, message: str):
     """A 401/403 answer: JSON for the API and token callers, the login page or an error page
     for people."""
-    if _wants_json():
+    if wants_json():
         response = jsonify({"error": code, "message": message})
         response.status_code = status
         if status == 401:
@@ -244,8 +196,6 @@ def refuse(status: int, code: str, message: str):
 
 def enforce():
     """The ``before_request`` hook: authenticate, check the table, check CSRF."""
-    from geoapp.web import security
-
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     if limit and (request.content_length or 0) > limit:
         abort(413)  # before anything reads the body
@@ -254,7 +204,7 @@ def enforce():
     if request.endpoint == "static" and "static" in PERMISSIONS:
         g.principal = None  # public files: no account lookup per file
         return None
-    p = _identify()
+    p = identify()
     g.principal = p
     if g.get("bad_token"):
         return refuse(401, "unauthorized", _("The API token is not valid."))
@@ -276,7 +226,7 @@ def may_see_unit(unit_id: str | None) -> bool:
     """Whether the current principal may open the page of unit ``unit_id`` (the table, and a
     unit account only its own unit: :func:`require_own_unit`), for links in templates."""
     unit = own_unit()
-    return may("pages.unit_page") and (unit is None or unit == unit_id)
+    return may("map.unit_page") and (unit is None or unit == unit_id)
 
 
 def init_app(app) -> None:

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, g, jsonify, request, session
 
-from geoapp.web import permissions
+from geoapp.web import actor
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 CSRF_SESSION_KEY = "_csrf"
@@ -45,7 +45,7 @@ def csrf_token() -> str:
 
 def check_csrf():
     """None when the request may go on; a 400 answer when it changes state without the token."""
-    if request.method in SAFE_METHODS or permissions.via_token():
+    if request.method in SAFE_METHODS or actor.via_token():
         return None
     expected = session.get(CSRF_SESSION_KEY)
     given = request.headers.get(CSRF_HEADER)
@@ -61,7 +61,7 @@ def check_csrf():
     message = _("The form has expired or did not come from this site; reload the page.")
     response = jsonify({"error": "csrf_failed", "message": message})
     response.status_code = 400
-    if not permissions._wants_json():
+    if not actor.wants_json():
         from flask import render_template
 
         response = current_app.make_response(
@@ -115,7 +115,7 @@ def set_headers(response):
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if permissions.principal() is not None and "Cache-Control" not in headers:
+    if actor.principal() is not None and "Cache-Control" not in headers:
         headers["Cache-Control"] = "private, no-cache"
     return response
 

@@ -40,14 +40,16 @@
     var selected = null;
     var mode = null; // null | "split" | "add"
     var dragStart = null;
-    var dragPointer = null; // the last pointer event of a corner drag: where it is dropped
+    // the pointer's last event (its release ends a corner drag: where the corner is dropped)
+    var dragPointer = null;
     var dragEndedAt = 0; // the browser's click that ends a drag must not drop the selection
     var pendingOp = null;
     var findingsLayer = L.featureGroup().addTo(map);
     var previewLayer = L.featureGroup().addTo(map);
     var areaLabels = {};
 
-    map.pm.setGlobalOptions({ snappable: true, snapDistance: 20, allowSelfIntersection: true });
+    var SNAP_PX = 20; // GeoMan snaps a dragged corner onto a corner or an edge this close
+    map.pm.setGlobalOptions({ snappable: true, snapDistance: SNAP_PX, allowSelfIntersection: true });
 
     function status(text, kind) {
       var box = $("editor-status");
@@ -137,7 +139,6 @@
       layer.on("pm:markerdragstart", function (e) {
         var ll = e.markerEvent.target.getLatLng();
         dragStart = [ll.lng, ll.lat];
-        dragPointer = null;
       });
       layer.on("pm:vertexadded", function (e) {
         dragStart = [e.latlng.lng, e.latlng.lat];
@@ -153,9 +154,12 @@
         dragPointer = null;
         // GeoMan snaps a corner within 20 px onto the nearest corner, and the neighbour holds
         // this very corner: a short drag would snap back onto its own old place.  Dropped
-        // more than 3 px away, the planner moved it: it goes where it was dropped.
+        // more than 3 px away, the planner moved it: it goes where it was dropped.  A busy
+        // browser may also leave the marker behind the pointer (the drag can start on the
+        // pointer's last move, and the last redraw is dropped at the release): a marker
+        // further from the drop than a snap is stale, and the drop is where it goes.
         if (drop && pixels(drop, from) <= 3) to = from;
-        else if (drop && samePoint(to, from)) to = drop;
+        else if (drop && (samePoint(to, from) || pixels(to, drop) > SNAP_PX)) to = drop;
         if (samePoint(to, from)) {
           status(L_.drag_back, "error");
           render(state); // the corner is drawn where it is saved
@@ -304,7 +308,12 @@
       document.body.dataset.previewReady = String(state.generation.version);
     }
 
-    document.addEventListener("pointermove", function (ev) { if (dragStart) dragPointer = ev; }, true);
+    // every pointer move and the release, seen before Leaflet ends a drag on it: the move that
+    // starts a drag and the release count too (a busy browser coalesces the moves of a short
+    // drag into the one that starts it)
+    ["pointerdown", "pointermove", "pointerup"].forEach(function (type) {
+      document.addEventListener(type, function (ev) { dragPointer = ev; }, true);
+    });
 
     // --- drawing lines and new areas ------------------------------------------------------------------
     function startDraw(kind) {

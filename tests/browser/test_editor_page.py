@@ -9,8 +9,9 @@ import pytest
 import shapely
 
 from geoapp import create_app
+from geoapp.core import editing
 from geoapp.core.model import OPEN_STATUSES
-from geoapp.services import editor as E
+from geoapp.services import editor, editor_areas, editor_edits, editor_review
 
 pytestmark = pytest.mark.browser
 READY = "body[data-editor-ready]"
@@ -84,7 +85,7 @@ def open_editor(page, base, viewport=DESKTOP):
 def test_drag_a_shared_vertex_then_split_preview_and_publish(page, served):
     base, store = served
     gid = open_editor(page, base)
-    areas = E.generation_areas(store, gid)
+    areas = editor_areas.generation_areas(store, gid)
     (x0, y0), owners = shared_vertex(areas)
     # zoom in on the vertex, select one of its areas by clicking inside it
     page.evaluate(
@@ -104,8 +105,8 @@ def test_drag_a_shared_vertex_then_split_preview_and_publish(page, served):
         page.mouse.move(sx + 4 * step, sy + 2.5 * step)
     page.mouse.up()
     wait_version(page, 2)
-    after = E.generation_areas(store, gid)
-    assert E.editing.changed_areas(areas, after).keys() == set(owners)
+    after = editor_areas.generation_areas(store, gid)
+    assert editing.changed_areas(areas, after).keys() == set(owners)
     moved = [
         {xy for xy in after[a]["geometry"].exterior.coords}
         - set(areas[a]["geometry"].exterior.coords)
@@ -137,7 +138,7 @@ def test_drag_a_shared_vertex_then_split_preview_and_publish(page, served):
     page.mouse.click(*p2)
     page.mouse.click(*p2)  # clicking the last point again finishes the line
     wait_version(page, 3)
-    split = E.generation_areas(store, gid)
+    split = editor_areas.generation_areas(store, gid)
     assert len(split) == len(after) + 1
     assert f"{owners[0]}-2" in split
     assert page.text_content("#btn-undo") and page.is_enabled("#btn-undo")
@@ -151,7 +152,7 @@ def test_drag_a_shared_vertex_then_split_preview_and_publish(page, served):
     page.click("#btn-reassign")
     wait_version(page, 4)
     rows = page.locator("#preview-problems tr").count()
-    preview = E.preview(store, gid)
+    preview = editor_review.preview(store, gid)
     assert rows == len(preview["problems"]) > 0
     assert page.locator("#preview-units tr").count() == len(preview["units"]) >= 2
 
@@ -176,7 +177,9 @@ def test_a_stale_tab_gets_the_409_and_can_apply_again(page, served, page_log):
     base, store = served
     gid = open_editor(page, base)
     # another planner saves first
-    E.apply_edit(store, gid, {"type": "reassign", "area_id": "A001", "name": "elsewhere"}, 1, "b")
+    editor_edits.apply_edit(
+        store, gid, {"type": "reassign", "area_id": "A001", "name": "elsewhere"}, 1, "b"
+    )
     page.evaluate("() => window.geoappEditor.select('A002')")
     page.select_option("#area-district", index=2)
     page.click("#btn-reassign")
@@ -185,21 +188,24 @@ def test_a_stale_tab_gets_the_409_and_can_apply_again(page, served, page_log):
     wait_version(page, 2)
     page.click("#btn-reapply")
     wait_version(page, 3)
-    names = E.generation_areas(store, gid)
+    names = editor_areas.generation_areas(store, gid)
     assert names["A001"]["name"] == "elsewhere"
-    assert names["A002"]["district_id"] != E.generation_areas(store, 1)["A002"]["district_id"]
+    assert (
+        names["A002"]["district_id"]
+        != editor_areas.generation_areas(store, 1)["A002"]["district_id"]
+    )
     assert page_log.failed_responses == [f"409 {base}/api/drafts/{gid}/edits"]
     assert all("409" in e for e in page_log.console_errors)
 
 
 def test_generations_page_views_compares_and_rolls_back(page, served):
     base, store = served
-    state = E.start_draft(store, "planner")
+    state = editor.start_draft(store, "planner")
     gid = state["generation"]["id"]
-    E.apply_edit(
+    editor_edits.apply_edit(
         store, gid, {"type": "reassign", "area_id": "A010", "responsible_unit_id": "U01"}, 1, "p"
     )
-    E.publish(store, gid, 2, "planner", "A010 to U01")
+    editor.publish(store, gid, 2, "planner", "A010 to U01")
     page.set_viewport_size({"width": 1400, "height": 900})
     page.goto(base + "/generations")
     page.wait_for_selector(f'body[data-viewed="{gid}"]')
@@ -223,7 +229,7 @@ def test_generations_page_views_compares_and_rolls_back(page, served):
     page.wait_for_function(f"() => document.querySelectorAll('tr[data-generation]').length > {gid}")
     current = store.current_generation()
     assert current["id"] > gid
-    assert E.compare(store, 1, current["id"])["changes"] == []
+    assert editor_review.compare(store, 1, current["id"])["changes"] == []
     assert current["publish_message"] == "回滚到边界版本 1"  # kept and shown to everyone
 
 
@@ -243,6 +249,35 @@ def corner_owners(areas, xy):
     )
 
 
+def on_a_shared_corner(page, store, gid):
+    """Zoom in on a corner two areas share and select one of them: (areas, corner, owners)."""
+    areas = editor_areas.generation_areas(store, gid)
+    (x0, y0), owners = shared_vertex(areas)
+    page.evaluate(
+        "([lat, lon]) => { window.geoappEditor.map.setView([lat, lon], 18, {animate: false}); }",
+        [y0, x0],
+    )
+    page.evaluate("(id) => window.geoappEditor.select(id)", owners[0])
+    page.wait_for_selector("#area-panel:not([hidden])")
+    return areas, (x0, y0), owners
+
+
+def saved_where_dropped(page, store, gid, areas, owners, drop):
+    """The draft's areas after a corner drag, checked: one new corner, shared by both areas,
+    drawn at ``drop`` (screen x, y) and reported as saved.  Returns (areas, new corner)."""
+    after = editor_areas.generation_areas(store, gid)
+    new = {xy for a in owners for xy in after[a]["geometry"].exterior.coords} - {
+        xy for a in owners for xy in areas[a]["geometry"].exterior.coords
+    }
+    assert len(new) == 1  # one new corner, the same in both areas
+    (x1, y1) = new.pop()
+    assert corner_owners(after, (x1, y1)) == owners
+    px, py = screen_point(page, x1, y1)
+    assert abs(px - drop[0]) <= 1.5 and abs(py - drop[1]) <= 1.5  # where it was dropped
+    assert page.text_content("#editor-status").startswith("已保存")
+    return after, (x1, y1)
+
+
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_a_short_corner_drag_is_saved_where_it_was_dropped(page, served, viewport):
     """GeoMan snaps a dragged corner within 20 px back onto the neighbour's copy of it; the
@@ -252,29 +287,13 @@ def test_a_short_corner_drag_is_saved_where_it_was_dropped(page, served, viewpor
     gid = open_editor(page, base, viewport)
     box_ = page.locator(".leaflet-container").bounding_box()
     assert box_["width"] > 300 and box_["height"] > 300  # the map is usable on a phone too
-    areas = E.generation_areas(store, gid)
-    (x0, y0), owners = shared_vertex(areas)
-    page.evaluate(
-        "([lat, lon]) => { window.geoappEditor.map.setView([lat, lon], 18, {animate: false}); }",
-        [y0, x0],
-    )
-    page.evaluate("(id) => window.geoappEditor.select(id)", owners[0])
-    page.wait_for_selector("#area-panel:not([hidden])")
+    areas, (x0, y0), owners = on_a_shared_corner(page, store, gid)
     for n, (dx, dy) in enumerate([(6, 4), (-9, 5), (12, -10)], start=2):
         sx, sy = screen_point(page, x0, y0)
         drag(page, (sx, sy), [(dx * k / 3, dy * k / 3) for k in range(1, 4)])
         wait_version(page, n)
-        after = E.generation_areas(store, gid)
-        new = {xy for a in owners for xy in after[a]["geometry"].exterior.coords} - {
-            xy for a in owners for xy in areas[a]["geometry"].exterior.coords
-        }
-        assert len(new) == 1  # one new corner, the same in both areas
-        (x1, y1) = new.pop()
-        assert corner_owners(after, (x1, y1)) == owners
-        px, py = screen_point(page, x1, y1)
-        assert abs(px - (sx + dx)) <= 1.5 and abs(py - (sy + dy)) <= 1.5  # where it was dropped
-        assert page.text_content("#editor-status").startswith("已保存")
-        report = E.validate_generation(store, gid, 50)
+        after, (x1, y1) = saved_where_dropped(page, store, gid, areas, owners, (sx + dx, sy + dy))
+        report = editor_review.validate_generation(store, gid, 50)
         assert [f for f in report["findings"] if f["code"] in ("gap", "overlap")] == []
         areas, (x0, y0) = after, (x1, y1)
     # dragged away and dropped back on its place: nothing changes and the page says so
@@ -292,7 +311,7 @@ def test_a_short_corner_drag_is_saved_where_it_was_dropped(page, served, viewpor
 def test_an_edit_that_changes_nothing_does_not_say_saved(page, served, page_log):
     base, store = served
     gid = open_editor(page, base)
-    unit = E.generation_areas(store, gid)["A002"]["responsible_unit_id"]
+    unit = editor_areas.generation_areas(store, gid)["A002"]["responsible_unit_id"]
     page.evaluate("() => window.geoappEditor.select('A002')")
     page.select_option("#area-unit", unit)  # the unit it already has
     page.click("#btn-reassign")
@@ -302,3 +321,27 @@ def test_an_edit_that_changes_nothing_does_not_say_saved(page, served, page_log)
     assert page.eval_on_selector("#editor-status", "e => e.className").endswith("error")
     assert store.get_generation(gid)["version"] == 1 and store.draft_edits(gid) == []
     assert page_log.failed_responses == [f"400 {base}/api/drafts/{gid}/edits"]
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize("moves", [1, 2], ids=["one-move", "two-moves"])
+def test_a_corner_drag_whose_moves_arrive_coalesced_is_saved_where_it_was_dropped(
+    page, served, viewport, moves
+):
+    """A busy browser coalesces the pointer moves of a drag: the move that starts the drag
+    can be the last one before the release.  The corner still goes where it was dropped
+    (it used to be reported as dropped back on its place, or saved at a stale point)."""
+    base, store = served
+    gid = open_editor(page, base, viewport)
+    areas, (x0, y0), owners = on_a_shared_corner(page, store, gid)
+    for n, (dx, dy) in enumerate([(6, 4), (-30, 25)], start=2):
+        sx, sy = screen_point(page, x0, y0)
+        page.mouse.move(sx, sy)
+        page.mouse.down()
+        if moves == 2:  # below the 3 px a drag needs to start, then the rest at once
+            page.mouse.move(sx + dx / abs(dx), sy + dy / abs(dy))
+        page.mouse.move(sx + dx, sy + dy)
+        page.mouse.up()
+        wait_version(page, n)
+        after, (x1, y1) = saved_where_dropped(page, store, gid, areas, owners, (sx + dx, sy + dy))
+        areas, (x0, y0) = after, (x1, y1)

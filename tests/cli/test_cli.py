@@ -1,6 +1,8 @@
 """The geoapp command line, run in-process with click's runner against a real store."""
 
 import json
+import subprocess
+import sys
 
 import geopandas as gpd
 import pandas as pd
@@ -250,3 +252,54 @@ def test_import_areas_in_the_wrong_crs(demo_url, tmp_path):
     assert r.exit_code == 2 and "do not even overlap the current county" in r.output
     with open_store(demo_url) as store:
         assert store.current_generation()["id"] == 1
+
+
+#: every command of ``geoapp``, whichever module of geoapp/cli/ defines it
+COMMANDS = {
+    "activate-user",
+    "assign",
+    "create-token",
+    "create-user",
+    "deactivate-user",
+    "export-ledger",
+    "import-areas",
+    "import-problems",
+    "init-db",
+    "load-demo",
+    "revoke-token",
+    "serve",
+    "set-deadline",
+    "set-password",
+}
+
+
+def test_every_command_is_on_the_group_and_python_m_runs_it(tmp_path):
+    """``geoapp`` (the console script's ``geoapp.cli:main``) and ``python -m geoapp.cli``
+    list the same commands, every one of them, each with its own help."""
+    assert set(main.commands) == COMMANDS
+    listed = subprocess.run(
+        [sys.executable, "-m", "geoapp.cli", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    assert listed.startswith("Usage: geoapp ")
+    shown = {line.split()[0] for line in listed.split("Commands:")[1].splitlines() if line.strip()}
+    assert shown == COMMANDS
+    for name in COMMANDS:
+        r = CliRunner().invoke(main, [name, "--help"])
+        assert r.exit_code == 0 and r.output.startswith(f"Usage: main {name} "), (name, r.output)
+    url = f"sqlite:///{tmp_path / 'm.sqlite'}"
+    ran = subprocess.run(
+        [sys.executable, "-m", "geoapp.cli", "--database-url", url, "init-db"],
+        capture_output=True,
+        text=True,
+    )
+    assert ran.returncode == 0 and ran.stdout.startswith("database ready: sqlite:///"), ran
+
+
+def test_importing_the_main_module_runs_no_command():
+    """A tool that imports every module (pkgutil.walk_packages, as the architecture test
+    does) must not start the command line: ``geoapp.cli.__main__`` runs it only as
+    ``python -m``."""
+    code = "import geoapp.cli.__main__; print('imported')"
+    ran = subprocess.run([sys.executable, "-c", code, "--help"], capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout == "imported\n" and ran.stderr == ""

@@ -47,7 +47,7 @@ def assert_exact_tiling(areas: editing.Areas, outline) -> None:
 
 
 def frame(areas: editing.Areas):
-    from geoapp.services.editor import records_to_frame
+    from geoapp.services.editor_areas import records_to_frame
 
     return records_to_frame(areas)
 

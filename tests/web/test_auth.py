@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner
 from webclient import TEST_PASSWORDS, make_app, sign_in
 
-from geoapp.cli import is_loopback, main
+from geoapp.cli import main
+from geoapp.cli.serve import is_loopback
 from geoapp.store import open_store
 from geoapp.web.actor import current_actor
 

@@ -1,4 +1,4 @@
-"""The field routes (geoapp/web/field.py) through the real app on SQLite and PostGIS: a
+"""The field routes (geoapp/web/views/field.py) through the real app on SQLite and PostGIS: a
 report from a phone stored once per client id, its photos without metadata, a unit's work
 list and rectification with an after-photo, the service worker and the manifest."""
 

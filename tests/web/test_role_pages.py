@@ -179,12 +179,14 @@ PAGE_CONTROLS = {
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_form_and_button_reaches_its_view_for_the_roles_shown_it(role_app, role):
-    from geoapp.services import editor as E
+    from geoapp.services import editor, editor_edits
 
     store = role_app.extensions["geoapp.store"]
-    gid = E.start_draft(store, "planner")["generation"]["id"]
-    E.apply_edit(store, gid, {"type": "reassign", "area_id": "A010", "name": "renamed"}, 1, "p")
-    E.publish(store, gid, 2, "planner", "a second generation: the first can be rolled back to")
+    gid = editor.start_draft(store, "planner")["generation"]["id"]
+    editor_edits.apply_edit(
+        store, gid, {"type": "reassign", "area_id": "A010", "name": "renamed"}, 1, "p"
+    )
+    editor.publish(store, gid, 2, "planner", "a second generation: the first can be rolled back to")
     client = sign_in(role_app.test_client(), role)
     wrong = []
     shown = 0

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from geoapp.services import ogc
-from geoapp.web import get_store
+from geoapp.services import geojson, ogc
 from geoapp.web.api import _args, _json, _locale, answer_time, conditional
+from geoapp.web.context import get_store
 
 bp = Blueprint("ogc", __name__)
 
@@ -55,7 +55,7 @@ def collection(collection_id: str):
 def items(collection_id: str):
     """A page of features: ``limit``, ``offset``, ``bbox`` (and problem filters)."""
     data = ogc.items(get_store(), _base(), collection_id, _args(), _locale(), answer_time())
-    return _json(data, ogc.GEOJSON)
+    return _json(data, geojson.GEOJSON)
 
 
 @bp.get("/collections/<collection_id>/items/<feature_id>")
@@ -65,4 +65,4 @@ def item(collection_id: str, feature_id: str):
     data = ogc.item(
         get_store(), _base(), collection_id, feature_id, _args(), _locale(), answer_time()
     )
-    return _json(data, ogc.GEOJSON)
+    return _json(data, geojson.GEOJSON)

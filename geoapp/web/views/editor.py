@@ -1,4 +1,5 @@
-"""Pages of the boundary editor: ``/editor`` (drafts) and ``/generations`` (history).
+"""Pages of the boundary editor (blueprint ``editor``): ``/editor`` (drafts) and
+``/generations`` (history).
 
 Thin: the pages carry no data beyond the lists of units and districts; static/js/editor.js
 and static/js/generations.js fetch everything from the JSON API.
@@ -6,13 +7,16 @@ and static/js/generations.js fetch everything from the JSON API.
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 
 from geoapp.services import editor as editing_service
 from geoapp.services import map_features
-from geoapp.web import get_store, maps
-from geoapp.web.pages import bp, status_labels, tiles_url
+from geoapp.web import maps
+from geoapp.web.context import get_store
+from geoapp.web.views.common import status_labels, tiles_url
+
+bp = Blueprint("editor", __name__)
 
 
 def _urls() -> dict:
@@ -20,8 +24,8 @@ def _urls() -> dict:
         return url_for(endpoint, generation_id=0).replace("/0", "/__ID__", 1)
 
     return {
-        "editor": url_for("pages.editor"),
-        "generations": url_for("pages.generations_page"),
+        "editor": url_for("editor.editor"),
+        "generations": url_for("editor.generations_page"),
         "drafts": url_for("api.draft_create"),
         "upload": url_for("api.draft_upload"),
         "draft": tpl("api.draft"),

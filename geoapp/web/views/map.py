@@ -1,42 +1,29 @@
-"""HTML pages. Thin: read the request, call the services, render."""
+"""The map pages (blueprint ``map``): the county map at ``/``, the district and unit lists
+and pages with their maps, and the basemap tiles served from a local folder.  Thin: read the
+request, call the services, render; static/js/geoapp-map.js fetches the layers from the JSON
+API.
+"""
 
 from __future__ import annotations
 
 import functools
 import json
-from pathlib import Path
-from urllib.parse import urlencode
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    render_template,
-    request,
-    send_from_directory,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, render_template, send_from_directory, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from markupsafe import Markup
 
-from geoapp.core.model import AREA_KINDS, STATUSES, UNIT_KINDS
-from geoapp.services import ledger as services_ledger
-from geoapp.services import ledger_files as ledger_export
-from geoapp.services import map_features, problem_reads, times
+from geoapp.core.model import AREA_KINDS, UNIT_KINDS
+from geoapp.services import map_features, problem_reads
 from geoapp.store import NotFound
-from geoapp.web import get_store, maps, permissions
+from geoapp.web import maps, permissions
+from geoapp.web.context import get_store
+from geoapp.web.views.common import current_filters, filter_options, is_zh, status_labels, tiles_url
 
-bp = Blueprint("pages", __name__)
+bp = Blueprint("map", __name__)
 
 AREA_SIMPLIFY_M = 1.0  # outlines drawn on the map: 1 m is a third of a pixel at zoom 17
 SIDEBAR_PX, TOPBAR_PX = 300, 44  # as in static/css/geoapp.css (.sidebar, .topbar)
-FILTER_KEYS = ("round", "category", "status", "district", "unit", "date_from", "date_to")
-
-
-def is_zh() -> bool:
-    return str(get_locale()) == "zh"
 
 
 def map_labels() -> dict:
@@ -74,19 +61,6 @@ def map_labels() -> dict:
     }
 
 
-def status_labels() -> dict:
-    return {k: (v if is_zh() else k) for k, v in STATUSES.items()}
-
-
-def current_filters() -> dict:
-    out = {}
-    for key in FILTER_KEYS:
-        values = [v for v in request.args.getlist(key) if v.strip()]
-        if values:
-            out[key] = values
-    return out
-
-
 def map_config(scope: dict | None = None, **extra) -> dict:
     cfg = current_app.config
     display = "gcj02" if str(cfg.get("TILES_CRS", "wgs84")).lower() == "gcj02" else None
@@ -99,8 +73,8 @@ def map_config(scope: dict | None = None, **extra) -> dict:
             "problem": url_for("api.problem", problem_pk=0).replace("/0", "/__ID__"),
             "lookup": url_for("api.lookup"),
             "search": url_for("api.search"),
-            "unit_page": url_for("pages.unit_page", unit_id="__ID__"),
-            "problem_page": url_for("pages.problem_page", problem_pk=0).replace("/0", "/__ID__"),
+            "unit_page": url_for("map.unit_page", unit_id="__ID__"),
+            "problem_page": url_for("intake.problem_page", problem_pk=0).replace("/0", "/__ID__"),
         },
         "labels": map_labels(),
         "filters": current_filters(),
@@ -109,20 +83,6 @@ def map_config(scope: dict | None = None, **extra) -> dict:
         "display_crs": display,
         "scope": scope or {},
         **extra,
-    }
-
-
-def filter_options(store, facts: dict | None = None) -> dict:
-    facts = facts or map_features.page_facts(store)
-    zh = is_zh()
-    return {
-        "rounds": facts["rounds"],
-        "categories": [
-            (c["category"], c["name_zh"] if zh else c["name_en"]) for c in facts["categories"]
-        ],
-        "statuses": list(status_labels().items()),
-        "districts": [(d["district_id"], d["name"]) for d in facts["districts"]],
-        "units": [(u["unit_id"], u["name"]) for u in facts["units"]],
     }
 
 
@@ -172,17 +132,6 @@ def render_map_page(template: str, scope: dict | None = None, bounds=None, **con
         filters=current_filters(),
         **context,
     )
-
-
-def tiles_url() -> str:
-    cfg = current_app.config
-    if cfg.get("TILES_URL"):
-        return cfg["TILES_URL"]
-    if cfg.get("TILES_DIR"):
-        return url_for("pages.tile", z=0, x=0, y=0, ext="png").replace(
-            "/0/0/0.png", "/{z}/{x}/{y}.png"
-        )
-    return ""
 
 
 @bp.route("/tiles/<int:z>/<int:x>/<int:y>.<any(png, jpg, jpeg, webp):ext>")
@@ -295,127 +244,3 @@ def district_page(district_id: str):
         kind_labels=AREA_KINDS if is_zh() else {},
         map_extra={"unit_ids": [district.get("lead_unit_id")], "fit_areas": False},
     )
-
-
-def _ledger_url(endpoint: str, **extra) -> str:
-    """A ledger URL carrying the page's filters (and ``extra``)."""
-    return url_for(endpoint, **current_filters(), **extra)
-
-
-@bp.route("/ledger")
-def ledger_page():
-    """The ledger: totals per unit, district and category, the ranking, charts, exports."""
-    store = get_store()
-    args = permissions.scoped_args(request.args.to_dict(flat=False))
-    led = services_ledger.build(store, args, str(get_locale()))
-    return render_template(
-        "ledger.html",
-        led=led,
-        options=filter_options(store),
-        filters=current_filters(),
-        unit_chart=services_ledger.unit_bar_chart(
-            led, lambda uid: url_for("pages.unit_page", unit_id=uid)
-        ),
-        daily_chart=services_ledger.daily_chart(led),
-        as_of=times.display_time(led.generated_at),
-        export_xlsx=_ledger_url("pages.ledger_export", format="xlsx"),
-        export_csv={
-            g: _ledger_url("pages.ledger_export", format="csv", group=g)
-            for g in ("unit", "district", "category")
-        },
-        print_url=lambda **kw: url_for("pages.ledger_print", **{**current_filters(), **kw}),
-    )
-
-
-@bp.route("/ledger/export.<any(xlsx, csv):format>", endpoint="ledger_export")
-def ledger_export_file(format: str):  # noqa: A002 - the URL's own word
-    """The filtered ledger as a file: XLSX (every grouping and the problems) or CSV (one
-    grouping: ``group``, default unit)."""
-    args = permissions.scoped_args(request.args.to_dict(flat=False))
-    group = services_ledger.parse_group(args)
-    led = services_ledger.build(get_store(), args, "zh")
-    stamp = led.generated_at.astimezone(times.LOCAL_TZ).strftime("%Y%m%d-%H%M")
-    if format == "xlsx":
-        body = ledger_export.xlsx_bytes(led)
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        name = f"ledger-{stamp}.xlsx"
-    else:
-        body = ledger_export.csv_bytes(led, group)
-        mimetype = "text/csv; charset=utf-8"
-        name = f"ledger-{group}-{stamp}.csv"
-    return Response(
-        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
-
-
-@bp.route("/ledger/print")
-def ledger_print():
-    """One unit's (``unit=ID``) or one district's (``district=ID``) ledger with its map, for
-    A4 paper (with both, the unit's, within the district)."""
-    view = services_ledger.print_view(
-        get_store(), permissions.scoped_args(request.args.to_dict(flat=False)), str(get_locale())
-    )
-    return render_template(
-        "ledger_print.html",
-        **view,
-        filter_names=filter_names(),
-        legend=maps.urgency_legend(),
-        printed_at=times.display_time(view["led"].generated_at),
-    )
-
-
-def filter_names() -> dict:
-    return {
-        "round": _("Inspection round"),
-        "category": _("Category"),
-        "status": _("Status"),
-        "district": _("District"),
-        "unit": _("Responsible unit"),
-        "date_from": _("From"),
-        "date_to": _("To"),
-    }
-
-
-def lang_url(code: str) -> str:
-    """This page in another language, keeping its filters."""
-    args = request.args.to_dict(flat=False)
-    args["lang"] = [code]
-    return request.path + "?" + urlencode(args, doseq=True)
-
-
-@functools.cache
-def _static_text(name: str) -> str:
-    path = Path(current_app.static_folder or "static") / name
-    return path.read_text(encoding="utf-8")
-
-
-def inline_script(name: str) -> Markup:
-    """A file of static/ as the body of an inline <script> (read once): for the few lines
-    a page must run before any script file could arrive."""
-    text = _static_text(name)
-    if "</" in text:
-        raise ValueError(f"{name} cannot be inlined: it contains '</'")
-    return Markup(text)
-
-
-@bp.app_template_filter("when")
-def when(value, date_only: bool = False) -> Markup:
-    """Any stored time (datetime or ISO text) as every page shows it: Beijing time,
-    ``2026-11-29 12:13`` (or the Beijing date with ``date_only``), in a ``<time
-    class="when">`` that a narrow table column does not break at its hyphens and space
-    ("" for no time, so ``value|when or _("none")`` still works)."""
-    shown = times.display_time(value, times.DISPLAY_DATE if date_only else times.DISPLAY_TIME)
-    if not shown:
-        return Markup("")
-    return Markup('<time class="when">{}</time>').format(shown)
-
-
-@bp.app_context_processor
-def inject_common():
-    return {
-        "locale": str(get_locale()),
-        "status_colours": maps.STATUS_COLOURS,
-        "lang_url": lang_url,
-        "status_labels": status_labels(),
-        "inline_script": inline_script,
-    }

@@ -41,7 +41,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from geoapp.core.accounts import LoginPolicy, Principal
 from geoapp.services import accounts as services_accounts
-from geoapp.web import clock_now, get_store
+from geoapp.web.context import clock_now, get_store
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -87,7 +87,7 @@ def _safe_next(target: str | None) -> str:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target
-    return url_for("pages.index")
+    return url_for("map.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 
-from geoapp.web import get_store
+from geoapp.web.context import get_store
 
 bp = Blueprint("admin", __name__)
 
@@ -50,6 +50,6 @@ def users_page():
 
 @bp.app_context_processor
 def inject_principal():
-    from geoapp.web.permissions import principal
+    from geoapp.web.actor import principal
 
     return {"principal": principal(), "role_label": role_label}

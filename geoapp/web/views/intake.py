@@ -1,21 +1,24 @@
 """Pages of intake and workflow: the report form, the import preview, a problem's page, and
 its photos.  Thin: read the request, call a service, render; the forms post with fetch()
-from static/js/report.js, import.js and problem.js.  Routes are added to the ``pages``
-blueprint (endpoint names ``pages.<name>``).
+from static/js/report.js, import.js and problem.js.  Blueprint ``intake`` (endpoint names
+``intake.<name>``).
 """
 
 from __future__ import annotations
 
-from flask import abort, current_app, render_template, send_file, url_for
+from flask import Blueprint, abort, current_app, render_template, send_file, url_for
 from flask_babel import gettext as _
 
 from geoapp.core.workflow import may_act
-from geoapp.services import intake, map_features
+from geoapp.services import intake, map_features, photos
 from geoapp.store import NotFound
-from geoapp.web import get_store, maps, permissions
+from geoapp.web import maps, permissions
 from geoapp.web.actor import current_role, current_unit_id
 from geoapp.web.api_intake import upload_dir
-from geoapp.web.pages import bp, is_zh, status_labels, tiles_url
+from geoapp.web.context import get_store
+from geoapp.web.views.common import is_zh, status_labels, tiles_url
+
+bp = Blueprint("intake", __name__)
 
 
 def crs_options() -> list[tuple[str, str]]:
@@ -101,7 +104,7 @@ def report_page():
             "areas": url_for("api.areas"),
             "photos": url_for("api.add_problem_photo", problem_pk=0).replace("/0/", "/__ID__/"),
             "duplicate": url_for("api.link_duplicate", problem_pk=0).replace("/0/", "/__ID__/"),
-            "page": url_for("pages.problem_page", problem_pk=0).replace("/0", "/__ID__"),
+            "page": url_for("intake.problem_page", problem_pk=0).replace("/0", "/__ID__"),
         },
         "labels": _common_labels(),
         "display_crs": _display_crs(),
@@ -312,7 +315,7 @@ def photo(photo_id: int):
         if permissions.own_unit() is not None:
             owner = store.get_problem(store.get_photo(photo_id)["problem_pk"])
             permissions.require_own_problem(owner)
-        path, content_type = intake.photo_file(store, photo_id, upload_dir("photos"))
+        path, content_type = photos.photo_file(store, photo_id, upload_dir("photos"))
     except NotFound:
         abort(404)
     if not path.is_file():

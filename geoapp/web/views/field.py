@@ -33,12 +33,13 @@ from geoapp.services import field as field_service
 from geoapp.services import map_features
 from geoapp.store import NotFound
 from geoapp.version import __version__
-from geoapp.web import clock_now, get_store, permissions
+from geoapp.web import permissions
 from geoapp.web.actor import current_actor, current_role, current_unit_id
 from geoapp.web.api import _json, _locale
 from geoapp.web.api_intake import _with_links, upload_dir
-from geoapp.web.pages import is_zh, tiles_url
-from geoapp.web.pages_intake import _categories
+from geoapp.web.context import clock_now, get_store
+from geoapp.web.views.common import is_zh, tiles_url
+from geoapp.web.views.intake import _categories
 
 bp = Blueprint("field", __name__, url_prefix="/field")
 

@@ -1,0 +1,53 @@
+"""What every command shares: the store of this run (opened and migrated once), the errors a
+command reports as one line, printing them (exit status 2), and the login name recorded as
+the actor.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+
+import click
+
+from geoapp.core.crs import CRSError
+from geoapp.io.errors import InputError
+from geoapp.services import errors
+
+
+def get_store(ctx: click.Context):
+    """The store of this run: opened and migrated on first use, closed when the command ends."""
+    from geoapp.store import open_store
+
+    obj = ctx.ensure_object(dict)
+    if "store" not in obj:
+        try:
+            store = open_store(obj.get("database_url"))
+            store.upgrade()
+        except Exception as exc:  # StoreError and friends: say it, no traceback
+            raise click.ClickException(str(exc)) from None
+        obj["store"] = store
+        ctx.call_on_close(store.close)
+    return obj["store"]
+
+
+def expected_errors():
+    """The errors a command prints as one line (no traceback)."""
+    from geoapp.store import StoreError
+
+    return (InputError, CRSError, errors.ServiceError, StoreError, OSError)
+
+
+def fail(exc: Exception) -> None:
+    """Print ``error: <what is wrong>`` on standard error and exit with status 2."""
+    text = exc.describe() if isinstance(exc, InputError) else str(exc)
+    click.echo(f"error: {text}", err=True)
+    sys.exit(2)
+
+
+def login_name() -> str:
+    """Who runs the command (recorded as the actor), ``cli`` when the system cannot say."""
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "cli"

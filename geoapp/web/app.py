@@ -1,0 +1,93 @@
+"""The app factory: configuration, Babel, the store, the JSON provider, the hooks and the
+blueprints.  ``geoapp.create_app`` calls :func:`build_app` (through ``geoapp.web``)."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Flask, request
+from flask_babel import Babel
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
+
+from geoapp import config as settings
+from geoapp.core.model import DB_INT_MAX
+from geoapp.store import open_store
+from geoapp.web import (  # noqa: F401 (api_editor and api_intake add routes to api.bp)
+    api,
+    api_editor,
+    api_intake,
+    errors,
+    permissions,
+    security,
+    textguard,
+)
+from geoapp.web.assets import make_folium_offline
+from geoapp.web.context import LANGUAGES, select_locale
+from geoapp.web.textguard import CheckedJSONProvider
+from geoapp.web.views import admin, auth, common, editor, field, intake, ledger, ogc
+from geoapp.web.views import map as map_pages
+
+
+class DbIntConverter(IntegerConverter):
+    """``<int:...>`` limited to what a database integer holds on both backends."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", DB_INT_MAX)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def build_app(overrides: dict | None = None) -> Flask:
+    app = Flask(
+        "geoapp",
+        static_folder=str(settings.REPO_ROOT / "static"),
+        static_url_path="/static",
+        template_folder="templates",
+        root_path=str(settings.REPO_ROOT / "geoapp"),
+    )
+    app.config.update(settings.from_env())
+    app.config.update(overrides or {})
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+    app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies < 0:
+        raise ValueError(f"GEOAPP_PROXY_COUNT must be 0 or more, not {proxies}")
+    if proxies:  # the client's address, scheme and host as the trusted proxies forwarded them
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    app.config["BABEL_DEFAULT_LOCALE"] = app.config["DEFAULT_LOCALE"]
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(
+        settings.REPO_ROOT / "geoapp" / "translations"
+    )
+    app.json = CheckedJSONProvider(app)
+    app.json.ensure_ascii = False
+    Babel(app, locale_selector=select_locale)
+
+    store = app.config.get("STORE") or open_store(app.config.get("DATABASE_URL"))
+    store.upgrade()
+    app.extensions["geoapp.store"] = store
+
+    make_folium_offline()
+
+    errors.register(app)
+    app.extensions["geoapp.answers"] = api.AnswerCache()  # answers by ETag, per app
+    auth.init_app(app)
+    permissions.init_app(app)  # before_request: authenticate, permission table, CSRF
+    textguard.init_app(app)  # before_request: no NUL in path, query, form (400)
+    security.init_app(app)  # after_request: CSP and the other security headers
+    common.init_app(app)  # what every template may use
+    # ids in URLs are database integers: a larger number matches no route (404)
+    app.url_map.converters["int"] = DbIntConverter
+    for page_blueprint in (map_pages, ledger, intake, editor, admin, auth, field):
+        app.register_blueprint(page_blueprint.bp)
+    app.register_blueprint(api.bp, url_prefix="/api")
+    app.register_blueprint(ogc.bp, url_prefix="/ogc")
+
+    @app.after_request
+    def remember_language(response):
+        asked = request.args.get("lang")
+        if asked in LANGUAGES:
+            response.set_cookie("lang", asked, max_age=365 * 24 * 3600, samesite="Lax")
+        return response
+
+    return app
