@@ -2,7 +2,8 @@
 #
 #   make run     install, create the database with the demo county if empty, serve :5000
 #   make test    install (plus Chromium and PostGIS via apt-get when root), start a
-#                throwaway PostGIS on 127.0.0.1:$(PG_PORT), lint, run every test
+#                throwaway PostGIS on 127.0.0.1:$(PG_PORT), lint, run every test in
+#                parallel (PYTEST_WORKERS=auto: one pytest-xdist worker per core; 0: serial)
 #   make lint    ruff check + ruff format --check
 #   make bench   every benchmark in bench/, figures in bench/results/NAME.json
 
@@ -17,12 +18,13 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 APT_PACKAGES := chromium postgresql-15 postgresql-15-postgis-3 fonts-wqy-microhei
 PYTEST_ARGS ?=
+PYTEST_WORKERS ?= auto
 
 .PHONY: install run test lint format bench system-deps pg-start pg-stop clean translations help
 .DEFAULT_GOAL := help
 
 help:
-	@sed -n '1,9p' Makefile
+	@sed -n '1,10p' Makefile
 
 # --- installation -------------------------------------------------------------------
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -85,7 +87,8 @@ pg-stop:
 test: install system-deps lint
 	@$(MAKE) --no-print-directory pg-start
 	@status=0; \
-	GEOAPP_TEST_POSTGIS_URL="$$(cat $(PG_DIR).url)" $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS) || status=$$?; \
+	GEOAPP_TEST_POSTGIS_URL="$$(cat $(PG_DIR).url)" $(BIN)/pytest -q -p no:cacheprovider \
+	  -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS) || status=$$?; \
 	$(MAKE) --no-print-directory pg-stop; \
 	exit $$status
 

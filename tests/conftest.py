@@ -24,13 +24,22 @@ Accounts (every route needs a role, see geoapp/web/permissions.py):
 Signing in here writes the Flask-Login session directly (no password hashing per test).
 ``make_app``, ``sign_in``, ``GeoappClient`` and ``TEST_PASSWORDS`` live in tests/webclient.py
 (import them from there: ``from webclient import make_app, sign_in``).
+
+Parallel runs (``make test`` runs pytest-xdist, one worker per core): every fixture is
+worker-safe. Databases on the PostGIS server have unique names, files live under each
+worker's ``tmp_path``, servers listen on free ports (0). Expensive data is built once per
+run and shared by the workers through the ``build_once`` fixture (the demo county in SQLite
+and the PostGIS template database it is cloned from, the tiny county of the browser tests);
+each test still gets a private copy.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import sys
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -43,7 +52,7 @@ from webclient import TEST_PASSWORDS, GeoappClient, make_app, sign_in
 from geoapp.core.accounts import ROLES
 from geoapp.services.accounts import create_token, seed_demo_accounts
 from geoapp.services.county import load_county
-from geoapp.store import open_store
+from geoapp.store import Store, open_store
 
 POSTGIS_URL_ENV = "GEOAPP_TEST_POSTGIS_URL"
 
@@ -116,18 +125,109 @@ def _load_demo(url: str) -> None:
         store.close()
 
 
-@pytest.fixture(scope="session")
-def demo_sqlite_template(tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
-    _load_demo(f"sqlite:///{path}")
-    return str(path)
+SHARED_DATABASES = "shared-postgis-databases.txt"
+
+
+def shared_folder(config: pytest.Config, tmp_path_factory) -> Path | None:
+    """The folder all pytest-xdist workers of this run share (the parent of each worker's
+    base temporary folder); None when the run is not distributed."""
+    if not hasattr(config, "workerinput"):
+        return None
+    return tmp_path_factory.getbasetemp().parent
+
+
+def _build_once(request: pytest.FixtureRequest, key: str, build: Callable[[Path], str]) -> str:
+    """``build(folder)`` once per test run, its answer shared by every xdist worker.
+
+    The first worker to ask builds (into ``folder``, shared by the workers) while the others
+    wait on a lock, then read the answer it wrote; without xdist it simply builds. A build
+    that raises writes no answer, so the next worker to ask tries again."""
+    tmp_path_factory = request.getfixturevalue("tmp_path_factory")
+    shared = shared_folder(request.config, tmp_path_factory)
+    if shared is None:
+        return build(tmp_path_factory.mktemp(key))
+    answer = shared / f"{key}.answer"
+    with open(shared / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        if answer.exists():
+            return answer.read_text(encoding="utf-8")
+        folder = shared / key
+        folder.mkdir(exist_ok=True)
+        value = build(folder)
+        tmp = answer.with_suffix(".tmp")
+        tmp.write_text(value, encoding="utf-8")
+        tmp.rename(answer)
+        return value
 
 
 @pytest.fixture(scope="session")
-def demo_postgis_template(postgis_databases: PostgisDatabases) -> str:
-    url = postgis_databases.create()
-    _load_demo(url)
-    return sa.make_url(url).database
+def build_once(request) -> Callable[[str, Callable[[Path], str]], str]:
+    """``build_once(key, build)``: the answer of ``build(folder)``, called once per test run
+    whatever the number of xdist workers (see ``_build_once``)."""
+    return lambda key, build: _build_once(request, key, build)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The xdist controller, once every worker is done, drops the PostGIS databases the
+    workers shared (no worker may: another one could still be cloning them)."""
+    config = session.config
+    if hasattr(config, "workerinput") or config.getoption("dist", "no") == "no":
+        return
+    factory = getattr(config, "_tmp_path_factory", None)
+    listed = factory.getbasetemp() / SHARED_DATABASES if factory else None
+    if listed is None or not listed.exists():
+        return
+    for line in listed.read_text(encoding="utf-8").splitlines():
+        server, _, name = line.partition(" ")
+        admin = sa.create_engine(server, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+        try:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_sqlite_template(build_once) -> str:
+    """Path of the demo county (and the demo accounts) in SQLite, built once per run."""
+
+    def build(folder: Path) -> str:
+        path = folder / "demo.sqlite"
+        _load_demo(f"sqlite:///{path}")
+        return str(path)
+
+    return build_once("demo-sqlite", build)
+
+
+def postgis_template(request, key: str, load: Callable[[str], None]) -> str:
+    """Name of a PostGIS database filled by ``load(url)`` once per run (shared by the xdist
+    workers through ``build_once``), to be cloned with ``postgis_databases.create(template=...)``.
+    Nobody may connect to it while it is cloned, so tests only ever use clones."""
+    dbs: PostgisDatabases = request.getfixturevalue("postgis_databases")
+    shared = shared_folder(request.config, request.getfixturevalue("tmp_path_factory"))
+    if shared is None:  # one process: postgis_databases drops it at the end
+        url = dbs.create()
+        load(url)
+        return sa.make_url(url).database
+
+    def build(folder: Path) -> str:
+        name = f"geoapp_tpl_{uuid.uuid4().hex[:12]}"
+        server = dbs.url.render_as_string(hide_password=False)
+        with open(shared / SHARED_DATABASES, "a", encoding="utf-8") as fh:
+            fh.write(f"{server} {name}\n")  # dropped by the controller, even half-built
+        with dbs.admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        load(dbs.url_for(name))
+        return name
+
+    return request.getfixturevalue("build_once")(key, build)
+
+
+@pytest.fixture(scope="session")
+def demo_postgis_template(request) -> str:
+    """Name of a PostGIS database holding the demo county (and the demo accounts), built
+    once per run, to be cloned with ``postgis_databases.create(template=...)``."""
+    return postgis_template(request, "demo-postgis", _load_demo)
 
 
 @pytest.fixture
@@ -163,6 +263,39 @@ def demo_url(request) -> Iterator[str]:
     url = dbs.create(template=request.getfixturevalue("demo_postgis_template"))
     yield url
     dbs.drop(url)
+
+
+def _load_tiny(url: str) -> None:
+    from hand_county import open_county
+
+    with tempfile.TemporaryDirectory() as folder:
+        open_county(url, Path(folder)).close()
+
+
+@pytest.fixture(params=BACKENDS)
+def tiny_county(request, build_once, tmp_path) -> Iterator[Store]:
+    """A store on a private copy of the tiny county of tests/hand_county.py (no accounts),
+    once per backend; the county is loaded once per run and copied for each test."""
+    dbs = None
+    if request.param == "sqlite":
+
+        def build(folder: Path) -> str:
+            _load_tiny(f"sqlite:///{folder / 'tiny.sqlite'}")
+            return str(folder / "tiny.sqlite")
+
+        path = tmp_path / "tiny.sqlite"
+        shutil.copyfile(build_once("tiny-sqlite", build), path)
+        url = f"sqlite:///{path}"
+    else:
+        dbs = request.getfixturevalue("postgis_databases")
+        url = dbs.create(template=postgis_template(request, "tiny-postgis", _load_tiny))
+    store = open_store(url)
+    try:
+        yield store
+    finally:
+        store.close()
+        if dbs is not None:
+            dbs.drop(url)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from flask.testing import FlaskClient
+from jinja2 import BytecodeCache
 from werkzeug.datastructures import Headers
 
 from geoapp import create_app
@@ -51,8 +52,28 @@ def sign_in(client: GeoappClient, role: str | None) -> GeoappClient:
     return client
 
 
+class SharedTemplateCode(BytecodeCache):
+    """Compiled templates kept in memory for every app of the test process: each app has
+    its own Jinja environment, which would compile again every template a test renders.
+    Jinja checks each template's source checksum before using the code kept here."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CODE = SharedTemplateCode()
+
+
 def make_app(url: str, **config):
     """The app on the database at ``url`` (test clients sign in and send CSRF tokens)."""
     app = create_app({"DATABASE_URL": url, "TESTING": True, **config})
     app.test_client_class = GeoappClient
+    app.jinja_env.bytecode_cache = TEMPLATE_CODE
     return app

@@ -13,20 +13,21 @@ from werkzeug.routing import IntegerConverter
 from geoapp import config as settings
 from geoapp.core.model import DB_INT_MAX
 from geoapp.store import open_store
-from geoapp.web import (  # noqa: F401 (api_editor and api_intake add routes to api.bp)
-    api,
-    api_editor,
-    api_intake,
-    errors,
-    permissions,
-    security,
-    textguard,
-)
+from geoapp.web import answers, errors, permissions, security, textguard
+from geoapp.web.api import bp as api_bp
+from geoapp.web.api import docs as api_docs
+from geoapp.web.api import editor as api_editor
+from geoapp.web.api import intake as api_intake
+from geoapp.web.api import ledger as api_ledger
+from geoapp.web.api import map as api_map
 from geoapp.web.assets import make_folium_offline
 from geoapp.web.context import LANGUAGES, select_locale
 from geoapp.web.textguard import CheckedJSONProvider
 from geoapp.web.views import admin, auth, common, editor, field, intake, ledger, ogc
 from geoapp.web.views import map as map_pages
+
+#: The API's route modules: importing one adds its routes to the ``api`` blueprint.
+API_ROUTES = (api_map, api_ledger, api_intake, api_editor, api_docs)
 
 
 class DbIntConverter(IntegerConverter):
@@ -70,7 +71,7 @@ def build_app(overrides: dict | None = None) -> Flask:
     make_folium_offline()
 
     errors.register(app)
-    app.extensions["geoapp.answers"] = api.AnswerCache()  # answers by ETag, per app
+    app.extensions["geoapp.answers"] = answers.AnswerCache()  # answers by ETag, per app
     auth.init_app(app)
     permissions.init_app(app)  # before_request: authenticate, permission table, CSRF
     textguard.init_app(app)  # before_request: no NUL in path, query, form (400)
@@ -80,7 +81,7 @@ def build_app(overrides: dict | None = None) -> Flask:
     app.url_map.converters["int"] = DbIntConverter
     for page_blueprint in (map_pages, ledger, intake, editor, admin, auth, field):
         app.register_blueprint(page_blueprint.bp)
-    app.register_blueprint(api.bp, url_prefix="/api")
+    app.register_blueprint(api_bp, url_prefix="/api")
     app.register_blueprint(ogc.bp, url_prefix="/ogc")
 
     @app.after_request

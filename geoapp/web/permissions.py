@@ -34,7 +34,7 @@ The ``unit`` role's scope (row level)
     areas and problems, and may report rectification only for its own problems:
 
     - :func:`scoped_args` forces ``unit=<its unit>`` into the query arguments of every read
-      (the JSON API reads its arguments only through it, see ``geoapp.web.api._args``; it is
+      (the JSON API reads its arguments only through it, see ``geoapp.web.answers._args``; it is
       also part of the ETag, so cached answers never cross units).  Merged read routes that
       filter problems or areas: build the ``args`` given to ``geoapp.services.map_features``
       and ``geoapp.services.problem_reads`` with ``scoped_args(request.args.to_dict(flat=False))``.
@@ -246,7 +246,7 @@ def own_unit() -> str | None:
 
 def visibility_key() -> str:
     """Everything about the reader that decides what an answer may show: the role and, for a
-    unit account, its unit.  Part of every cache key and ETag (geoapp.web.api.conditional),
+    unit account, its unit.  Part of every cache key and ETag (geoapp.web.answers.conditional),
     so that a cached answer never reaches a reader with another view of the data."""
     return f"{role()}:{own_unit() or ''}"
 

@@ -19,8 +19,10 @@ executable.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import pytest
@@ -176,16 +178,32 @@ def serve(live_server, page):
         app.extensions["geoapp.store"].close()
 
 
-@pytest.fixture
-def tiny_county_url(tmp_path) -> str:
-    """A SQLite store holding the tiny county of tests/hand_county.py and the demo accounts."""
+@pytest.fixture(scope="session")
+def tiny_county_template(build_once) -> Path:
+    """The tiny county of tests/hand_county.py and the demo accounts in a SQLite file, built
+    once per run: loading it and hashing five passwords takes longer than most browser
+    tests."""
     from hand_county import open_county
     from webclient import TEST_PASSWORDS
 
     from geoapp.services.accounts import seed_demo_accounts
 
-    url = f"sqlite:///{tmp_path / 'tiny.sqlite'}"
-    store = open_county(url, tmp_path / "county")
-    seed_demo_accounts(store, TEST_PASSWORDS)
-    store.close()
-    return url
+    def build(folder: Path) -> str:
+        path = folder / "tiny.sqlite"
+        store = open_county(f"sqlite:///{path}", folder / "county")
+        try:
+            seed_demo_accounts(store, TEST_PASSWORDS)
+        finally:
+            store.close()
+        return str(path)
+
+    return Path(build_once("tiny-county", build))
+
+
+@pytest.fixture
+def tiny_county_url(tiny_county_template: Path, tmp_path) -> str:
+    """A private SQLite copy of the tiny county of tests/hand_county.py with the demo
+    accounts."""
+    path = tmp_path / "tiny.sqlite"
+    shutil.copyfile(tiny_county_template, path)
+    return f"sqlite:///{path}"

@@ -7,17 +7,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hand_county import NOW, open_county
+from hand_county import NOW
 
 from geoapp.core.model import URGENCY, urgency_class
 from geoapp.services import problem_reads
 
 
 @pytest.fixture
-def county(store_url, tmp_path):
-    store = open_county(store_url, tmp_path / "county")
-    yield store
-    store.close()
+def county(tiny_county):
+    return tiny_county
 
 
 def _clusters(store, now=NOW, **filters):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from hand_county import LAT0, LON0, NOW, open_county, write_collection
+from hand_county import LAT0, LON0, NOW, write_collection
 
 from geoapp.core import charts, ledger
 from geoapp.services import ledger as services_ledger
@@ -18,10 +18,8 @@ FIELDS = ledger.TOTAL_FIELDS  # problems, duplicates, deduction, open, overdue, 
 
 
 @pytest.fixture
-def county(store_url, tmp_path):
-    store = open_county(store_url, tmp_path / "county")
-    yield store
-    store.close()
+def county(tiny_county):
+    return tiny_county
 
 
 def _figures(row: dict) -> tuple:

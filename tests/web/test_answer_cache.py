@@ -1,4 +1,4 @@
-"""Cached and conditional answers (geoapp.web.api.conditional) never cross readers or time.
+"""Cached and conditional answers (geoapp.web.answers.conditional) never cross readers or time.
 
 The class of bug: an answer cached (or validated by ETag) for one reader or one moment is
 served to another reader, or after the moment has passed.  Each test compares what a reader
@@ -14,7 +14,7 @@ from webclient import make_app, sign_in
 
 from geoapp.services import etags, problem_reads, reading
 from geoapp.services.accounts import create_user
-from geoapp.web.api import AnswerCache
+from geoapp.web.answers import AnswerCache
 
 FIXED = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
 

@@ -35,8 +35,8 @@ from geoapp.store import NotFound
 from geoapp.version import __version__
 from geoapp.web import permissions
 from geoapp.web.actor import current_actor, current_role, current_unit_id
-from geoapp.web.api import _json, _locale
-from geoapp.web.api_intake import _with_links, upload_dir
+from geoapp.web.answers import _json, _locale
+from geoapp.web.api.intake import _with_links, upload_dir
 from geoapp.web.context import clock_now, get_store
 from geoapp.web.views.common import is_zh, tiles_url
 from geoapp.web.views.intake import _categories

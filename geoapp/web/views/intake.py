@@ -14,7 +14,7 @@ from geoapp.services import intake, map_features, photos
 from geoapp.store import NotFound
 from geoapp.web import maps, permissions
 from geoapp.web.actor import current_role, current_unit_id
-from geoapp.web.api_intake import upload_dir
+from geoapp.web.api.intake import upload_dir
 from geoapp.web.context import get_store
 from geoapp.web.views.common import is_zh, status_labels, tiles_url
 

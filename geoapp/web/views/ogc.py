@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from geoapp.services import geojson, ogc
-from geoapp.web.api import _args, _json, _locale, answer_time, conditional
+from geoapp.web.answers import _args, _json, _locale, answer_time, conditional
 from geoapp.web.context import get_store
 
 bp = Blueprint("ogc", __name__)

@@ -1,6 +1,7 @@
-"""The JSON API. Thin: parse, call one service or query, serialise.
+"""What the JSON API and the OGC API share: argument helpers, JSON answers, and conditional
+GETs with their answer cache.
 
-Every GET here except ``/lookup``, ``/ledger`` and ``/openapi.json`` answers conditional
+Every GET of the API except ``/lookup``, ``/ledger`` and ``/openapi.json`` answers conditional
 requests (:func:`conditional`): a strong ETag from :func:`geoapp.services.etags.etag`,
 ``If-None-Match`` → 304 without a body, ``Cache-Control: no-cache, private``, and answers built once
 per tag (:class:`AnswerCache`, one per app).  The endpoints are described by the models of
@@ -24,18 +25,14 @@ from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 
-from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
+from flask import Response, current_app, g, request
 from flask_babel import get_locale
 
 from geoapp.core.crs import CRSError
 from geoapp.core.messages import N_
-from geoapp.core.model import AREA_KINDS
-from geoapp.services import etags, geojson, map_features, mapping, problem_reads
-from geoapp.services import ledger as services_ledger
-from geoapp.web import openapi, permissions
+from geoapp.services import etags, geojson
+from geoapp.web import permissions
 from geoapp.web.context import clock_now, get_store
-
-bp = Blueprint("api", __name__)
 
 
 def _float_arg(name: str) -> float:
@@ -151,112 +148,3 @@ def conditional(view=None, *, guard: Callable[..., None] | None = None):
 
     wrapper.conditional = True  # type: ignore[attr-defined]
     return wrapper
-
-
-def _own_problem(problem_pk: int) -> None:
-    """A unit account's scope check for one problem, before any cache (see conditional)."""
-    if permissions.own_unit() is not None:
-        permissions.require_own_unit(problem_reads.problem_unit(get_store(), problem_pk))
-
-
-@bp.get("/lookup")
-def lookup():
-    """Who is responsible at ``lon``/``lat`` (optional ``crs``, ``generation``)."""
-    lon, lat = _float_arg("lon"), _float_arg("lat")
-    generation = request.args.get("generation", type=int)
-    result = mapping.lookup(get_store(), lon, lat, request.args.get("crs"), generation)
-    if result["area"]:
-        result["area"]["kind_label"] = AREA_KINDS.get(result["area"]["kind"])
-    return jsonify(result)
-
-
-@bp.get("/districts")
-@conditional
-def districts():
-    """The districts, each the union of its areas."""
-    return _geojson(map_features.districts(get_store(), _args(), _locale()))
-
-
-@bp.get("/areas")
-@conditional
-def areas():
-    """The contracted areas."""
-    return _geojson(map_features.areas(get_store(), _args(), _locale()))
-
-
-@bp.get("/units")
-@conditional
-def units():
-    """The units at their offices."""
-    return _geojson(map_features.units(get_store(), _args(), _locale()))
-
-
-@bp.get("/problems")
-@conditional
-def problems():
-    """Problem points, filtered and paged."""
-    return _geojson(
-        problem_reads.problems(
-            get_store(), _args(), _locale(), url=request.base_url, now=answer_time()
-        )
-    )
-
-
-@bp.get("/problems.geojson")
-@conditional
-def problems_geojson():
-    """All problem points matching the filters, unpaged (kept for the old map page)."""
-    return _geojson(
-        problem_reads.problems(get_store(), _args(), _locale(), paged=False, now=answer_time())
-    )
-
-
-@bp.get("/problems/<int:problem_pk>")
-@conditional(guard=_own_problem)
-def problem(problem_pk: int):
-    """One problem with its photos and history."""
-    feature = problem_reads.problem(get_store(), problem_pk, _args(), _locale(), answer_time())
-    permissions.require_own_problem(feature)
-    for photo in feature["properties"]["photos"]:
-        photo["url"] = url_for("intake.photo", photo_id=photo["id"])
-    return _geojson(feature)
-
-
-@bp.get("/problems/clusters")
-@conditional
-def problem_clusters():
-    """Problems clustered for the map at ``zoom``."""
-    return _geojson(
-        problem_reads.problem_clusters(get_store(), _args(), _locale(), now=answer_time())
-    )
-
-
-@bp.get("/search")
-@conditional
-def search():
-    """Districts, areas and units by name or id."""
-    return _json(map_features.search(get_store(), _args(), _locale()))
-
-
-@bp.get("/summary")
-@conditional
-def summary():
-    """Totals of the filtered problems."""
-    return _json(problem_reads.summary(get_store(), _args(), _locale()))
-
-
-@bp.get("/ledger")
-def ledger():
-    """The deduction ledger of the filtered problems, grouped by unit, district or category.
-
-    Not conditional: "overdue" depends on the time of the request, not only on the data."""
-    args = _args()
-    group = services_ledger.parse_group(args)
-    led = services_ledger.build(get_store(), args, _locale())
-    return _json(services_ledger.as_json(led, group))
-
-
-@bp.get("/openapi.json")
-def openapi_document():
-    """The OpenAPI 3.1 description of this API."""
-    return _json(openapi.document(request.script_root or ""))

@@ -15,7 +15,8 @@ from geoapp.core.intake import ReportError
 from geoapp.core.messages import N_
 from geoapp.services import deadlines, intake, photos, problem_workflow, sheet_import
 from geoapp.web.actor import current_actor, current_role, current_unit_id
-from geoapp.web.api import _json, _locale, bp
+from geoapp.web.answers import _json, _locale
+from geoapp.web.api import bp
 from geoapp.web.context import get_store
 from geoapp.web.errors import bad_row_text, where_text
 from geoapp.web.schemas import body
