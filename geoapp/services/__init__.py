@@ -15,6 +15,8 @@ Problem intake and workflow (``intake``, ``problem_workflow``, ``photos``, ``dea
 ``sheet_import``), the ledger and its files (``ledger``, ``ledger_files``), boundary editing
 and publishing (``editor``, ``editor_edits``, ``editor_review``, ``editor_areas``), accounts (``accounts``),
 batch assignment with dask (``batch``) and the audit entry every write makes (``audit``).
+Phones in the field: a report stored once per the id its phone gave it, a unit's work list
+and rectification with an after-photo (``field``).
 
 Services take a store (through its interface, ``geoapp.store``) and plain values, and
 return plain data; the CLI and the web views call them and nothing below them.

@@ -213,10 +213,14 @@ def create_problem(
     role: str | None = None,
     locale: str = "zh",
     now: datetime | None = None,
+    client_id: str | None = None,
+    location_accuracy_m: float | None = None,
 ) -> dict:
     """Report one problem: check it, convert its position once to WGS84, assign it with the
     current generation, flag likely duplicates, store it.  Returns :func:`problem_detail`
-    (points outside the county are kept, with ``assignment.assigned`` false)."""
+    (points outside the county are kept, with ``assignment.assigned`` false).
+    ``client_id`` and ``location_accuracy_m`` (checked by the caller,
+    :mod:`geoapp.services.field`) are stored with it."""
     check_action("report", role)
     now = now or _now()
     report = parse_report(payload, category_spellings(store.list_categories()))
@@ -236,6 +240,8 @@ def create_problem(
         "source_crs": crs_code,
         "source_x": report["lon"],
         "source_y": report["lat"],
+        "client_id": client_id,
+        "location_accuracy_m": location_accuracy_m,
     }
     _attach_assignment([row], zoning_for(store))
     original = None

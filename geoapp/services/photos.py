@@ -1,5 +1,6 @@
 """Use cases of a problem's photos: keep an uploaded JPEG or PNG (its type sniffed from the
-bytes) under the photo folder with a random name, and find a stored photo's file again.
+bytes, its metadata taken out) under the photo folder with a random name, and find a stored
+photo's file again.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from geoapp.core.intake import ReportError, sniff_image
 from geoapp.core.messages import N_
 from geoapp.core.workflow import check_action
+from geoapp.io.photos import strip_metadata
 from geoapp.services.errors import ServiceError
 from geoapp.services.intake import TooLarge, UnsupportedType
 
@@ -27,9 +29,14 @@ def add_photo(
     *,
     role: str | None = None,
     actor_unit_id: str | None = None,
+    stage: str | None = None,
+    once: bool = False,
 ) -> dict:
     """Keep a JPEG or PNG photo of a problem under ``photo_dir`` with a random name; the
-    type is sniffed from the bytes, never taken from the file's name."""
+    type is sniffed from the bytes, never taken from the file's name, and the metadata (EXIF
+    with the GPS position, camera, comments) is taken out (:func:`strip_metadata`).
+    ``stage="after"`` marks a photo of the rectified place; ``once``: the same bytes sent
+    again for the same problem (a retry) answer the photo already stored."""
     problem = store.get_problem(problem_pk)
     check_action("add_photo", role, actor_unit_id, problem["responsible_unit_id"])
     if not data:
@@ -40,6 +47,10 @@ def add_photo(
     if kind is None:
         raise UnsupportedType(N_("the file is not a JPEG or PNG image"))
     content_type, ext = kind
+    data = strip_metadata(data)
+    digest = hashlib.sha256(data).hexdigest()
+    if once and (kept := store.photo_by_content(problem["id"], digest)) is not None:
+        return {"id": kept["id"], "content_type": kept["content_type"], "bytes": kept["size_bytes"]}
     photo_dir = Path(photo_dir)
     photo_dir.mkdir(parents=True, exist_ok=True)
     name = f"{secrets.token_hex(16)}.{ext}"
@@ -56,11 +67,13 @@ def add_photo(
                     "stored_name": name,
                     "content_type": content_type,
                     "size_bytes": len(data),
-                    "sha256": hashlib.sha256(data).hexdigest(),
+                    "sha256": digest,
                     "original_name": original,
                 },
                 actor,
             )
+            if stage is not None:
+                tx.set_photo_stage(photo_id, stage)
     except BaseException:
         target.unlink(missing_ok=True)
         raise

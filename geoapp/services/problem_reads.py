@@ -173,6 +173,7 @@ def problem(
                 "bytes": ph["size_bytes"],
                 "uploaded_at": local_time(ph["uploaded_at"]),
                 "uploaded_by": ph["uploaded_by"],
+                "stage": ph.get("stage"),
             }
             for ph in photos
         ],

@@ -43,6 +43,7 @@ from geoapp.store.areas import Areas
 from geoapp.store.audit import AuditLog
 from geoapp.store.backends import PostgisBackend, SqliteBackend
 from geoapp.store.errors import StoreError, StoreUnavailable, _reason, database_error, safe_url
+from geoapp.store.field import FieldOperations
 from geoapp.store.generations import Generations
 from geoapp.store.plumbing import TransactionBase
 from geoapp.store.problem_queries import ProblemQueries
@@ -61,6 +62,7 @@ class Transaction(
     ProblemQueries,
     Accounts,
     AuditLog,
+    FieldOperations,
     TransactionBase,
 ):
     """Reads and writes inside one database transaction; get one from ``store.transaction()``.

@@ -188,6 +188,10 @@ problems = sa.Table(
     sa.Column("duplicate_of", sa.Integer, sa.ForeignKey("problems.id")),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # migration 0007: the id a phone gave the report (a retry with it answers the problem
+    # already stored) and the radius in metres of the phone's position fix
+    sa.Column("client_id", Text),
+    sa.Column("location_accuracy_m", Double),
     sa.Index(None, "round"),
     sa.Index(None, "category"),
     sa.Index(None, "status"),
@@ -198,6 +202,7 @@ problems = sa.Table(
     sa.Index(None, "responsible_unit_id"),
     sa.Index(None, "lead_unit_id"),
     sa.Index(None, "lon", "lat"),
+    sa.Index(None, "client_id", unique=True),
     sqlite_autoincrement=True,
 )
 
@@ -261,6 +266,8 @@ problem_photos = sa.Table(
     sa.Column("original_name", Text),
     sa.Column("uploaded_at", UTCDateTime, nullable=False),
     sa.Column("uploaded_by", Text),
+    # migration 0007: "after" for a photo of the rectified place; NULL for the others
+    sa.Column("stage", Text),
     sa.Index(None, "problem_pk"),
     sqlite_autoincrement=True,
 )

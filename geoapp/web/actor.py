@@ -60,7 +60,7 @@ def via_token() -> bool:
 def wants_json() -> bool:
     """Whether refusals should answer in JSON: the API, token callers, or a JSON ``Accept``."""
     return (
-        request.path.startswith("/api/")
+        request.path.startswith(("/api/", "/field/api/"))
         or g.get("auth_via") == "token"
         or request.accept_mimetypes.best == "application/json"
     )

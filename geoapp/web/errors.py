@@ -171,7 +171,7 @@ def details_of(exc: BaseException, limit: int = 100) -> list[str] | None:
 
 def _wants_json() -> bool:
     return (
-        request.path.startswith(("/api/", "/ogc/"))
+        request.path.startswith(("/api/", "/ogc/", "/field/api/"))
         or request.accept_mimetypes.best == "application/json"
     )
 

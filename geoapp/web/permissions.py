@@ -149,6 +149,14 @@ PERMISSIONS: dict[str, Rule] = {
     "ogc.collection": COUNTY,
     "ogc.items": COUNTY,
     "ogc.item": COUNTY,
+    # the field pages for phones (geoapp/web/views/field.py): inspectors report, a unit account
+    # rectifies its own unit's problems (staff may open a unit's list with ?unit=)
+    "field.report_page": REPORTING,
+    "field.submit_report": REPORTING,
+    "field.unit_page": {*STAFF, "unit"},
+    "field.rectify": {*STAFF, "unit"},
+    "field.service_worker": EVERYONE,
+    "field.manifest": EVERYONE,
 }
 
 

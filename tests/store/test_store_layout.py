@@ -70,6 +70,7 @@ def test_operations_come_from_every_aggregate() -> None:
         "geoapp.store.audit",
         "geoapp.store.backends",
         "geoapp.store.engine",
+        "geoapp.store.field",
         "geoapp.store.generations",
         "geoapp.store.problem_queries",
         "geoapp.store.problems",

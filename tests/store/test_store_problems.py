@@ -33,6 +33,8 @@ FIELDS = [
     "duplicate_of",
     "created_at",
     "updated_at",
+    "client_id",
+    "location_accuracy_m",
 ]
 
 

@@ -36,6 +36,12 @@ PAGES = {
     "/ogc/collections/<collection_id>": "ogc.collection",
     "/ogc/collections/<collection_id>/items": "ogc.items",
     "/ogc/collections/<collection_id>/items/<feature_id>": "ogc.item",
+    "/field/": "field.report_page",
+    "/field/unit": "field.unit_page",
+    "/field/sw.js": "field.service_worker",
+    "/field/manifest.webmanifest": "field.manifest",
+    "/field/api/reports": "field.submit_report",
+    "/field/api/problems/<int:problem_pk>/rectify": "field.rectify",
 }
 
 
@@ -47,7 +53,7 @@ def test_every_page_keeps_its_url_in_its_capability_blueprint(app):
     }
     assert served == PAGES
     blueprints = {endpoint.split(".")[0] for endpoint in served.values()}
-    assert blueprints == {"map", "ledger", "intake", "editor", "admin", "auth", "ogc"}
+    assert blueprints == {"map", "ledger", "intake", "editor", "admin", "auth", "ogc", "field"}
     assert set(app.blueprints) == blueprints | {"api"}
 
 

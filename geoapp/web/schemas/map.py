@@ -246,6 +246,9 @@ class Photo(Answer):
     url: str
     uploaded_at: str | None = Field(None, description="in a problem's detail")
     uploaded_by: str | None = Field(None, description="in a problem's detail")
+    stage: Literal["after"] | None = Field(
+        None, description="in a problem's detail: `after` for a photo of the rectified place"
+    )
 
 
 class ProblemEvent(Answer):

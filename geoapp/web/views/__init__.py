@@ -2,7 +2,9 @@
 basemap tiles), ``ledger`` (the ledger page, its print view and exports), ``intake`` (the
 report form, the sheet import, a problem's page and photos), ``editor`` (the boundary editor
 and the generations), ``admin`` (audit log, accounts), ``auth`` (sign in and out) and ``ogc``
-(OGC API - Features for QGIS and GDAL).  ``common`` holds what every page uses.  The factory
+(OGC API - Features for QGIS and GDAL), ``field`` (the phone pages under ``/field/``: the
+report page with its offline queue, a unit's work list, the web app's manifest and service
+worker).  ``common`` holds what every page uses.  The factory
 (:mod:`geoapp.web.app`) registers each module's ``bp``; an endpoint is ``<blueprint>.<view>``,
 the key of the permission table (:mod:`geoapp.web.permissions`).
 
