@@ -12,6 +12,7 @@ import struct
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
@@ -82,9 +83,12 @@ def decode_text(data: bytes, name: str) -> str:
         ) from None
 
 
-def _read_bytes(path: Path) -> bytes:
+@contextmanager
+def _readable(path: Path) -> Iterator[None]:
+    """Reading ``path`` inside this block: a missing file, a folder or any other OS error
+    becomes one InputError naming the path."""
     try:
-        return Path(path).read_bytes()
+        yield
     except FileNotFoundError:
         raise InputError(N_("%(path)s: no such file"), path=path) from None
     except IsADirectoryError:
@@ -93,6 +97,11 @@ def _read_bytes(path: Path) -> bytes:
         raise InputError(
             N_("%(path)s: cannot be read (%(strerror)s)"), path=path, strerror=exc.strerror
         ) from None
+
+
+def _read_bytes(path: Path) -> bytes:
+    with _readable(path):
+        return Path(path).read_bytes()
 
 
 # --- zip archives -------------------------------------------------------------------
@@ -271,17 +280,8 @@ def check_content(path: Path, fmt: str, data: bytes | None = None) -> None:
     if not allowed:
         return
     if data is None:
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read(8192)
-        except FileNotFoundError:
-            raise InputError(N_("%(path)s: no such file"), path=path) from None
-        except IsADirectoryError:
-            raise InputError(N_("%(path)s: is a folder, not a file"), path=path) from None
-        except OSError as exc:
-            raise InputError(
-                N_("%(path)s: cannot be read (%(strerror)s)"), path=path, strerror=exc.strerror
-            ) from None
+        with _readable(path), open(path, "rb") as fh:
+            data = fh.read(8192)
     if not data:
         raise InputError(N_("%(name)s: the file is empty"), name=path.name)
     kind = sniff(data)
