@@ -58,6 +58,8 @@ SETTINGS: dict[str, tuple[object, str]] = {
     ),
     "SECURE_COOKIES": (0, "1: send the session cookie over HTTPS only (set it behind HTTPS)"),
     "MAX_UNZIPPED_MB": (200, "Largest total uncompressed size of a zipped Shapefile, in MiB"),
+    "LOG_LEVEL": ("INFO", "Level of the application log: DEBUG, INFO, WARNING, ERROR"),
+    "LOG_JSON": (False, "1: write the log as one JSON object per line (for a log collector)"),
 }
 
 

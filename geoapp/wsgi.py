@@ -29,9 +29,13 @@ def serve_gunicorn(database_url: str, host: str, port: int, workers: int, thread
     """Run gunicorn in this process (its master) until it is stopped (SIGTERM, Ctrl-C)."""
     from gunicorn.app.base import BaseApplication
 
+    from geoapp import config, logging_setup
+
     # the workers inherit these: one database, one secret key for all of them
     os.environ["GEOAPP_DATABASE_URL"] = database_url
     os.environ.setdefault("GEOAPP_SECRET_KEY", secrets.token_hex(32))
+
+    env = config.from_env()
 
     class Server(BaseApplication):
         def load_config(self) -> None:
@@ -42,7 +46,12 @@ def serve_gunicorn(database_url: str, host: str, port: int, workers: int, thread
                 "threads": threads,
                 "timeout": 120,
                 "graceful_timeout": 20,
-                "accesslog": "-",
+                # the app writes one line per request (geoapp.request); gunicorn's own
+                # messages go through the same handler, in the same format
+                "accesslog": None,
+                "logconfig_dict": logging_setup.gunicorn_logconfig(
+                    env["LOG_LEVEL"], bool(env["LOG_JSON"])
+                ),
                 "preload_app": False,  # each worker opens its own connection pool
                 "proc_name": "geoapp",
                 "control_socket_disable": True,  # several servers may run on one machine

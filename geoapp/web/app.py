@@ -11,9 +11,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from geoapp import config as settings
+from geoapp import logging_setup
 from geoapp.core.model import DB_INT_MAX
 from geoapp.store import open_store
-from geoapp.web import answers, errors, permissions, security, textguard
+from geoapp.web import answers, errors, permissions, requestlog, security, textguard
 from geoapp.web.api import bp as api_bp
 from geoapp.web.api import docs as api_docs
 from geoapp.web.api import editor as api_editor
@@ -63,6 +64,9 @@ class DbIntConverter(IntegerConverter):
 
 
 def build_app(overrides: dict | None = None) -> Flask:
+    config = {**settings.from_env(), **(overrides or {})}
+    # before Flask makes its logger: with our handler on the root, it adds none of its own
+    logging_setup.configure(config["LOG_LEVEL"], bool(config["LOG_JSON"]))
     app = Flask(
         "geoapp",
         static_folder=str(settings.REPO_ROOT / "static"),
@@ -70,8 +74,7 @@ def build_app(overrides: dict | None = None) -> Flask:
         template_folder="templates",
         root_path=str(settings.REPO_ROOT / "geoapp"),
     )
-    app.config.update(settings.from_env())
-    app.config.update(overrides or {})
+    app.config.update(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secrets.token_hex(32)
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
@@ -94,6 +97,7 @@ def build_app(overrides: dict | None = None) -> Flask:
 
     make_folium_offline()
 
+    requestlog.init_app(app)  # first: its line covers every later hook
     errors.register(app)
     app.extensions["geoapp.answers"] = answers.AnswerCache()  # answers by ETag, per app
     auth.init_app(app)

@@ -19,6 +19,7 @@ from geoapp.services.editor_edits import Unchanged
 from geoapp.services.errors import ServiceError
 from geoapp.services.query_params import BadParameter
 from geoapp.store import InvalidValue, NotFound, StaleVersion, StoreError, StoreUnavailable
+from geoapp.web.requestlog import request_id
 from geoapp.web.schemas.base import BadBody
 from geoapp.web.textguard import BadText
 
@@ -57,6 +58,7 @@ HTTP_MESSAGES = {
     405: N_("This address does not accept this method."),
     413: N_("The upload is too large."),
     415: N_("This kind of content is not accepted here."),
+    500: N_("Something went wrong on the server. The error is logged under the number below."),
 }
 #: pydantic's error types → what is wrong with the field, in words the catalogue translates
 #: (values: ``value`` the value sent, ``name`` its JSON type, ``limit``, ``names``)
@@ -189,10 +191,15 @@ def _answer(status: int, code: str, message: str, details=None, payload=None):
         body = {"error": code, "message": message}
         if details:
             body["details"] = details
+        if status >= 500:
+            body["request_id"] = request_id()
         if payload:
             body.update({k: v for k, v in payload.items() if k not in body})
         return jsonify(body), status
-    return render_template("error.html", status=status, message=message, details=details), status
+    page = render_template(
+        "error.html", status=status, message=message, details=details, request_id=request_id()
+    )
+    return page, status
 
 
 def register(app) -> None:

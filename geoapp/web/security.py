@@ -65,7 +65,16 @@ def check_csrf():
         from flask import render_template
 
         response = current_app.make_response(
-            (render_template("error.html", status=400, message=message, details=None), 400)
+            (
+                render_template(
+                    "error.html",
+                    status=400,
+                    message=message,
+                    details=None,
+                    request_id=g.get("request_id"),
+                ),
+                400,
+            )
         )
     return response
 
