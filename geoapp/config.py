@@ -63,6 +63,12 @@ SETTINGS: dict[str, tuple[object, str]] = {
 }
 
 
+def upload_root(settings: dict) -> Path:
+    """The folder of photos and uploads awaiting confirmation (``UPLOAD_DIR``, else
+    ``instance/uploads``)."""
+    return Path(settings.get("UPLOAD_DIR") or REPO_ROOT / "instance" / "uploads")
+
+
 def from_env(environ=os.environ) -> dict:
     """Settings from ``GEOAPP_<NAME>`` environment variables, else their defaults."""
     out = {}

@@ -127,6 +127,25 @@ OPERATIONS = tuple(
 )
 
 
+def _alembic_config() -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return cfg
+
+
+@functools.cache
+def _head_revision() -> str:
+    """The head of the migrations folder (read once per process: it changes only with the
+    code)."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
 class Store:
     """A database holding geoapp's data.  Create with :func:`geoapp.store.open_store`.
 
@@ -190,11 +209,7 @@ class Store:
     # ------------------------------------------------------------------ schema
 
     def _alembic_config(self) -> Any:
-        from alembic.config import Config
-
-        cfg = Config()
-        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-        return cfg
+        return _alembic_config()
 
     def upgrade(self, revision: str = "head") -> None:
         """Create or update the schema (``alembic upgrade head``); safe to call repeatedly."""
@@ -238,16 +253,14 @@ class Store:
         conn = self._connect()
         try:
             return MigrationContext.configure(conn).get_current_revision()
+        except sa_exc.DBAPIError as exc:
+            raise database_error(exc, self.url) from exc
         finally:
             conn.close()
 
     def head_revision(self) -> str:
         """The newest schema revision this code knows."""
-        from alembic.script import ScriptDirectory
-
-        head = ScriptDirectory.from_config(self._alembic_config()).get_current_head()
-        assert head is not None
-        return head
+        return _head_revision()
 
     # ------------------------------------------------------------------ caches
 

@@ -24,7 +24,7 @@ from geoapp.web.api import map as api_map
 from geoapp.web.assets import make_folium_offline
 from geoapp.web.context import LANGUAGES, select_locale
 from geoapp.web.textguard import CheckedJSONProvider
-from geoapp.web.views import admin, auth, common, editor, field, intake, ledger, ogc
+from geoapp.web.views import admin, auth, common, editor, field, health, intake, ledger, ogc
 from geoapp.web.views import map as map_pages
 
 #: The API's route modules: importing one adds its routes to the ``api`` blueprint.
@@ -107,7 +107,7 @@ def build_app(overrides: dict | None = None) -> Flask:
     common.init_app(app)  # what every template may use
     # ids in URLs are database integers: a larger number matches no route (404)
     app.url_map.converters["int"] = DbIntConverter
-    for page_blueprint in (map_pages, ledger, intake, editor, admin, auth, field):
+    for page_blueprint in (map_pages, ledger, intake, editor, admin, auth, field, health):
         app.register_blueprint(page_blueprint.bp)
     app.register_blueprint(api_bp, url_prefix="/api")
     app.register_blueprint(ogc.bp, url_prefix="/ogc")

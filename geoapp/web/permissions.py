@@ -79,6 +79,8 @@ PERMISSIONS: dict[str, Rule] = {
     # served to anyone: the login page, static files, the favicon, the API's description
     "static": EVERYONE,
     "map.favicon": EVERYONE,
+    "health.healthz": EVERYONE,
+    "health.readyz": EVERYONE,
     "auth.login": EVERYONE,
     "auth.logout": EVERYONE,
     "api.openapi_document": EVERYONE,
@@ -160,6 +162,11 @@ PERMISSIONS: dict[str, Rule] = {
 }
 
 
+#: endpoints open to everyone that never look up who asks (no database read per static
+#: file; a health probe answers even when the store does not)
+NO_ACCOUNT_LOOKUP = frozenset({"static", "health.healthz", "health.readyz"})
+
+
 def allowed_roles(endpoint: str | None, method: str) -> frozenset[str]:
     """The roles allowed to call ``endpoint`` with ``method`` (empty: not in the table)."""
     rule = PERMISSIONS.get(endpoint or "")
@@ -201,8 +208,8 @@ def enforce():
         abort(413)  # before anything reads the body
     if request.endpoint is None:  # no such URL or method: let the 404/405 answer
         return None
-    if request.endpoint == "static" and "static" in PERMISSIONS:
-        g.principal = None  # public files: no account lookup per file
+    if request.endpoint in NO_ACCOUNT_LOOKUP:
+        g.principal = None  # public files and probes: no account lookup
         return None
     p = identify()
     g.principal = p

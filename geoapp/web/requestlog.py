@@ -25,6 +25,8 @@ log = logging.getLogger("geoapp.request")
 
 SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 HEADER = "X-Request-Id"
+#: routes whose successful answers are logged at DEBUG only
+QUIET_RULES = frozenset({"/healthz", "/readyz"})
 
 
 def request_id() -> str:
@@ -60,6 +62,8 @@ def _finish(response):
         "duration_ms": duration,
     }
     level = logging.WARNING if response.status_code >= 500 else logging.INFO
+    if rule in QUIET_RULES and response.status_code == 200:
+        level = logging.DEBUG  # a monitor's probe every few seconds would drown the log
     log.log(
         level,
         "%(method)s %(rule)s %(status)s %(duration_ms)sms user=%(user)s role=%(role)s",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from flask import current_app, request, url_for
 
+from geoapp import config
 from geoapp.core.intake import ReportError
 from geoapp.core.messages import N_
 from geoapp.services import deadlines, intake, photos, problem_workflow, sheet_import
@@ -33,8 +34,7 @@ from geoapp.web.schemas.intake import (
 
 def upload_dir(kind: str) -> Path:
     """``instance/uploads/<kind>`` (or under GEOAPP_UPLOAD_DIR)."""
-    base = current_app.config.get("UPLOAD_DIR") or Path(current_app.instance_path) / "uploads"
-    return Path(base) / kind
+    return config.upload_root(current_app.config) / kind
 
 
 def _sent(model) -> dict:
