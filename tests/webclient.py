@@ -10,6 +10,7 @@ from werkzeug.datastructures import Headers
 
 from geoapp import create_app
 from geoapp.core.accounts import ROLES
+from geoapp.store import open_store
 
 #: The demo databases' accounts: one per role, named after it, with these passwords.
 TEST_PASSWORDS = {role: f"{role}-password" for role in ROLES}
@@ -71,8 +72,19 @@ class SharedTemplateCode(BytecodeCache):
 TEMPLATE_CODE = SharedTemplateCode()
 
 
+def upgraded(url: str) -> str:
+    """``url`` after the deploy step ``geoapp db upgrade`` (app servers never migrate: they
+    refuse a store whose schema is behind); a store already at head is left as it is."""
+    with open_store(url) as store:
+        if store.revision() != store.head_revision():
+            store.upgrade()
+    return url
+
+
 def make_app(url: str, **config):
-    """The app on the database at ``url`` (test clients sign in and send CSRF tokens)."""
+    """The app on the database at ``url``, its schema brought to head first as a deploy
+    would (test clients sign in and send CSRF tokens)."""
+    upgraded(url)
     app = create_app({"DATABASE_URL": url, "TESTING": True, **config})
     app.test_client_class = GeoappClient
     app.jinja_env.bytecode_cache = TEMPLATE_CODE

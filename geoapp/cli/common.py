@@ -1,4 +1,4 @@
-"""What every command shares: the store of this run (opened and migrated once), the errors a
+"""What every command shares: the store of this run (opened once, its schema checked), the errors a
 command reports as one line, printing them (exit status 2), and the login name recorded as
 the actor.
 """
@@ -15,15 +15,26 @@ from geoapp.io.errors import InputError
 from geoapp.services import errors
 
 
-def get_store(ctx: click.Context):
-    """The store of this run: opened and migrated on first use, closed when the command ends."""
+def get_store(ctx: click.Context, *, upgrade: bool = False):
+    """The store of this run, opened on first use and closed when the command ends.
+
+    Its schema must be the one this code needs (else the command stops, naming
+    ``geoapp db upgrade``); only ``init-db`` and ``db upgrade`` pass ``upgrade=True`` and
+    bring it there (a deploy step: one at a time per database, see ``Store.upgrade``)."""
     from geoapp.store import open_store
 
     obj = ctx.ensure_object(dict)
     if "store" not in obj:
         try:
             store = open_store(obj.get("database_url"))
-            store.upgrade()
+            try:
+                if upgrade:
+                    store.upgrade()
+                else:
+                    store.require_head()
+            except BaseException:
+                store.close()
+                raise
         except Exception as exc:  # StoreError and friends: say it, no traceback
             raise click.ClickException(str(exc)) from None
         obj["store"] = store

@@ -19,11 +19,46 @@ from geoapp.services import assign_files, boundary_import, county, errors, mappi
 @click.command("init-db")
 @click.pass_context
 def init_db(ctx: click.Context) -> None:
-    """Create the database or upgrade its schema to the latest migration."""
+    """Create the database or upgrade its schema to the latest migration (= db upgrade)."""
+    _upgrade(ctx)
+
+
+def _upgrade(ctx: click.Context) -> None:
     from geoapp.store import safe_url
 
-    store = get_store(ctx)
-    click.echo(f"database ready: {safe_url(store.url)}")
+    store = get_store(ctx, upgrade=True)
+    click.echo(f"database ready: {safe_url(store.url)} at schema revision {store.revision()}")
+
+
+@click.group("db")
+def db() -> None:
+    """The database's schema: upgrade it (a deploy step), show its revision."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Bring the schema to this code's revision; stop the app servers' old version first.
+
+    Safe to run twice at once (the second waits, then finds nothing to do); app servers
+    never migrate and refuse to start on an older schema."""
+    _upgrade(ctx)
+
+
+@db.command("current")
+@click.pass_context
+def db_current(ctx: click.Context) -> None:
+    """Print the database's schema revision and the one this code needs."""
+    from geoapp.store import open_store
+
+    try:
+        with open_store(ctx.find_root().obj.get("database_url")) as store:
+            current, head = store.revision(), store.head_revision()
+    except expected_errors() as exc:
+        fail(exc)
+    click.echo(f"database: {current or '(empty)'}\ncode:     {head}")
+    if current != head:
+        sys.exit(1)
 
 
 @click.command("load-demo")
@@ -223,6 +258,7 @@ def _assign_dask(input_path, output_path, zoning, crs, category_column, schedule
 #: the commands this module adds to ``geoapp``
 COMMANDS = (
     init_db,
+    db,
     load_demo,
     import_areas,
     import_problems,

@@ -75,10 +75,15 @@ def serve(
     url = ctx.obj.get("database_url")
     app = store = None
     if workers is None:
-        app = create_app({"DATABASE_URL": url} if url else None)
+        try:
+            app = create_app({"DATABASE_URL": url} if url else None)
+        except expected_errors() as exc:  # e.g. the schema is behind: name the command
+            fail(exc)
         store = app.extensions["geoapp.store"]
     else:
-        store = get_store(ctx)  # migrate once, here, before any worker starts
+        # the schema checked once, here, before any worker starts (never migrated: a deploy
+        # step, `geoapp db upgrade`); each worker checks again when it builds its app
+        store = get_store(ctx)
     if demo:
         try:
             accounts = services_accounts.seed_demo_accounts(store)

@@ -2,7 +2,9 @@
 
 One interface, two backends: SQLite (the default, a file under ``instance/``) and PostgreSQL +
 PostGIS (``postgresql+psycopg://...``).  The schema is managed by the Alembic migrations in
-``geoapp/store/migrations``; call :meth:`Store.upgrade` (or ``open_store(..., upgrade=True)``).
+``geoapp/store/migrations``; call :meth:`Store.upgrade` (or ``open_store(..., upgrade=True)``):
+a deploy step (``geoapp db upgrade``), never done by an app server, which only checks
+(:meth:`Store.require_head`).
 
 This package's ``__init__`` is the store's interface: the web layer and the CLI import
 ``geoapp.store`` and nothing below it (tests/test_architecture.py).  Its modules may import
@@ -30,6 +32,7 @@ from geoapp.store.engine import PostgisStore, PostgisTransaction, Store, Transac
 from geoapp.store.errors import (
     InvalidValue,
     NotFound,
+    SchemaOutOfDate,
     StaleVersion,
     StoreError,
     StoreUnavailable,
@@ -49,6 +52,7 @@ __all__ = [
     "NotFound",
     "PostgisStore",
     "PostgisTransaction",
+    "SchemaOutOfDate",
     "StaleVersion",
     "Store",
     "StoreError",

@@ -48,6 +48,8 @@ from geoapp.store.plumbing import _CHUNK, TransactionBase, _chunks
 SQLITE_BUSY_TIMEOUT = 15
 #: Key of the transaction-level advisory lock that serialises publishes.
 PUBLISH_LOCK_KEY = 0x6765_6F61_7070  # "geoapp"
+#: Key of the transaction-level advisory lock that serialises schema upgrades.
+MIGRATE_LOCK_KEY = PUBLISH_LOCK_KEY + 1
 
 
 class SqliteBackend(TransactionBase):
@@ -217,6 +219,10 @@ def sqlite_engine(url: sa.URL, echo: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # ``connection.execution_options(sqlite_begin="IMMEDIATE")`` takes the write lock at
+        # once (schema upgrades: two at a time wait for each other instead of both reading
+        # the old revision)
+        mode = connection.get_execution_options().get("sqlite_begin", "")
+        connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
     return engine

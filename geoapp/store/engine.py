@@ -41,8 +41,15 @@ from geoapp.store import schema as S
 from geoapp.store.accounts import Accounts
 from geoapp.store.areas import Areas
 from geoapp.store.audit import AuditLog
-from geoapp.store.backends import PostgisBackend, SqliteBackend
-from geoapp.store.errors import StoreError, StoreUnavailable, _reason, database_error, safe_url
+from geoapp.store.backends import MIGRATE_LOCK_KEY, PostgisBackend, SqliteBackend
+from geoapp.store.errors import (
+    SchemaOutOfDate,
+    StoreError,
+    StoreUnavailable,
+    _reason,
+    database_error,
+    safe_url,
+)
 from geoapp.store.field import FieldOperations
 from geoapp.store.generations import Generations
 from geoapp.store.plumbing import TransactionBase
@@ -226,7 +233,11 @@ class Store:
         cfg = self._alembic_config()
         conn = self._connect()
         try:
+            # one upgrade at a time per database: a second one waits, then finds the schema
+            # at head and does nothing (SQLite: BEGIN IMMEDIATE; PostGIS: an advisory lock)
+            conn.execution_options(sqlite_begin="IMMEDIATE")
             with conn.begin():
+                self._lock_schema(conn)
                 cfg.attributes["connection"] = conn
                 getattr(command, direction)(cfg, revision)
         except sa_exc.DBAPIError as exc:
@@ -262,6 +273,49 @@ class Store:
         """The newest schema revision this code knows."""
         return _head_revision()
 
+    def require_head(self) -> None:
+        """Raise :class:`SchemaOutOfDate` (naming the command to run) unless the database's
+        schema is the one this code needs.  What an app server checks at start."""
+        current, head = self.revision(), self.head_revision()
+        if current == head:
+            return
+        if current is None:
+            raise SchemaOutOfDate(
+                N_(
+                    "the database at %(safe_url)s has no geoapp schema yet: run "
+                    "`geoapp init-db` (or `geoapp db upgrade`) once before starting the app"
+                ),
+                safe_url=safe_url(self.url),
+            )
+        from alembic.script import ScriptDirectory
+
+        known = {
+            s.revision for s in ScriptDirectory.from_config(_alembic_config()).walk_revisions()
+        }
+        if current not in known:
+            raise SchemaOutOfDate(
+                N_(
+                    "the database at %(safe_url)s is at schema revision %(current)s, newer than "
+                    "this code (%(head)s): deploy the newer geoapp on this server"
+                ),
+                safe_url=safe_url(self.url),
+                current=current,
+                head=head,
+            )
+        raise SchemaOutOfDate(
+            N_(
+                "the database at %(safe_url)s is at schema revision %(current)s, this code "
+                "needs %(head)s: run `geoapp db upgrade` (a deploy step; app servers never "
+                "migrate)"
+            ),
+            safe_url=safe_url(self.url),
+            current=current,
+            head=head,
+        )
+
+    def _lock_schema(self, conn: Connection) -> None:
+        """Serialise schema upgrades (SQLite's BEGIN IMMEDIATE already did)."""
+
     # ------------------------------------------------------------------ caches
 
     def _area_tree(self, tx: Transaction, gid: int) -> tuple[list[str], shapely.STRtree]:
@@ -291,6 +345,9 @@ class PostgisStore(Store):
 
     backend = "postgis"
     transaction_class = PostgisTransaction
+
+    def _lock_schema(self, conn: Connection) -> None:
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATE_LOCK_KEY)))
 
 
 def _delegate(name: str) -> Any:

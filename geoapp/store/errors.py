@@ -34,6 +34,12 @@ class StoreUnavailable(StoreError):
     trying again in a moment (HTTP 503); the pool reconnects by itself when it is back."""
 
 
+class SchemaOutOfDate(StoreError):
+    """The database's schema is not the one this code needs (an empty database, one an
+    older version left, or one a newer version already upgraded).  App servers refuse to
+    start on it: the schema changes only by the deploy step ``geoapp db upgrade``."""
+
+
 def safe_url(url: sa.URL) -> str:
     """The URL as text with any password masked."""
     return url.render_as_string(hide_password=True)

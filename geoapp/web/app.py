@@ -92,7 +92,12 @@ def build_app(overrides: dict | None = None) -> Flask:
     Babel(app, locale_selector=select_locale)
 
     store = app.config.get("STORE") or open_store(app.config.get("DATABASE_URL"))
-    store.upgrade()
+    try:  # a schema upgrade is a deploy step (`geoapp db upgrade`), never a server's
+        store.require_head()
+    except BaseException:
+        if not app.config.get("STORE"):
+            store.close()
+        raise
     app.extensions["geoapp.store"] = store
 
     make_folium_offline()

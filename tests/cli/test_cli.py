@@ -108,6 +108,7 @@ def test_assign_unknown_crs(tmp_path):
 def test_assign_from_store_needs_a_generation(store_url, tmp_path):
     src = tmp_path / "in.csv"
     src.write_text("lon,lat\n114.92,28.23\n", encoding="utf-8")
+    assert run(store_url, "init-db").exit_code == 0
     r = run(store_url, "assign", src, tmp_path / "o.csv")
     assert r.exit_code == 2 and "no boundary generation is published" in r.output
 
@@ -260,6 +261,7 @@ COMMANDS = {
     "assign",
     "create-token",
     "create-user",
+    "db",
     "deactivate-user",
     "export-ledger",
     "import-areas",
