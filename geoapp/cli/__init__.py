@@ -28,6 +28,15 @@ from geoapp.cli import accounts, data, ledger, serve
 @click.pass_context
 def main(ctx: click.Context, database_url: str | None) -> None:
     """geoapp: responsibility zones, problem points and the deduction ledger."""
+    from geoapp import config, logging_setup
+
+    try:  # every setting checked once, at start (`geoapp check` lists them)
+        settings = config.from_env()
+    except config.SettingError as exc:
+        raise click.ClickException(str(exc)) from None
+    logging_setup.configure(settings["LOG_LEVEL"], bool(settings["LOG_JSON"]))
+    for problem in config.unknown():
+        click.echo(f"warning: {problem}", err=True)
     ctx.ensure_object(dict)["database_url"] = database_url
 
 

@@ -3,6 +3,7 @@ blueprints.  ``geoapp.create_app`` calls :func:`build_app` (through ``geoapp.web
 
 from __future__ import annotations
 
+import logging
 import secrets
 
 from flask import Flask, request
@@ -64,9 +65,11 @@ class DbIntConverter(IntegerConverter):
 
 
 def build_app(overrides: dict | None = None) -> Flask:
-    config = {**settings.from_env(), **(overrides or {})}
+    config = {**settings.from_env(), **(overrides or {})}  # SettingError: a wrong type
     # before Flask makes its logger: with our handler on the root, it adds none of its own
     logging_setup.configure(config["LOG_LEVEL"], bool(config["LOG_JSON"]))
+    for problem in settings.unknown():
+        logging.getLogger("geoapp.config").warning("%s", problem)
     app = Flask(
         "geoapp",
         static_folder=str(settings.REPO_ROOT / "static"),
