@@ -174,11 +174,24 @@ def upload_root(settings: dict) -> Path:
 def from_env(environ: Mapping[str, str] = os.environ) -> dict:
     """Settings from ``GEOAPP_<NAME>`` environment variables, else their defaults; raises
     :class:`SettingError` for a value that does not fit its setting's type."""
-    out = {}
+    values, errors = read_all(environ)
+    if errors:
+        raise SettingError(errors[0])
+    return values
+
+
+def read_all(environ: Mapping[str, str] = os.environ) -> tuple[dict, list[str]]:
+    """Every setting (its default where the variable's value does not fit) and one message
+    per variable that does not fit (``geoapp check`` lists them all)."""
+    values, errors = {}, []
     for name, (default, _) in SETTINGS.items():
         raw = environ.get(f"GEOAPP_{name}")
-        out[name] = default if raw is None else parse(name, raw)
-    return out
+        try:
+            values[name] = default if raw is None else parse(name, raw)
+        except SettingError as exc:
+            values[name] = default
+            errors.append(str(exc))
+    return values, errors
 
 
 def sources(environ: Mapping[str, str] = os.environ) -> dict[str, str]:

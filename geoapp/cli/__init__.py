@@ -1,7 +1,8 @@
 """The ``geoapp`` command line: the click group :func:`main`, with the commands of each
 capability in its own module: ``data`` (init-db, load-demo, import-areas, import-problems,
-assign), ``accounts`` (users, tokens, passwords), ``serve`` and ``ledger`` (export-ledger,
-set-deadline); ``common`` holds what they share (the store, error printing).
+assign), ``accounts`` (users, tokens, passwords), ``serve``, ``ledger`` (export-ledger,
+set-deadline) and ``ops`` (check, backup, restore); ``common`` holds what they share (the
+store, error printing).
 
 Commands that change data print what they would do and change nothing unless given
 ``--commit``. Errors print one clear message (with line or feature numbers) and exit 2.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import click
 
-from geoapp.cli import accounts, data, ledger, serve
+from geoapp.cli import accounts, data, ledger, ops, serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,16 +31,19 @@ def main(ctx: click.Context, database_url: str | None) -> None:
     """geoapp: responsibility zones, problem points and the deduction ledger."""
     from geoapp import config, logging_setup
 
-    try:  # every setting checked once, at start (`geoapp check` lists them)
+    checking = ctx.invoked_subcommand == "check"  # which lists every problem itself
+    try:  # every setting checked once, at start
         settings = config.from_env()
     except config.SettingError as exc:
-        raise click.ClickException(str(exc)) from None
+        if not checking:
+            raise click.ClickException(str(exc)) from None
+        settings = {name: default for name, (default, _) in config.SETTINGS.items()}
     logging_setup.configure(settings["LOG_LEVEL"], bool(settings["LOG_JSON"]))
-    for problem in config.unknown():
+    for problem in [] if checking else config.unknown():
         click.echo(f"warning: {problem}", err=True)
     ctx.ensure_object(dict)["database_url"] = database_url
 
 
-for _module in (data, accounts, serve, ledger):
+for _module in (data, accounts, serve, ledger, ops):
     for _command in _module.COMMANDS:
         main.add_command(_command)

@@ -10,6 +10,7 @@ path, URL or error text leaves the server), whether it passed, and for the opera
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,3 +79,61 @@ def readiness(store: Store, upload_root: Path, tiles_dir: str | Path | None) -> 
     if tiles_dir:
         checks.append(readable_folder("tiles", Path(tiles_dir)))
     return checks
+
+
+#: below this much free space in the photo folder, ``geoapp check`` reports a problem
+MIN_FREE_MB = 500
+
+
+def free_space(folder: Path, min_free_mb: int = MIN_FREE_MB) -> Check:
+    """Free disk space where photos are written."""
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        free = shutil.disk_usage(probe).free / 1024 / 1024
+    except OSError as exc:
+        return Check("disk", False, f"{folder}: {exc.strerror or exc}")
+    detail = f"{free:,.0f} MiB free for photos in {probe}"
+    if free < min_free_mb:
+        return Check("disk", False, f"{detail} (less than {min_free_mb} MiB)")
+    return Check("disk", True, detail)
+
+
+def tile_package(folder: Path) -> Check:
+    """A tile folder holds ``z/x/y.<png|jpg|jpeg|webp>`` files."""
+    check = readable_folder("tiles", folder)
+    if not check.ok:
+        return check
+    zooms = sorted(int(p.name) for p in folder.iterdir() if p.is_dir() and p.name.isdigit())
+    for z in zooms:
+        for tile in (folder / str(z)).glob("*/*"):
+            if tile.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp"):
+                return Check("tiles", True, f"{folder}: zoom levels {zooms[0]}-{zooms[-1]}")
+    return Check("tiles", False, f"{folder} holds no z/x/y tile")
+
+
+def translations_compiled(folder: Path) -> list[Check]:
+    """Each catalogue (``<lang>/LC_MESSAGES/messages.po``) has a compiled ``.mo`` at least
+    as new as itself."""
+    out = []
+    for po in sorted(folder.glob("*/LC_MESSAGES/messages.po")):
+        lang = po.parent.parent.name
+        mo = po.with_suffix(".mo")
+        if not mo.exists():
+            out.append(
+                Check(f"translations:{lang}", False, f"{mo} is missing: run `make translations`")
+            )
+        elif mo.stat().st_mtime < po.stat().st_mtime:
+            out.append(
+                Check(
+                    f"translations:{lang}",
+                    False,
+                    f"{mo} is older than {po.name}: run `make translations`",
+                )
+            )
+        else:
+            out.append(Check(f"translations:{lang}", True, f"{mo.name} compiled"))
+    if not out:
+        out.append(Check("translations", False, f"no catalogue under {folder}"))
+    return out

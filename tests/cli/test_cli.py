@@ -259,6 +259,7 @@ def test_import_areas_in_the_wrong_crs(demo_url, tmp_path):
 COMMANDS = {
     "activate-user",
     "assign",
+    "check",
     "create-token",
     "create-user",
     "db",

@@ -1,0 +1,80 @@
+"""Commands for the people who run geoapp: ``check`` (is this server set up right?),
+``backup DIR`` and ``restore DIR`` (the store and the photos together).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from geoapp import config
+from geoapp.services import health
+
+TRANSLATIONS = config.REPO_ROOT / "geoapp" / "translations"
+#: settings whose value ``check`` does not print
+SECRET_SETTINGS = ("SECRET_KEY",)
+
+
+def _shown(name: str, value: object) -> str:
+    if value in (None, ""):
+        return "(unset)"
+    if name in SECRET_SETTINGS:
+        return "(set, hidden)"
+    if name == "DATABASE_URL":
+        import sqlalchemy as sa
+
+        try:
+            return sa.make_url(str(value)).render_as_string(hide_password=True)
+        except Exception:
+            return "(not a URL)"
+    return repr(value)
+
+
+@click.command("check")
+@click.pass_context
+def check(ctx: click.Context) -> None:
+    """Check this server's setup: every setting and where it comes from, the store, its
+    schema, free disk space for photos, the tile folder, the compiled translations.
+    Exits 1 with one line per problem."""
+    from geoapp.store import open_store
+
+    click.echo("settings (value, from):")
+    settings, problems = config.read_all()
+    url = ctx.find_root().obj.get("database_url")
+    if url:
+        settings["DATABASE_URL"] = url
+    sources = config.sources()
+    for name in config.SETTINGS:
+        click.echo(f"  GEOAPP_{name:<24} {_shown(name, settings[name]):<40} {sources[name]}")
+    problems.extend(config.unknown())
+    checks: list[health.Check] = []
+    try:
+        store = open_store(settings["DATABASE_URL"])
+    except Exception as exc:
+        checks.append(health.Check("store", False, str(exc)))
+    else:
+        with store:
+            checks.extend(health.store_checks(store))
+    upload_root = config.upload_root(settings)
+    checks.append(health.writable_folder("uploads", upload_root))
+    checks.append(health.free_space(upload_root))
+    if settings["TILES_DIR"]:
+        checks.append(health.tile_package(Path(settings["TILES_DIR"])))
+    checks.extend(health.translations_compiled(TRANSLATIONS))
+    click.echo("checks:")
+    for c in checks:
+        click.echo(f"  {'ok  ' if c.ok else 'FAIL'} {c.name}: {c.detail}")
+        if not c.ok:
+            problems.append(f"{c.name}: {c.detail}")
+    if problems:
+        click.echo(f"{len(problems)} problem(s):", err=True)
+        for p in problems:
+            click.echo(f"  - {p}", err=True)
+        sys.exit(1)
+    click.echo("all checks passed")
+
+
+#: the commands this module adds to ``geoapp``
+COMMANDS = (check,)
