@@ -405,26 +405,8 @@ def live_server() -> Iterator[Callable[..., str]]:
 
     running = []
 
-    def buffered(app):
-        """Each answer read whole and its iterable closed before the first byte is sent:
-        Werkzeug's server drains the socket before it closes the answer, so a client that
-        drops the connection (a favicon still loading when the page moves on) would leave an
-        open static file to the garbage collector (a ResourceWarning, an error under
-        ``filterwarnings = error``)."""
-
-        def wsgi(environ, start_response):
-            iterable = app(environ, start_response)
-            try:
-                body = b"".join(iterable)
-            finally:
-                if hasattr(iterable, "close"):
-                    iterable.close()
-            return [body]
-
-        return wsgi
-
     def start(app) -> str:
-        server = make_server("127.0.0.1", 0, buffered(app), threaded=True)
+        server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(
             target=server.serve_forever, name=f"live_server:{server.server_port}", daemon=True
         )

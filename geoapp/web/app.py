@@ -15,7 +15,7 @@ from geoapp import config as settings
 from geoapp import logging_setup
 from geoapp.core.model import DB_INT_MAX
 from geoapp.store import open_store
-from geoapp.web import answers, errors, permissions, requestlog, security, textguard
+from geoapp.web import answers, errors, filebodies, permissions, requestlog, security, textguard
 from geoapp.web.api import bp as api_bp
 from geoapp.web.api import docs as api_docs
 from geoapp.web.api import editor as api_editor
@@ -106,6 +106,7 @@ def build_app(overrides: dict | None = None) -> Flask:
     make_folium_offline()
 
     requestlog.init_app(app)  # first: its line covers every later hook
+    filebodies.init_app(app)  # no answer leaves holding an open file
     errors.register(app)
     app.extensions["geoapp.answers"] = answers.AnswerCache()  # answers by ETag, per app
     auth.init_app(app)
