@@ -56,6 +56,11 @@ SETTINGS: dict[str, tuple[object, str]] = {
         "How many trusted reverse proxies stand in front: their X-Forwarded-For/-Proto/-Host "
         "give the client's address; 0 ignores those headers",
     ),
+    "TRUSTED_HOSTS": (
+        "",
+        "Host names this server answers to, comma-separated (a request naming another host "
+        "gets 400, so links never point to a spoofed host); empty accepts any",
+    ),
     "SECURE_COOKIES": (0, "1: send the session cookie over HTTPS only (set it behind HTTPS)"),
     "MAX_UNZIPPED_MB": (200, "Largest total uncompressed size of a zipped Shapefile, in MiB"),
 }

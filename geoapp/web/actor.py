@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import g, request
 
 from geoapp.core.accounts import Principal
+from geoapp.web import negotiate
 
 ANONYMOUS = "anonymous"
 
@@ -58,10 +59,14 @@ def via_token() -> bool:
 
 
 def wants_json() -> bool:
-    """Whether refusals should answer in JSON: the API, token callers, or a JSON ``Accept``."""
+    """Whether refusals should answer in JSON: the API, token callers, a JSON ``Accept``,
+    and the OGC API unless HTML is asked for (:func:`geoapp.web.negotiate.ogc_format`)."""
+    if g.get("auth_via") == "token":
+        return True
+    if negotiate.is_ogc():
+        return negotiate.ogc_format(strict=False) == negotiate.JSON
     return (
         request.path.startswith(("/api/", "/field/api/"))
-        or g.get("auth_via") == "token"
         or request.accept_mimetypes.best == "application/json"
     )
 

@@ -80,6 +80,10 @@ def build_app(overrides: dict | None = None) -> Flask:
         raise ValueError(f"GEOAPP_PROXY_COUNT must be 0 or more, not {proxies}")
     if proxies:  # the client's address, scheme and host as the trusted proxies forwarded them
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    hosts = app.config.get("TRUSTED_HOSTS") or ""
+    if isinstance(hosts, str):  # Flask checks every request's Host against this list
+        hosts = [h.strip() for h in hosts.split(",") if h.strip()]
+    app.config["TRUSTED_HOSTS"] = list(hosts) or None
     app.config["BABEL_DEFAULT_LOCALE"] = app.config["DEFAULT_LOCALE"]
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(
         settings.REPO_ROOT / "geoapp" / "translations"
