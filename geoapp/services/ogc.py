@@ -69,7 +69,7 @@ GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
 #: Every OGC answer accepts these: the format (``f=json``, ``f=html``) and the language.
 COMMON_PARAMS = frozenset({"f", "lang"})
 #: Paging and the spatial filter, on every collection's items.
-PAGING_PARAMS = frozenset({"limit", "offset", "bbox", "bbox-crs"})
+PAGING_PARAMS = frozenset({"limit", "offset", "bbox", "bbox-crs", "crs"})
 #: The query parameters each collection's ``/items`` accepts besides :data:`COMMON_PARAMS`.
 #: Anything else answers 400 (/req/core/query-param-unknown), so that a client asking for
 #: something not supported is told instead of silently getting everything.  An extension
@@ -82,10 +82,10 @@ ITEMS_PARAMS: dict[str, set[str]] = {
 }
 #: The query parameters of one item (``/items/{featureId}``) per collection.
 ITEM_PARAMS: dict[str, set[str]] = {
-    "districts": {"generation"},
-    "areas": {"generation"},
-    "units": {"generation"},
-    "problems": set(),
+    "districts": {"generation", "crs"},
+    "areas": {"generation", "crs"},
+    "units": {"generation", "crs"},
+    "problems": {"crs"},
 }
 #: Parameters the OGC items endpoint handles itself (the rest go to the read functions).
 _OWN = (*PAGING_PARAMS, *COMMON_PARAMS, "datetime")
@@ -218,6 +218,15 @@ def collection(store, base: str, cid: str) -> dict:
     return _describe(cid, base, extents(store)[cid])
 
 
+def _crs(args: Args) -> None:
+    """``crs``: only the one CRS the collections list (GDAL asks for it by name)."""
+    crs = query_params._one(args, "crs")
+    if crs is not None and crs not in (CRS84, "CRS84"):
+        raise BadParameter(
+            "crs", N_("crs=%(crs)r: only %(crs84)s is supported"), crs=crs, crs84=CRS84
+        )
+
+
 def _bbox(args: Args) -> tuple[float, float, float, float] | None:
     """OGC ``bbox``: four numbers, or six (with heights, which are ignored); CRS84 only."""
     crs = query_params._one(args, "bbox-crs")
@@ -262,6 +271,7 @@ def items(
     problems' ``overdue`` flags and the ``timeStamp`` as at ``now`` (default: the present)."""
     _check_collection(cid)
     check_params(args, ITEMS_PARAMS[cid])
+    _crs(args)
     limit = _limit(args)
     offset = query_params._int(args, "offset", 0, 0, query_params.MAX_ID)
     bbox = _bbox(args)
@@ -334,6 +344,7 @@ def item(
     """One feature of a collection by its id (a problem's ``overdue`` as at ``now``)."""
     _check_collection(cid)
     check_params(args, ITEM_PARAMS[cid])
+    _crs(args)
     passed = _passed(args)
     if cid == "problems":
         try:

@@ -13,7 +13,7 @@ from werkzeug.routing import IntegerConverter
 from geoapp import config as settings
 from geoapp.core.model import DB_INT_MAX
 from geoapp.store import open_store
-from geoapp.web import answers, errors, permissions, security, textguard
+from geoapp.web import answers, cors, errors, permissions, security, textguard
 from geoapp.web.api import bp as api_bp
 from geoapp.web.api import docs as api_docs
 from geoapp.web.api import editor as api_editor
@@ -101,6 +101,7 @@ def build_app(overrides: dict | None = None) -> Flask:
     errors.register(app)
     app.extensions["geoapp.answers"] = answers.AnswerCache()  # answers by ETag, per app
     auth.init_app(app)
+    cors.init_app(app)  # before_request: a read preflight from a listed origin (opt-in)
     permissions.init_app(app)  # before_request: authenticate, permission table, CSRF
     textguard.init_app(app)  # before_request: no NUL in path, query, form (400)
     security.init_app(app)  # after_request: CSP and the other security headers
