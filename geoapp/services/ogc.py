@@ -398,6 +398,18 @@ def openapi(base: str) -> dict:
         "problems: reported_at at an RFC 3339 instant or in an interval (start/end, .. open)",
     )
     fmt = param("f", {"type": "string", "enum": ["json", "html"]}, "The answer's format")
+    crs = param("crs", {"type": "string", "enum": [CRS84]}, "The coordinates' CRS (CRS84 only)")
+    bbox_crs = param("bbox-crs", {"type": "string", "enum": [CRS84]}, "The bbox's CRS")
+    # the collections' own filters (each listed with the collections taking it)
+    own = sorted(set().union(*ITEMS_PARAMS.values()) - PAGING_PARAMS - {"datetime"})
+    filters = [
+        param(
+            name,
+            {"type": "string"},
+            "only on: " + ", ".join(c for c in COLLECTIONS if name in ITEMS_PARAMS[c]),
+        )
+        for name in own
+    ]
     cid = param("collectionId", {"type": "string", "enum": list(COLLECTIONS)}, "", "path")
     fid = param("featureId", {"type": "string"}, "", "path")
     ok = {"200": {"description": "OK"}}
@@ -406,21 +418,29 @@ def openapi(base: str) -> dict:
         "info": {"title": "geoapp OGC API – Features", "version": "1.0"},
         "servers": [{"url": base}],
         "paths": {
-            "/": {"get": {"operationId": "ogcLanding", "responses": ok}},
-            "/conformance": {"get": {"operationId": "ogcConformance", "responses": ok}},
-            "/collections": {"get": {"operationId": "ogcCollections", "responses": ok}},
+            "/": {"get": {"operationId": "ogcLanding", "parameters": [fmt], "responses": ok}},
+            "/conformance": {
+                "get": {"operationId": "ogcConformance", "parameters": [fmt], "responses": ok}
+            },
+            "/collections": {
+                "get": {"operationId": "ogcCollections", "parameters": [fmt], "responses": ok}
+            },
             "/collections/{collectionId}": {
                 "get": {"operationId": "ogcCollection", "parameters": [cid, fmt], "responses": ok}
             },
             "/collections/{collectionId}/items": {
                 "get": {
                     "operationId": "ogcItems",
-                    "parameters": [cid, limit, offset, bbox, when, fmt],
+                    "parameters": [cid, limit, offset, bbox, bbox_crs, when, crs, fmt, *filters],
                     "responses": ok,
                 }
             },
             "/collections/{collectionId}/items/{featureId}": {
-                "get": {"operationId": "ogcItem", "parameters": [cid, fid, fmt], "responses": ok}
+                "get": {
+                    "operationId": "ogcItem",
+                    "parameters": [cid, fid, crs, fmt],
+                    "responses": ok,
+                }
             },
         },
     }

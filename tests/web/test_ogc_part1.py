@@ -208,7 +208,11 @@ def test_req_oas30_service_desc_media_type(client):
         r.headers["Content-Type"] == link["type"] == "application/vnd.oai.openapi+json;version=3.0"
     )
     params = r.get_json()["paths"]["/collections/{collectionId}/items"]["get"]["parameters"]
-    assert {"limit", "offset", "bbox", "datetime"} <= {p["name"] for p in params}
+    # /req/oas30/completeness: every parameter a collection accepts is in the definition
+    names = {p["name"] for p in params}
+    assert {"limit", "offset", "bbox", "datetime", "f"} | set().union(
+        *ogc.ITEMS_PARAMS.values()
+    ) <= names
 
 
 def _links(doc) -> list[str]:
