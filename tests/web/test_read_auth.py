@@ -5,6 +5,7 @@ of the read API (tests/web/test_ogc.py has the bearer GDAL test)."""
 from __future__ import annotations
 
 import base64
+import json
 
 import pyogrio
 import pytest
@@ -130,3 +131,22 @@ def test_cors_lets_listed_origins_read(demo_url):
                                                       "Access-Control-Request-Method": "POST"})  # fmt: skip
     assert "Access-Control-Allow-Origin" not in write.headers
     app.extensions["geoapp.store"].close()
+
+
+def test_owslib_reads_with_basic_auth_and_is_told_401_without(app, live_server, qgis_token):
+    """OWSLib 0.35 with its Basic ``Authentication`` pages through a collection; without
+    credentials it gets a 401 it can report (JSON), not the sign-in page."""
+    import requests
+    from owslib.ogcapi.features import Features
+    from owslib.util import Authentication
+
+    base = live_server(app)
+    name, token = qgis_token
+    api = Features(f"{base}/ogc/", auth=Authentication(name, token))
+    assert {c["id"] for c in api.collections()["collections"]} >= {"areas", "problems"}
+    page = api.collection_items("problems", limit=5, datetime="2024-05-01/..")
+    assert page["numberReturned"] == 5 and page["type"] == "FeatureCollection"
+    with pytest.raises(RuntimeError) as refused:  # OWSLib's report of an HTTP error
+        Features(f"{base}/ogc/").collections()
+    assert json.loads(str(refused.value))["error"] == "unauthorized"
+    assert requests.get(f"{base}/ogc/collections", timeout=30).status_code == 401
