@@ -12,7 +12,10 @@ URL parts and normalised query (with the unit filter a unit account is forced to
 reader's visibility (role and unit, :func:`geoapp.web.permissions.visibility_key`), the
 generation, the data version, the locale, the host (absolute links), and the clock's part
 (:func:`geoapp.services.etags.deadlines_passed` at :func:`answer_time`: the answer's ``overdue``
-flags are computed at that same moment).  Layers run in one order: authenticate and the
+flags are computed at that same moment), and for the OGC views the format content
+negotiation chose (JSON or HTML).  An answer stamped with the time it was made (OGC items'
+``timeStamp``) is never served from the cache (``keep=False``, a weak tag), and an HTML page
+(its session's CSRF token and CSP nonce) is neither cached nor tagged.  Layers run in one order: authenticate and the
 permission table (``before_request``), then the view's own scope check (``guard``, e.g. a
 unit account's own problems), then the cache, then the view.
 """
