@@ -62,6 +62,16 @@ SETTINGS: dict[str, tuple[object, str]] = {
         "How many trusted reverse proxies stand in front: their X-Forwarded-For/-Proto/-Host "
         "give the client's address; 0 ignores those headers",
     ),
+    "TRUSTED_HOSTS": (
+        "",
+        "Host names this server answers to, comma-separated (a request naming another host "
+        "gets 400, so links never point to a spoofed host); empty accepts any",
+    ),
+    "CORS_ORIGINS": (
+        "",
+        "Origins (scheme://host:port, comma-separated) whose pages may read the JSON API and "
+        "the OGC API with an API token (CORS); empty: none",
+    ),
     "SECURE_COOKIES": (0, "1: send the session cookie over HTTPS only (set it behind HTTPS)"),
     "MAX_UNZIPPED_MB": (200, "Largest total uncompressed size of a zipped Shapefile, in MiB"),
     "MAX_XLSX_UNZIPPED_MB": (

@@ -38,6 +38,7 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 
+from geoapp.core.shapes import rfc7946
 from geoapp.demo.areas import Area, build_areas
 from geoapp.demo.attributes import (
     _param_centroids,
@@ -91,7 +92,7 @@ def build(seed: int = SEED) -> dict[str, Any]:
     bad = [a.area_id for a in areas if not shapely.is_valid(a.ll)]
     if bad:
         raise RuntimeError(f"invalid geometry after rounding: {bad}")
-    county = shapely.orient_polygons(shapely.union_all([a.ll for a in areas]), exterior_cw=False)
+    county = rfc7946(shapely.union_all([a.ll for a in areas]))
     if county.geom_type != "Polygon":
         raise RuntimeError("county is not a single polygon")
 

@@ -12,6 +12,7 @@ from pyproj import Transformer
 from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
+from geoapp.core.shapes import rfc7946
 from geoapp.demo.county import DECIMALS
 
 
@@ -23,7 +24,7 @@ def _round_ll(xy: np.ndarray, tr: Transformer) -> np.ndarray:
 def to_lonlat(geom: BaseGeometry, tr: Transformer) -> BaseGeometry:
     g = shapely.transform(geom, lambda xy: _round_ll(xy, tr))
     g = shapely.remove_repeated_points(g, tolerance=0.0)
-    return shapely.orient_polygons(g, exterior_cw=False)
+    return rfc7946(g)
 
 
 def _geojson_geometry(geom: BaseGeometry) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import shapely
 from geoapp.core import editing
 from geoapp.core.messages import N_
 from geoapp.core.model import OPEN_STATUSES
+from geoapp.core.shapes import as_multipolygons
 from geoapp.io.boundaries import read_areas
 from geoapp.io.files import display_name
 from geoapp.services.audit import audit
@@ -280,6 +281,8 @@ def export(store, generation_id: int, fmt: str) -> tuple[bytes, str, str]:
         raise ServiceError(N_("unknown export format %(fmt)r (geojson or gpkg)"), fmt=fmt)
     gen = store.get_generation(generation_id)
     frame = records_to_frame(generation_areas(store, gen["id"], gen["version"]))
+    # one geometry type for the layer (GDAL declares a GPKG layer by it), RFC 7946 rings
+    frame = frame.set_geometry(as_multipolygons(frame.geometry.values), crs=frame.crs)
     name = f"areas-generation-{gen['id']}.{fmt}"
     if fmt == "geojson":
         return frame.to_json(ensure_ascii=False).encode("utf-8"), EXPORT_FORMATS[fmt], name

@@ -17,6 +17,7 @@ import shapely
 
 from geoapp.core import editing
 from geoapp.core.messages import N_
+from geoapp.core.shapes import rfc7946
 from geoapp.services.errors import NothingPublished
 
 # --- boundary sets as records, cached by (generation, version) -------------------------------
@@ -110,7 +111,7 @@ def features(areas: editing.Areas, changes: dict | None = None) -> dict:
             {
                 "type": "Feature",
                 "id": aid,
-                "geometry": None if geom is None else shapely.geometry.mapping(geom),
+                "geometry": None if geom is None else shapely.geometry.mapping(rfc7946(geom)),
                 "properties": props,
             }
         )

@@ -18,6 +18,7 @@ from geoapp.core import editing
 from geoapp.core.assignment import Zoning
 from geoapp.core.model import OPEN_STATUSES
 from geoapp.core.routing import as_rules
+from geoapp.core.shapes import rfc7946
 from geoapp.services.editor_areas import (
     county_outline,
     current_generation,
@@ -48,7 +49,7 @@ def _upload_findings(store, generation_id: int, areas: editing.Areas) -> list[ed
                     f"area {ring['area_id']} ({ring['where']} of {after.get('file')}): "
                     f"{ring['problem']}; check that edge and edit the area to confirm its shape",
                     [ring["area_id"]],
-                    geometry=mapping(rec["geometry"].envelope),
+                    geometry=mapping(rfc7946(rec["geometry"].envelope)),
                 )
             )
     return found

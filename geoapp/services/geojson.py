@@ -12,6 +12,7 @@ import shapely
 from shapely.geometry import mapping
 
 from geoapp.core.crs import from_wgs84
+from geoapp.core.shapes import rfc7946
 
 GEOJSON = "application/geo+json"
 
@@ -36,8 +37,7 @@ def _geometry(geom, display: str) -> dict | None:
         x, y = _to_display(coords[:, 0], coords[:, 1], display)
         return np.column_stack([x, y])
 
-    # RFC 7946: exterior rings counter-clockwise, holes clockwise
-    return mapping(shapely.orient_polygons(shapely.transform(geom, convert)))
+    return mapping(rfc7946(shapely.transform(geom, convert)))
 
 
 def _point(lon, lat) -> dict | None:

@@ -16,6 +16,7 @@ from shapely.ops import polylabel
 
 from geoapp.core.messages import N_
 from geoapp.core.model import AREA_KINDS, UNIT_KINDS
+from geoapp.core.shapes import rfc7946
 from geoapp.services.geojson import _collection, _display_bbox, _geometry, _point, _to_display
 from geoapp.services.query_params import (
     Args,
@@ -45,7 +46,7 @@ def _district_shapes(read: _Read, gen: dict | None) -> dict[str, dict]:
         frame = _areas(read, gen)
         out = {}
         for did, group in frame.groupby("district_id", sort=True):
-            union = shapely.orient_polygons(shapely.union_all(group.geometry.values))
+            union = rfc7946(shapely.union_all(group.geometry.values))
             largest = max(getattr(union, "geoms", [union]), key=lambda g: g.area)
             try:
                 label = polylabel(largest, tolerance=1e-5)

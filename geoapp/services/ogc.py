@@ -18,13 +18,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry import shape
 
 from geoapp.core.messages import N_
 from geoapp.services import map_features, problem_reads, query_params
 from geoapp.services.geojson import GEOJSON
-from geoapp.services.query_params import Args, BadParameter
+from geoapp.services.query_params import FILTER_PARAMS, Args, BadParameter
+from geoapp.services.reading import _points, _reading
 from geoapp.store import NotFound
 
 JSON = "application/json"
@@ -33,6 +35,8 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 ]
 DEFAULT_LIMIT = 100
 MAX_LIMIT = query_params.MAX_LIMIT
@@ -49,8 +53,56 @@ _READERS = {
     "areas": map_features.areas,
     "units": map_features.units,
 }
-#: Parameters the OGC items endpoint handles itself (the rest go to the query functions).
-_OWN = ("limit", "offset", "bbox", "bbox-crs", "f", "display_crs")
+#: The geometry type of each collection's features (every feature has it: areas and
+#: districts are MultiPolygons even when one part would do, so that a GeoPackage layer GDAL
+#: writes from them holds one type).
+GEOMETRY_TYPES = {
+    "districts": "MultiPolygon",
+    "areas": "MultiPolygon",
+    "units": "Point",
+    "problems": "Point",
+}
+TEMPORAL = {"problems": "reported_at"}  # collection → its temporal property (``datetime``)
+GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
+
+# --- query parameters: one allowed list per operation and collection ------------------------
+#: Every OGC answer accepts these: the format (``f=json``, ``f=html``) and the language.
+COMMON_PARAMS = frozenset({"f", "lang"})
+#: Paging and the spatial filter, on every collection's items.
+PAGING_PARAMS = frozenset({"limit", "offset", "bbox", "bbox-crs", "crs"})
+#: The query parameters each collection's ``/items`` accepts besides :data:`COMMON_PARAMS`.
+#: Anything else answers 400 (/req/core/query-param-unknown), so that a client asking for
+#: something not supported is told instead of silently getting everything.  An extension
+#: (CRS, filter, sorting) adds its parameters to these sets.
+ITEMS_PARAMS: dict[str, set[str]] = {
+    "districts": {*PAGING_PARAMS, "generation", "district"},
+    "areas": {*PAGING_PARAMS, "generation", "district", "unit"},
+    "units": {*PAGING_PARAMS, "generation"},
+    "problems": {*PAGING_PARAMS, "datetime", *FILTER_PARAMS},
+}
+#: The query parameters of one item (``/items/{featureId}``) per collection.
+ITEM_PARAMS: dict[str, set[str]] = {
+    "districts": {"generation", "crs"},
+    "areas": {"generation", "crs"},
+    "units": {"generation", "crs"},
+    "problems": {"crs"},
+}
+#: Parameters the OGC items endpoint handles itself (the rest go to the read functions).
+_OWN = (*PAGING_PARAMS, *COMMON_PARAMS, "datetime")
+
+
+def check_params(args: Args, allowed: set[str] | frozenset[str] = frozenset()) -> None:
+    """Refuse a query parameter not in ``allowed`` or :data:`COMMON_PARAMS` (400,
+    /req/core/query-param-unknown), naming it and those allowed."""
+    known = COMMON_PARAMS | set(allowed)
+    for name in args:
+        if name not in known:
+            raise BadParameter(
+                name,
+                N_("unknown query parameter %(name)r (allowed here: %(allowed)s)"),
+                name=name,
+                allowed=", ".join(sorted(known)),
+            )
 
 
 def _link(href: str, rel: str, type_: str, title: str | None = None) -> dict:
@@ -90,6 +142,7 @@ def conformance() -> dict:
 
 
 def _check_collection(cid: str) -> None:
+    """Raise NotFound for an unknown collection id."""
     if cid not in COLLECTIONS:
         raise NotFound(
             N_("unknown collection %(cid)r (known: %(names)s)"),
@@ -98,7 +151,7 @@ def _check_collection(cid: str) -> None:
         )
 
 
-def _describe(cid: str, base: str, extent) -> dict:
+def _describe(cid: str, base: str, extent: dict) -> dict:
     title, description = COLLECTIONS[cid]
     out: dict[str, Any] = {
         "id": cid,
@@ -112,23 +165,66 @@ def _describe(cid: str, base: str, extent) -> dict:
             _link(f"{base}/collections/{cid}/items", "items", GEOJSON, title),
         ],
     }
-    if extent is not None:
-        out["extent"] = {"spatial": {"bbox": [list(extent)], "crs": CRS84}}
+    if extent:
+        out["extent"] = extent
+    out["geometryType"] = GEOMETRY_TYPES[cid]
+    if cid in TEMPORAL:
+        out["temporalProperty"] = TEMPORAL[cid]
+    return out
+
+
+def _time(seconds: float) -> str:
+    return now_stamp(datetime.fromtimestamp(seconds, UTC))
+
+
+def extents(store) -> dict[str, dict]:
+    """Each collection's extent: the bounds of all its features (problems outside the
+    county included) and, for problems, the first and last ``reported_at``."""
+    areas, _ = map_features.generation_extent(store)
+    units = [u for u in map_features.units(store, {})["features"] if u["geometry"]]
+    with _reading(store) as read:
+        pts = _points(read, query_params.ProblemFilter({}), ("reported_at",))
+    out: dict[str, dict] = {cid: {} for cid in COLLECTIONS}
+
+    def spatial(cid: str, bounds) -> None:
+        out[cid]["spatial"] = {"bbox": [[float(v) for v in bounds]], "crs": CRS84}
+
+    if areas is not None:
+        spatial("districts", areas)
+        spatial("areas", areas)
+    if units:
+        spatial("units", shapely.total_bounds([shape(u["geometry"]) for u in units]))
+    placed = np.isfinite(pts["lon"]) & np.isfinite(pts["lat"])
+    if placed.any():
+        lon, lat = pts["lon"][placed], pts["lat"][placed]
+        spatial("problems", (lon.min(), lat.min(), lon.max(), lat.max()))
+    when = pts["reported_at"][np.isfinite(pts["reported_at"])]
+    if len(when):
+        interval = [[_time(float(when.min())), _time(float(when.max()))]]
+        out["problems"]["temporal"] = {"interval": interval, "trs": GREGORIAN}
     return out
 
 
 def collections(store, base: str) -> dict:
-    extent, _ = map_features.generation_extent(store)
+    every = extents(store)
     return {
         "links": [_link(f"{base}/collections", "self", JSON, "The feature collections")],
-        "collections": [_describe(cid, base, extent) for cid in COLLECTIONS],
+        "collections": [_describe(cid, base, every[cid]) for cid in COLLECTIONS],
     }
 
 
 def collection(store, base: str, cid: str) -> dict:
     _check_collection(cid)
-    extent, _ = map_features.generation_extent(store)
-    return _describe(cid, base, extent)
+    return _describe(cid, base, extents(store)[cid])
+
+
+def _crs(args: Args) -> None:
+    """``crs``: only the one CRS the collections list (GDAL asks for it by name)."""
+    crs = query_params._one(args, "crs")
+    if crs is not None and crs not in (CRS84, "CRS84"):
+        raise BadParameter(
+            "crs", N_("crs=%(crs)r: only %(crs84)s is supported"), crs=crs, crs84=CRS84
+        )
 
 
 def _bbox(args: Args) -> tuple[float, float, float, float] | None:
@@ -174,16 +270,21 @@ def items(
     """A page of a collection's features: ``limit`` (default 100), ``offset``, ``bbox``;
     problems' ``overdue`` flags and the ``timeStamp`` as at ``now`` (default: the present)."""
     _check_collection(cid)
+    check_params(args, ITEMS_PARAMS[cid])
+    _crs(args)
     limit = _limit(args)
     offset = query_params._int(args, "offset", 0, 0, query_params.MAX_ID)
     bbox = _bbox(args)
+    reported = query_params.parse_datetime(args)
     url = f"{base}/collections/{cid}/items"
     passed = _passed(args)
     if cid == "problems":
         query = passed | {"limit": [str(limit)], "offset": [str(offset)]}
         if bbox is not None:
             query["bbox"] = [",".join(repr(v) for v in bbox)]
-        out = problem_reads.problems(store, query, locale, url=url, now=now)
+        if reported != (None, None):  # applied below; kept in the page links
+            query["datetime"] = query_params._raw(args, "datetime")
+        out = problem_reads.problems(store, query, locale, url=url, now=now, reported=reported)
         links = out.pop("links")
     else:
         everything = _READERS[cid](store, passed, locale)
@@ -198,6 +299,7 @@ def items(
             ]
         page = features[offset : offset + limit]
         link_args = dict(passed) | ({"bbox": query_params._raw(args, "bbox")} if bbox else {})
+        page = [_for_gis(cid, f) for f in page]
         links = problem_reads.page_links(url, link_args, limit, offset, len(page), len(features))
         out = {
             "type": "FeatureCollection",
@@ -213,6 +315,23 @@ def items(
     return out
 
 
+def _for_gis(cid: str, feature: dict) -> dict:
+    """A feature as GIS clients store it: areas and districts as MultiPolygons (one type
+    per layer), the label point as two numbers (``label_lon``, ``label_lat``; a GeoPackage
+    column cannot hold a list)."""
+    if GEOMETRY_TYPES[cid] != "MultiPolygon":
+        return feature
+    out = dict(feature)
+    geometry = feature["geometry"]
+    if geometry is not None and geometry["type"] == "Polygon":  # rings already RFC 7946
+        out["geometry"] = {"type": "MultiPolygon", "coordinates": [geometry["coordinates"]]}
+    props = dict(feature["properties"])
+    if "label_point" in props:
+        props["label_lon"], props["label_lat"] = props.pop("label_point")
+    out["properties"] = props
+    return out
+
+
 def item(
     store,
     base: str,
@@ -224,6 +343,8 @@ def item(
 ) -> dict:
     """One feature of a collection by its id (a problem's ``overdue`` as at ``now``)."""
     _check_collection(cid)
+    check_params(args, ITEM_PARAMS[cid])
+    _crs(args)
     passed = _passed(args)
     if cid == "problems":
         try:
@@ -239,7 +360,7 @@ def item(
             raise NotFound(
                 N_("no feature %(feature_id)r in %(cid)s"), feature_id=feature_id, cid=cid
             )
-        feature = found[0]
+        feature = _for_gis(cid, found[0])
     url = f"{base}/collections/{cid}/items/{feature_id}"
     feature["links"] = [
         _link(url, "self", GEOJSON),
@@ -271,6 +392,24 @@ def openapi(base: str) -> dict:
         {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
         "minlon,minlat,maxlon,maxlat in CRS84",
     )
+    when = param(
+        "datetime",
+        {"type": "string"},
+        "problems: reported_at at an RFC 3339 instant or in an interval (start/end, .. open)",
+    )
+    fmt = param("f", {"type": "string", "enum": ["json", "html"]}, "The answer's format")
+    crs = param("crs", {"type": "string", "enum": [CRS84]}, "The coordinates' CRS (CRS84 only)")
+    bbox_crs = param("bbox-crs", {"type": "string", "enum": [CRS84]}, "The bbox's CRS")
+    # the collections' own filters (each listed with the collections taking it)
+    own = sorted(set().union(*ITEMS_PARAMS.values()) - PAGING_PARAMS - {"datetime"})
+    filters = [
+        param(
+            name,
+            {"type": "string"},
+            "only on: " + ", ".join(c for c in COLLECTIONS if name in ITEMS_PARAMS[c]),
+        )
+        for name in own
+    ]
     cid = param("collectionId", {"type": "string", "enum": list(COLLECTIONS)}, "", "path")
     fid = param("featureId", {"type": "string"}, "", "path")
     ok = {"200": {"description": "OK"}}
@@ -279,21 +418,29 @@ def openapi(base: str) -> dict:
         "info": {"title": "geoapp OGC API – Features", "version": "1.0"},
         "servers": [{"url": base}],
         "paths": {
-            "/": {"get": {"operationId": "ogcLanding", "responses": ok}},
-            "/conformance": {"get": {"operationId": "ogcConformance", "responses": ok}},
-            "/collections": {"get": {"operationId": "ogcCollections", "responses": ok}},
+            "/": {"get": {"operationId": "ogcLanding", "parameters": [fmt], "responses": ok}},
+            "/conformance": {
+                "get": {"operationId": "ogcConformance", "parameters": [fmt], "responses": ok}
+            },
+            "/collections": {
+                "get": {"operationId": "ogcCollections", "parameters": [fmt], "responses": ok}
+            },
             "/collections/{collectionId}": {
-                "get": {"operationId": "ogcCollection", "parameters": [cid], "responses": ok}
+                "get": {"operationId": "ogcCollection", "parameters": [cid, fmt], "responses": ok}
             },
             "/collections/{collectionId}/items": {
                 "get": {
                     "operationId": "ogcItems",
-                    "parameters": [cid, limit, offset, bbox],
+                    "parameters": [cid, limit, offset, bbox, bbox_crs, when, crs, fmt, *filters],
                     "responses": ok,
                 }
             },
             "/collections/{collectionId}/items/{featureId}": {
-                "get": {"operationId": "ogcItem", "parameters": [cid, fid], "responses": ok}
+                "get": {
+                    "operationId": "ogcItem",
+                    "parameters": [cid, fid, crs, fmt],
+                    "responses": ok,
+                }
             },
         },
     }

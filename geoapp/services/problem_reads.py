@@ -130,16 +130,18 @@ def problems(
     url: str = "/api/problems",
     paged: bool = True,
     now: datetime | None = None,
+    reported: tuple[datetime | None, datetime | None] = (None, None),
 ) -> dict:
     """Problem points matching the filters, sorted by id, paged with ``limit``/``offset``
     (``paged=False``: all of them, as the old ``/api/problems.geojson``); ``overdue`` as at
-    ``now`` (default: the present)."""
+    ``now`` (default: the present); ``reported``: the span ``[start, end)`` their
+    ``reported_at`` must lie in as well (OGC ``datetime``; None: unbounded)."""
     display = parse_display_crs(args)
     limit = _int(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT) if paged else None
     offset = _int(args, "offset", 0, 0, MAX_ID) if paged else 0
     with _reading(store) as read:
         flt = parse_problem_filter(args, read.ref, display)
-        where = flt.with_bbox()
+        where = _within(flt.with_bbox(), *reported)
         matched = read.tx.count_problems(where)
         rows = read.tx.problems(where, limit=limit, offset=offset)
         features = _problem_features(rows, read, locale, display, now)
@@ -147,6 +149,16 @@ def problems(
     if paged:
         out["links"] = page_links(url, args, limit, offset, len(features), matched)
     return out
+
+
+def _within(where: dict, start: datetime | None, end: datetime | None) -> dict:
+    """Store filters narrowed to ``reported_at`` in ``[start, end)`` too (the store's
+    ``date_from`` is inclusive, ``date_to`` exclusive)."""
+    if start is not None and (where.get("date_from") is None or start > where["date_from"]):
+        where["date_from"] = start
+    if end is not None and (where.get("date_to") is None or end < where["date_to"]):
+        where["date_to"] = end
+    return where
 
 
 def problem(

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -212,6 +212,12 @@ def _parse_date(args: Args, name: str) -> date | None:
         raise BadParameter(
             name, N_("%(name)s=%(raw)r is not a date written YYYY-MM-DD"), name=name, raw=raw
         ) from None
+    _in_range(name, raw, day)
+    return day
+
+
+def _in_range(name: str, raw: str, day: date) -> None:
+    """Refuse a day outside FIRST_DATE..LAST_DATE (what both backends store)."""
     if not FIRST_DATE <= day <= LAST_DATE:
         raise BadParameter(
             name,
@@ -221,7 +227,6 @@ def _parse_date(args: Args, name: str) -> date | None:
             first_date=FIRST_DATE,
             last_date=LAST_DATE,
         )
-    return day
 
 
 # --- problem filters ------------------------------------------------------------------------
@@ -316,3 +321,73 @@ def _parse_simplify(args: Args) -> float:
             max_simplify_m=format(MAX_SIMPLIFY_M, "g"),
         )
     return metres
+
+
+# --- OGC datetime ---------------------------------------------------------------------------
+_RFC3339 = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})(?:[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2}))?$"
+)
+
+
+def _instant(raw: str, name: str) -> tuple[datetime, datetime]:
+    """An RFC 3339 date-time (with its offset) or full date as the span it names: a date is
+    that UTC day, a date-time the second (or the fraction written) it names."""
+    found = _RFC3339.match(raw)
+    try:
+        if found is None:
+            raise ValueError
+        day, hour, minute, second, fraction, offset = found.groups()
+        first = date.fromisoformat(day)
+        if hour is None:
+            start = datetime.combine(first, time(0), UTC)
+            return start, start + timedelta(days=1)
+        digits = (fraction or "")[:6]
+        stamp = f"{day}T{hour}:{minute}:{second}" + (f".{digits.ljust(6, '0')}" if digits else "")
+        offset = "+00:00" if offset in ("Z", "z") else offset
+        start = datetime.fromisoformat(stamp + offset)
+    except ValueError:
+        raise BadParameter(
+            name,
+            N_(
+                "%(name)s=%(raw)r: expected an RFC 3339 date-time with its offset "
+                "(2026-01-01T08:00:00Z), a date (2026-01-01), or an interval of them "
+                "(start/end, .. for an open end)"
+            ),
+            name=name,
+            raw=raw,
+        ) from None
+    _in_range(name, raw, start.astimezone(UTC).date())
+    return start, start + timedelta(microseconds=10 ** (6 - len(digits)) if digits else 10**6)
+
+
+def parse_datetime(args: Args, name: str = "datetime") -> tuple[datetime | None, datetime | None]:
+    """OGC API ``datetime`` (OGC 17-069r4 7.15.4): an instant, a closed interval ``a/b`` or
+    a half-bounded one (``../b``, ``a/..``; an empty end is open too), as the span
+    ``[start, end)`` of the times it covers (None: unbounded; both ends of an interval are
+    included).  An instant covers what it names: a date the whole UTC day, a date-time its
+    second (or its written fraction).  Anything else raises BadParameter."""
+    raw = _one(args, name)
+    if raw is None:
+        return None, None
+    ends = raw.split("/")
+    if len(ends) == 1:
+        if raw == "..":
+            raise BadParameter(
+                name, N_("%(name)s=%(raw)r: an instant cannot be open"), name=name, raw=raw
+            )
+        return _instant(raw, name)
+    if len(ends) != 2:
+        raise BadParameter(
+            name, N_("%(name)s=%(raw)r: an interval has two ends, start/end"), name=name, raw=raw
+        )
+    start = None if ends[0] in ("", "..") else _instant(ends[0], name)[0]
+    end = None if ends[1] in ("", "..") else _instant(ends[1], name)[1]
+    if start is None and end is None:
+        raise BadParameter(
+            name, N_("%(name)s=%(raw)r: an interval needs at least one end"), name=name, raw=raw
+        )
+    if start is not None and end is not None and start >= end:
+        raise BadParameter(
+            name, N_("%(name)s=%(raw)r: the interval ends before it starts"), name=name, raw=raw
+        )
+    return start, end

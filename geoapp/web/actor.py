@@ -8,9 +8,12 @@ both ask here; this module imports neither.
 
 from __future__ import annotations
 
+import hmac
+
 from flask import g, request
 
 from geoapp.core.accounts import Principal
+from geoapp.web import negotiate
 
 ANONYMOUS = "anonymous"
 
@@ -34,12 +37,43 @@ def _bearer() -> str | None:
     return None
 
 
+#: Methods HTTP Basic authentication is accepted for (reading only).
+BASIC_METHODS = frozenset({"GET", "HEAD"})
+
+
+def _basic() -> tuple[str, str] | None:
+    """``(user, password)`` of an ``Authorization: Basic`` header, or None."""
+    scheme = request.headers.get("Authorization", "").partition(" ")[0]
+    if scheme.lower() != "basic":
+        return None
+    auth = request.authorization  # None when malformed: no user, no password
+    return (auth.username or "", auth.password or "") if auth is not None else ("", "")
+
+
+def basic_allowed() -> bool:
+    """Basic authentication is for reading the OGC API and the JSON API (QGIS before 3.24
+    cannot send a bearer token; its Basic method can)."""
+    return request.method in BASIC_METHODS and (
+        negotiate.is_ogc() or request.path.startswith("/api/")
+    )
+
+
 def identify() -> Principal | None:
     from flask_login import current_user
 
     from geoapp.services import accounts as services_accounts
     from geoapp.web.context import get_store
 
+    basic = _basic()
+    if basic is not None:  # user = the API token's name, password = the token
+        g.auth_via = "token"
+        g.auth_basic = True
+        name, secret = basic
+        p = services_accounts.token_principal(get_store(), secret) if basic_allowed() else None
+        if p is None or not hmac.compare_digest(p.name.encode(), name.encode()):
+            g.bad_token = True
+            return None
+        return p
     token = _bearer()
     if token is not None:
         g.auth_via = "token"
@@ -58,10 +92,14 @@ def via_token() -> bool:
 
 
 def wants_json() -> bool:
-    """Whether refusals should answer in JSON: the API, token callers, or a JSON ``Accept``."""
+    """Whether refusals should answer in JSON: the API, token callers, a JSON ``Accept``,
+    and the OGC API unless HTML is asked for (:func:`geoapp.web.negotiate.ogc_format`)."""
+    if g.get("auth_via") == "token":
+        return True
+    if negotiate.is_ogc():
+        return negotiate.ogc_format(strict=False) == negotiate.JSON
     return (
         request.path.startswith(("/api/", "/field/api/"))
-        or g.get("auth_via") == "token"
         or request.accept_mimetypes.best == "application/json"
     )
 

@@ -12,7 +12,10 @@ URL parts and normalised query (with the unit filter a unit account is forced to
 reader's visibility (role and unit, :func:`geoapp.web.permissions.visibility_key`), the
 generation, the data version, the locale, the host (absolute links), and the clock's part
 (:func:`geoapp.services.etags.deadlines_passed` at :func:`answer_time`: the answer's ``overdue``
-flags are computed at that same moment).  Layers run in one order: authenticate and the
+flags are computed at that same moment), and for the OGC views the format content
+negotiation chose (JSON or HTML).  An answer stamped with the time it was made (OGC items'
+``timeStamp``) is never served from the cache (``keep=False``, a weak tag), and an HTML page
+(its session's CSRF token and CSP nonce) is neither cached nor tagged.  Layers run in one order: authenticate and the
 permission table (``before_request``), then the view's own scope check (``guard``, e.g. a
 unit account's own problems), then the cache, then the view.
 """
@@ -108,18 +111,32 @@ def _answers() -> AnswerCache:
     return current_app.extensions["geoapp.answers"]
 
 
-def conditional(view=None, *, guard: Callable[..., None] | None = None):
+def conditional(
+    view=None,
+    *,
+    guard: Callable[..., None] | None = None,
+    vary: Callable[[], str] | None = None,
+    keep: bool = True,
+    skip: Callable[[], bool] | None = None,
+):
     """ETag / If-None-Match for a GET view (the tag is computed before the view runs), and
     answers built once per tag.  ``guard(**view_args)`` runs first: the view's own scope
     check (it aborts with 403 / raises NotFound), so that neither a cached body nor a 304
-    reaches a reader the view itself would refuse."""
+    reaches a reader the view itself would refuse.  ``vary()``: what else the answer
+    depends on (the format content negotiation chose: it goes into the tag, and ``Accept``
+    into ``Vary``).  ``keep=False``: the body carries the time it was made (OGC
+    ``timeStamp``), so it is made anew each time (never served from the cache) and its tag
+    is weak (the same data, not the same bytes).  ``skip()`` true: no tag, no cache for
+    this request (a page carrying its session's CSRF token and CSP nonce)."""
     if view is None:
-        return functools.partial(conditional, guard=guard)
+        return functools.partial(conditional, guard=guard, vary=vary, keep=keep, skip=skip)
 
     @functools.wraps(view)
     def wrapper(**view_args):
         if guard is not None:
             guard(**view_args)
+        if skip is not None and skip():
+            return view(**view_args)
         store = get_store()
         # the store's URL too: two stores in one process (tests) may share a data version;
         # the host: OGC answers carry absolute links; the reader: what they may see
@@ -129,21 +146,25 @@ def conditional(view=None, *, guard: Callable[..., None] | None = None):
             "_host": request.host_url + (request.script_root or ""),
             "_reader": permissions.visibility_key(),
         }
+        if vary is not None:
+            tag_args["_vary"] = vary()
         endpoint = request.endpoint or view.__name__
         tag = etags.etag(store, endpoint, _args(), _locale(), tag_args, now=answer_time())
         answers = _answers()
         if request.if_none_match.contains_weak(tag):
             response = Response(status=304)
-        elif (cached := answers.get(tag)) is not None:
+        elif keep and (cached := answers.get(tag)) is not None:
             response = Response(cached[0], mimetype=cached[1])
         else:
             response = view(**view_args)
-            if response.status_code == 200 and not response.is_streamed:
+            if keep and response.status_code == 200 and not response.is_streamed:
                 answers.put(tag, response.get_data(), response.mimetype)
-        response.set_etag(tag)
+        response.set_etag(tag, weak=not keep)
         response.cache_control.no_cache = True
         response.cache_control.private = True  # the reader's own: no shared cache keeps it
         response.vary.update(("Accept-Language", "Cookie", "Authorization"))
+        if vary is not None:
+            response.vary.add("Accept")
         return response
 
     wrapper.conditional = True  # type: ignore[attr-defined]

@@ -15,7 +15,7 @@ from geoapp import config as settings
 from geoapp import logging_setup
 from geoapp.core.model import DB_INT_MAX
 from geoapp.store import open_store
-from geoapp.web import answers, errors, filebodies, permissions, requestlog, security, textguard
+from geoapp.web import answers, cors, errors, filebodies, permissions, requestlog, security, textguard
 from geoapp.web.api import bp as api_bp
 from geoapp.web.api import docs as api_docs
 from geoapp.web.api import editor as api_editor
@@ -86,6 +86,10 @@ def build_app(overrides: dict | None = None) -> Flask:
         raise ValueError(f"GEOAPP_PROXY_COUNT must be 0 or more, not {proxies}")
     if proxies:  # the client's address, scheme and host as the trusted proxies forwarded them
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    hosts = app.config.get("TRUSTED_HOSTS") or ""
+    if isinstance(hosts, str):  # Flask checks every request's Host against this list
+        hosts = [h.strip() for h in hosts.split(",") if h.strip()]
+    app.config["TRUSTED_HOSTS"] = list(hosts) or None
     app.config["BABEL_DEFAULT_LOCALE"] = app.config["DEFAULT_LOCALE"]
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(
         settings.REPO_ROOT / "geoapp" / "translations"
@@ -110,6 +114,7 @@ def build_app(overrides: dict | None = None) -> Flask:
     errors.register(app)
     app.extensions["geoapp.answers"] = answers.AnswerCache()  # answers by ETag, per app
     auth.init_app(app)
+    cors.init_app(app)  # before_request: a read preflight from a listed origin (opt-in)
     permissions.init_app(app)  # before_request: authenticate, permission table, CSRF
     textguard.init_app(app)  # before_request: no NUL in path, query, form (400)
     security.init_app(app)  # after_request: CSP and the other security headers

@@ -56,6 +56,7 @@ from flask_babel import gettext as _
 from geoapp.core.accounts import ROLES
 from geoapp.web import security
 from geoapp.web.actor import ANONYMOUS, identify, principal, role, wants_json
+from geoapp.web.negotiate import is_ogc
 
 EVERYONE = frozenset({ANONYMOUS, *ROLES})
 SIGNED_IN = frozenset(ROLES)
@@ -195,6 +196,8 @@ def refuse(status: int, code: str, message: str):
         response.status_code = status
         if status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="geoapp"'
+            if g.get("auth_basic") or is_ogc():  # GIS clients answer a Basic challenge
+                response.headers.add("WWW-Authenticate", 'Basic realm="geoapp", charset="UTF-8"')
         return response
     if status == 401:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
@@ -214,6 +217,15 @@ def enforce():
     p = identify()
     g.principal = p
     if g.get("bad_token"):
+        if g.get("auth_basic"):
+            return refuse(
+                401,
+                "unauthorized",
+                _(
+                    "Basic authentication takes an API token's name as the user and the "
+                    "token as the password, and is accepted for reading (GET) only."
+                ),
+            )
         return refuse(401, "unauthorized", _("The API token is not valid."))
     allowed = allowed_roles(request.endpoint, request.method)
     who = p.role if p else ANONYMOUS

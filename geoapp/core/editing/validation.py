@@ -15,6 +15,7 @@ import shapely
 from shapely.geometry import Polygon, mapping
 
 from geoapp.core.editing.vertices import _polygonal
+from geoapp.core.shapes import rfc7946
 
 #: areas and overlaps smaller than this (m²) are noise from floating point, not findings
 NOISE_M2 = 1.0
@@ -63,7 +64,7 @@ class _Metric:
 
 
 def _geojson(geom) -> dict | None:
-    return None if geom is None or geom.is_empty else mapping(geom)
+    return None if geom is None or geom.is_empty else mapping(rfc7946(geom))
 
 
 #: An area narrower and shorter than this (metres) cannot be a responsibility zone: such
@@ -101,7 +102,7 @@ def misplaced(aid: str, geom, county) -> Problem | None:
             "longitudes and latitudes declared as a projected CRS (EPSG:3857, a CGCS2000 "
             "or UTM zone)?",
             [aid],
-            geometry=mapping(where),
+            geometry=_geojson(where),
         )
     if county is None or county.is_empty:
         return None
@@ -115,7 +116,7 @@ def misplaced(aid: str, geom, county) -> Problem | None:
             f"area {aid} lies about {far_km:.0f} km from the county ({at}): were its "
             "coordinates read in the wrong CRS?",
             [aid],
-            geometry=mapping(where),
+            geometry=_geojson(where),
         )
     return None
 
