@@ -58,6 +58,11 @@ SETTINGS: dict[str, tuple[object, str]] = {
     ),
     "SECURE_COOKIES": (0, "1: send the session cookie over HTTPS only (set it behind HTTPS)"),
     "MAX_UNZIPPED_MB": (200, "Largest total uncompressed size of a zipped Shapefile, in MiB"),
+    "OGC_PROJECTED_CRS": (
+        "EPSG:4549",
+        "The county's projected CGCS2000 zone the OGC API offers besides CRS84, EPSG:4326 "
+        "and EPSG:4490 (crs, bbox-crs, filter-crs)",
+    ),
 }
 
 
