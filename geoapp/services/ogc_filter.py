@@ -167,10 +167,24 @@ def _function_style(text: str) -> str:
     return "".join(out) + text[pos:]
 
 
+def _json_between(node: Any) -> Any:
+    """CQL2 JSON's ``between`` has three arguments (property, low, high); pygeofilter reads
+    an older draft's two (property, [low, high])."""
+    if isinstance(node, list):
+        return [_json_between(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _json_between(v) for k, v in node.items()}
+    args = out.get("args")
+    if out.get("op") == "between" and isinstance(args, list) and len(args) == 3:
+        out["args"] = [args[0], args[1:]]
+    return out
+
+
 def _parse(raw: str, lang: str) -> Any:
     try:
         if lang == JSON_LANG:
-            return parse_cql2_json(json.loads(raw))
+            return parse_cql2_json(_json_between(json.loads(raw)))
         return parse_cql2_text(_function_style(raw))
     except Exception as exc:  # pygeofilter raises lark, JSON, key and value errors
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -209,8 +209,12 @@ class PostgisBackend(TransactionBase):
             ) from exc
 
     def _point_intersects(self, table: sa.Table, wkb: bytes) -> Any:
-        """PostGIS: ``ST_Intersects`` of the indexed ``geom`` column and the geometry."""
-        geom = sa.literal_column(f"{table.name}.geom")
+        """PostGIS: ``ST_Intersects`` of the indexed ``geom`` column (problems) or of the
+        point made of lon/lat (units) and the geometry."""
+        if (table.name, "geom") in S.POSTGIS_ONLY_COLUMNS:
+            geom = sa.literal_column(f"{table.name}.geom")
+        else:
+            geom = sa.func.ST_SetSRID(sa.func.ST_MakePoint(table.c.lon, table.c.lat), 4326)
         shape = sa.func.ST_GeomFromWKB(sa.literal(wkb, sa.LargeBinary), 4326)
         return sa.func.ST_Intersects(geom, shape)
 
