@@ -129,6 +129,8 @@ def _describe(cid: str, base: str, extent, projected: str = ogc_crs.DEFAULT_PROJ
             _link(f"{base}/collections/{cid}", "self", JSON, title),
             _link(f"{base}/collections/{cid}/items", "items", GEOJSON, title),
             _link(f"{base}/collections/{cid}/queryables", QUERYABLES_REL, SCHEMA_JSON, title),
+            # the draft's name of the same link, which GDAL (3.12 too) looks for
+            _link(f"{base}/collections/{cid}/queryables", "queryables", SCHEMA_JSON, title),
         ],
     }
     if extent is not None:
@@ -354,7 +356,11 @@ def openapi(base: str) -> dict:
         param("bbox-crs", crs_uri, "CRS of bbox (default CRS84; see the collection's crs)"),
         param("crs", crs_uri, "CRS of the answer's coordinates (default CRS84)"),
         param("filter", text, "A CQL2 filter on the collection's queryables"),
-        param("filter-lang", {"type": "string", "enum": ["cql2-text", "cql2-json"]}, ""),
+        param(
+            "filter-lang",
+            {"type": "string", "enum": [*ogc_filter.LANGS]},
+            "cql2-text (default) or cql2-json; cql-text: GDAL's name of cql2-text",
+        ),
         param("filter-crs", crs_uri, "CRS of the filter's geometries (default CRS84)"),
         param("sortby", text, "Properties to sort by, comma-separated, each +name or -name"),
     ]

@@ -30,6 +30,10 @@ from geoapp.services import query_params
 from geoapp.services.query_params import Args, BadParameter
 
 TEXT_LANG, JSON_LANG = "cql2-text", "cql2-json"
+#: GDAL (3.12 too) sends the draft's name ``cql-text`` for CQL2 text, and pushes a ``-where``
+#: to the server only when the API definition offers it among the ``filter-lang`` values.
+LEGACY_TEXT_LANG = "cql-text"
+LANGS = (TEXT_LANG, JSON_LANG, LEGACY_TEXT_LANG)
 #: The query parameters of Part 2 and Part 3 on an items endpoint.
 PARAMS = ("filter", "filter-lang", "filter-crs", "sortby", "crs", "bbox-crs")
 _OPEN = (*OPEN_STATUSES, "open")  # the statuses whose problems can be overdue
@@ -113,6 +117,13 @@ def queryables(base: str, cid: str) -> dict:
             name: {"title": name, **schema} for name, (schema, _) in QUERYABLES[cid].items()
         },
         "additionalProperties": False,
+        # The draft's list of the same names, the only form GDAL (3.12 too) reads: without
+        # it GDAL filters on the client instead of sending the filter.  JSON Schema ignores
+        # keywords it does not know.
+        "queryables": [
+            {"id": name, "type": schema.get("type", "geometry")}
+            for name, (schema, _) in QUERYABLES[cid].items()
+        ],
     }
 
 
@@ -203,6 +214,8 @@ def parse_filter(
     property or a value of the wrong type raises :class:`BadParameter` naming it."""
     raw = query_params._one(args, "filter")
     lang = (query_params._one(args, "filter-lang") or TEXT_LANG).lower()
+    if lang == LEGACY_TEXT_LANG:
+        lang = TEXT_LANG
     if lang not in (TEXT_LANG, JSON_LANG):
         raise BadParameter(
             "filter-lang",

@@ -34,6 +34,7 @@ def test_landing_conformance_and_collections(client):
     assert get(client, "/ogc/conformance").get_json()["conformsTo"] == CONFORMANCE
     api = get(client, "/ogc/api")
     assert api.mimetype == "application/vnd.oai.openapi+json"
+    assert api.headers["Content-Type"] == "application/vnd.oai.openapi+json;version=3.0"
     assert "/collections/{collectionId}/items" in api.get_json()["paths"]
 
     doc = get(client, "/ogc/collections").get_json()

@@ -51,7 +51,9 @@ def landing():
 @bp.get("/api")
 def api_definition():
     """The OpenAPI 3.0 definition of the OGC endpoints."""
-    return _json(ogc.openapi(_base()), ogc.OPENAPI_JSON.split(";")[0])
+    response = _json(ogc.openapi(_base()))
+    response.content_type = ogc.OPENAPI_JSON  # with its version=3.0, as GDAL checks
+    return response
 
 
 @bp.get("/conformance")
@@ -74,8 +76,15 @@ def collection(collection_id: str):
 
 @bp.get("/collections/<collection_id>/queryables")
 def queryables(collection_id: str):
-    """The properties ``filter`` and ``sortby`` may name (JSON Schema)."""
-    return _json(ogc.queryables(_base(), collection_id), ogc.SCHEMA_JSON)
+    """The properties ``filter`` and ``sortby`` may name (JSON Schema): served as
+    ``application/schema+json``, or as ``application/json`` to a client that accepts only
+    that (GDAL)."""
+    offered = [ogc.SCHEMA_JSON, ogc.JSON]
+    accepted = request.accept_mimetypes
+    kind = ogc.SCHEMA_JSON
+    if accepted and accepted[ogc.SCHEMA_JSON] < accepted[ogc.JSON]:
+        kind = accepted.best_match(offered, ogc.SCHEMA_JSON)
+    return _json(ogc.queryables(_base(), collection_id), kind)
 
 
 @bp.get("/collections/<collection_id>/items")
