@@ -157,6 +157,10 @@ def _function_style(text: str) -> str:
     pygeofilter's grammar reads (its older draft syntax)."""
     out, pos = [], 0
     while (match := _FUNCTION_STYLE.search(text, pos)) is not None:
+        if text.count("'", 0, match.start()) % 2:  # inside a quoted string: leave it
+            out.append(text[pos : match.end()])
+            pos = match.end()
+            continue
         depth, quoted, comma, i = 1, False, None, match.end()
         while i < len(text) and depth:
             ch = text[i]
@@ -323,6 +327,10 @@ class _Translator:
             return ("not", both) if n.not_ else both
         if isinstance(n, ast.In):
             name = self.prop(n.lhs)
+            if not isinstance(n.sub_nodes, list | tuple):
+                raise BadFilter(
+                    N_("filter: IN needs a list, not %(what)s"), what=_shown(n.sub_nodes)
+                )
             items = [self.literal(name, v) for v in n.sub_nodes]
             column = self.props[name][1]
             if column is not None and not any(isinstance(v, date) for v in items):

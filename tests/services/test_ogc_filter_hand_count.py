@@ -23,6 +23,7 @@ import pyproj
 import pytest
 from hand_county import LAT0, LON0, NOW, SIDE
 
+from geoapp.core.crs import CRSError
 from geoapp.services import ogc
 from geoapp.services.query_params import BadParameter
 
@@ -77,6 +78,7 @@ CASES = [
     ),
     ("due_at < TIMESTAMP('2025-01-02T00:00:00Z')", ["P1", "P2", "P4"]),
     ("due_at IS NULL", []),
+    ("description = 'T_AFTER(a, b)'", []),  # a function name inside a string stays text
     (f"S_INTERSECTS(geometry, {_wkt(TRIANGLE)})", ["P1", "P2", "P3"]),
     (
         f"S_INTERSECTS(geometry, BBOX({LON0}, {LAT0}, {LON0 + 2 * SIDE}, {LAT0 + SIDE}))",
@@ -199,11 +201,24 @@ def test_the_other_collections_filter_and_sort_in_the_store(tiny_county):
             "'nope'",
         ),
         ({"filter": "status = 'verified'", "filter-lang": "sql"}, "filter-lang"),
+        (
+            {
+                "filter": '{"op": "in", "args": [{"property": "status"}, "x"]}',
+                "filter-lang": "cql2-json",
+            },
+            "IN",
+        ),
+        ({"filter": "S_WITHIN(geometry, POINT(1 2))"}, "not supported"),
+        (
+            {"filter": "S_INTERSECTS(geometry, POINT(1e30 1e30))", "filter-crs": "EPSG:4549"},
+            "outside",
+        ),
+        ({"filter": "status = 'verified'", "filter-crs": "EPSG:3857"}, "filter-crs"),
         ({"sortby": "-colour"}, "'colour'"),
         ({"sortby": "overdue"}, "'overdue'"),
     ],
 )
 def test_a_bad_filter_or_sortby_is_refused_naming_what_is_wrong(tiny_county, args, named):
-    with pytest.raises(BadParameter) as caught:
+    with pytest.raises((BadParameter, CRSError)) as caught:
         ogc.items(tiny_county, BASE, "problems", args, "en", NOW)
     assert named in str(caught.value)
