@@ -82,6 +82,11 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "CACHE_DIR": ("", "Where `geoapp assign` keeps built zone indexes; default instance/cache"),
     "LOG_LEVEL": ("INFO", "Level of the application log: DEBUG, INFO, WARNING, ERROR"),
     "LOG_JSON": (False, "1: write the log as one JSON object per line (for a log collector)"),
+    "OGC_PROJECTED_CRS": (
+        "EPSG:4549",
+        "The county's projected CGCS2000 zone the OGC API offers besides CRS84, EPSG:4326 "
+        "and EPSG:4490 (crs, bbox-crs, filter-crs)",
+    ),
 }
 
 

@@ -9,8 +9,10 @@ declaration, collection descriptions, ``limit``/``offset`` paging with
 
 Collections: ``districts``, ``areas``, ``units`` (all of the current boundary generation,
 or ``generation=N``) and ``problems`` (with the problem filters of the JSON API).
-Coordinates are always CRS84 (longitude, latitude on WGS84); ``display_crs`` is not
-offered here, since OGC clients expect CRS84.
+Coordinates are CRS84 (longitude, latitude on WGS84) unless ``crs`` asks for another of
+:func:`geoapp.core.ogc_crs.supported` (Part 2: ``crs``, ``bbox-crs``, ``Content-Crs``);
+``display_crs`` is not offered here.  ``filter`` (CQL2 text or JSON), ``sortby`` and the
+queryables (Part 3) are in :mod:`geoapp.services.ogc_filter`.
 """
 
 from __future__ import annotations
@@ -22,21 +24,34 @@ import numpy as np
 import shapely
 from shapely.geometry import shape
 
+from geoapp.core import ogc_crs
 from geoapp.core.messages import N_
-from geoapp.services import map_features, problem_reads, query_params
+from geoapp.services import map_features, ogc_filter, problem_reads, query_params
 from geoapp.services.geojson import GEOJSON
 from geoapp.services.query_params import FILTER_PARAMS, Args, BadParameter
 from geoapp.services.reading import _points, _reading
 from geoapp.store import NotFound
 
 JSON = "application/json"
+SCHEMA_JSON = "application/schema+json"
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 OPENAPI_JSON = "application/vnd.oai.openapi+json;version=3.0"
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+CRS84 = ogc_crs.CRS84
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/sorting",
 ]
 DEFAULT_LIMIT = 100
 MAX_LIMIT = query_params.MAX_LIMIT
@@ -75,10 +90,10 @@ PAGING_PARAMS = frozenset({"limit", "offset", "bbox", "bbox-crs", "crs"})
 #: something not supported is told instead of silently getting everything.  An extension
 #: (CRS, filter, sorting) adds its parameters to these sets.
 ITEMS_PARAMS: dict[str, set[str]] = {
-    "districts": {*PAGING_PARAMS, "generation", "district"},
-    "areas": {*PAGING_PARAMS, "generation", "district", "unit"},
-    "units": {*PAGING_PARAMS, "generation"},
-    "problems": {*PAGING_PARAMS, "datetime", *FILTER_PARAMS},
+    "districts": {*PAGING_PARAMS, *ogc_filter.PARAMS, "generation", "district"},
+    "areas": {*PAGING_PARAMS, *ogc_filter.PARAMS, "generation", "district", "unit"},
+    "units": {*PAGING_PARAMS, *ogc_filter.PARAMS, "generation"},
+    "problems": {*PAGING_PARAMS, *ogc_filter.PARAMS, "datetime", *FILTER_PARAMS},
 }
 #: The query parameters of one item (``/items/{featureId}``) per collection.
 ITEM_PARAMS: dict[str, set[str]] = {
@@ -88,7 +103,8 @@ ITEM_PARAMS: dict[str, set[str]] = {
     "problems": {"crs"},
 }
 #: Parameters the OGC items endpoint handles itself (the rest go to the read functions).
-_OWN = (*PAGING_PARAMS, *COMMON_PARAMS, "datetime")
+#: (``crs`` and the filter go on to the page links)
+_OWN = (*(PAGING_PARAMS - {"crs"}), *COMMON_PARAMS, "datetime")
 
 
 def check_params(args: Args, allowed: set[str] | frozenset[str] = frozenset()) -> None:
@@ -151,18 +167,23 @@ def _check_collection(cid: str) -> None:
         )
 
 
-def _describe(cid: str, base: str, extent: dict) -> dict:
+def _describe(
+    cid: str, base: str, extent: dict, projected: str = ogc_crs.DEFAULT_PROJECTED
+) -> dict:
     title, description = COLLECTIONS[cid]
     out: dict[str, Any] = {
         "id": cid,
         "title": title,
         "description": description,
         "itemType": "feature",
-        "crs": [CRS84],
+        "crs": ogc_crs.supported(projected),
         "storageCrs": CRS84,
         "links": [
             _link(f"{base}/collections/{cid}", "self", JSON, title),
             _link(f"{base}/collections/{cid}/items", "items", GEOJSON, title),
+            _link(f"{base}/collections/{cid}/queryables", QUERYABLES_REL, SCHEMA_JSON, title),
+            # the draft's name of the same link, which GDAL (3.12 too) looks for
+            _link(f"{base}/collections/{cid}/queryables", "queryables", SCHEMA_JSON, title),
         ],
     }
     if extent:
@@ -205,42 +226,61 @@ def extents(store) -> dict[str, dict]:
     return out
 
 
-def collections(store, base: str) -> dict:
+def collections(store, base: str, projected: str = ogc_crs.DEFAULT_PROJECTED) -> dict:
     every = extents(store)
     return {
         "links": [_link(f"{base}/collections", "self", JSON, "The feature collections")],
-        "collections": [_describe(cid, base, every[cid]) for cid in COLLECTIONS],
+        "collections": [_describe(cid, base, every[cid], projected) for cid in COLLECTIONS],
     }
 
 
-def collection(store, base: str, cid: str) -> dict:
+def collection(store, base: str, cid: str, projected: str = ogc_crs.DEFAULT_PROJECTED) -> dict:
     _check_collection(cid)
-    return _describe(cid, base, extents(store)[cid])
+    return _describe(cid, base, extents(store)[cid], projected)
 
 
-def _crs(args: Args) -> None:
-    """``crs``: only the one CRS the collections list (GDAL asks for it by name)."""
-    crs = query_params._one(args, "crs")
-    if crs is not None and crs not in (CRS84, "CRS84"):
-        raise BadParameter(
-            "crs", N_("crs=%(crs)r: only %(crs84)s is supported"), crs=crs, crs84=CRS84
-        )
+def queryables(base: str, cid: str) -> dict:
+    """The JSON Schema of the properties ``filter`` and ``sortby`` may name."""
+    _check_collection(cid)
+    return ogc_filter.queryables(base, cid)
 
 
-def _bbox(args: Args) -> tuple[float, float, float, float] | None:
-    """OGC ``bbox``: four numbers, or six (with heights, which are ignored); CRS84 only."""
-    crs = query_params._one(args, "bbox-crs")
-    if crs is not None and crs not in (CRS84, "EPSG:4326", "CRS84"):
-        raise BadParameter(
-            "bbox-crs", N_("bbox-crs=%(crs)r: only %(crs84)s is supported"), crs=crs, crs84=CRS84
-        )
+def content_crs(args: Args, projected: str = ogc_crs.DEFAULT_PROJECTED) -> str:
+    """The URI of the CRS of an answer's coordinates (``crs``, default CRS84)."""
+    raw = query_params._one(args, "crs")
+    return CRS84 if raw is None else ogc_crs.canonical(raw, ogc_crs.supported(projected), "crs")
+
+
+def _bbox(
+    args: Args, projected: str = ogc_crs.DEFAULT_PROJECTED
+) -> tuple[float, float, float, float] | None:
+    """OGC ``bbox``: four numbers, or six (with heights, which are ignored), in ``bbox-crs``
+    (default CRS84; in that CRS's axis order) → a CRS84 box."""
+    name = query_params._one(args, "bbox-crs")
+    crs = (
+        CRS84 if name is None else ogc_crs.canonical(name, ogc_crs.supported(projected), "bbox-crs")
+    )
     raw = query_params._one(args, "bbox")
     if raw is None:
         return None
     parts = raw.split(",")
     if len(parts) == 6:
         parts = [parts[0], parts[1], parts[3], parts[4]]
-    return query_params.parse_bbox({"bbox": ",".join(parts)})
+    if crs == CRS84:
+        return query_params.parse_bbox({"bbox": ",".join(parts)})
+    try:
+        box = [float(p) for p in parts]
+        if len(box) != 4 or not all(ogc_filter._finite(v) for v in box):
+            raise ValueError
+    except ValueError:
+        raise BadParameter(
+            "bbox", N_("bbox=%(raw)r: expected four numbers in %(crs)s"), raw=raw, crs=crs
+        ) from None
+    if box[0] > box[2] or box[1] > box[3]:
+        raise BadParameter(
+            "bbox", N_("bbox=%(raw)r: a minimum is greater than its maximum"), raw=raw
+        )
+    return ogc_crs.box_to_crs84(tuple(box), crs)
 
 
 def _limit(args: Args) -> int:
@@ -265,17 +305,31 @@ def _passed(args: Args) -> dict[str, list[str]]:
 
 
 def items(
-    store, base: str, cid: str, args: Args, locale: str = "zh", now: datetime | None = None
+    store,
+    base: str,
+    cid: str,
+    args: Args,
+    locale: str = "zh",
+    now: datetime | None = None,
+    projected: str = ogc_crs.DEFAULT_PROJECTED,
 ) -> dict:
-    """A page of a collection's features: ``limit`` (default 100), ``offset``, ``bbox``;
+    """A page of a collection's features: ``limit`` (default 100), ``offset``, ``bbox``
+    (``bbox-crs``), ``filter`` (``filter-lang``, ``filter-crs``), ``sortby``, in ``crs``;
     problems' ``overdue`` flags and the ``timeStamp`` as at ``now`` (default: the present)."""
     _check_collection(cid)
     check_params(args, ITEMS_PARAMS[cid])
-    _crs(args)
     limit = _limit(args)
     offset = query_params._int(args, "offset", 0, 0, query_params.MAX_ID)
-    bbox = _bbox(args)
+    offered = ogc_crs.supported(projected)
+    crs = content_crs(args, projected)
+    bbox = _bbox(args, projected)
     reported = query_params.parse_datetime(args)
+    sort = ogc_filter.parse_sortby(args, cid)
+    at = now or datetime.now(UTC)
+
+    def cql(categories: dict) -> tuple | None:
+        return ogc_filter.parse_filter(args, cid, categories, at, offered)
+
     url = f"{base}/collections/{cid}/items"
     passed = _passed(args)
     if cid == "problems":
@@ -284,11 +338,28 @@ def items(
             query["bbox"] = [",".join(repr(v) for v in bbox)]
         if reported != (None, None):  # applied below; kept in the page links
             query["datetime"] = query_params._raw(args, "datetime")
-        out = problem_reads.problems(store, query, locale, url=url, now=now, reported=reported)
+        out = problem_reads.problems(
+            store,
+            query,
+            locale,
+            url=url,
+            now=now,
+            reported=reported,
+            cql=lambda ref: cql(ref.categories),
+            sort=sort,
+        )
         links = out.pop("links")
     else:
         everything = _READERS[cid](store, passed, locale)
         features = everything["features"]
+        tree = cql({})
+        if tree is not None or sort:
+            with _reading(store) as read:
+                ids = read.tx.feature_ids(cid, tree, sort, everything.get("generation"))
+            order = {fid: i for i, fid in enumerate(ids)}
+            features = sorted(
+                (f for f in features if f["id"] in order), key=lambda f: order[f["id"]]
+            )
         if bbox is not None:
             box = shapely.box(*bbox)
             geoms = [shape(f["geometry"]) if f["geometry"] else None for f in features]
@@ -298,7 +369,7 @@ def items(
                 if g is not None and g.intersects(box)
             ]
         page = features[offset : offset + limit]
-        link_args = dict(passed) | ({"bbox": query_params._raw(args, "bbox")} if bbox else {})
+        link_args = dict(passed) | ({"bbox": [",".join(map(repr, bbox))]} if bbox else {})
         page = [_for_gis(cid, f) for f in page]
         links = problem_reads.page_links(url, link_args, limit, offset, len(page), len(features))
         out = {
@@ -309,6 +380,7 @@ def items(
         }
         if "generation" in everything:
             out["generation"] = everything["generation"]
+    ogc_crs.reproject_features(out["features"], crs)
     title = COLLECTIONS[cid][0]
     out["links"] = [*links, _link(f"{base}/collections/{cid}", "collection", JSON, title)]
     out["timeStamp"] = now_stamp(now)
@@ -340,11 +412,13 @@ def item(
     args: Args,
     locale: str = "zh",
     now: datetime | None = None,
+    projected: str = ogc_crs.DEFAULT_PROJECTED,
 ) -> dict:
-    """One feature of a collection by its id (a problem's ``overdue`` as at ``now``)."""
+    """One feature of a collection by its id (a problem's ``overdue`` as at ``now``), in
+    ``crs``."""
     _check_collection(cid)
     check_params(args, ITEM_PARAMS[cid])
-    _crs(args)
+    crs = content_crs(args, projected)
     passed = _passed(args)
     if cid == "problems":
         try:
@@ -361,6 +435,7 @@ def item(
                 N_("no feature %(feature_id)r in %(cid)s"), feature_id=feature_id, cid=cid
             )
         feature = _for_gis(cid, found[0])
+    ogc_crs.reproject_features([feature], crs)
     url = f"{base}/collections/{cid}/items/{feature_id}"
     feature["links"] = [
         _link(url, "self", GEOJSON),
@@ -398,10 +473,10 @@ def openapi(base: str) -> dict:
         "problems: reported_at at an RFC 3339 instant or in an interval (start/end, .. open)",
     )
     fmt = param("f", {"type": "string", "enum": ["json", "html"]}, "The answer's format")
-    crs = param("crs", {"type": "string", "enum": [CRS84]}, "The coordinates' CRS (CRS84 only)")
-    bbox_crs = param("bbox-crs", {"type": "string", "enum": [CRS84]}, "The bbox's CRS")
     # the collections' own filters (each listed with the collections taking it)
-    own = sorted(set().union(*ITEMS_PARAMS.values()) - PAGING_PARAMS - {"datetime"})
+    own = sorted(
+        set().union(*ITEMS_PARAMS.values()) - PAGING_PARAMS - {"datetime", *ogc_filter.PARAMS}
+    )
     filters = [
         param(
             name,
@@ -409,6 +484,20 @@ def openapi(base: str) -> dict:
             "only on: " + ", ".join(c for c in COLLECTIONS if name in ITEMS_PARAMS[c]),
         )
         for name in own
+    ]
+    text = {"type": "string"}
+    crs_uri = {"type": "string", "format": "uri"}
+    part23 = [
+        param("bbox-crs", crs_uri, "CRS of bbox (default CRS84; see the collection's crs)"),
+        param("crs", crs_uri, "CRS of the answer's coordinates (default CRS84)"),
+        param("filter", text, "A CQL2 filter on the collection's queryables"),
+        param(
+            "filter-lang",
+            {"type": "string", "enum": [*ogc_filter.LANGS]},
+            "cql2-text (default) or cql2-json; cql-text: GDAL's name of cql2-text",
+        ),
+        param("filter-crs", crs_uri, "CRS of the filter's geometries (default CRS84)"),
+        param("sortby", text, "Properties to sort by, comma-separated, each +name or -name"),
     ]
     cid = param("collectionId", {"type": "string", "enum": list(COLLECTIONS)}, "", "path")
     fid = param("featureId", {"type": "string"}, "", "path")
@@ -431,16 +520,19 @@ def openapi(base: str) -> dict:
             "/collections/{collectionId}/items": {
                 "get": {
                     "operationId": "ogcItems",
-                    "parameters": [cid, limit, offset, bbox, bbox_crs, when, crs, fmt, *filters],
+                    "parameters": [cid, limit, offset, bbox, when, fmt, *part23, *filters],
                     "responses": ok,
                 }
             },
             "/collections/{collectionId}/items/{featureId}": {
                 "get": {
                     "operationId": "ogcItem",
-                    "parameters": [cid, fid, crs, fmt],
+                    "parameters": [cid, fid, part23[1], fmt],
                     "responses": ok,
                 }
+            },
+            "/collections/{collectionId}/queryables": {
+                "get": {"operationId": "ogcQueryables", "parameters": [cid], "responses": ok}
             },
         },
     }

@@ -8,7 +8,7 @@ dicts); ``overdue`` flags are worked out as at ``now`` (default: the present).  
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -131,19 +131,26 @@ def problems(
     paged: bool = True,
     now: datetime | None = None,
     reported: tuple[datetime | None, datetime | None] = (None, None),
+    cql: Callable[[Any], tuple | None] | None = None,
+    sort: Sequence[tuple[str, bool]] = (),
 ) -> dict:
     """Problem points matching the filters, sorted by id, paged with ``limit``/``offset``
     (``paged=False``: all of them, as the old ``/api/problems.geojson``); ``overdue`` as at
     ``now`` (default: the present); ``reported``: the span ``[start, end)`` their
-    ``reported_at`` must lie in as well (OGC ``datetime``; None: unbounded)."""
+    ``reported_at`` must lie in as well (OGC ``datetime``; None: unbounded).  ``cql(reference)``
+    gives a further filter tree (the OGC ``filter``) and ``sort`` the columns to sort by before
+    the id (``sortby``)."""
     display = parse_display_crs(args)
     limit = _int(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT) if paged else None
     offset = _int(args, "offset", 0, 0, MAX_ID) if paged else 0
     with _reading(store) as read:
         flt = parse_problem_filter(args, read.ref, display)
         where = _within(flt.with_bbox(), *reported)
+        tree = cql(read.ref) if cql is not None else None
+        if tree is not None:
+            where["cql"] = tree
         matched = read.tx.count_problems(where)
-        rows = read.tx.problems(where, limit=limit, offset=offset)
+        rows = read.tx.problems(where, limit=limit, offset=offset, sort=sort)
         features = _problem_features(rows, read, locale, display, now)
     out = _collection(features, numberMatched=matched, numberReturned=len(features))
     if paged:

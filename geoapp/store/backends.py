@@ -12,6 +12,9 @@ own way:
   generation's areas on SQLite; ``ST_Covers`` on the GiST index on PostGIS;
 - serialising publishes (``_lock_publishing``): nothing on SQLite (one writer commits at a
   time); a transaction-level advisory lock on PostgreSQL;
+- a filter's exact spatial test of problem points (``_point_intersects``): a SQL function
+  over a prepared shapely geometry registered on each SQLite connection; ``ST_Intersects``
+  on the GiST-indexed ``problems.geom`` on PostGIS;
 - insert-or-ignore (``_dialect_insert``): each dialect's own ``INSERT ... ON CONFLICT``;
 - opening (:func:`sqlite_engine`, :func:`postgis_engine`): on SQLite real transactions
   (SQLAlchemy emits ``BEGIN``), foreign keys on, write-ahead log and a busy timeout; on
@@ -25,10 +28,12 @@ columns and their GiST indexes on PostgreSQL only (``0001_initial_schema``).
 """
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import psycopg
+import shapely
 import sqlalchemy as sa
 from psycopg import sql
 from sqlalchemy import event
@@ -50,6 +55,31 @@ SQLITE_BUSY_TIMEOUT = 15
 PUBLISH_LOCK_KEY = 0x6765_6F61_7070  # "geoapp"
 #: Key of the transaction-level advisory lock that serialises schema upgrades.
 MIGRATE_LOCK_KEY = PUBLISH_LOCK_KEY + 1
+#: The SQL function SQLite connections get for a filter's exact point-in-geometry test.
+SQLITE_POINT_INTERSECTS = "geoapp_point_intersects"
+#: ... and for an area's geometry (WKB) against a filter's.
+SQLITE_SHAPES_INTERSECT = "geoapp_shapes_intersect"
+
+
+@lru_cache(maxsize=32)
+def _prepared(wkb: bytes) -> Any:
+    geometry = shapely.from_wkb(wkb)
+    shapely.prepare(geometry)
+    return geometry
+
+
+def _sqlite_point_intersects(wkb: bytes | None, lon: float | None, lat: float | None) -> int:
+    """1 when the point (lon, lat) intersects the WKB geometry, else 0 (0 without a point)."""
+    if wkb is None or lon is None or lat is None:
+        return 0
+    return int(shapely.intersects_xy(_prepared(bytes(wkb)), float(lon), float(lat)))
+
+
+def _sqlite_shapes_intersect(wkb: bytes | None, other: bytes | None) -> int:
+    """1 when two WKB geometries intersect (the second, a filter's, is prepared once)."""
+    if wkb is None or other is None:
+        return 0
+    return int(shapely.intersects(_prepared(bytes(other)), shapely.from_wkb(bytes(wkb))))
 
 
 class SqliteBackend(TransactionBase):
@@ -104,6 +134,17 @@ class SqliteBackend(TransactionBase):
         wanted = sorted({k for k in keys if k is not None})
         for chunk in _chunks(wanted, _CHUNK):
             yield from self._x(sa.select(key, *columns).where(key.in_(chunk)))
+
+    def _point_intersects(self, table: sa.Table, wkb: bytes) -> Any:
+        """SQLite: the function registered on every connection (after the envelope test on
+        the lon/lat index has narrowed the rows)."""
+        shape = sa.literal(wkb, sa.LargeBinary)
+        return getattr(sa.func, SQLITE_POINT_INTERSECTS)(shape, table.c.lon, table.c.lat) == 1
+
+    def _shape_intersects(self, table: sa.Table, wkb: bytes) -> Any:
+        """SQLite: the function registered on every connection, on ``geom_wkb``."""
+        shape = sa.literal(wkb, sa.LargeBinary)
+        return getattr(sa.func, SQLITE_SHAPES_INTERSECT)(table.c.geom_wkb, shape) == 1
 
     def _lock_publishing(self) -> None:
         """Serialise publishes.  SQLite already lets one writer at a time commit."""
@@ -169,6 +210,20 @@ class PostgisBackend(TransactionBase):
                 N_("the database refused the change: %(reason)s"), reason=_reason(exc)
             ) from exc
 
+    def _point_intersects(self, table: sa.Table, wkb: bytes) -> Any:
+        """PostGIS: ``ST_Intersects`` of the indexed ``geom`` column (problems) or of the
+        point made of lon/lat (units) and the geometry."""
+        if (table.name, "geom") in S.POSTGIS_ONLY_COLUMNS:
+            geom = sa.literal_column(f"{table.name}.geom")
+        else:
+            geom = sa.func.ST_SetSRID(sa.func.ST_MakePoint(table.c.lon, table.c.lat), 4326)
+        shape = sa.func.ST_GeomFromWKB(sa.literal(wkb, sa.LargeBinary), 4326)
+        return sa.func.ST_Intersects(geom, shape)
+
+    def _shape_intersects(self, table: sa.Table, wkb: bytes) -> Any:
+        """PostGIS: ``ST_Intersects`` of the indexed ``geom`` column and the geometry."""
+        return self._point_intersects(table, wkb)
+
     def _lock_publishing(self) -> None:
         self._x(sa.select(sa.func.pg_advisory_xact_lock(PUBLISH_LOCK_KEY)))
 
@@ -212,6 +267,12 @@ def sqlite_engine(url: sa.URL, echo: bool) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
+        dbapi_connection.create_function(
+            SQLITE_POINT_INTERSECTS, 3, _sqlite_point_intersects, deterministic=True
+        )
+        dbapi_connection.create_function(
+            SQLITE_SHAPES_INTERSECT, 2, _sqlite_shapes_intersect, deterministic=True
+        )
         # write-ahead log: readers (every page and API request) never wait for a writer
         if database not in ("", ":memory:"):
             cursor.execute("PRAGMA journal_mode = WAL")

@@ -20,6 +20,7 @@ from geoapp.core.messages import N_
 from geoapp.store import _values as V
 from geoapp.store import schema as S
 from geoapp.store.errors import StoreError, database_error
+from geoapp.store.ogc_queries import FilterQueries
 from geoapp.store.plumbing import _CHUNK, _CONV, TransactionBase, _chunks, _names
 
 #: Keys accepted in the ``filters`` of :meth:`Transaction.problems`.
@@ -37,6 +38,7 @@ PROBLEM_FILTERS = frozenset(
         "date_to",
         "bbox",
         "assigned",
+        "cql",
     }
 )
 _EQUALITY_FILTERS = (
@@ -75,7 +77,7 @@ def _posix_seconds(values: Sequence[Any]) -> np.ndarray:
     return ((stamps - pd.Timestamp(0, tz="UTC")).dt.total_seconds()).to_numpy(np.float64)
 
 
-class ProblemQueries(TransactionBase):
+class ProblemQueries(FilterQueries, TransactionBase):
     """Problems by filter, and the read models built on the same filter."""
 
     def _problem_where(self, filters: Mapping[str, Any] | None) -> list[Any]:
@@ -129,6 +131,8 @@ class ProblemQueries(TransactionBase):
         assigned = filters.get("assigned")
         if assigned is not None:
             clauses.append(p.c.area_id.is_not(None) if assigned else p.c.area_id.is_(None))
+        if filters.get("cql") is not None:
+            clauses.append(self._filter_clause(p, filters["cql"]))
         return clauses
 
     def problems(
@@ -136,16 +140,21 @@ class ProblemQueries(TransactionBase):
         filters: Mapping[str, Any] | None = None,
         limit: int | None = None,
         offset: int = 0,
+        sort: Sequence[tuple[str, bool]] = (),
     ) -> list[dict[str, Any]]:
-        """Problems matching ``filters``, sorted by id, as dicts of every column.
+        """Problems matching ``filters``, sorted by id (after ``sort``, a list of ``(column,
+        descending)``), as dicts of every column.
 
         Filters (all optional; None is ignored; a list/tuple/set means "any of"): round,
         category, status, district_id, area_id, responsible_unit_id, lead_unit_id,
         generation_id; date_from (inclusive) and date_to (exclusive) on reported_at, aware
         datetimes or ISO text with offset; bbox=(minx, miny, maxx, maxy) on lon/lat, edges
-        included; assigned=True/False (area_id set or not).
+        included; assigned=True/False (area_id set or not); cql: a filter tree of
+        :mod:`geoapp.store.ogc_queries`.
         """
-        stmt = sa.select(S.problems).where(*self._problem_where(filters)).order_by(S.problems.c.id)
+        p = S.problems
+        order = [*self._sort_order(p, sort), p.c.id]
+        stmt = sa.select(p).where(*self._problem_where(filters)).order_by(*order)
         limit = V.convert(limit, V.to_int, "problems", "limit")
         offset = V.convert(offset, V.to_int, "problems", "offset") or 0
         if (limit is not None and limit < 0) or offset < 0:

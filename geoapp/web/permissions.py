@@ -150,6 +150,7 @@ PERMISSIONS: dict[str, Rule] = {
     "ogc.conformance": COUNTY,
     "ogc.collections": COUNTY,
     "ogc.collection": COUNTY,
+    "ogc.queryables": COUNTY,
     "ogc.items": COUNTY,
     "ogc.item": COUNTY,
     # the field pages for phones (geoapp/web/views/field.py): inspectors report, a unit account

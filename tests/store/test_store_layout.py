@@ -72,6 +72,7 @@ def test_operations_come_from_every_aggregate() -> None:
         "geoapp.store.engine",
         "geoapp.store.field",
         "geoapp.store.generations",
+        "geoapp.store.ogc_queries",
         "geoapp.store.problem_queries",
         "geoapp.store.problems",
         "geoapp.store.reference",

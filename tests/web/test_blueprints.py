@@ -36,6 +36,7 @@ PAGES = {
     "/ogc/collections/<collection_id>": "ogc.collection",
     "/ogc/collections/<collection_id>/items": "ogc.items",
     "/ogc/collections/<collection_id>/items/<feature_id>": "ogc.item",
+    "/ogc/collections/<collection_id>/queryables": "ogc.queryables",
     "/field/": "field.report_page",
     "/field/unit": "field.unit_page",
     "/field/sw.js": "field.service_worker",

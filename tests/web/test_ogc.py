@@ -35,12 +35,13 @@ def test_landing_conformance_and_collections(client):
     assert get(client, "/ogc/conformance").get_json()["conformsTo"] == CONFORMANCE
     api = get(client, "/ogc/api")
     assert api.mimetype == "application/vnd.oai.openapi+json"
+    assert api.headers["Content-Type"] == "application/vnd.oai.openapi+json;version=3.0"
     assert "/collections/{collectionId}/items" in api.get_json()["paths"]
 
     doc = get(client, "/ogc/collections").get_json()
     assert [c["id"] for c in doc["collections"]] == list(COLLECTIONS)
     for c in doc["collections"]:
-        assert c["itemType"] == "feature" and c["crs"] == [CRS84]
+        assert c["itemType"] == "feature" and c["crs"][0] == CRS84 and c["storageCrs"] == CRS84
         bbox = c["extent"]["spatial"]["bbox"][0]
         assert bbox[0] < bbox[2] and bbox[1] < bbox[3]
         items = rels(c)["items"]

@@ -9,11 +9,15 @@ the format too; their ``timeStamp`` is the time of each answer.
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, make_response, render_template, request
 from flask_babel import gettext as _
 
+from flask import Blueprint, current_app, request
+
+from geoapp.core import ogc_crs
 from geoapp.services import geojson, ogc
 from geoapp.web.answers import _args, _json, _locale, answer_time, conditional
 from geoapp.web.context import get_store
@@ -51,6 +55,25 @@ def _titles() -> dict[str, str]:
 def _varies_by_accept(response):
     response.vary.add("Accept")  # JSON or HTML by content negotiation
     return response
+
+
+def _projected() -> str:
+    """The county's projected CRS offered besides CRS84, EPSG:4326 and EPSG:4490."""
+    return current_app.config.get("OGC_PROJECTED_CRS") or ogc_crs.DEFAULT_PROJECTED
+
+
+def _in_crs(view):
+    """Adds the ``Content-Crs`` header (OGC API – Features Part 2) to every answer of a
+    feature view, cached and 304 ones too."""
+
+    @functools.wraps(view)
+    def wrapper(**view_args):
+        crs = ogc.content_crs(_args(), _projected())
+        response = make_response(view(**view_args))
+        response.headers["Content-Crs"] = f"<{crs}>"
+        return response
+
+    return wrapper
 
 
 def _base() -> str:
@@ -122,29 +145,55 @@ def conformance():
 def collections():
     """The four feature collections."""
     ogc.check_params(_args())
-    return _answer(ogc.collections(get_store(), _base()), "collections")
+    return _answer(ogc.collections(get_store(), _base(), _projected()), "collections")
 
 
 @bp.get("/collections/<collection_id>")
 def collection(collection_id: str):
     """One collection's description."""
     ogc.check_params(_args())
-    return _answer(ogc.collection(get_store(), _base(), collection_id), "collection")
+    return _answer(ogc.collection(get_store(), _base(), collection_id, _projected()), "collection")
+
+
+@bp.get("/collections/<collection_id>/queryables")
+def queryables(collection_id: str):
+    """The properties ``filter`` and ``sortby`` may name (JSON Schema): served as
+    ``application/schema+json``, or as ``application/json`` to a client that accepts only
+    that (GDAL)."""
+    ogc.check_params(_args())
+    offered = [ogc.SCHEMA_JSON, ogc.JSON]
+    accepted = request.accept_mimetypes
+    kind = ogc.SCHEMA_JSON
+    if accepted and accepted[ogc.SCHEMA_JSON] < accepted[ogc.JSON]:
+        kind = accepted.best_match(offered, ogc.SCHEMA_JSON)
+    return _json(ogc.queryables(_base(), collection_id), kind)
 
 
 @bp.get("/collections/<collection_id>/items")
+@_in_crs
 @conditional(vary=ogc_format, keep=False, skip=_page)
 def items(collection_id: str):
-    """A page of features: ``limit``, ``offset``, ``bbox``, ``datetime`` (and problem filters)."""
-    data = ogc.items(get_store(), _base(), collection_id, _args(), _locale(), answer_time())
+    """A page of features: ``limit``, ``offset``, ``bbox``, ``datetime``, ``filter``,
+    ``sortby``, ``crs`` (and problem filters)."""
+    data = ogc.items(
+        get_store(), _base(), collection_id, _args(), _locale(), answer_time(), _projected()
+    )
     return _answer(data, "items", geojson.GEOJSON, cid=collection_id)
 
 
 @bp.get("/collections/<collection_id>/items/<feature_id>")
+@_in_crs
 @conditional(vary=ogc_format, skip=_page)
 def item(collection_id: str, feature_id: str):
     """One feature by id."""
     data = ogc.item(
-        get_store(), _base(), collection_id, feature_id, _args(), _locale(), answer_time()
+        get_store(),
+        _base(),
+        collection_id,
+        feature_id,
+        _args(),
+        _locale(),
+        answer_time(),
+        _projected(),
     )
     return _answer(data, "item", geojson.GEOJSON, cid=collection_id)
