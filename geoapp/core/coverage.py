@@ -54,6 +54,41 @@ POINT_KINDS: dict[str, str] = {
     "back_lane": N_("back lane"),
 }
 
+#: The Chinese names a register may use for each kind (the UI's names and common variants).
+POINT_KIND_ALIASES: dict[str, str] = {
+    "农贸市场": "market",
+    "市场": "market",
+    "有物业小区": "compound_managed",
+    "物业小区": "compound_managed",
+    "无物业小区": "compound_unmanaged",
+    "开放式小区": "compound_unmanaged",
+    "城中村": "urban_village",
+    "学校": "school",
+    "医院": "hospital",
+    "车站": "station",
+    "公交站台": "station",
+    "主次干道": "main_street",
+    "主干道": "main_street",
+    "背街小巷": "back_lane",
+}
+
+#: The columns a register file may name each field with.
+REGISTER_COLUMNS = {
+    "point_id": ("point_id", "id", "编号", "受检点编号"),
+    "name": ("name", "名称", "受检点", "受检点名称"),
+    "kind": ("kind", "type", "类型", "受检点类型"),
+    "note": ("note", "备注"),
+}
+
+
+def point_kind(text: Any) -> str | None:
+    """A kind code from a code or a Chinese name (None when it is neither)."""
+    value = str(text).strip() if text is not None else ""
+    if value in POINT_KINDS:
+        return value
+    return POINT_KIND_ALIASES.get(value)
+
+
 #: The results of a visit: clean (达标) or problems found.
 VISIT_RESULTS = ("clean", "problems")
 
