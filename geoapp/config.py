@@ -58,6 +58,15 @@ SETTINGS: dict[str, tuple[object, str]] = {
     ),
     "SECURE_COOKIES": (0, "1: send the session cookie over HTTPS only (set it behind HTTPS)"),
     "MAX_UNZIPPED_MB": (200, "Largest total uncompressed size of a zipped Shapefile, in MiB"),
+    "COVERAGE_MIN_PERCENT": (
+        80,
+        "Ranking for the circulated report: a unit is commended only when at least this "
+        "percentage of its inspection points was inspected in the round",
+    ),
+    "CHECKIN_DISTANCE_M": (
+        50,
+        "Patrol check-ins are accepted inside the unit's area or within this many metres of it",
+    ),
 }
 
 

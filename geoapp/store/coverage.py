@@ -144,6 +144,16 @@ class CoverageRecords(TransactionBase):
             r["problem_pks"] = linked.get(r["id"], [])
         return rows
 
+    def visit_rounds(self) -> list[str]:
+        """The rounds visits were recorded in, the round of the latest visit first."""
+        v = S.inspection_visits
+        stmt = (
+            sa.select(v.c.round, sa.func.max(v.c.visited_at).label("last"))
+            .group_by(v.c.round)
+            .order_by(sa.desc("last"), v.c.round)
+        )
+        return [r[0] for r in self._x(stmt)]
+
     # ------------------------------------------------------------------ check-ins
 
     def add_checkin(self, row: Mapping[str, Any]) -> int:
