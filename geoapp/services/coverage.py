@@ -24,7 +24,7 @@ import shapely
 
 from geoapp.core import coverage as rules
 from geoapp.core.assignment import Zoning
-from geoapp.core.intake import ReportError, check_position
+from geoapp.core.intake import ReportError, check_position, parse_report
 from geoapp.core.messages import N_
 from geoapp.core.workflow import NotPermitted, check_action
 from geoapp.services import intake
@@ -229,12 +229,20 @@ def record_visit(
     lon, lat = _position(payload)
     accuracy = parse_accuracy(payload.get("accuracy_m"))
     when = _visit_time(payload.get("visited_at"), now)
-    problem_pks = []
+    reports = []
+    spellings = intake.category_spellings(store.list_categories())
     for i, found in enumerate(problems):
         if not isinstance(found, dict):
             raise ReportError(f"problems[{i}]", N_("expected a JSON object"))
         report = {"lon": point["lon"], "lat": point["lat"], **found, "round": round_}
         report.setdefault("reported_at", when.isoformat())
+        try:  # every problem is checked before any is stored
+            parse_report(report, spellings)
+        except ReportError as exc:
+            raise ReportError(f"problems[{i}]", N_("%(error)s"), error=exc) from None
+        reports.append(report)
+    problem_pks = []
+    for i, report in enumerate(reports):
         key = None if client_id is None else f"{client_id}:{i}"
         again = None if key is None else store.problem_by_client_id(key)
         if again is not None:
@@ -274,10 +282,10 @@ def nearest_points(store, lon: float, lat: float, limit: int = 5) -> list[dict]:
     for p in store.inspection_points():
         out.append((rules.distance_m(p["geometry"], lon, lat), p))
     out.sort(key=lambda pair: (pair[0], pair[1]["point_id"]))
-    return [_point_summary(p) | {"distance_m": round(d, 1)} for d, p in out[:limit]]
+    return [point_summary(p) | {"distance_m": round(d, 1)} for d, p in out[:limit]]
 
 
-def _point_summary(p: dict) -> dict:
+def point_summary(p: dict) -> dict:
     return {
         k: p[k]
         for k in (

@@ -206,3 +206,80 @@ def _overdue(store, round_: str | None, now: datetime) -> dict[str, int]:
     table = ledger.problem_table(frame, hours, store.rectified_times(flt), now)
     over = table[table["overdue"]]
     return {k: int(v) for k, v in over.groupby("responsible_unit_id").size().items()}
+
+
+def map_features(
+    store,
+    args: dict,
+    *,
+    held_to: dict[str, list[str]] | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The coverage map: the areas (``area_kind`` filters them by kind) and the inspection
+    points of the filters, each with ``last_date`` (its latest inspection or patrol; for an
+    area, the later of a check-in and a visit to one of its points), ``days`` since then
+    (None: never) and the colour of :func:`geoapp.core.coverage.age_class`."""
+    import shapely
+
+    cov = build(store, {**args, "date_from": "1900-01-01"}, held_to=held_to, now=now)
+    today = cov.date_to
+    area_kind = _one(args, "area_kind")
+    areas = store.areas()
+    visited: dict[str, str] = {}
+    for p in cov.points:
+        if p["last_visit_date"] and p["area_id"]:
+            visited[p["area_id"]] = max(visited.get(p["area_id"], ""), p["last_visit_date"])
+    patrolled = {
+        a["area_id"]: a["last_date"] for a in cov.not_patrolled + _patrolled(store, cov, today)
+    }
+    keep = {a["area_id"] for a in cov.not_patrolled} | set(patrolled)
+    features = []
+    for a in areas.itertuples(index=False):
+        if a.area_id not in keep or (area_kind and a.kind != area_kind):
+            continue
+        dates = [d for d in (patrolled.get(a.area_id), visited.get(a.area_id)) if d]
+        last = max(dates) if dates else None
+        features.append(_feature(a.geometry, "area", a.area_id, a.name, a.kind, last, today))
+    for p in cov.points:
+        geom = shapely.Point(p["lon"], p["lat"])
+        feature = _feature(
+            geom, "point", p["point_id"], p["name"], p["kind"], p["last_visit_date"], today
+        )
+        feature["properties"]["result"] = p["result"]
+        feature["properties"]["unit"] = p["unit_name"]
+        features.append(feature)
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "legend": rules.legend(),
+        "today": today,
+    }
+
+
+def _patrolled(store, cov: Coverage, today: str) -> list[dict[str, Any]]:
+    units = sorted({r["id"] for r in cov.by_unit if r["id"]})
+    return [
+        {"area_id": p["area_id"], "last_date": p["last_date"]}
+        for p in store.patrol_days(units, None, today)
+    ]
+
+
+def _feature(geometry, layer: str, key: str, name: str, kind, last: str | None, today: str) -> dict:
+    import shapely
+
+    days = rules.days_between(today, last)
+    colour, label = rules.age_class(days)
+    return {
+        "type": "Feature",
+        "geometry": shapely.geometry.mapping(geometry),
+        "properties": {
+            "layer": layer,
+            "id": key,
+            "name": name,
+            "kind": kind,
+            "last_date": last,
+            "days": days,
+            "colour": colour,
+            "class": label,
+        },
+    }

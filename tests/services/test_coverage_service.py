@@ -189,3 +189,17 @@ def test_units_check_in_only_to_their_own_areas(tiny_county):
     with pytest.raises(NotPermitted):
         checkin(tiny_county, "A1", *inside(1), role="inspector")
     assert tiny_county.checkins() == []
+
+
+def test_a_visit_with_one_bad_problem_stores_nothing(tiny_county):
+    register(tiny_county)
+    before = tiny_county.count_problems()
+    body = {
+        "point_id": "M1",
+        "round": "R",
+        "result": "problems",
+        "problems": [{"category": "litter", "deduction": 1}, {"category": "nonsense"}],
+    }
+    with pytest.raises(ReportError, match=r"problems\[1\]"):
+        coverage.record_visit(tiny_county, body, "insp", role="inspector", now=NOW)
+    assert tiny_county.count_problems() == before and tiny_county.visits() == []
