@@ -1,0 +1,121 @@
+"""Inspection coverage in a real headless Chromium: an inspector's phone records a clean visit
+and a visit with a problem at the nearest inspection point; a unit's phone checks in inside
+its area (accepted) and in another area (refused, naming it); the coordinator's coverage
+ledger and map show them.  Screenshots: /tmp/coverage-*.png, and the coverage map for the
+README in docs/coverage-map.png."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from geoapp import create_app
+from geoapp.services.accounts import demo_unit
+
+pytestmark = pytest.mark.browser
+PHONE = {"width": 360, "height": 780}
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+@pytest.fixture
+def served(live_server, demo_sqlite_url):
+    app = create_app({"DATABASE_URL": demo_sqlite_url, "TESTING": True})
+    yield live_server(app), app.extensions["geoapp.store"]
+    app.extensions["geoapp.store"].close()
+
+
+@pytest.fixture
+def context_for(browser, served, login):
+    base = served[0]
+    contexts = []
+
+    def open_page(role, path, lon=None, lat=None, viewport=PHONE):
+        options = {"locale": "zh-CN", "timezone_id": "Asia/Shanghai", "viewport": viewport}
+        if lon is not None:
+            options |= {
+                "permissions": ["geolocation"],
+                "geolocation": {"longitude": lon, "latitude": lat, "accuracy": 12},
+                "is_mobile": True,
+                "has_touch": True,
+            }
+        context = browser.new_context(**options)
+        context.set_default_timeout(30_000)
+        contexts.append(context)
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        login(page, base, role, next_path=path)
+        return page, errors
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def test_visits_checkins_and_the_coordinators_view(context_for, served):
+    _base, store = served
+    point = next(p for p in store.inspection_points() if p["kind"] == "market")
+    before = {v["id"] for v in store.visits()}
+
+    page, errors = context_for("inspector", "/field/visit", point["lon"], point["lat"])
+    page.wait_for_selector("#position[data-ready]")
+    assert page.input_value("#point-select") == point["point_id"]  # the nearest point
+    page.fill('input[name="round"]', "复查")
+    page.click('button[type="submit"]')
+    page.wait_for_selector('#form-status[data-state="sent"]')
+    page.check('input[value="problems"]')
+    page.select_option('select[name="category"]', "litter")
+    page.fill('input[name="deduction"]', "1.5")
+    page.click('button[type="submit"]')
+    page.locator("#queue .state-sent").nth(1).wait_for()
+    page.screenshot(path="/tmp/coverage-visit-phone.png", full_page=True)
+    assert errors == []
+    new = [v for v in store.visits("复查") if v["id"] not in before]
+    assert sorted(v["result"] for v in new) == ["clean", "problems"]
+    assert all(v["point_id"] == point["point_id"] for v in new)
+    (problem_pk,) = next(v for v in new if v["result"] == "problems")["problem_pks"]
+    assert store.get_problem(problem_pk)["deduction"] == 1.5
+
+    areas = store.areas()
+    own = areas[areas.responsible_unit_id == demo_unit(store)].iloc[0]
+    spot = own.geometry.representative_point()
+    page, errors = context_for("unit", "/field/patrol", spot.x, spot.y)
+    page.wait_for_selector("#position[data-ready]")
+    page.click('button[type="submit"]')
+    page.wait_for_selector('#form-status[data-state="sent"]')
+    assert "已签到" in page.inner_text("#form-status")
+    page.screenshot(path="/tmp/coverage-patrol-phone.png", full_page=True)
+    other = areas[areas.responsible_unit_id != demo_unit(store)].iloc[0]
+    away = other.geometry.representative_point()
+    page, errors = context_for("unit", "/field/patrol", away.x, away.y)
+    page.wait_for_selector("#position[data-ready]")
+    page.click('button[type="submit"]')
+    page.wait_for_selector('#form-status[data-state="failed"]')
+    refused = page.inner_text("#form-status")
+    assert "签到被拒绝" in refused and other["name"] in refused
+    assert errors == []
+    assert [c["area_id"] for c in store.checkins(demo_unit(store))][-1] == own.area_id
+
+    desk = {"width": 1280, "height": 900}
+    page, errors = context_for("coordinator", "/ledger/coverage?round=复查", viewport=desk)
+    totals = page.inner_text("#coverage-totals")
+    assert "1" in totals  # one point inspected in the round 复查
+    row = page.locator(f'#coverage-units tr[data-id="{point["responsible_unit_id"]}"]')
+    assert row.count() == 1 and "检查不足" in row.inner_text()
+    assert "评定规则" in page.inner_text("#coverage-rule")
+    page.screenshot(path="/tmp/coverage-ledger.png", full_page=True)
+    page.goto(page.url.replace("/ledger/coverage?", "/ledger/coverage/map?"))
+    page.wait_for_selector("#coverage-map[data-features]")
+    assert page.locator("#coverage-legend li").count() == 5
+    page.goto(page.url.split("?")[0] + "?round=省级评估")  # the demo's own round, for the README
+    page.wait_for_selector("#coverage-map[data-features]")
+    page.wait_for_timeout(500)
+    DOCS.mkdir(exist_ok=True)
+    page.screenshot(path=str(DOCS / "coverage-map.png"))
+    page.set_viewport_size(PHONE)
+    page.wait_for_timeout(300)
+    page.screenshot(path="/tmp/coverage-map-360.png", full_page=True)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"] + 1
+    assert errors == []
