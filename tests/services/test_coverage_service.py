@@ -203,3 +203,22 @@ def test_a_visit_with_one_bad_problem_stores_nothing(tiny_county):
     with pytest.raises(ReportError, match=r"problems\[1\]"):
         coverage.record_visit(tiny_county, body, "insp", role="inspector", now=NOW)
     assert tiny_county.count_problems() == before and tiny_county.visits() == []
+
+
+def test_importing_boundaries_reassigns_points_too(tiny_county, tmp_path):
+    from geoapp.services import boundary_import
+
+    register(tiny_county)
+    areas = tiny_county.areas()
+    areas.loc[areas.area_id == "A1", "responsible_unit_id"] = "U3"
+    path = tmp_path / "areas.geojson"
+    areas.to_file(path, driver="GeoJSON")
+    plan = boundary_import.plan_area_import(tiny_county, path)
+    done = boundary_import.commit_area_import(tiny_county, plan, "planner", "A1 to U3")
+    assert done["points_reassigned"] == 1
+    m1 = tiny_county.inspection_point_by_code("M1")
+    assert m1["responsible_unit_id"] == "U3"
+    assert [h["kind"] for h in tiny_county.inspection_point_history(m1["id"])] == [
+        "registered",
+        "reassigned",
+    ]

@@ -190,3 +190,17 @@ def test_register_import_page_previews_then_registers(client_as, store, app, tmp
     assert done.status_code == 200 and "已登记 1 个受检点" in done.get_data(as_text=True)
     assert store.inspection_point_by_code("NEW1")["kind"] == "market"
     assert planner.post("/coverage/points/import", data={"token": token}).status_code == 400
+
+
+def test_refusal_in_english_names_the_area(client_as, store):
+    unit = client_as("unit")
+    unit.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    area_id, name, _x, _y = area_spot(store, own=True)
+    _other, other_name, ox, oy = area_spot(store, own=False)
+    away = unit.post(
+        "/api/checkins",
+        json={"area_id": area_id, "lon": ox, "lat": oy, "client_id": uuid.uuid4().hex},
+    )
+    message = away.json["message"]
+    assert away.status_code == 422 and message.startswith("refused: the phone is in ")
+    assert other_name in message and name in message
