@@ -114,6 +114,11 @@
     });
   }
 
+  // the field pages' service worker keeps this page and its files: it opens with no network
+  if ("serviceWorker" in navigator && cfg.urls.sw) {
+    navigator.serviceWorker.register(cfg.urls.sw, { scope: cfg.urls.scope }).catch(function () { /* no offline */ });
+    navigator.serviceWorker.ready.then(function () { document.body.setAttribute("data-offline-ready", "1"); });
+  }
   fillPoints();
   locate();
   queue.all().then(function (items) { queue.onchange(items); });

@@ -6,6 +6,7 @@ README in docs/coverage-map.png."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -118,4 +119,37 @@ def test_visits_checkins_and_the_coordinators_view(context_for, served):
     page.screenshot(path="/tmp/coverage-map-360.png", full_page=True)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"] + 1
+    assert errors == []
+
+
+def test_a_checkin_made_offline_is_sent_once_when_the_network_returns(context_for, served):
+    base, store = served
+    areas = store.areas()
+    own = areas[areas.responsible_unit_id == demo_unit(store)].iloc[0]
+    spot = own.geometry.representative_point()
+    page, errors = context_for("unit", "/field/patrol", spot.x, spot.y)
+    page.wait_for_selector("body[data-offline-ready]")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    before = len(store.checkins())
+    page.context.set_offline(True)
+    reloaded = page.reload()
+    assert reloaded.from_service_worker  # the page opens with no network
+    page.wait_for_selector("#position[data-ready]")
+    page.click('button[type="submit"]')
+    page.wait_for_selector('#form-status[data-state="waiting"]')
+    assert len(store.checkins()) == before
+    page.context.set_offline(False)
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    page.wait_for_selector('#form-status[data-state="sent"]', timeout=60_000)
+    items = page.evaluate("GeoappField.queue.all()")
+    assert len(items) == 1 and len(store.checkins()) == before + 1
+    page.evaluate(
+        "() => GeoappField.queue.retry(arguments[0])".replace(
+            "arguments[0]", repr(items[0]["client_id"])
+        )
+    )
+    page.evaluate(f"() => GeoappField.queue.flush({json.dumps(base + '/field/api/checkins')})")
+    page.wait_for_selector('#form-status[data-state="sent"]')
+    assert len(store.checkins()) == before + 1  # sent twice, stored once
+    assert store.checkin_by_client_id(items[0]["client_id"])["area_id"] == own.area_id
     assert errors == []

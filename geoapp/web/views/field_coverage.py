@@ -46,6 +46,15 @@ def _report() -> dict:
         raise ReportError("report", N_("is not JSON text")) from None
 
 
+def _urls(submit: str) -> dict:
+    return {
+        "submit": url_for(submit),
+        "page": request.path,
+        "sw": url_for("field.service_worker"),
+        "scope": url_for("field.report_page"),
+    }
+
+
 def _labels() -> dict:
     return {
         "locating": _("Finding your position…"),
@@ -78,7 +87,7 @@ def visit_page():
     ]
     config = {
         "mode": "visit",
-        "urls": {"submit": url_for("field_coverage.submit_visit"), "page": request.path},
+        "urls": _urls("field_coverage.submit_visit"),
         "queue": f"geoapp-visits-{permissions.principal().name}",
         "labels": _labels(),
         "points": points,
@@ -103,7 +112,7 @@ def patrol_page():
     unit_id = current_unit_id() or ""
     config = {
         "mode": "patrol",
-        "urls": {"submit": url_for("field_coverage.submit_checkin"), "page": request.path},
+        "urls": _urls("field_coverage.submit_checkin"),
         "queue": f"geoapp-patrols-{permissions.principal().name}",
         "labels": _labels(),
         "distance_m": checkin_distance(),
