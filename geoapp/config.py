@@ -87,6 +87,15 @@ SETTINGS: dict[str, tuple[object, str]] = {
         "The county's projected CGCS2000 zone the OGC API offers besides CRS84, EPSG:4326 "
         "and EPSG:4490 (crs, bbox-crs, filter-crs)",
     ),
+    "COVERAGE_MIN_PERCENT": (
+        80,
+        "Ranking for the circulated report: a unit is commended only when at least this "
+        "percentage of its inspection points was inspected in the round",
+    ),
+    "CHECKIN_DISTANCE_M": (
+        50,
+        "Patrol check-ins are accepted inside the unit's area or within this many metres of it",
+    ),
 }
 
 

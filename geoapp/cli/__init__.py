@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import click
 
-from geoapp.cli import accounts, data, ledger, ops, serve
+from geoapp.cli import accounts, coverage, data, ledger, ops, serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -44,6 +44,6 @@ def main(ctx: click.Context, database_url: str | None) -> None:
     ctx.ensure_object(dict)["database_url"] = database_url
 
 
-for _module in (data, accounts, serve, ledger, ops):
+for _module in (data, accounts, serve, ledger, ops, coverage):
     for _command in _module.COMMANDS:
         main.add_command(_command)

@@ -62,3 +62,27 @@ def login_name() -> str:
         return getpass.getuser()
     except Exception:
         return "cli"
+
+
+def checked_import(store, plan_import, commit_import, commit: bool, skip_bad: bool) -> int | None:
+    """The shape of every file import: ``plan_import(store)`` (a plan with ``bad`` rows and
+    a ``summary()``), print its bad rows and summary; with ``commit``,
+    ``commit_import(store, plan, actor, allow_bad=skip_bad)`` and return how many rows it
+    wrote (None on a dry run).  Errors print one line and exit 2."""
+    import json
+
+    try:
+        plan = plan_import(store)
+    except expected_errors() as exc:
+        fail(exc)
+    for bad in plan.bad:
+        click.echo(f"bad row: {bad}")
+    click.echo(json.dumps(plan.summary(), ensure_ascii=False))
+    if not commit:
+        click.echo("dry run: nothing changed (add --commit to import)")
+        return None
+    try:
+        return len(commit_import(store, plan, login_name(), allow_bad=skip_bad))
+    except expected_errors() as exc:
+        fail(exc)
+    return None  # pragma: no cover - fail() exits

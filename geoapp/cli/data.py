@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from geoapp.cli.common import expected_errors, fail, get_store, login_name
+from geoapp.cli.common import checked_import, expected_errors, fail, get_store, login_name
 from geoapp.core.messages import N_
 from geoapp.services import assign_files, boundary_import, county, errors, mapping, problem_import
 
@@ -146,22 +146,15 @@ def import_areas(ctx, path: Path, commit: bool, message: str | None, author: str
 @click.pass_context
 def import_problems(ctx, path: Path, crs: str | None, commit: bool, skip_bad: bool) -> None:
     """Check an inspection file (GeoJSON, CSV in UTF-8 or GBK, XLSX) and import it."""
-    store = get_store(ctx)
-    try:
-        plan = problem_import.plan_problem_import(store, path, crs)
-    except expected_errors() as exc:
-        fail(exc)
-    for bad in plan.bad:
-        click.echo(f"bad row: {bad}")
-    click.echo(json.dumps(plan.summary(), ensure_ascii=False))
-    if not commit:
-        click.echo("dry run: nothing changed (add --commit to import)")
-        return
-    try:
-        ids = problem_import.commit_problem_import(store, plan, login_name(), allow_bad=skip_bad)
-    except expected_errors() as exc:
-        fail(exc)
-    click.echo(f"imported {len(ids)} problem(s)")
+    count = checked_import(
+        get_store(ctx),
+        lambda store: problem_import.plan_problem_import(store, path, crs),
+        problem_import.commit_problem_import,
+        commit,
+        skip_bad,
+    )
+    if count is not None:
+        click.echo(f"imported {count} problem(s)")
 
 
 @click.command()

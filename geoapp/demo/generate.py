@@ -39,6 +39,7 @@ import shapely
 from pyproj import Transformer
 
 from geoapp.core.shapes import rfc7946
+from geoapp.demo import coverage
 from geoapp.demo.areas import Area, build_areas
 from geoapp.demo.attributes import (
     _param_centroids,
@@ -231,6 +232,8 @@ def generate(out_dir: Path | str = DEFAULT_OUT, seed: int = SEED) -> dict[str, i
         ],
     )
     counts = {"areas": len(areas), "units": len(units), "problems": len(problems)}
+    # the register of inspection points and a few days of visits and patrols (coverage)
+    counts |= coverage.write_files(out)
     for placement in ("interior", "vertex", "edge", "outside"):
         counts[placement] = sum(p["placement"] == placement for p in problems)
     return counts

@@ -16,6 +16,7 @@ from geoapp.core.assignment import Zoning
 from geoapp.core.messages import N_
 from geoapp.core.zoning import Finding, check_areas, diff_areas
 from geoapp.io.boundaries import read_areas
+from geoapp.services import coverage
 from geoapp.services.audit import audit
 from geoapp.services.errors import ServiceError
 from geoapp.services.mapping import remember_zoning
@@ -141,5 +142,9 @@ def commit_area_import(store, plan: AreaPlan, author: str, message: str) -> dict
                 author,
                 f"boundary generation {gen} published: {message}",
             )
+        zoning.generation = gen
+        points = coverage.reassign_points(
+            tx, zoning, author, f"boundary generation {gen} published: {message}"
+        )
     remember_zoning(store, gen, zoning)
-    return published | {"reassigned": len(moves)}
+    return published | {"reassigned": len(moves), "points_reassigned": points}

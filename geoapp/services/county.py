@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from geoapp.core.assignment import Zoning
@@ -15,6 +16,7 @@ from geoapp.core.zoning import check_areas
 from geoapp.io.boundaries import read_areas
 from geoapp.io.points import read_points
 from geoapp.services.audit import audit
+from geoapp.services.county_coverage import load_coverage
 from geoapp.services.errors import ServiceError
 from geoapp.services.mapping import forget_zonings
 from geoapp.services.problem_import import _attach_assignment, problem_rows
@@ -83,6 +85,7 @@ def load_county(
         _attach_assignment(rows, zoning)
         clean = [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
         tx.add_problems(clean, actor=author)
+        covered = load_coverage(tx, data_dir, zoning, read_csv_rows, author, datetime.now(UTC))
         audit(
             tx,
             author,
@@ -100,4 +103,5 @@ def load_county(
         "problems": len(rows),
         "generation": gen,
         "unassigned": sum(1 for r in rows if r["area_id"] is None),
+        **covered,
     }

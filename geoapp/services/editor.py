@@ -22,6 +22,7 @@ from geoapp.core.model import OPEN_STATUSES
 from geoapp.core.shapes import as_multipolygons
 from geoapp.io.boundaries import read_areas
 from geoapp.io.files import display_name
+from geoapp.services import coverage
 from geoapp.services.audit import audit
 from geoapp.services.editor_areas import (
     area_rows,
@@ -228,6 +229,7 @@ def publish(
         else:
             kept.append((p, a))
     why = f"boundary generation {gen['id']} published: {message}"
+    point_zoning = coverage.draft_zoning(store, gen["id"])
     try:
         with store.transaction() as tx:
             published = tx.publish_generation(
@@ -235,6 +237,7 @@ def publish(
             )
             if reassign:
                 tx.update_assignments(reassign, actor, why)
+            points = coverage.reassign_points(tx, point_zoning, actor, why)
             for p, a in kept:
                 tx.add_event(
                     p["id"],
@@ -251,7 +254,7 @@ def publish(
         now = store.get_generation(gen["id"])
         raise DraftConflict(N_("%(error)s"), now["version"], error=exc) from None
     forget_zonings(store)
-    return published | {"reassigned": len(reassign), "kept": len(kept)}
+    return published | {"reassigned": len(reassign), "kept": len(kept), "points_reassigned": points}
 
 
 def rollback(store, generation_id: int, actor, message: str | None, **options) -> dict:

@@ -42,6 +42,7 @@ from geoapp.store.accounts import Accounts
 from geoapp.store.areas import Areas
 from geoapp.store.audit import AuditLog
 from geoapp.store.backends import MIGRATE_LOCK_KEY, PostgisBackend, SqliteBackend
+from geoapp.store.coverage import CoverageRecords
 from geoapp.store.errors import (
     SchemaOutOfDate,
     StoreError,
@@ -52,6 +53,7 @@ from geoapp.store.errors import (
 )
 from geoapp.store.field import FieldOperations
 from geoapp.store.generations import Generations
+from geoapp.store.inspection_points import InspectionPoints
 from geoapp.store.plumbing import TransactionBase
 from geoapp.store.problem_queries import ProblemQueries
 from geoapp.store.problems import Problems
@@ -70,6 +72,8 @@ class Transaction(
     Accounts,
     AuditLog,
     FieldOperations,
+    InspectionPoints,
+    CoverageRecords,
     TransactionBase,
 ):
     """Reads and writes inside one database transaction; get one from ``store.transaction()``.

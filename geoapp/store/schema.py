@@ -338,6 +338,134 @@ login_attempts = sa.Table(
 )
 
 
+# --- inspection points, visits, patrol check-ins (migration 0008_coverage) ---------------
+# A register of the places an assessment may inspect (受检点).  ``lon``/``lat`` is the point
+# assignment uses (a polygon's representative point); ``geom_wkb`` the shape as registered
+# (a point or a polygon).  The assignment columns are the point's current ones, set by the
+# same spatial assignment as problems and changed when boundaries are published; every
+# change is kept in ``inspection_point_history``.
+inspection_points = sa.Table(
+    "inspection_points",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("point_id", Text, nullable=False, unique=True),
+    sa.Column("name", Text, nullable=False),
+    sa.Column("kind", Text, nullable=False),
+    sa.Column("lon", Double, nullable=False),
+    sa.Column("lat", Double, nullable=False),
+    sa.Column("geom_wkb", sa.LargeBinary, nullable=False),
+    sa.Column("source_crs", Text),
+    sa.Column("note", Text),
+    sa.Column("generation_id", sa.Integer, sa.ForeignKey("generations.id")),
+    sa.Column("district_id", Text, sa.ForeignKey("districts.district_id")),
+    sa.Column("area_id", Text, sa.ForeignKey("areas.area_id")),
+    sa.Column("responsible_unit_id", Text, sa.ForeignKey("units.unit_id")),
+    sa.Column("lead_unit_id", Text, sa.ForeignKey("units.unit_id")),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index(None, "kind"),
+    sa.Index(None, "district_id"),
+    sa.Index(None, "area_id"),
+    sa.Index(None, "responsible_unit_id"),
+    sqlite_autoincrement=True,
+)
+
+inspection_point_history = sa.Table(
+    "inspection_point_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "point_pk",
+        sa.Integer,
+        sa.ForeignKey("inspection_points.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("actor", Text),
+    # "registered", "edited" or "reassigned"; detail: JSON {"before": ..., "after": ...}
+    sa.Column("kind", Text, nullable=False),
+    sa.Column("detail", Text),
+    sa.Column("note", Text),
+    sa.Index(None, "point_pk"),
+    sqlite_autoincrement=True,
+)
+
+# One inspection of a point in a round.  ``result`` "clean" (达标) or "problems"; the problems
+# found are ordinary problems linked in ``inspection_visit_problems``.  ``local_date`` is the
+# Beijing date of ``visited_at`` (days are counted in SQL the same way on both backends).
+inspection_visits = sa.Table(
+    "inspection_visits",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "point_pk",
+        sa.Integer,
+        sa.ForeignKey("inspection_points.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("round", Text, nullable=False),
+    sa.Column("visited_at", UTCDateTime, nullable=False),
+    sa.Column("local_date", Text, nullable=False),
+    sa.Column("inspector", Text),
+    sa.Column("result", Text, nullable=False),
+    sa.Column("note", Text),
+    sa.Column("lon", Double),
+    sa.Column("lat", Double),
+    sa.Column("location_accuracy_m", Double),
+    sa.Column("client_id", Text),
+    sa.Column("photo_name", Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("result IN ('clean', 'problems')", name="result"),
+    sa.Index(None, "point_pk"),
+    sa.Index(None, "round"),
+    sa.Index(None, "client_id", unique=True),
+    sqlite_autoincrement=True,
+)
+
+inspection_visit_problems = sa.Table(
+    "inspection_visit_problems",
+    metadata,
+    sa.Column(
+        "visit_id",
+        sa.Integer,
+        sa.ForeignKey("inspection_visits.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column(
+        "problem_pk",
+        sa.Integer,
+        sa.ForeignKey("problems.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Index(None, "problem_pk", unique=True),
+)
+
+# A unit's staff checking in while patrolling one of its areas (巡查签到).  ``distance_m``:
+# metres from the phone's position to the area (0 inside); ``local_date``: the Beijing date.
+patrol_checkins = sa.Table(
+    "patrol_checkins",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("client_id", Text, nullable=False, unique=True),
+    sa.Column("unit_id", Text, sa.ForeignKey("units.unit_id"), nullable=False),
+    sa.Column("area_id", Text, sa.ForeignKey("areas.area_id"), nullable=False),
+    sa.Column("account", Text),
+    sa.Column("checked_at", UTCDateTime, nullable=False),
+    sa.Column("local_date", Text, nullable=False),
+    sa.Column("lon", Double, nullable=False),
+    sa.Column("lat", Double, nullable=False),
+    sa.Column("accuracy_m", Double),
+    sa.Column("distance_m", Double, nullable=False),
+    sa.Column("photo_name", Text),
+    sa.Column("note", Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index(None, "unit_id"),
+    sa.Index(None, "area_id"),
+    sa.Index(None, "local_date"),
+    sqlite_autoincrement=True,
+)
+
+
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     """Alembic filter: compare only our own tables (not PostGIS's ``spatial_ref_sys`` &c.)."""
     if type_ == "table":

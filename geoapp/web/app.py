@@ -17,6 +17,7 @@ from geoapp.core.model import DB_INT_MAX
 from geoapp.store import open_store
 from geoapp.web import answers, cors, errors, filebodies, permissions, requestlog, security, textguard
 from geoapp.web.api import bp as api_bp
+from geoapp.web.api import coverage as api_coverage
 from geoapp.web.api import docs as api_docs
 from geoapp.web.api import editor as api_editor
 from geoapp.web.api import intake as api_intake
@@ -25,11 +26,23 @@ from geoapp.web.api import map as api_map
 from geoapp.web.assets import make_folium_offline
 from geoapp.web.context import LANGUAGES, select_locale
 from geoapp.web.textguard import CheckedJSONProvider
-from geoapp.web.views import admin, auth, common, editor, field, health, intake, ledger, ogc
+from geoapp.web.views import (
+    admin,
+    auth,
+    common,
+    coverage,
+    editor,
+    field,
+    field_coverage,
+    health,
+    intake,
+    ledger,
+    ogc,
+)
 from geoapp.web.views import map as map_pages
 
 #: The API's route modules: importing one adds its routes to the ``api`` blueprint.
-API_ROUTES = (api_map, api_ledger, api_intake, api_editor, api_docs)
+API_ROUTES = (api_map, api_ledger, api_intake, api_editor, api_coverage, api_docs)
 
 
 def digits_up_to(top: int) -> str:
@@ -121,7 +134,18 @@ def build_app(overrides: dict | None = None) -> Flask:
     common.init_app(app)  # what every template may use
     # ids in URLs are database integers: a larger number matches no route (404)
     app.url_map.converters["int"] = DbIntConverter
-    for page_blueprint in (map_pages, ledger, intake, editor, admin, auth, field, health):
+    for page_blueprint in (
+        map_pages,
+        ledger,
+        intake,
+        editor,
+        admin,
+        auth,
+        field,
+        coverage,
+        field_coverage,
+        health,
+    ):
         app.register_blueprint(page_blueprint.bp)
     app.register_blueprint(api_bp, url_prefix="/api")
     app.register_blueprint(ogc.bp, url_prefix="/ogc")

@@ -25,6 +25,7 @@ PATH_PARAMETERS = {
     "generation_id": (DB_ID, "a boundary generation's id"),
     "category": ({"type": "string"}, "a category code (or its Chinese name)"),
     "token": ({"type": "string"}, "the token a preview answered with"),
+    "point_pk": (DB_ID, "an inspection point's internal id (the id property)"),
 }
 IF_NONE_MATCH = {
     "name": "If-None-Match",

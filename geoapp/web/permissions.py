@@ -160,6 +160,25 @@ PERMISSIONS: dict[str, Rule] = {
     "field.unit_page": {*STAFF, "unit"},
     "field.rectify": {*STAFF, "unit"},
     "field.service_worker": EVERYONE,
+    # inspection coverage: inspectors record visits, units check in to their own areas (the
+    # service checks the area is theirs) and read their own coverage (or their districts')
+    "api.inspection_points": COUNTY,
+    "api.patch_inspection_point": PLANNING,
+    "api.create_visit": REPORTING,
+    "api.create_checkin": {"admin", "unit"},  # the service refuses all but unit accounts
+    "api.coverage": LEDGER,
+    "api.coverage_map": LEDGER,
+    "coverage.coverage_page": LEDGER,
+    "coverage.coverage_map_page": LEDGER,
+    "coverage.coverage_export": LEDGER,
+    "coverage.coverage_print": LEDGER,
+    "coverage.points_page": COUNTY,
+    "coverage.points_import": PLANNING,
+    "coverage.visit_page": REPORTING,
+    "field_coverage.visit_page": REPORTING,
+    "field_coverage.submit_visit": REPORTING,
+    "field_coverage.patrol_page": {"unit"},
+    "field_coverage.submit_checkin": {"unit"},
     "field.manifest": EVERYONE,
 }
 

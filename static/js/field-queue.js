@@ -101,6 +101,15 @@
     return fetch(url, { method: "POST", body: form, credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) {
         return r.json().catch(function () { return {}; }).then(function (body) {
+          if (r.ok && (body.visit || body.checkin)) {
+            // a visit or a patrol check-in (geoapp/web/views/field_coverage.py)
+            item.state = "sent";
+            item.photos = [];
+            item.error = null;
+            item.result = { visit: body.visit || null, checkin: body.checkin || null, replayed: r.status === 200 };
+            item.sent_at = Date.now();
+            return put(item).then(function () { return true; });
+          }
           if (r.ok && body.problem) {
             var a = body.assignment || {};
             item.state = "sent";

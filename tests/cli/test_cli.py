@@ -266,6 +266,7 @@ COMMANDS = {
     "deactivate-user",
     "export-ledger",
     "import-areas",
+    "import-points",
     "import-problems",
     "init-db",
     "load-demo",

@@ -43,6 +43,17 @@ PAGES = {
     "/field/manifest.webmanifest": "field.manifest",
     "/field/api/reports": "field.submit_report",
     "/field/api/problems/<int:problem_pk>/rectify": "field.rectify",
+    "/field/visit": "field_coverage.visit_page",
+    "/field/patrol": "field_coverage.patrol_page",
+    "/field/api/visits": "field_coverage.submit_visit",
+    "/field/api/checkins": "field_coverage.submit_checkin",
+    "/ledger/coverage": "coverage.coverage_page",
+    "/ledger/coverage/map": "coverage.coverage_map_page",
+    "/ledger/coverage/print": "coverage.coverage_print",
+    "/ledger/coverage/export.<any(xlsx, csv):format>": "coverage.coverage_export",
+    "/coverage/points": "coverage.points_page",
+    "/coverage/points/import": "coverage.points_import",
+    "/coverage/visit": "coverage.visit_page",
 }
 
 
@@ -54,7 +65,18 @@ def test_every_page_keeps_its_url_in_its_capability_blueprint(app):
     }
     assert served == PAGES
     blueprints = {endpoint.split(".")[0] for endpoint in served.values()}
-    assert blueprints == {"map", "ledger", "intake", "editor", "admin", "auth", "ogc", "field"}
+    assert blueprints == {
+        "map",
+        "ledger",
+        "intake",
+        "editor",
+        "admin",
+        "auth",
+        "ogc",
+        "field",
+        "coverage",
+        "field_coverage",
+    }
     assert set(app.blueprints) == blueprints | {"api"}
 
 

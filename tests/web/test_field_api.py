@@ -334,7 +334,7 @@ def test_the_web_app_files(app):
     assert sw.status_code == 200 and sw.mimetype == "text/javascript"
     assert "no-cache" in sw.headers["Cache-Control"]
     settings = json.loads(sw.get_data(as_text=True).split("\n", 1)[0][len("self.FIELD_SW = ") : -1])
-    assert settings["pages"] == ["/field/"]
+    assert settings["pages"] == ["/field/", "/field/visit", "/field/patrol"]
     for url in settings["files"]:  # every file it keeps exists
         served = anonymous.get(url)
         assert served.status_code == 200, url

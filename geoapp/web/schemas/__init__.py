@@ -9,10 +9,16 @@ May import pydantic, flask and geoapp's domain constants; nothing imports the vi
 
 from __future__ import annotations
 
-from geoapp.web.schemas import editor, intake, ledger, map
+from geoapp.web.schemas import coverage, editor, intake, ledger, map
 from geoapp.web.schemas.base import Route, body
 
 #: every documented operation, in the document's order
-ROUTES: list[Route] = [*map.ROUTES, *ledger.ROUTES, *intake.ROUTES, *editor.ROUTES]
+ROUTES: list[Route] = [
+    *map.ROUTES,
+    *ledger.ROUTES,
+    *intake.ROUTES,
+    *editor.ROUTES,
+    *coverage.ROUTES,
+]
 
 __all__ = ["ROUTES", "Route", "body"]

@@ -118,6 +118,7 @@ ERROR_TEXT = {
     409: "The current state refuses the change (stale version, workflow, published draft)",
     413: "The upload is larger than the limit",
     415: "The upload is not of an accepted type",
+    422: "Refused where it was asked (a check-in away from the area: the message says where)",
 }
 
 

@@ -178,6 +178,7 @@ class Preview(Answer):
 class Published(Generation):
     reassigned: int
     kept: int
+    points_reassigned: int = Field(0, description="inspection points whose assignment changed")
     from_: int | None = Field(None, alias="from", description="a rollback: the old generation")
 
 

@@ -55,6 +55,7 @@ OFFLINE_FILES = (
     "js/field-queue.js",
     "js/field-report.js",
     "js/field-unit.js",
+    "js/field-coverage.js",
     "favicon.svg",
 )
 
@@ -272,7 +273,13 @@ def service_worker():
     static = current_app.static_folder or "static"
     settings = {
         "version": _offline_version(static),
-        "pages": [url_for("field.report_page")],
+        # the report page, and the coverage pages (a page the account may not open is not
+        # kept: the worker keeps only answers that are ok)
+        "pages": [
+            url_for("field.report_page"),
+            url_for("field_coverage.visit_page"),
+            url_for("field_coverage.patrol_page"),
+        ],
         "files": [url_for("static", filename=name) for name in OFFLINE_FILES],
         "keep": [url_for("api.areas")],
     }
