@@ -110,10 +110,18 @@ def import_areas(ctx, path: Path, commit: bool, message: str | None, author: str
 @click.option("--skip-bad", is_flag=True, help="With --commit: import the good rows anyway.")
 @click.pass_context
 def import_problems(ctx, path: Path, crs: str | None, commit: bool, skip_bad: bool) -> None:
-    """Check an inspection file (GeoJSON, CSV in UTF-8 or GBK, XLSX) and import it."""
+    """Check an inspection file (GeoJSON, CSV in UTF-8 or GBK, XLSX) and import it.
+
+    The file is read in batches (memory stays flat in its size); --commit writes it in one
+    transaction, or nothing when it has bad rows and --skip-bad is not given."""
     store = get_store(ctx)
     try:
-        plan = problem_import.plan_problem_import(store, path, crs)
+        if commit:
+            plan = problem_import.import_problem_file(
+                store, path, login_name(), crs, allow_bad=skip_bad
+            )
+        else:
+            plan = problem_import.plan_problem_import(store, path, crs, keep_rows=False)
     except expected_errors() as exc:
         fail(exc)
     for bad in plan.bad:
@@ -122,11 +130,9 @@ def import_problems(ctx, path: Path, crs: str | None, commit: bool, skip_bad: bo
     if not commit:
         click.echo("dry run: nothing changed (add --commit to import)")
         return
-    try:
-        ids = problem_import.commit_problem_import(store, plan, login_name(), allow_bad=skip_bad)
-    except expected_errors() as exc:
-        fail(exc)
-    click.echo(f"imported {len(ids)} problem(s)")
+    if plan.imported is None:
+        fail(problem_import.refuse_bad_rows(plan))
+    click.echo(f"imported {plan.imported} problem(s)")
 
 
 @click.command()

@@ -46,6 +46,7 @@ from geoapp.store.errors import StoreError, StoreUnavailable, _reason, database_
 from geoapp.store.field import FieldOperations
 from geoapp.store.generations import Generations
 from geoapp.store.plumbing import TransactionBase
+from geoapp.store.problem_bulk import ProblemBulk
 from geoapp.store.problem_queries import ProblemQueries
 from geoapp.store.problems import Problems
 from geoapp.store.reference import ReferenceData
@@ -59,6 +60,7 @@ class Transaction(
     Generations,
     Areas,
     Problems,
+    ProblemBulk,
     ProblemQueries,
     Accounts,
     AuditLog,
