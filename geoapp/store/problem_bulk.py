@@ -22,7 +22,12 @@ from geoapp.store import _values as V
 from geoapp.store import schema as S
 from geoapp.store.errors import StoreError
 from geoapp.store.plumbing import TransactionBase, _json, _now, _short
-from geoapp.store.problems import ASSIGNMENT_FIELDS, CLOSED_STATUSES, DEFAULT_STATUS
+from geoapp.store.problems import (
+    ASSIGNMENT_FIELDS,
+    CLOSED_STATUSES,
+    DEFAULT_STATUS,
+    _plain_texts,
+)
 
 #: The text columns :meth:`ProblemBulk.add_problem_columns` takes (None allowed).
 _TEXT = (
@@ -40,7 +45,6 @@ _TEXT = (
     "rule_id",
 )
 _FLOAT = ("deduction", "lon", "lat", "source_x", "source_y")
-_BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 #: characters a JSON string must escape
 _NEEDS_ESCAPE = re.compile('["\\\\\x00-\x1f]')
 
@@ -102,8 +106,7 @@ class ProblemBulk(TransactionBase):
                 problem_id=ids[np.flatnonzero(dup)[0]],
             )
         for field, values in text.items():
-            given = [v for v in values if v is not None]
-            if any(not isinstance(v, str) for v in given) or _BAD_TEXT.search("\x01".join(given)):
+            if not _plain_texts(values[pd.notna(values)].tolist()):
                 for k, value in enumerate(values):  # the first bad one, named as one by one
                     V.convert(value, V.to_text, f"problem {ids[k]!r}", field)
         reported_s = np.asarray(columns["reported_s"], dtype=np.int64)
