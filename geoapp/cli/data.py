@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from geoapp.cli.common import checked_import, expected_errors, fail, get_store, login_name
+from geoapp.cli.common import expected_errors, fail, get_store, login_name
 from geoapp.core.messages import N_
 from geoapp.services import assign_files, boundary_import, county, errors, mapping, problem_import
 
@@ -145,16 +145,29 @@ def import_areas(ctx, path: Path, commit: bool, message: str | None, author: str
 @click.option("--skip-bad", is_flag=True, help="With --commit: import the good rows anyway.")
 @click.pass_context
 def import_problems(ctx, path: Path, crs: str | None, commit: bool, skip_bad: bool) -> None:
-    """Check an inspection file (GeoJSON, CSV in UTF-8 or GBK, XLSX) and import it."""
-    count = checked_import(
-        get_store(ctx),
-        lambda store: problem_import.plan_problem_import(store, path, crs),
-        problem_import.commit_problem_import,
-        commit,
-        skip_bad,
-    )
-    if count is not None:
-        click.echo(f"imported {count} problem(s)")
+    """Check an inspection file (GeoJSON, CSV in UTF-8 or GBK, XLSX) and import it.
+
+    The file is read in batches (memory stays flat in its size); --commit writes it in one
+    transaction, or nothing when it has bad rows and --skip-bad is not given."""
+    store = get_store(ctx)
+    try:
+        if commit:
+            plan = problem_import.import_problem_file(
+                store, path, login_name(), crs, allow_bad=skip_bad
+            )
+        else:
+            plan = problem_import.plan_problem_import(store, path, crs, keep_rows=False)
+    except expected_errors() as exc:
+        fail(exc)
+    for bad in plan.bad:
+        click.echo(f"bad row: {bad}")
+    click.echo(json.dumps(plan.summary(), ensure_ascii=False))
+    if not commit:
+        click.echo("dry run: nothing changed (add --commit to import)")
+        return
+    if plan.imported is None:
+        fail(problem_import.refuse_bad_rows(plan))
+    click.echo(f"imported {plan.imported} problem(s)")
 
 
 @click.command()

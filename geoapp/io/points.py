@@ -6,6 +6,7 @@ where they are), converting from the coordinate system the file or the user name
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from geoapp.core.messages import N_
 from geoapp.io.errors import BadRow, InputError
 from geoapp.io.files import _kind, _read_bytes, check_content
 from geoapp.io.geojson import _declared_geojson_crs, load_geojson
-from geoapp.io.tables import find_column, read_table
+from geoapp.io.tables import BATCH_ROWS, find_column, iter_table, read_table
 
 POINT_SUFFIXES = {
     ".geojson": "geojson",
@@ -137,8 +138,22 @@ def _parse_number(text) -> float:
         return np.nan
 
 
+def _numbers(cells) -> np.ndarray:
+    """Numbers of a column of text cells (:func:`_parse_number` for each; NaN when not a
+    number), converted at C speed when every cell is a plain number."""
+    values = np.asarray(cells, dtype=object)
+    try:
+        return values.astype(float)
+    except (ValueError, TypeError):
+        return np.array([_parse_number(v) for v in values], dtype=float)
+
+
 def _points_from_table(path: Path, data: bytes):
     frame, where = read_table(path, data)
+    return _points_from_frame(path, frame, where)
+
+
+def _points_from_frame(path: Path, frame: pd.DataFrame, where: list[str]):
     lon_col = find_column(frame.columns, LON_NAMES)
     lat_col = find_column(frame.columns, LAT_NAMES)
     if lon_col is None or lat_col is None:
@@ -149,8 +164,8 @@ def _points_from_table(path: Path, data: bytes):
             name=path.name,
             names=", ".join(map(str, frame.columns)),
         )
-    xs = np.array([_parse_number(v) for v in frame[lon_col]], dtype=float)
-    ys = np.array([_parse_number(v) for v in frame[lat_col]], dtype=float)
+    xs = _numbers(frame[lon_col])
+    ys = _numbers(frame[lat_col])
     bad = [
         BadRow.of(
             where[i],
@@ -192,6 +207,33 @@ def read_points(path, crs: str | None = None, data: bytes | None = None) -> Poin
             frame, xs, ys, where, bad, declared = _points_from_geojson(path.name, data)
         else:
             frame, xs, ys, where, bad = _points_from_table(path, data)
+    return _converted(path, fmt, crs, declared, frame, xs, ys, where, bad, arrow, geom_col)
+
+
+def point_batches(
+    path, crs: str | None = None, data: bytes | None = None, batch_rows: int = BATCH_ROWS
+) -> Iterator[PointTable]:
+    """:func:`read_points` in batches of at most ``batch_rows`` rows: a CSV or XLSX file is
+    streamed (memory flat in the file's size), each batch converted on its own; a GeoJSON
+    or GeoParquet file is read whole and comes as one batch.  Locations ("line N", "row N")
+    count from the top of the file, as :func:`read_points` names them."""
+    path = Path(path)
+    fmt = _kind(path, POINT_SUFFIXES, "points")
+    if fmt not in ("csv", "xlsx"):
+        yield read_points(path, crs, data=data)
+        return
+    check_content(path, fmt, data[:8192] if data is not None else None)
+    for frame, where in iter_table(path, data, batch_rows):
+        frame, xs, ys, where, bad = _points_from_frame(path, frame, where)
+        yield _converted(path, fmt, crs, None, frame, xs, ys, where, bad, None, None)
+
+
+def _converted(
+    path: Path, fmt, crs, declared, frame, xs, ys, where, bad, arrow, geom_col
+) -> PointTable:
+    """The points of a file converted to WGS84 from the CRS given, or else declared by the
+    file, or else the file's CRS column (one per row); rows that cannot be are added to
+    ``bad``."""
     try:
         in_crs = parse_crs(crs if crs else declared)
     except CRSError as exc:
@@ -203,34 +245,42 @@ def read_points(path, crs: str | None = None, data: bytes | None = None) -> Poin
     row_crs = None
     crs_col = find_column(frame.columns, CRS_NAMES) if frame is not None and not crs else None
     if crs_col is not None:
-        # one CRS per row (inspectors' phones disagree): convert each group once
-        row_crs, groups = [in_crs.code] * len(xs), {}
-        for i, value in enumerate(frame[crs_col].tolist()):
-            text = (
-                ""
-                if value is None or (isinstance(value, float) and np.isnan(value))
-                else str(value)
-            )
+        # one CRS per row (inspectors' phones disagree): each name parsed once, each
+        # group converted once
+        codes, names = pd.factorize(frame[crs_col].to_numpy(dtype=object), use_na_sentinel=True)
+        parsed: list[InputCRS | CRSError] = []
+        for value in names:
+            text = "" if isinstance(value, float) and np.isnan(value) else str(value)
             try:
-                row_in = parse_crs(text) if text.strip() else in_crs
+                parsed.append(parse_crs(text) if text.strip() else in_crs)
             except CRSError as exc:
-                good[i] = False
-                if where[i] not in bad_idx:
-                    bad.append(
-                        BadRow.of(
-                            where[i],
-                            (N_("%(column)s: %(error)s"), {"column": crs_col, "error": exc}),
-                        )
-                    )
-                    bad_idx.add(where[i])
+                parsed.append(exc)
+        parsed.append(in_crs)  # code -1: an empty cell
+        row_crs, groups = [in_crs.code] * len(xs), {}
+        for code, row_in in enumerate(parsed):
+            members = np.flatnonzero(codes == (code if code < len(names) else -1))
+            if not len(members):
                 continue
-            row_crs[i] = row_in.code
-            groups.setdefault(row_in, []).append(i)
+            if isinstance(row_in, CRSError):
+                good[members] = False
+                for i in members:
+                    if where[i] not in bad_idx:
+                        bad.append(
+                            BadRow.of(
+                                where[i],
+                                (N_("%(column)s: %(error)s"), {"column": crs_col, "error": row_in}),
+                            )
+                        )
+                        bad_idx.add(where[i])
+                continue
+            for i in members:
+                row_crs[i] = row_in.code
+            groups.setdefault(row_in, []).extend(members.tolist())
     else:
         groups = {in_crs: list(range(len(xs)))}
     for group_crs, members in groups.items():
         member = np.zeros(len(xs), dtype=bool)
-        member[members] = True
+        member[np.asarray(members, dtype=np.int64)] = True
         _convert_points(xs, ys, lon, lat, good & member, where, bad, bad_idx, group_crs)
     bad.sort(key=lambda b: _where_key(b.where))
     if frame is not None:

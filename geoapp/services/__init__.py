@@ -1,7 +1,8 @@
 """Use cases, one module per capability.
 
 Who answers for a place: the assignment index and the lookup of a point (``mapping``);
-importing problems (``problem_import``) and boundary sets (``boundary_import``); loading a
+importing problems (``problem_import``, its column-wise row checks in ``problem_checks``)
+and boundary sets (``boundary_import``); loading a
 county folder such as the demo (``county``); assigning a file of points without a database
 (``assign_files``); the errors use cases raise (``errors``).
 

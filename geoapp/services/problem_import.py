@@ -1,231 +1,309 @@
-"""Import problems from a file: read and check the rows (:func:`problem_rows`), work out what
-an import would do without writing (:func:`plan_problem_import`, a :class:`ProblemPlan`),
-then write it in one transaction (:func:`commit_problem_import`).  Each row is assigned
-with the current generation's index (:func:`_attach_assignment`); times without an offset
-are Beijing time (:func:`parse_time`).
+"""Import problems from a file, a batch at a time: read (a CSV or XLSX sheet is streamed),
+check the rows column by column (:mod:`geoapp.services.problem_checks`), set aside the rows
+already stored and those repeating an id of the file, assign the rest with the current
+generation's raster index, then either report what an import would do
+(:func:`plan_problem_import`, a :class:`ProblemPlan`, nothing written) or write it
+(:func:`import_problem_file`).  Memory stays flat in the file's size: a batch is dropped
+once counted (or written); only the bad rows, the ids already stored and 16 bytes per id
+(hashes, for repeats) are kept.  Times without an offset are Beijing time
+(:func:`parse_time`).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
+import pandas as pd
 
 from geoapp.core.assignment import Zoning
 from geoapp.core.messages import N_
-from geoapp.core.model import PROBLEM_COLUMNS, status_code
-from geoapp.core.textcheck import text_fault
-from geoapp.io.errors import BadRow, InputError
-from geoapp.io.points import PointTable, read_points
-from geoapp.io.tables import find_column
+from geoapp.io.errors import BadRow
+from geoapp.io.points import PointTable, point_batches
+from geoapp.io.tables import BATCH_ROWS
 from geoapp.services.audit import audit
 from geoapp.services.errors import ServiceError
 from geoapp.services.mapping import zoning_for
-from geoapp.services.times import LOCAL_TZ
+from geoapp.services.problem_checks import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    category_codes,
+    check_batch,
+    parse_time,
+)
 
-#: The years a time may fall in (as the date filters' range).
-FIRST_YEAR, LAST_YEAR = 1900, 9998
+__all__ = [
+    "FIRST_YEAR",
+    "LAST_YEAR",
+    "ProblemPlan",
+    "commit_problem_import",
+    "import_problem_file",
+    "parse_time",
+    "plan_problem_import",
+    "problem_rows",
+]
 
-
-def parse_time(value) -> str | None:
-    """An ISO 8601 string with an offset; naive times are Beijing time. None if unreadable
-    or outside the years FIRST_YEAR to LAST_YEAR."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    text = str(value).strip()
-    if not text:
-        return None
-    for fmt in (
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%d %H:%M",
-        "%Y/%m/%d %H:%M:%S",
-        "%Y/%m/%d %H:%M",
-        "%Y-%m-%d",
-        "%Y/%m/%d",
-        "%Y年%m月%d日 %H:%M",
-        "%Y年%m月%d日",
-    ):
-        try:
-            dt = datetime.strptime(text, fmt)
-            break
-        except ValueError:
-            continue
-    else:
-        try:
-            dt = datetime.fromisoformat(text)
-        except ValueError:
-            return None
-    if not FIRST_YEAR <= dt.year <= LAST_YEAR:
-        return None  # year 1 or 9999 with an offset leaves datetime's range in UTC
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=LOCAL_TZ)
-    return dt.isoformat(timespec="seconds")
+#: The fields of a planned row besides the assignment (and ``_where``, its line).
+ROW_FIELDS = (
+    "problem_id",
+    "round",
+    "category",
+    "description",
+    "deduction",
+    "reported_at",
+    "status",
+    "reporter",
+    "rectified_at",
+    "lon",
+    "lat",
+    "source_crs",
+    "source_x",
+    "source_y",
+    "_where",
+)
+_ASSIGNED = ("district_id", "area_id", "responsible_unit_id", "lead_unit_id", "rule_id")
 
 
 @dataclass
 class ProblemPlan:
-    """What an import of problems would do."""
+    """What an import of problems would do (or did: ``imported``).
+
+    ``rows`` holds every new row (a dict of :data:`ROW_FIELDS` and its assignment) when the
+    plan was made to keep them (the web preview); counting plans leave it None."""
 
     source: str
-    rows: list[dict]
+    rows: list[dict] | None
     bad: list[BadRow]
     skipped_existing: list[str] = field(default_factory=list)
     generation: int | None = None
-
-    @property
-    def assigned(self) -> int:
-        return sum(1 for r in self.rows if r["area_id"] is not None)
+    new: int = 0
+    assigned: int = 0
+    by_district: Counter = field(default_factory=Counter)
+    deduction_total: float = 0.0
+    first_problem_ids: list = field(default_factory=list)
+    #: problems written by :func:`import_problem_file`; None when nothing was
+    imported: int | None = None
 
     @property
     def unassigned(self) -> int:
-        return len(self.rows) - self.assigned
+        return self.new - self.assigned
 
     def summary(self) -> dict:
-        by_district = Counter(r["district_id"] or "未分配" for r in self.rows)
         return {
             "source": self.source,
-            "new": len(self.rows),
+            "new": self.new,
             "assigned": self.assigned,
             "unassigned_outside_county": self.unassigned,
             "bad_rows": len(self.bad),
             "already_in_store": len(self.skipped_existing),
             "generation": self.generation,
-            "by_district": dict(sorted(by_district.items())),
-            "deduction_total": round(sum(r["deduction"] for r in self.rows), 2),
+            "by_district": dict(sorted(self.by_district.items())),
+            "deduction_total": round(self.deduction_total, 2),
         }
 
 
 def problem_rows(table: PointTable, categories: list[dict]) -> tuple[list[dict], list[BadRow]]:
     """Validate the attribute columns of a point table; return clean rows and bad ones."""
-    frame = table.frame
-    cols = {f: find_column(frame.columns, names) for f, names in PROBLEM_COLUMNS.items()}
-    for required in ("round", "category"):
-        if cols[required] is None:
-            names = "/".join(PROBLEM_COLUMNS[required])
-            raise InputError(
-                N_("the file has no %(required)s column (named %(names)s)"),
-                required=required,
-                names=names,
-            )
-    by_code = {c["category"]: c["category"] for c in categories}
-    by_code.update({c["name_zh"]: c["category"] for c in categories if c.get("name_zh")})
-    bad_where = {b.where for b in table.bad}
-    bad: list[BadRow] = list(table.bad)
-    rows: list[dict] = []
+    clean, bad = check_batch(table, category_codes(categories))
+    return clean[list(ROW_FIELDS)].to_dict("records"), bad
 
-    def value(i, f):
-        c = cols[f]
-        if c is None:
-            return None
-        v = frame[c].iloc[i]
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            return None
-        s = str(v).strip()
-        return s or None
 
-    for i in range(len(frame)):
-        where = table.where[i]
-        if where in bad_where:
-            continue
-        reasons = []
-        rnd = value(i, "round")
-        if rnd is None:
-            reasons.append((N_("the inspection round is empty"), {}))
-        cat_text = value(i, "category")
-        category = by_code.get(cat_text) if cat_text else None
-        if category is None:
-            reasons.append(
-                (N_("unknown category %(value)r"), {"value": cat_text})
-                if cat_text
-                else (N_("the category is empty"), {})
-            )
-        ded_text = value(i, "deduction")
-        try:
-            deduction = float(ded_text) if ded_text is not None else 0.0
-            if not np.isfinite(deduction) or deduction < 0 or deduction > 100:
-                raise ValueError
-        except ValueError:
-            reasons.append(
-                (N_("deduction %(value)r is not a number between 0 and 100"), {"value": ded_text})
-            )
-            deduction = 0.0
-        when_text = value(i, "reported_at")
-        reported_at = parse_time(when_text) if when_text else None
-        if reported_at is None:
-            reasons.append(
-                (N_("reported time %(value)r is not a date and time"), {"value": when_text})
-                if when_text
-                else (N_("the reported time is empty"), {})
-            )
-        status = status_code(value(i, "status"))
-        if status is None:
-            reasons.append((N_("unknown status %(value)r"), {"value": value(i, "status")}))
-        rectified_at, reason = _rectified_time(value(i, "rectified_at"), status, reported_at)
-        if reason:
-            reasons.append(reason)
-        for column in cols:
-            text = value(i, column)
-            if text is not None and text_fault(text):
-                reasons.append(
-                    (
-                        N_(
-                            "the %(field)s holds a NUL character or a lone surrogate, "
-                            "which cannot be stored"
-                        ),
-                        {"field": column},
-                    )
-                )
-        if reasons:
-            bad.append(BadRow.of(where, *reasons))
-            continue
-        rows.append(
-            {
-                "problem_id": value(i, "problem_id"),
-                "round": rnd,
-                "category": category,
-                "description": value(i, "description") or "",
-                "deduction": deduction,
-                "reported_at": reported_at,
-                "status": status,
-                "reporter": value(i, "reporter") or "",
-                "rectified_at": rectified_at,
-                "lon": float(table.lon[i]),
-                "lat": float(table.lat[i]),
-                "source_crs": table.row_crs[i] if table.row_crs else table.crs.code,
-                "source_x": float(table.src_x[i]),
-                "source_y": float(table.src_y[i]),
-                "_where": where,
-            }
+class _SeenIds:
+    """The problem ids of a file's earlier batches, as two 64-bit hashes each (16 bytes an
+    id, where a set of strings takes about 80): an id is taken as seen when both hashes
+    match, which two different ids do with a chance of about n² / 2¹²⁹."""
+
+    _KEYS = ("geoapp-seen-id-1", "geoapp-seen-id-2")
+
+    def __init__(self) -> None:
+        self.first = np.empty(0, dtype=np.uint64)  # sorted
+        self.second = np.empty(0, dtype=np.uint64)  # in the order of ``first``
+
+    def hashes(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return tuple(pd.util.hash_array(ids, hash_key=k, categorize=False) for k in self._KEYS)
+
+    def contains(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        lo = np.searchsorted(self.first, first, side="left")
+        hi = np.searchsorted(self.first, first, side="right")
+        found = np.zeros(len(first), dtype=bool)
+        for i in np.flatnonzero(hi > lo):
+            found[i] = bool((self.second[lo[i] : hi[i]] == second[i]).any())
+        return found
+
+    def add(self, first: np.ndarray, second: np.ndarray) -> None:
+        both_first = np.concatenate([self.first, first])
+        order = np.argsort(both_first, kind="stable")  # two sorted runs: linear
+        self.first = both_first[order]
+        self.second = np.concatenate([self.second, second])[order]
+
+
+def _fresh(clean: pd.DataFrame, seen: _SeenIds, existing) -> tuple[np.ndarray, list, list]:
+    """Which clean rows are new: (mask, ids already stored, bad rows repeating an id of the
+    file).  As the row-by-row check: an id of an earlier row of the file is a repeat; else
+    an id already stored is skipped; else a repeat within the batch is bad from its second
+    row on."""
+    ids = clean["problem_id"].to_numpy(dtype=object)
+    has = np.flatnonzero(pd.notna(ids))
+    keep = np.ones(len(ids), dtype=bool)
+    if not len(has):
+        return keep, [], []
+    given = ids[has]
+    first, second = seen.hashes(given)
+    repeat = seen.contains(first, second)
+    stored = existing(given[~repeat].tolist())
+    in_store = np.zeros(len(has), dtype=bool)
+    in_store[~repeat] = [i in stored for i in given[~repeat]]
+    candidate = ~repeat & ~in_store
+    repeat[candidate] = pd.Series(given[candidate]).duplicated().to_numpy()
+    keep[has[repeat | in_store]] = False
+    where = clean["_where"].to_numpy(dtype=object)
+    dup_bad = [
+        BadRow.of(
+            where[has[k]], (N_("problem id %(id)s appears twice in the file"), {"id": given[k]})
         )
-    bad.sort(key=lambda b: int(b.where.rsplit(" ", 1)[1]) if b.where[-1].isdigit() else 0)
-    return rows, bad
+        for k in np.flatnonzero(repeat)
+    ]
+    new = ~repeat & ~in_store
+    seen.add(first[new], second[new])
+    return keep, given[in_store].tolist(), dup_bad
 
 
-def _rectified_time(
-    text: str | None, status: str | None, reported_at: str | None
-) -> tuple[str | None, tuple[str, dict] | None]:
-    """The rectification time of an imported row (ISO text) and the reason it is bad, if it is:
-    not a time, given on a problem that is not rectified/verified, or before the report."""
-    if text is None:
-        return None, None
-    when = parse_time(text)
-    if when is None:
-        return None, (N_("rectified time %(value)r is not a date and time"), {"value": text})
-    if status not in ("rectified", "verified"):
-        return None, (
-            N_("a rectified time is given but the status is %(status)s (not rectified)"),
-            {"status": status},
-        )
-    if reported_at is not None and datetime.fromisoformat(when) < datetime.fromisoformat(
-        reported_at
-    ):
-        return None, (
-            N_("rectified time %(value)r is before the reported time %(reported)r"),
-            {"value": text, "reported": reported_at},
-        )
-    return when, None
+def _plan_batches(store, path, crs, data, plan: ProblemPlan, batch_rows: int, existing=None):
+    """Each batch's new rows with their assignment (a frame), counted into ``plan`` (bad
+    rows, ids already stored, new, assigned, per district, deduction total).  ``existing``
+    tells which ids are stored (default: the store's; an import passes its transaction's).
+    The zoning and the categories are read before the first batch is."""
+    zoning = zoning_for(store)
+    plan.generation = zoning.generation
+    by_code = category_codes(store.list_categories())
+    existing = existing or store.existing_problem_ids
+    return _batches(zoning, by_code, path, crs, data, plan, batch_rows, existing)
+
+
+def _batches(zoning, by_code, path, crs, data, plan, batch_rows, existing):
+    seen = _SeenIds()
+    repeats: list[BadRow] = []
+    for table in point_batches(path, crs, data=data, batch_rows=batch_rows):
+        clean, bad = check_batch(table, by_code)
+        plan.bad.extend(bad)
+        keep, stored, dup_bad = _fresh(clean, seen, existing)
+        plan.skipped_existing.extend(stored)
+        repeats.extend(dup_bad)
+        fresh = clean[keep].reset_index(drop=True)
+        result = zoning.assign_codes(fresh["lon"], fresh["lat"], fresh["category"].to_numpy())
+        frame = result.to_frame().rename(columns={"rule": "rule_id"})
+        for column in _ASSIGNED:
+            # object columns: None stays None (not NaN) for "unassigned"
+            fresh[column] = pd.Series(frame[column].to_numpy(dtype=object), dtype=object)
+        fresh["generation_id"] = zoning.generation
+        plan.new += len(fresh)
+        assigned = frame["area_id"].notna().to_numpy()
+        plan.assigned += int(assigned.sum())
+        codes, vocab = result.codes("district_id")
+        counts = np.bincount(codes.astype(np.int64) + 1, minlength=len(vocab) + 1)
+        if counts[0]:
+            plan.by_district["未分配"] += int(counts[0])
+        for name, count in zip(vocab, counts[1:], strict=True):
+            if count:
+                plan.by_district[name] += int(count)
+        # added one by one, in file order, as the row-by-row sum did (the same rounding)
+        plan.deduction_total = sum(fresh["deduction"].tolist(), plan.deduction_total)
+        if len(plan.first_problem_ids) < 20:
+            plan.first_problem_ids += fresh["problem_id"].head(20).tolist()
+            del plan.first_problem_ids[20:]
+        yield fresh
+    plan.bad.extend(repeats)  # after the others, as the row-by-row check listed them
+
+
+def plan_problem_import(
+    store,
+    path,
+    crs: str | None = None,
+    data: bytes | None = None,
+    *,
+    keep_rows: bool = True,
+    batch_rows: int = BATCH_ROWS,
+) -> ProblemPlan:
+    """Read a problems file and work out what importing it would do; writes nothing.
+    ``keep_rows`` False counts the new rows without keeping them (a dry run of a large
+    file: memory flat in its size)."""
+    plan = ProblemPlan(str(path), [] if keep_rows else None, [])
+    for fresh in _plan_batches(store, path, crs, data, plan, batch_rows):
+        if keep_rows:
+            columns = [*ROW_FIELDS, "generation_id", *_ASSIGNED]
+            plan.rows.extend(fresh[columns].to_dict("records"))
+    return plan
+
+
+class _Refused(Exception):
+    """Rolls the import's transaction back: the file has bad rows and they were not to be
+    skipped."""
+
+
+def import_problem_file(
+    store,
+    path,
+    actor: str,
+    crs: str | None = None,
+    data: bytes | None = None,
+    *,
+    allow_bad: bool = False,
+    source: str | None = None,
+    batch_rows: int = BATCH_ROWS,
+) -> ProblemPlan:
+    """Import a problems file batch by batch in ONE transaction; returns its plan, with
+    ``imported`` the number of problems written, or None when nothing was because the file
+    has bad rows and ``allow_bad`` is False (then every bad row is still named: the file is
+    read to its end, writing stops at the first bad row and the transaction is rolled back).
+
+    One transaction rather than resumable batches: an import either happens or not, so a
+    failure (a bad row, a full disk, a lost connection) leaves nothing to clean up and the
+    same command can simply run again.  Batches committed one by one could not be resumed
+    safely: a row without a problem id gets a new one each time and would be stored twice.
+    The price is that the import holds SQLite's write lock while it runs (about a second
+    per 20,000 rows).
+    """
+    plan = ProblemPlan(source or str(path), None, [])
+    now = datetime.now(UTC)
+    within: list = []  # the transaction, once open: ids already stored as it sees them
+    batches = _plan_batches(
+        store, path, crs, data, plan, batch_rows, lambda ids: within[0].existing_problem_ids(ids)
+    )
+    try:
+        with store.transaction() as tx:
+            within.append(tx)
+            for fresh in batches:
+                if plan.bad and not allow_bad:
+                    continue  # refused: only read on, to name every bad row
+                columns = {c: fresh[c].to_numpy() for c in fresh.columns}
+                columns["generation_id"] = plan.generation
+                tx.add_problem_columns(columns, actor=actor, now=now)
+            if plan.bad and not allow_bad:
+                raise _Refused
+            audit(tx, actor, "problems.import", plan.source, None, _audit_detail(plan))
+    except _Refused:
+        return plan
+    plan.imported = plan.new
+    return plan
+
+
+def refuse_bad_rows(plan: ProblemPlan) -> ServiceError:
+    """The error for an import refused because of its bad rows."""
+    return ServiceError(
+        N_("%(count)s bad row(s): fix them, or skip them explicitly; nothing was imported"),
+        count=len(plan.bad),
+    )
+
+
+def _audit_detail(plan: ProblemPlan) -> dict:
+    return {
+        "added": plan.new,
+        "skipped_bad": len(plan.bad),
+        "skipped_existing": len(plan.skipped_existing),
+        "first_problem_ids": plan.first_problem_ids,
+    }
 
 
 def _attach_assignment(rows: list[dict], zoning: Zoning) -> None:
@@ -247,64 +325,16 @@ def _attach_assignment(rows: list[dict], zoning: Zoning) -> None:
         )
 
 
-def plan_problem_import(
-    store, path, crs: str | None = None, data: bytes | None = None
-) -> ProblemPlan:
-    """Read a problems file and work out what importing it would do; writes nothing."""
-    table = read_points(path, crs, data=data)
-    rows, bad = problem_rows(table, store.list_categories())
-    zoning = zoning_for(store)
-    existing = _existing_problem_ids(store, [r["problem_id"] for r in rows if r["problem_id"]])
-    seen: set[str] = set()
-    fresh, skipped = [], []
-    for r in rows:
-        pid = r["problem_id"]
-        if pid and pid in existing:
-            skipped.append(pid)
-            continue
-        if pid and pid in seen:
-            bad.append(
-                BadRow.of(
-                    r["_where"], (N_("problem id %(id)s appears twice in the file"), {"id": pid})
-                )
-            )
-            continue
-        if pid:
-            seen.add(pid)
-        fresh.append(r)
-    _attach_assignment(fresh, zoning)
-    return ProblemPlan(str(path), fresh, bad, skipped, zoning.generation)
-
-
-def _existing_problem_ids(store, ids: list[str]) -> set[str]:
-    if not ids:
-        return set()
-    return set(store.existing_problem_ids(ids))
-
-
 def commit_problem_import(
     store, plan: ProblemPlan, actor: str, allow_bad: bool = False
 ) -> list[int]:
-    """Write every row of a plan in one transaction; refuse if it has bad rows."""
+    """Write every row of a plan that kept its rows in one transaction; refuse if it has
+    bad rows.  (A file of any size: :func:`import_problem_file`.)"""
     if plan.bad and not allow_bad:
-        raise ServiceError(
-            N_("%(count)s bad row(s): fix them, or skip them explicitly; nothing was imported"),
-            count=len(plan.bad),
-        )
-    rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in plan.rows]
+        raise refuse_bad_rows(plan)
+    rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in plan.rows or []]
     with store.transaction() as tx:
         ids = tx.add_problems(rows, actor=actor)
-        audit(
-            tx,
-            actor,
-            "problems.import",
-            plan.source,
-            None,
-            {
-                "added": len(ids),
-                "skipped_bad": len(plan.bad),
-                "skipped_existing": len(plan.skipped_existing),
-                "first_problem_ids": [r.get("problem_id") for r in rows[:20]],
-            },
-        )
+        audit(tx, actor, "problems.import", plan.source, None, _audit_detail(plan))
+        plan.imported = len(ids)
         return ids

@@ -26,7 +26,11 @@ from geoapp.services.intake import (
     TooLarge,
     UnsupportedType,
 )
-from geoapp.services.problem_import import commit_problem_import, plan_problem_import
+from geoapp.services.problem_import import (
+    import_problem_file,
+    plan_problem_import,
+    refuse_bad_rows,
+)
 
 IMPORT_SUFFIXES = (".csv", ".xlsx", ".geojson", ".json")
 IMPORT_TTL_S = 24 * 3600
@@ -105,12 +109,18 @@ def _upload(folder: Path, token: str) -> tuple[Path, dict]:
     return files[0], meta
 
 
-def _plan(store, folder: Path, token: str):
+def _kept(folder: Path, token: str) -> tuple[Path, Path, dict]:
+    """The kept upload, the name messages give it (the user's file name; the bytes come
+    from the kept copy) and what was kept with it."""
     path, meta = _upload(folder, token)
-    # messages name the user's file; the bytes come from the kept copy
     shown = display_name(meta.get("filename"), path.name)
     if shown.suffix.lower() != path.suffix:
         shown = path
+    return path, shown, meta
+
+
+def _plan(store, folder: Path, token: str):
+    path, shown, meta = _kept(folder, token)
     plan = plan_problem_import(store, shown, meta.get("crs") or None, data=path.read_bytes())
     plan.source = shown.name
     return plan
@@ -212,7 +222,17 @@ def confirm_import(
     """Import the upload in one transaction (the same plan the preview showed, made again
     from the kept file); refuses while there are bad rows unless ``skip_bad``."""
     check_action("import", role)
-    plan = _plan(store, folder, token)
-    ids = commit_problem_import(store, plan, actor or "import", allow_bad=skip_bad)
+    path, shown, meta = _kept(folder, token)
+    plan = import_problem_file(
+        store,
+        shown,
+        actor or "import",
+        meta.get("crs") or None,
+        data=path.read_bytes(),
+        allow_bad=skip_bad,
+        source=shown.name,
+    )
+    if plan.imported is None:
+        raise refuse_bad_rows(plan)
     shutil.rmtree(Path(folder) / token, ignore_errors=True)
-    return {"imported": len(ids), "skipped_bad": len(plan.bad), "summary": plan.summary()}
+    return {"imported": plan.imported, "skipped_bad": len(plan.bad), "summary": plan.summary()}

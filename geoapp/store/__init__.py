@@ -13,7 +13,7 @@ This package's ``__init__`` is the store's interface: the web layer and the CLI 
 Inside: ``engine`` (the Store, its transactions and migrations) composes ``Transaction`` from
 one mixin per aggregate: ``reference`` (units, districts, categories, rules), ``generations``
 (drafts, edit history, publishing), ``areas``, ``problems`` (one problem: writes, events,
-photos), ``problem_queries`` (the problem filters and the read models), ``accounts`` (users,
+photos), ``problem_bulk`` (a batch of imported problems, column by column), ``problem_queries`` (the problem filters and the read models), ``accounts`` (users,
 sessions, tokens, failed sign-ins) and ``audit``, all on ``plumbing``; ``backends`` is all that
 differs between SQLite and PostGIS; ``factory`` opens a store from a URL; ``schema`` and
 ``migrations`` define the tables; ``errors`` the errors.

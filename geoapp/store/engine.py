@@ -55,6 +55,7 @@ from geoapp.store.field import FieldOperations
 from geoapp.store.generations import Generations
 from geoapp.store.inspection_points import InspectionPoints
 from geoapp.store.plumbing import TransactionBase
+from geoapp.store.problem_bulk import ProblemBulk
 from geoapp.store.problem_queries import ProblemQueries
 from geoapp.store.problems import Problems
 from geoapp.store.reference import ReferenceData
@@ -68,6 +69,7 @@ class Transaction(
     Generations,
     Areas,
     Problems,
+    ProblemBulk,
     ProblemQueries,
     Accounts,
     AuditLog,

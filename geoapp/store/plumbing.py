@@ -124,6 +124,13 @@ class TransactionBase:
         """Insert ``rows`` (dicts of ``columns``, values already converted) the fastest way."""
         raise NotImplementedError
 
+    def _insert_columns(
+        self, table: sa.Table, columns: Sequence[str], values: Sequence[Sequence[Any]]
+    ) -> None:
+        """Insert rows given column by column (``values[k]`` holds ``columns[k]`` of every
+        row), each value already what the driver takes (timestamps as UTC text)."""
+        raise NotImplementedError
+
     def _rows_with_keys(
         self, key: sa.Column[Any], keys: Iterable[Any], *columns: sa.Column[Any]
     ) -> Iterator[sa.Row[Any]]:

@@ -6,6 +6,7 @@ are audited too.  Reading many problems at once (filters, frames, points, change
 """
 
 import json
+import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -63,6 +64,18 @@ _PROBLEM_INPUT_CONV = {
     **{k: v for k, v in _CONV["problems"].items() if k in PROBLEM_INPUT_FIELDS},
     "rectified_at": V.to_datetime,  # not a column: recorded as a "status" event
 }
+_BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def _plain_texts(values: list) -> bool:
+    """Whether every value is text a database can store (no NUL, no lone surrogate): one
+    pass in C over them all (joining fails on anything but text)."""
+    try:
+        return _BAD_TEXT.search("\x01".join(values)) is None
+    except TypeError:
+        return False
+
+
 #: Statuses of a closed problem (rectified, possibly verified since).
 CLOSED_STATUSES = frozenset({"rectified", "verified"})
 
@@ -187,7 +200,9 @@ class Problems(TransactionBase):
 
     def existing_problem_ids(self, problem_ids: Iterable[str]) -> set[str]:
         """Which of these external problem_ids are already stored (e.g. to skip re-imports)."""
-        keys = [V.convert(p, V.to_text, "problem", "problem_id") for p in problem_ids]
+        keys = list(problem_ids)
+        if not _plain_texts(keys):  # else each as to_text would give it back
+            keys = [V.convert(p, V.to_text, "problem", "problem_id") for p in keys]
         return self._existing(S.problems.c.problem_id, keys)
 
     def _check_problem_refs(self, rows: Sequence[Mapping[str, Any]]) -> None:

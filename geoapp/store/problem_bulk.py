@@ -1,0 +1,232 @@
+"""Problems by the ten thousand: :meth:`ProblemBulk.add_problem_columns` stores a batch of
+problems given column by column (as an import reads them), with the same rows and events
+:meth:`~geoapp.store.problems.Problems.add_problems` would write for them, in a few
+statements: one bulk insert of the problems (``executemany`` on SQLite, ``COPY`` on
+PostgreSQL), one query for their new ids, one bulk insert of their events.
+
+A mixin of :class:`geoapp.store.Transaction`.
+"""
+
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from geoapp.core.messages import N_
+from geoapp.store import _values as V
+from geoapp.store import schema as S
+from geoapp.store.errors import StoreError
+from geoapp.store.plumbing import TransactionBase, _json, _now, _short
+from geoapp.store.problems import (
+    ASSIGNMENT_FIELDS,
+    CLOSED_STATUSES,
+    DEFAULT_STATUS,
+    _plain_texts,
+)
+
+#: The text columns :meth:`ProblemBulk.add_problem_columns` takes (None allowed).
+_TEXT = (
+    "problem_id",
+    "round",
+    "category",
+    "description",
+    "status",
+    "reporter",
+    "source_crs",
+    "district_id",
+    "area_id",
+    "responsible_unit_id",
+    "lead_unit_id",
+    "rule_id",
+)
+_FLOAT = ("deduction", "lon", "lat", "source_x", "source_y")
+#: characters a JSON string must escape
+_NEEDS_ESCAPE = re.compile('["\\\\\x00-\x1f]')
+
+
+def utc_texts(seconds: np.ndarray) -> np.ndarray:
+    """Seconds since 1970 UTC as the store's fixed-width UTC text
+    (``2024-04-01T00:30:00.000000+00:00``, what :class:`~geoapp.store.schema.UTCDateTime`
+    writes on SQLite; PostgreSQL reads it as a ``timestamptz``)."""
+    stamps = np.datetime_as_string(np.asarray(seconds, dtype="datetime64[s]"), unit="s")
+    return np.char.add(stamps.astype(object).astype(str), ".000000+00:00").astype(object)
+
+
+def _utc_text(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+class ProblemBulk(TransactionBase):
+    """Adding a batch of problems column by column."""
+
+    def add_problem_columns(
+        self,
+        columns: Mapping[str, Sequence[Any]],
+        *,
+        actor: str,
+        now: datetime | None = None,
+    ) -> list[int]:
+        """Insert a batch of problems given as columns of equal length; returns their new
+        ids in input order.
+
+        Columns: the text fields of :data:`_TEXT` (problem_id None: one is generated),
+        ``deduction``, ``lon``, ``lat``, ``source_x``, ``source_y`` (floats),
+        ``generation_id`` (one int or None for all), ``reported_s`` and ``rectified_s``
+        (seconds since 1970 UTC; ``rectified_s`` -1 where there is none).  The values must
+        be checked already (as an import's are); the store still refuses a problem_id
+        stored or repeated, unknown references, text it cannot store and a rectification
+        time on an open problem or before the report, naming the problem.  Events as
+        :meth:`add_problems` records them: "created", "assigned" when area_id is set, and
+        the imported "status" event at the rectification time, by ``actor``; ``now``
+        (default: the clock) is every row's created_at, updated_at and event time.
+        """
+        n = len(columns["lon"])
+        if n == 0:
+            return []
+        now = now or _now()
+        stamp = _utc_text(now)
+        text = {c: np.array(columns.get(c, [None] * n), dtype=object) for c in _TEXT}
+        for values in text.values():
+            values[pd.isna(values)] = None  # NaN, pd.NA: missing
+        missing = np.flatnonzero(pd.isna(text["problem_id"]))
+        for i in missing:
+            text["problem_id"][i] = f"P-{uuid.uuid4().hex[:16]}"
+        status = text["status"]
+        status[pd.isna(status)] = DEFAULT_STATUS
+        ids = text["problem_id"]
+        dup = pd.Series(ids).duplicated().to_numpy()
+        if dup.any():
+            raise StoreError(
+                N_("duplicate problem_id %(problem_id)r in the input"),
+                problem_id=ids[np.flatnonzero(dup)[0]],
+            )
+        for field, values in text.items():
+            if not _plain_texts(values[pd.notna(values)].tolist()):
+                for k, value in enumerate(values):  # the first bad one, named as one by one
+                    V.convert(value, V.to_text, f"problem {ids[k]!r}", field)
+        reported_s = np.asarray(columns["reported_s"], dtype=np.int64)
+        rectified_s = np.asarray(columns.get("rectified_s", np.full(n, -1)), dtype=np.int64)
+        self._check_bulk_rectified(ids, status, reported_s, rectified_s)
+        floats = {c: np.array(columns.get(c, np.full(n, np.nan)), dtype=float) for c in _FLOAT}
+        deduction = floats["deduction"]
+        deduction[np.isnan(deduction)] = 0.0
+        # as an import's rows always were: the generation they were assigned under, also
+        # when no area covers them
+        gen_col = np.full(n, columns.get("generation_id"), dtype=object)
+        assigned = pd.notna(text["area_id"])
+        refs = pd.DataFrame(
+            {"problem_id": ids, "generation_id": gen_col}
+            | {f: text[f] for f in ASSIGNMENT_FIELDS if f != "generation_id"}
+        )
+        unique_refs = refs.drop_duplicates(subset=list(ASSIGNMENT_FIELDS))
+        self._check_problem_refs(
+            [
+                {k: (None if pd.isna(v) else v) for k, v in r.items()}
+                for r in unique_refs.to_dict("records")
+            ]
+        )
+        stored = self._existing(S.problems.c.problem_id, ids.tolist())
+        if stored:
+            raise StoreError(
+                N_("problem_id already stored: %(short)s"), short=_short(sorted(stored))
+            )
+        p = S.problems
+        before = self._x(sa.select(sa.func.coalesce(sa.func.max(p.c.id), 0))).scalar_one()
+        out = {
+            **{c: text[c].tolist() for c in _TEXT},
+            **{c: floats[c].tolist() for c in _FLOAT},
+            "reported_at": utc_texts(reported_s).tolist(),
+            "generation_id": gen_col.tolist(),
+            "created_at": [stamp] * n,
+            "updated_at": [stamp] * n,
+        }
+        names = list(out)
+        self._insert_columns(p, names, [out[c] for c in names])
+        # the new rows are the ones past the largest id before; other writers' rows
+        # (PostgreSQL) drop out when matched by problem_id
+        new = self._x(sa.select(p.c.problem_id, p.c.id).where(p.c.id > before))
+        id_of = dict(new.all())
+        pks = [id_of[k] for k in out["problem_id"]]
+        self._add_import_events(pks, out, assigned, rectified_s, actor, stamp)
+        return pks
+
+    def _check_bulk_rectified(self, ids, status, reported_s, rectified_s) -> None:
+        given = rectified_s >= 0
+        open_ = given & ~np.isin(status, list(CLOSED_STATUSES))
+        if open_.any():
+            i = np.flatnonzero(open_)[0]
+            raise StoreError(
+                N_(
+                    "%(where)s: rectified_at is given but the status is %(status)r (only a rectified or verified problem has a rectification time)"
+                ),
+                where=f"problem {ids[i]!r}",
+                status=status[i],
+            )
+        early = given & (rectified_s < reported_s)
+        if early.any():
+            i = np.flatnonzero(early)[0]
+            raise StoreError(
+                N_(
+                    "%(where)s: rectified_at %(rectified_at)s is before reported_at %(reported_at)s"
+                ),
+                where=f"problem {ids[i]!r}",
+                rectified_at=datetime.fromtimestamp(int(rectified_s[i]), UTC).isoformat(),
+                reported_at=datetime.fromtimestamp(int(reported_s[i]), UTC).isoformat(),
+            )
+
+    def _add_import_events(self, pks, out, assigned, rectified_s, actor, stamp) -> None:
+        """The events of newly added problems, each problem's in the order
+        :meth:`add_problems` writes them (created, assigned, status), with the same
+        details (JSON with sorted keys)."""
+        n = len(pks)
+        ids = np.asarray(out["problem_id"], dtype=object)
+        if _NEEDS_ESCAPE.search("".join(ids)):
+            created = np.array([_json({"problem_id": i}) for i in ids], dtype=object)
+        else:  # the common case: the id is its own JSON string body
+            created = '{"problem_id": "' + ids + '"}'
+        has = np.flatnonzero(assigned)
+        details: dict[tuple, str] = {}  # one JSON text per assignment met
+        assigned_detail = np.empty(len(has), dtype=object)
+        chosen = [np.asarray(out[f], dtype=object)[has] for f in ASSIGNMENT_FIELDS]
+        for k, key in enumerate(zip(*chosen, strict=True)):
+            detail = details.get(key)
+            if detail is None:
+                detail = details[key] = _json(dict(zip(ASSIGNMENT_FIELDS, key, strict=True)))
+            assigned_detail[k] = detail
+        given = np.flatnonzero(rectified_s >= 0)
+        row = np.concatenate([np.arange(n), has, given])
+        order = np.concatenate([np.zeros(n), np.ones(len(has)), np.full(len(given), 2)])
+        at = np.concatenate(
+            [np.full(n + len(has), stamp, dtype=object), utc_texts(rectified_s[given])]
+        )
+        kind = np.repeat(
+            np.array(["created", "assigned", "status"], dtype=object), [n, len(has), len(given)]
+        )
+        detail = np.concatenate(
+            [
+                created,
+                assigned_detail,
+                np.full(
+                    len(given),
+                    _json({"before": None, "after": "rectified", "imported": True}),
+                    dtype=object,
+                ),
+            ]
+        )
+        sort = np.lexsort((order, row))
+        self._insert_columns(
+            S.problem_events,
+            ["problem_pk", "at", "actor", "kind", "detail"],
+            [
+                np.asarray(pks, dtype=np.int64)[row[sort]].tolist(),
+                at[sort].tolist(),
+                [actor] * len(sort),
+                kind[sort].tolist(),
+                detail[sort].tolist(),
+            ],
+        )
