@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pandas as pd
+import pyproj
 import pytest
 import shapely
 
@@ -140,7 +141,17 @@ def test_areas_shape_filters_and_labels(client, demo):
     assert set(f["properties"]) == {
         "id", "name", "kind", "kind_label", "district_id", "district_name",
         "responsible_unit_id", "responsible_unit_name", "contact", "phone",
+        "label_point", "area_m2",
     }  # fmt: skip
+    # the name's place is inside the area; the size (which name wins where two would
+    # overlap on the map) is the area on the ellipsoid, to a tenth of a percent
+    geod = pyproj.Geod(ellps="WGS84")
+    for f in fc["features"]:
+        shape = shapely.geometry.shape(f["geometry"])
+        assert shape.covers(shapely.Point(f["properties"]["label_point"]))
+        assert f["properties"]["area_m2"] == pytest.approx(
+            abs(geod.geometry_area_perimeter(shape)[0]), rel=1e-3
+        )
     by_id = {a["area_id"]: a for a in demo["areas"]}
     for f in fc["features"]:
         p, a = f["properties"], by_id[f["properties"]["id"]]

@@ -31,6 +31,7 @@ def map_labels() -> dict:
         "basemap": _("Basemap"),
         "districts": _("Districts"),
         "district_labels": _("District labels"),
+        "area_labels": _("Area names"),
         "areas": _("Contracted areas"),
         "units_layer": _("Lead units"),
         "problems_layer": _("Problem points"),
