@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter
 
 from geoapp import config as settings
 from geoapp.core.model import DB_INT_MAX
+from geoapp.io.mbtiles import TilePackage
 from geoapp.store import open_store
 from geoapp.web import answers, errors, permissions, security, textguard
 from geoapp.web.api import bp as api_bp
@@ -93,6 +94,8 @@ def build_app(overrides: dict | None = None) -> Flask:
     app.extensions["geoapp.store"] = store
 
     make_folium_offline()
+    if app.config.get("TILES_PACKAGE"):  # a bad package stops the start, saying why
+        app.extensions["geoapp.tiles"] = TilePackage(app.config["TILES_PACKAGE"])
 
     errors.register(app)
     app.extensions["geoapp.answers"] = answers.AnswerCache()  # answers by ETag, per app
