@@ -75,7 +75,8 @@ def serve(
     url = ctx.obj.get("database_url")
     app = store = None
     if workers is None:
-        app = create_app({"DATABASE_URL": url} if url else None)
+        # caches warmed before serving: the first map load after the start as quick as the next
+        app = create_app({"WARM_CACHES": True} | ({"DATABASE_URL": url} if url else {}))
         store = app.extensions["geoapp.store"]
     else:
         store = get_store(ctx)  # migrate once, here, before any worker starts

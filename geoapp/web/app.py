@@ -26,6 +26,7 @@ from geoapp.web.context import LANGUAGES, select_locale
 from geoapp.web.textguard import CheckedJSONProvider
 from geoapp.web.views import admin, auth, common, editor, field, intake, ledger, ogc
 from geoapp.web.views import map as map_pages
+from geoapp.web.warmup import warm_app
 
 #: The API's route modules: importing one adds its routes to the ``api`` blueprint.
 API_ROUTES = (api_map, api_ledger, api_intake, api_editor, api_docs)
@@ -118,4 +119,6 @@ def build_app(overrides: dict | None = None) -> Flask:
             response.set_cookie("lang", asked, max_age=365 * 24 * 3600, samesite="Lax")
         return response
 
+    if app.config.get("WARM_CACHES"):  # geoapp serve, geoapp.wsgi: before serving
+        warm_app(app)
     return app
