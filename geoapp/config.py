@@ -25,6 +25,11 @@ SETTINGS: dict[str, tuple[object, str]] = {
         "",
         "A local folder of XYZ tiles (z/x/y.png) served at /tiles/; sets the basemap",
     ),
+    "TILES_PACKAGE": (
+        "",
+        "An MBTiles file of basemap tiles (QGIS: Generate XYZ tiles (MBTiles)) served at "
+        "/tiles/; sets the basemap, no request leaves the server",
+    ),
     "TILES_CRS": (
         "wgs84",
         "CRS of the basemap: wgs84 (Tianditu, OSM) or gcj02 (AMap); overlays are shifted to match",

@@ -22,7 +22,8 @@ import secrets
 def create() -> object:
     from geoapp import create_app
 
-    return create_app()
+    # caches warmed before this worker serves: the first map load as quick as the next
+    return create_app({"WARM_CACHES": True})
 
 
 def serve_gunicorn(database_url: str, host: str, port: int, workers: int, threads: int = 4) -> None:

@@ -75,8 +75,10 @@ def serve(
     url = ctx.obj.get("database_url")
     app = store = None
     if workers is None:
+        # caches warmed before serving: the first map load after the start as quick as the next
+        overrides = {"WARM_CACHES": True} | ({"DATABASE_URL": url} if url else {})
         try:
-            app = create_app({"DATABASE_URL": url} if url else None)
+            app = create_app(overrides)
         except expected_errors() as exc:  # e.g. the schema is behind: name the command
             fail(exc)
         store = app.extensions["geoapp.store"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pyproj
 import shapely
 from shapely.ops import polylabel
 
@@ -47,15 +48,38 @@ def _district_shapes(read: _Read, gen: dict | None) -> dict[str, dict]:
         out = {}
         for did, group in frame.groupby("district_id", sort=True):
             union = rfc7946(shapely.union_all(group.geometry.values))
-            largest = max(getattr(union, "geoms", [union]), key=lambda g: g.area)
-            try:
-                label = polylabel(largest, tolerance=1e-5)
-            except Exception:  # pragma: no cover - polylabel needs a polygon
-                label = union.representative_point()
+            label = _label_point(union)
             out[did] = {"geometry": union, "area_count": len(group), "label_point": label}
         return out
 
     return read.cache.get("districts", gen["id"], _gen_key(gen), make)
+
+
+def _label_point(geom):
+    """A point well inside a polygon (its largest part), where its name reads best: the
+    pole of inaccessibility to about a metre, else a point surely inside."""
+    largest = max(getattr(geom, "geoms", [geom]), key=lambda g: g.area)
+    try:
+        return polylabel(largest, tolerance=1e-5)
+    except Exception:  # pragma: no cover - polylabel needs a polygon
+        return geom.representative_point()
+
+
+def _area_labels(read: _Read, gen: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(label lon, label lat, area in m²) of a generation's areas, in the order of
+    :func:`_areas`; cached.  The map names an area at its label point and, where two names
+    would overlap, keeps the larger area's."""
+
+    def make():
+        geoms = _areas(read, gen).geometry.values
+        points = [_label_point(g) for g in geoms]
+        lon = np.array([p.x for p in points], dtype=np.float64)
+        lat = np.array([p.y for p in points], dtype=np.float64)
+        geod = pyproj.Geod(ellps="WGS84")
+        size = np.array([abs(geod.geometry_area_perimeter(g)[0]) for g in geoms])
+        return lon, lat, size
+
+    return read.cache.get("geometries", (gen["id"], "labels"), _gen_key(gen), make)
 
 
 def _simplified(read: _Read, gen: dict, metres: float) -> np.ndarray:
@@ -141,7 +165,9 @@ def areas(store, args: Args, locale: str = "zh") -> dict:
         unit_ids = set(_checked_ids(args, "unit", read.ref))
         frame = _areas(read, gen)
         geometries = _area_geometries(read, gen, metres, display)
+        label_lon, label_lat, size = _area_labels(read, gen) if gen else ([], [], [])
         ref = read.ref
+    label_x, label_y = _to_display(label_lon, label_lat, display)
     keep = np.ones(len(frame), dtype=bool)
     if district_ids:
         keep &= frame["district_id"].isin(district_ids).to_numpy()
@@ -169,6 +195,8 @@ def areas(store, args: Args, locale: str = "zh") -> dict:
                     "responsible_unit_name": unit.get("name"),
                     "contact": unit.get("contact"),
                     "phone": unit.get("phone"),
+                    "label_point": [float(label_x[i]), float(label_y[i])],
+                    "area_m2": round(float(size[i]), 1),
                 },
             }
         )

@@ -14,8 +14,18 @@ from werkzeug.routing import IntegerConverter
 from geoapp import config as settings
 from geoapp import logging_setup
 from geoapp.core.model import DB_INT_MAX
+from geoapp.io.mbtiles import TilePackage
 from geoapp.store import open_store
-from geoapp.web import answers, cors, errors, filebodies, permissions, requestlog, security, textguard
+from geoapp.web import (
+    answers,
+    cors,
+    errors,
+    filebodies,
+    permissions,
+    requestlog,
+    security,
+    textguard,
+)
 from geoapp.web.api import bp as api_bp
 from geoapp.web.api import coverage as api_coverage
 from geoapp.web.api import docs as api_docs
@@ -40,6 +50,7 @@ from geoapp.web.views import (
     ogc,
 )
 from geoapp.web.views import map as map_pages
+from geoapp.web.warmup import warm_app
 
 #: The API's route modules: importing one adds its routes to the ``api`` blueprint.
 API_ROUTES = (api_map, api_ledger, api_intake, api_editor, api_coverage, api_docs)
@@ -121,6 +132,8 @@ def build_app(overrides: dict | None = None) -> Flask:
     app.extensions["geoapp.store"] = store
 
     make_folium_offline()
+    if app.config.get("TILES_PACKAGE"):  # a bad package stops the start, saying why
+        app.extensions["geoapp.tiles"] = TilePackage(app.config["TILES_PACKAGE"])
 
     requestlog.init_app(app)  # first: its line covers every later hook
     filebodies.init_app(app)  # no answer leaves holding an open file
@@ -157,4 +170,6 @@ def build_app(overrides: dict | None = None) -> Flask:
             response.set_cookie("lang", asked, max_age=365 * 24 * 3600, samesite="Lax")
         return response
 
+    if app.config.get("WARM_CACHES"):  # geoapp serve, geoapp.wsgi: before serving
+        warm_app(app)
     return app

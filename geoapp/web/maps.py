@@ -64,12 +64,11 @@ def page_map(
     bounds,
     function: str,
     config: dict,
-    tiles_url: str = "",
-    tiles_attribution: str = "",
-    basemap_label: str = "",
+    **basemap,
 ) -> folium.Map:
-    """A small map for a form or a detail page, driven by the page's own script."""
-    m = base_map(bounds, tiles_url, tiles_attribution, basemap_label)
+    """A small map for a form or a detail page, driven by the page's own script
+    (``basemap``: the keyword arguments of :func:`base_map`, as for every map here)."""
+    m = base_map(bounds, **basemap)
     PageHook(function, config).add_to(m)
     return m
 
@@ -84,9 +83,16 @@ class LeanMap(folium.Map):
         super().render(**kwargs)
 
 
-def base_map(bounds, tiles_url: str = "", tiles_attribution: str = "", basemap_label: str = ""):
+def base_map(
+    bounds,
+    tiles_url: str = "",
+    tiles_attribution: str = "",
+    basemap_label: str = "",
+    native_zoom: int | None = None,
+):
     """An empty folium map fitted to ``bounds`` (minx, miny, maxx, maxy), no basemap unless
-    a tile URL is configured."""
+    a tile URL is configured; above ``native_zoom`` (a tile package's deepest zoom) the
+    basemap's tiles are drawn enlarged."""
     minx, miny, maxx, maxy = bounds
     m = LeanMap(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
@@ -103,6 +109,7 @@ def base_map(bounds, tiles_url: str = "", tiles_attribution: str = "", basemap_l
             attr=tiles_attribution or "basemap",
             name=basemap_label or "basemap",
             max_zoom=MAX_ZOOM,
+            **({"max_native_zoom": native_zoom} if native_zoom is not None else {}),
         ).add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     Fullscreen(position="topleft").add_to(m)
@@ -110,10 +117,12 @@ def base_map(bounds, tiles_url: str = "", tiles_attribution: str = "", basemap_l
 
 
 def responsibility_map(
-    bounds, config: dict, tiles_url: str = "", tiles_attribution: str = "", basemap_label: str = ""
+    bounds,
+    config: dict,
+    **basemap,
 ) -> folium.Map:
     """The coordinators' map: districts, areas, units and problems come from the API."""
-    m = base_map(bounds, tiles_url, tiles_attribution, basemap_label)
+    m = base_map(bounds, **basemap)
     GeoappLayers(config).add_to(m)
     return m
 
@@ -137,11 +146,13 @@ window.geoappEditor = GeoappEditor({{ this._parent.get_name() }},
 
 
 def editor_map(
-    bounds, config: dict, tiles_url: str = "", tiles_attribution: str = "", basemap_label: str = ""
+    bounds,
+    config: dict,
+    **basemap,
 ):
     """The planners' map: a draft's areas in a feature group that GeoMan edits with snapping;
     the toolbar is the page's own (split, add, reassign, …), so GeoMan's is hidden."""
-    m = base_map(bounds, tiles_url, tiles_attribution, basemap_label)
+    m = base_map(bounds, **basemap)
     group = folium.FeatureGroup(name="areas", control=False).add_to(m)
     GeoMan(
         position="topleft",
@@ -171,10 +182,12 @@ window.geoappGenerations = GeoappGenerations({{ this._parent.get_name() }},
 
 
 def generations_map(
-    bounds, config: dict, tiles_url: str = "", tiles_attribution: str = "", basemap_label: str = ""
+    bounds,
+    config: dict,
+    **basemap,
 ):
     """A map for viewing one generation or the changes between two."""
-    m = base_map(bounds, tiles_url, tiles_attribution, basemap_label)
+    m = base_map(bounds, **basemap)
     GenerationsLayers(config).add_to(m)
     return m
 

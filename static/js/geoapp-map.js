@@ -77,7 +77,10 @@
     var canvas = L.canvas({ pane: "data" });
 
     var districtLayer = L.featureGroup();
-    var labelLayer = L.layerGroup();
+    // district names (always) and area names (from street zoom on), never overlapping
+    var names = new (GeoappLabels.Names())().addTo(map);
+    var labelLayer = names.group("districts");
+    var areaNames = names.group("areas");
     var areaLayer = L.featureGroup();
     var unitLayer = L.featureGroup();
     var problemLayer = L.featureGroup();
@@ -149,19 +152,19 @@
       districtShapes.addTo(districtLayer);
       getJSON(cfg.urls.districts + query(scope({}))).then(function (fc) {
         districtShapes.setData(fc);
+        var labels = [];
         fc.features.forEach(function (f) {
           var p = f.properties, box = districtShapes.featureBounds(f);
           var at = p.label_point ? L.latLng(p.label_point[1], p.label_point[0]) : box && box.getCenter();
           if (!at) return;  // no geometry, no label point
-          L.marker(at, {
-            interactive: false,
-            icon: L.divIcon({
-              className: "district-label-icon",
-              html: "<div class='district-label' style='border-color:" + esc(p.colour) + "'>" + esc(p.name) + "<br><small>" + esc(p.lead_unit_name) + "</small></div>",
-              iconSize: null,
-            }),
-          }).addTo(labelLayer);
+          labels.push({
+            key: "district:" + p.id, lat: at.lat, lon: at.lng,
+            className: "district-label", border: p.colour,
+            html: esc(p.name) + "<br><small>" + esc(p.lead_unit_name) + "</small>",
+            priority: 1e15 + (p.area_count || 0),
+          });
         });
+        names.setGroup("districts", labels);
         markReady("districts");
       }).catch(fail("districts"));
       districtLayer.addTo(map);
@@ -173,10 +176,19 @@
     areaShapes.addTo(areaLayer);
     getJSON(cfg.urls.areas + query(areaParams(cfg))).then(function (fc) {
       areaShapes.setData(fc);
+      names.setGroup("areas", fc.features.filter(function (f) { return f.properties.label_point; }).map(function (f) {
+        var p = f.properties;
+        return {
+          key: "area:" + p.id, lon: p.label_point[0], lat: p.label_point[1],
+          className: "area-label", html: esc(p.name),
+          priority: p.area_m2 || 0, minZoom: cfg.area_label_zoom || 16,
+        };
+      }));
       if (cfg.fit_areas && areaShapes.featureCount()) map.fitBounds(areaShapes.getBounds(), { padding: [20, 20] });
       markReady("areas");
     }).catch(fail("areas"));
     areaLayer.addTo(map);
+    areaNames.addTo(map);
 
     // --- units ------------------------------------------------------------------------------
     getJSON(cfg.urls.units + query(extra)).then(function (fc) {
@@ -320,6 +332,7 @@
       overlays[L_.district_labels] = labelLayer;
     }
     overlays[L_.areas] = areaLayer;
+    overlays[L_.area_labels] = areaNames;
     overlays[cfg.units_label || L_.units_layer] = unitLayer;
     overlays[L_.problems_layer] = problemLayer;
     PinnedLayers = PinnedLayers || L.Control.Layers.extend(pinnedLayersMethods);
@@ -396,6 +409,8 @@
       layers: { districts: districtLayer, areas: areaLayer, units: unitLayer, problems: problemLayer },
       // the canvas layers themselves: drawn features and dots, for tests and tools
       shapes: { districts: districtShapes, areas: areaShapes, problems: dots },
+      // the names on the map (district and area labels, placed without overlaps)
+      names: names,
     };
   }
 

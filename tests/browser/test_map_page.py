@@ -1,6 +1,7 @@
 """The responsibility map, unit and district pages in a real headless Chromium."""
 
 import os
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -226,11 +227,11 @@ def test_hovering_an_area_names_it_and_the_layer_control_restacks(page, served):
     )
     assert hovered == row["area_id"]
     # off and on again: the areas go back under the problems, above the districts
-    control.filter(has_text="包干区").locator("input").uncheck()
+    control.filter(has_text=re.compile(r"^\s*包干区\s*$")).locator("input").uncheck()
     assert count_polygons(page, "areas") >= 1  # the last full draw's count is kept
     assert drawing_order(page) == ["districts"]
     control.filter(has_text="问题点").locator("input").check()
-    control.filter(has_text="包干区").locator("input").check()
+    control.filter(has_text=re.compile(r"^\s*包干区\s*$")).locator("input").check()
     assert drawing_order(page) == ["districts", "areas", "problems"]
 
 

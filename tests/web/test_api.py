@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pandas as pd
+import pyproj
 import pytest
 import shapely
 
@@ -140,7 +141,17 @@ def test_areas_shape_filters_and_labels(client, demo):
     assert set(f["properties"]) == {
         "id", "name", "kind", "kind_label", "district_id", "district_name",
         "responsible_unit_id", "responsible_unit_name", "contact", "phone",
+        "label_point", "area_m2",
     }  # fmt: skip
+    # the name's place is inside the area; the size (which name wins where two would
+    # overlap on the map) is the area on the ellipsoid, to a tenth of a percent
+    geod = pyproj.Geod(ellps="WGS84")
+    for f in fc["features"]:
+        shape = shapely.geometry.shape(f["geometry"])
+        assert shape.covers(shapely.Point(f["properties"]["label_point"]))
+        assert f["properties"]["area_m2"] == pytest.approx(
+            abs(geod.geometry_area_perimeter(shape)[0]), rel=1e-3
+        )
     by_id = {a["area_id"]: a for a in demo["areas"]}
     for f in fc["features"]:
         p, a = f["properties"], by_id[f["properties"]["id"]]
@@ -662,3 +673,41 @@ def test_summary_does_not_deduct_a_linked_duplicate_twice(client, app):
     after = client.get("/api/summary").get_json()
     assert after["problems"] == before["problems"]
     assert after["deduction"] == pytest.approx(before["deduction"] - copy["deduction"])
+
+
+def _cell_of(lon: float, lat: float, zoom: float) -> tuple[float, float, float, float]:
+    """The grid cell (west, south, east, north) holding a point at ``zoom``: cells of
+    CELL_PX Web Mercator pixels anchored at the world's origin (worked out here on its own,
+    not with the clustering module)."""
+    world = 256 * 2.0**zoom
+    size = clustering.CELL_PX
+    x = (lon + 180) / 360 * world
+    s = np.sin(np.radians(lat))
+    y = (0.5 - np.log((1 + s) / (1 - s)) / (4 * np.pi)) * world
+    cx, cy = np.floor(x / size), np.floor(y / size)
+
+    def lon_of(px):
+        return px / world * 360 - 180
+
+    def lat_of(py):
+        return float(np.degrees(np.arctan(np.sinh(np.pi * (1 - 2 * py / world)))))
+
+    return lon_of(cx * size), lat_of((cy + 1) * size), lon_of((cx + 1) * size), lat_of(cy * size)
+
+
+@pytest.mark.parametrize("zoom", [11, 13, 14.5, 16, 17])
+def test_each_cluster_counts_what_the_api_finds_in_its_cell(client, zoom):
+    """Exact counts under every filter at every zoom: each cluster's count (and each single
+    problem) equals the number of problems the problem list finds in that cluster's grid
+    cell under the same filters. A cluster sits at its problems' mean, which lies inside
+    their cell."""
+    for query, _ in [("", None), *FILTER_CASES[:6]]:
+        fc = get(client, f"/api/problems/clusters?zoom={zoom}&{query}").get_json()
+        assert fc["features"]
+        # the largest clusters and an even spread of the rest (a request each)
+        ranked = sorted(fc["features"], key=lambda f: -f["properties"]["count"])
+        for f in ranked[:10] + ranked[10 :: max(1, len(ranked) // 15)]:
+            lon, lat = f["geometry"]["coordinates"]
+            cell = ",".join(f"{v:.9f}" for v in _cell_of(lon, lat, zoom))
+            found = get(client, f"/api/problems?bbox={cell}&limit=1&{query}").get_json()
+            assert found["numberMatched"] == f["properties"]["count"], (query, f)

@@ -165,6 +165,8 @@ class AreaProperties(Answer):
     responsible_unit_name: str | None
     contact: str | None
     phone: str | None
+    label_point: list[float] = Field(description="[lon, lat] inside the area, for its name")
+    area_m2: float = Field(description="its size in m², which name wins where two would overlap")
 
 
 class Area(Feature):

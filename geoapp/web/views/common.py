@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from flask import current_app, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from geoapp.core.model import STATUSES
@@ -55,11 +56,30 @@ def tiles_url() -> str:
     cfg = current_app.config
     if cfg.get("TILES_URL"):
         return cfg["TILES_URL"]
+    package = current_app.extensions.get("geoapp.tiles")
+    if package is not None:
+        return url_for("map.tile", z=0, x=0, y=0, ext=package.format).replace(
+            f"/0/0/0.{package.format}", "/{z}/{x}/{y}." + package.format
+        )
     if cfg.get("TILES_DIR"):
         return url_for("map.tile", z=0, x=0, y=0, ext="png").replace(
             "/0/0/0.png", "/{z}/{x}/{y}.png"
         )
     return ""
+
+
+def basemap_options() -> dict:
+    """The basemap of every folium map page: its tile URL, attribution, name in the layer
+    control and, for a tile package, the deepest zoom it holds (deeper, tiles are enlarged)."""
+    package = current_app.extensions.get("geoapp.tiles")
+    own = package is not None and not current_app.config.get("TILES_URL")
+    attribution = current_app.config.get("TILES_ATTRIBUTION") or ""
+    return {
+        "tiles_url": tiles_url(),
+        "tiles_attribution": attribution or (package.attribution if own else ""),
+        "basemap_label": _("Basemap"),
+        "native_zoom": package.maxzoom if own else None,
+    }
 
 
 def lang_url(code: str) -> str:

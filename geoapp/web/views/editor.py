@@ -14,7 +14,7 @@ from geoapp.services import editor as editing_service
 from geoapp.services import map_features
 from geoapp.web import maps
 from geoapp.web.context import get_store
-from geoapp.web.views.common import status_labels, tiles_url
+from geoapp.web.views.common import basemap_options, status_labels
 
 bp = Blueprint("editor", __name__)
 
@@ -140,9 +140,7 @@ def _map(config: dict, build=maps.editor_map):
         build(
             bounds,
             config,
-            tiles_url=tiles_url(),
-            tiles_attribution=current_app.config.get("TILES_ATTRIBUTION") or "",
-            basemap_label=_("Basemap"),
+            **basemap_options(),
         )
     )
 

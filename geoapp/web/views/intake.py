@@ -16,7 +16,7 @@ from geoapp.web import maps, permissions
 from geoapp.web.actor import current_role, current_unit_id
 from geoapp.web.api.intake import upload_dir
 from geoapp.web.context import get_store
-from geoapp.web.views.common import is_zh, status_labels, tiles_url
+from geoapp.web.views.common import basemap_options, is_zh, status_labels
 
 bp = Blueprint("intake", __name__)
 
@@ -39,9 +39,7 @@ def _small_map(function: str, config: dict, bounds):
         bounds,
         function,
         config,
-        tiles_url=tiles_url(),
-        tiles_attribution=current_app.config.get("TILES_ATTRIBUTION") or "",
-        basemap_label=_("Basemap"),
+        **basemap_options(),
     )
     return maps.map_parts(m)
 

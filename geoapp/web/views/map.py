@@ -9,16 +9,32 @@ from __future__ import annotations
 import functools
 import json
 
-from flask import Blueprint, abort, current_app, render_template, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from geoapp.core.model import AREA_KINDS, UNIT_KINDS
+from geoapp.io.mbtiles import BLANK_PNG
 from geoapp.services import map_features, problem_reads
 from geoapp.store import NotFound
 from geoapp.web import maps, permissions
 from geoapp.web.context import get_store
-from geoapp.web.views.common import current_filters, filter_options, is_zh, status_labels, tiles_url
+from geoapp.web.views.common import (
+    basemap_options,
+    current_filters,
+    filter_options,
+    is_zh,
+    status_labels,
+)
 
 bp = Blueprint("map", __name__)
 
@@ -31,6 +47,7 @@ def map_labels() -> dict:
         "basemap": _("Basemap"),
         "districts": _("Districts"),
         "district_labels": _("District labels"),
+        "area_labels": _("Area names"),
         "areas": _("Contracted areas"),
         "units_layer": _("Lead units"),
         "problems_layer": _("Problem points"),
@@ -91,14 +108,8 @@ def _map_parts(key: str) -> dict:
     """The rendered folium parts of a map page, by everything they are made of (``key``,
     JSON of the map config, its bounds, the tiles and labels): folium takes longer to render
     the same map than the rest of the page takes to build."""
-    config, tiles, attribution, basemap = json.loads(key)
-    m = maps.responsibility_map(
-        config["bounds"],
-        config,
-        tiles_url=tiles,
-        tiles_attribution=attribution,
-        basemap_label=basemap,
-    )
+    config, basemap = json.loads(key)
+    m = maps.responsibility_map(config["bounds"], config, **basemap)
     return maps.map_parts(m)
 
 
@@ -115,11 +126,7 @@ def render_map_page(template: str, scope: dict | None = None, bounds=None, **con
     config.update(
         bounds=[float(v) for v in bounds], map_size=[SIDEBAR_PX, TOPBAR_PX], max_zoom=maps.MAX_ZOOM
     )
-    cfg = current_app.config
-    tiles = tiles_url()
-    attribution = cfg.get("TILES_ATTRIBUTION") or ""
-    basemap = _("Basemap")
-    key = json.dumps([config, tiles, attribution, basemap], sort_keys=True, default=str)
+    key = json.dumps([config, basemap_options()], sort_keys=True, default=str)
     parts = _map_parts(key)
     return render_template(
         template,
@@ -136,11 +143,25 @@ def render_map_page(template: str, scope: dict | None = None, bounds=None, **con
 
 @bp.route("/tiles/<int:z>/<int:x>/<int:y>.<any(png, jpg, jpeg, webp):ext>")
 def tile(z: int, x: int, y: int, ext: str):
-    """Basemap tiles from a local folder (GEOAPP_TILES_DIR), for networks with no internet."""
+    """Basemap tiles from a local package (GEOAPP_TILES_PACKAGE, MBTiles) or folder
+    (GEOAPP_TILES_DIR), for networks with no internet."""
+    package = current_app.extensions.get("geoapp.tiles")
     folder = current_app.config.get("TILES_DIR")
-    if not folder:
+    if package is not None:
+        if z > 30 or x >= 1 << z or y >= 1 << z:
+            abort(404)
+        data = package.tile(z, x, y)
+        if data is None:  # outside the package: nothing to draw there
+            response = Response(BLANK_PNG, mimetype="image/png")
+        else:
+            response = Response(data, mimetype=package.media_type)
+        response.add_etag()
+        response.cache_control.max_age = 86400
+        response = response.make_conditional(request)
+    elif folder:
+        response = send_from_directory(folder, f"{z}/{x}/{y}.{ext}", max_age=86400)
+    else:
         abort(404)
-    response = send_from_directory(folder, f"{z}/{x}/{y}.{ext}", max_age=86400)
     # the same for every reader, so the browser may keep it; but only signed-in readers may
     # fetch it, so no shared cache (proxy) may hand it on
     response.cache_control.public = False

@@ -15,8 +15,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from flask import Blueprint, current_app, make_response, render_template, request
 from flask_babel import gettext as _
 
-from flask import Blueprint, current_app, request
-
 from geoapp.core import ogc_crs
 from geoapp.services import geojson, ogc
 from geoapp.web.answers import _args, _json, _locale, answer_time, conditional
