@@ -88,6 +88,35 @@ def _share_url_builders() -> None:
 _share_url_builders()
 
 
+#: Files whose tests take seconds each (``--durations``: servers under load, browsers, walks
+#: over every route and role), longest first, started before every other test: a parallel run
+#: then ends on short tests instead of one worker finishing a long one alone.  Tests marked
+#: ``slow`` come right after them.
+LONG_TESTS_FIRST = (
+    "tests/services/test_load.py",
+    "tests/services/test_scaling.py",
+    "tests/services/test_assign_dask.py",
+    "tests/web/test_permissions.py",
+    "tests/web/test_answer_cache.py",
+    "tests/web/test_api_schemas.py",
+    "tests/web/test_role_pages.py",
+    "tests/browser/",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Long tests first (see ``LONG_TESTS_FIRST``), every other test in its usual order; the
+    order is the same in every xdist worker, which pytest-xdist requires."""
+
+    def rank(item: pytest.Item) -> int:
+        for i, prefix in enumerate(LONG_TESTS_FIRST):
+            if item.nodeid.startswith(prefix):
+                return i
+        return len(LONG_TESTS_FIRST) + (0 if item.get_closest_marker("slow") else 1)
+
+    items.sort(key=rank)  # stable: the order within a rank is kept
+
+
 def _require_postgis() -> str:
     raw = os.environ.get(POSTGIS_URL_ENV, "").strip()
     if not raw:
