@@ -19,6 +19,7 @@ from store_data import CATEGORIES, DISTRICTS, RULES, UNITS, tiling_rows
 from geoapp.store import Store, open_store
 
 POSTGIS_URL_ENV = "GEOAPP_TEST_POSTGIS_URL"
+CLONE = "STRATEGY = FILE_COPY"  # as in tests/conftest.py: no copy of every page to the WAL
 
 
 @pytest.fixture(scope="session")
@@ -98,7 +99,7 @@ def new_database(request: pytest.FixtureRequest, backend: str, tmp_path) -> Call
         url, admin, templates = request.getfixturevalue("postgis_server")
         name = f"geoapp_t_{uuid.uuid4().hex[:12]}"
         with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{templates[kind]}"')
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{templates[kind]}" {CLONE}')
 
         def drop() -> None:
             with admin.connect() as conn:
@@ -116,7 +117,7 @@ def postgis_url(request: pytest.FixtureRequest) -> str:
     url, admin, templates = request.getfixturevalue("postgis_server")
     name = f"geoapp_t_{uuid.uuid4().hex[:12]}"
     with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{templates["bare"]}"')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{templates["bare"]}" {CLONE}')
 
     def drop() -> None:
         with admin.connect() as conn:
