@@ -20,7 +20,8 @@ APT_PACKAGES := chromium postgresql-15 postgresql-15-postgis-3 fonts-wqy-microhe
 PYTEST_ARGS ?=
 PYTEST_WORKERS ?= auto
 
-.PHONY: install run test lint format bench system-deps pg-start pg-stop clean translations help
+.PHONY: install run test lint format bench system-deps pg-start pg-stop clean translations help \
+	translations-extract translations-update
 .DEFAULT_GOAL := help
 
 help:
@@ -37,10 +38,25 @@ static/vendor/.installed: package.json package-lock.json scripts/install-assets
 	scripts/install-assets
 	@touch $@
 
+# Translations: messages.po is the one source.  A fuzzy entry (a guess of `pybabel update`)
+# is not compiled: review it (fill the msgstr, drop the fuzzy flag) first.
+#   make translations-extract  every marked string into messages.pot (_, gettext, N_, ...)
+#   make translations-update   merge messages.pot into messages.po (new msgids get an empty
+#                              msgstr to fill in; the lead runs it after merging branches)
+#   make translations          compile messages.po into messages.mo
+BABEL_KEYWORDS := -k N_ -k lazy_gettext -k ngettext:1,2
+POT := geoapp/translations/messages.pot
+
 geoapp/translations/%/LC_MESSAGES/messages.mo: geoapp/translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -d geoapp/translations -l $* -o $@ -i $<
+	$(BIN)/pybabel compile --statistics -d geoapp/translations -l $* -o $@ -i $<
 
 translations: geoapp/translations/zh/LC_MESSAGES/messages.mo
+
+translations-extract: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --sort-by-file -o $(POT) .
+
+translations-update: translations-extract
+	$(BIN)/pybabel update --no-fuzzy-matching -i $(POT) -d geoapp/translations -l zh
 
 install: $(VENV)/.installed static/vendor/.installed translations
 
