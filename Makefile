@@ -4,7 +4,8 @@
 #   make test    install (plus Chromium and PostGIS via apt-get when root), start a
 #                throwaway PostGIS on 127.0.0.1:$(PG_PORT), lint, run every test in
 #                parallel (PYTEST_WORKERS=auto: one pytest-xdist worker per core; 0: serial)
-#   make lint    ruff check + ruff format --check
+#   make lint    ruff check + ruff format --check + mypy (strict for geoapp/core; per-file
+#                error counts in scripts/mypy-baseline.txt may only shrink)
 #   make bench   every benchmark in bench/, figures in bench/results/NAME.json
 
 SHELL := /bin/bash
@@ -25,7 +26,7 @@ PYTEST_WORKERS ?= auto
 .DEFAULT_GOAL := help
 
 help:
-	@sed -n '1,10p' Makefile
+	@sed -n '1,11p' Makefile
 
 # --- installation -------------------------------------------------------------------
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -88,6 +89,7 @@ run: install
 lint: $(VENV)/.installed
 	$(BIN)/ruff check geoapp tests bench
 	$(BIN)/ruff format --check geoapp tests bench
+	$(PY) scripts/mypy_baseline.py
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix geoapp tests bench
