@@ -4,7 +4,8 @@
 #   make test    install (plus Chromium and PostGIS via apt-get when root), start a
 #                throwaway PostGIS on 127.0.0.1:$(PG_PORT), lint, run every test in
 #                parallel (PYTEST_WORKERS=auto: one pytest-xdist worker per core; 0: serial)
-#   make lint    ruff check + ruff format --check
+#   make lint    ruff check + ruff format --check + mypy (strict for geoapp/core; per-file
+#                error counts in scripts/mypy-baseline.txt may only shrink)
 #   make bench   every benchmark in bench/, figures in bench/results/NAME.json
 
 SHELL := /bin/bash
@@ -20,11 +21,12 @@ APT_PACKAGES := chromium postgresql-15 postgresql-15-postgis-3 fonts-wqy-microhe
 PYTEST_ARGS ?=
 PYTEST_WORKERS ?= auto
 
-.PHONY: install run test lint format bench system-deps pg-start pg-stop clean translations help
+.PHONY: install run test lint format bench system-deps pg-start pg-stop clean translations help \
+	translations-extract translations-update
 .DEFAULT_GOAL := help
 
 help:
-	@sed -n '1,10p' Makefile
+	@sed -n '1,11p' Makefile
 
 # --- installation -------------------------------------------------------------------
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -37,10 +39,25 @@ static/vendor/.installed: package.json package-lock.json scripts/install-assets
 	scripts/install-assets
 	@touch $@
 
+# Translations: messages.po is the one source.  A fuzzy entry (a guess of `pybabel update`)
+# is not compiled: review it (fill the msgstr, drop the fuzzy flag) first.
+#   make translations-extract  every marked string into messages.pot (_, gettext, N_, ...)
+#   make translations-update   merge messages.pot into messages.po (new msgids get an empty
+#                              msgstr to fill in; the lead runs it after merging branches)
+#   make translations          compile messages.po into messages.mo
+BABEL_KEYWORDS := -k N_ -k lazy_gettext -k ngettext:1,2
+POT := geoapp/translations/messages.pot
+
 geoapp/translations/%/LC_MESSAGES/messages.mo: geoapp/translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -d geoapp/translations -l $* -o $@ -i $<
+	$(BIN)/pybabel compile --statistics -d geoapp/translations -l $* -o $@ -i $<
 
 translations: geoapp/translations/zh/LC_MESSAGES/messages.mo
+
+translations-extract: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --sort-by-file -o $(POT) .
+
+translations-update: translations-extract
+	$(BIN)/pybabel update --no-fuzzy-matching -i $(POT) -d geoapp/translations -l zh
 
 install: $(VENV)/.installed static/vendor/.installed translations
 
@@ -72,6 +89,7 @@ run: install
 lint: $(VENV)/.installed
 	$(BIN)/ruff check geoapp tests bench
 	$(BIN)/ruff format --check geoapp tests bench
+	$(PY) scripts/mypy_baseline.py
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix geoapp tests bench

@@ -15,7 +15,7 @@ from geoapp.io.errors import InputError
 from geoapp.services import errors
 
 
-def get_store(ctx: click.Context, *, upgrade: bool = False):
+def get_store(ctx: click.Context, *, upgrade: bool = False, check_schema: bool = True):
     """The store of this run, opened on first use and closed when the command ends.
 
     Its schema must be the one this code needs (else the command stops, naming
@@ -30,7 +30,7 @@ def get_store(ctx: click.Context, *, upgrade: bool = False):
             try:
                 if upgrade:
                     store.upgrade()
-                else:
+                elif check_schema:  # backup and restore take any revision
                     store.require_head()
             except BaseException:
                 store.close()

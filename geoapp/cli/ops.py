@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from geoapp import config
+from geoapp.cli.common import expected_errors, fail, get_store
 from geoapp.services import health
 
 TRANSLATIONS = config.REPO_ROOT / "geoapp" / "translations"
@@ -76,5 +77,42 @@ def check(ctx: click.Context) -> None:
     click.echo("all checks passed")
 
 
+@click.command("backup")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def backup(ctx: click.Context, folder: Path) -> None:
+    """Copy the store and the photos into FOLDER (new or empty); safe while the app serves."""
+    from geoapp.services import backup as services_backup
+
+    store = get_store(ctx, check_schema=False)
+    try:
+        manifest = services_backup.backup(store, config.upload_root(config.from_env()), folder)
+    except expected_errors() as exc:
+        fail(exc)
+    click.echo(
+        f"backed up {manifest['problems']} problems and {manifest['files']} files "
+        f"(schema {manifest['revision']}) into {folder}"
+    )
+
+
+@click.command("restore")
+@click.argument("folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.pass_context
+def restore(ctx: click.Context, folder: Path) -> None:
+    """Restore a backup FOLDER into an empty store (and its photos); run `geoapp db upgrade`
+    afterwards when the backup is from an older release."""
+    from geoapp.services import backup as services_backup
+
+    store = get_store(ctx, check_schema=False)
+    try:
+        manifest = services_backup.restore(store, config.upload_root(config.from_env()), folder)
+    except expected_errors() as exc:
+        fail(exc)
+    click.echo(
+        f"restored {manifest['problems']} problems and {manifest['files']} files "
+        f"(schema {manifest['revision']}, backed up {manifest['created']})"
+    )
+
+
 #: the commands this module adds to ``geoapp``
-COMMANDS = (check,)
+COMMANDS = (check, backup, restore)

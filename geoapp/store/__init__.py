@@ -28,6 +28,7 @@ differs between SQLite and PostGIS; ``factory`` opens a store from a URL; ``sche
 """
 
 from geoapp.store.areas import AREA_COLUMNS
+from geoapp.store.backup import backup_database, restore_database
 from geoapp.store.engine import PostgisStore, PostgisTransaction, Store, Transaction
 from geoapp.store.errors import (
     InvalidValue,
@@ -43,6 +44,8 @@ from geoapp.store.problem_queries import PROBLEM_FILTERS
 from geoapp.store.problems import ASSIGNMENT_FIELDS, DEFAULT_STATUS
 
 __all__ = [
+    "backup_database",
+    "restore_database",
     "AREA_COLUMNS",
     "ASSIGNMENT_FIELDS",
     "DEFAULT_SQLITE_PATH",

@@ -259,6 +259,7 @@ def test_import_areas_in_the_wrong_crs(demo_url, tmp_path):
 COMMANDS = {
     "activate-user",
     "assign",
+    "backup",
     "check",
     "create-token",
     "create-user",
@@ -270,6 +271,7 @@ COMMANDS = {
     "import-problems",
     "init-db",
     "load-demo",
+    "restore",
     "revoke-token",
     "serve",
     "set-deadline",
