@@ -45,6 +45,7 @@ from geoapp.store.backends import PostgisBackend, SqliteBackend
 from geoapp.store.errors import StoreError, StoreUnavailable, _reason, database_error, safe_url
 from geoapp.store.field import FieldOperations
 from geoapp.store.generations import Generations
+from geoapp.store.ledger_queries import LedgerQueries
 from geoapp.store.plumbing import TransactionBase
 from geoapp.store.problem_queries import ProblemQueries
 from geoapp.store.problems import Problems
@@ -60,6 +61,7 @@ class Transaction(
     Areas,
     Problems,
     ProblemQueries,
+    LedgerQueries,
     Accounts,
     AuditLog,
     FieldOperations,

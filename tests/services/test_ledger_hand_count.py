@@ -147,7 +147,7 @@ def test_a_unit_filter_shows_the_units_place_in_the_whole_ranking(county):
 
 def test_problem_list_times_are_beijing(county):
     led = services_ledger.build(county, {"unit": ["U1"]}, "zh", NOW)
-    rows = {r["problem_id"]: r for r in services_ledger.problem_records(led)}
+    rows = {r["problem_id"]: r for r in services_ledger.problem_records(county, led)}
     assert rows["P2"]["reported_at"] == "2024-12-31T09:00:00+08:00"
     assert rows["P2"]["due"] == "2025-01-01T09:00:00+08:00"
     assert rows["P2"]["rectified_at"] == "2025-01-01T12:00:00+08:00"

@@ -304,7 +304,7 @@ def test_duplicates_are_not_counted_twice(store):
     assert after.totals["deduction"] == pytest.approx(before.totals["deduction"] - lost)
     summed = sum(r["deduction"] for r in after.by_unit)
     assert summed == pytest.approx(after.totals["deduction"])
-    recs = {r["id"]: r for r in services_ledger.problem_records(after)}
+    recs = {r["id"]: r for r in services_ledger.problem_records(store, after)}
     assert recs[rows[1][0]]["duplicate_of"] == recs[rows[0][0]]["problem_id"]
     assert recs[rows[1][0]]["counted_deduction"] == 0.0
 
@@ -327,7 +327,7 @@ def test_rectification_times_come_from_status_events(store):
     assert times[on_time["id"]] == at
     assert set(pks) <= set(times)
     led = services_ledger.build(store, {}, now=datetime.now(UTC))
-    recs = {r["id"]: r for r in services_ledger.problem_records(led)}
+    recs = {r["id"]: r for r in services_ledger.problem_records(store, led)}
     assert recs[on_time["id"]]["on_time"] is True
     assert recs[late["id"]]["on_time"] is False
     assert recs[reopened["id"]]["rectified_at"] is None
