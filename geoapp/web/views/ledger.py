@@ -12,7 +12,6 @@ from flask import (
     Response,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import get_locale
@@ -89,7 +88,8 @@ def ledger_export_file(format: str):  # noqa: A002 - the URL's own word
         return response
     name = f"ledger-{group}-{stamp}.csv"
     return Response(
-        stream_with_context(ledger_export.iter_csv(store, led, group)),
+        # needs no request context: the store and the ledger are in hand
+        ledger_export.iter_csv(store, led, group),
         mimetype="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
