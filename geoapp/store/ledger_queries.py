@@ -102,6 +102,7 @@ class LedgerQueries(TransactionBase):
             .where(*self._problem_where(filters))
             .group_by(*keys)
         )
+        stmt = _read_index(stmt, "ix_problems_ledger")
         return [tuple(r) for r in self._x(stmt)]
 
     def ledger_days(self, filters: Mapping[str, Any] | None) -> dict[str, list[tuple[str, int]]]:
@@ -111,12 +112,13 @@ class LedgerQueries(TransactionBase):
         p = S.problems
         where = self._problem_where(filters)
         out = {}
-        for name, column, extra in (
-            ("new", p.c.reported_at, []),
+        for name, column, extra, index in (
+            ("new", p.c.reported_at, [], "ix_problems_ledger_days"),
             (
                 "closed",
                 S.problems_rectified_at,
                 [S.problems_rectified_at.is_not(None), p.c.status.in_(sorted(CLOSED_STATUSES))],
+                "ix_problems_ledger_closed",
             ),
         ):
             hour = self._ledger_hour(column).label("hour")
@@ -127,6 +129,7 @@ class LedgerQueries(TransactionBase):
                 .group_by(hour)
                 .order_by(hour)
             )
+            stmt = _read_index(stmt, index)
             out[name] = [(str(h), int(n)) for h, n in self._x(stmt)]
         return out
 
@@ -165,6 +168,13 @@ class LedgerQueries(TransactionBase):
             if len(rows) < batch:
                 return
             last = rows[-1][0]
+
+
+def _read_index(stmt: Any, index: str) -> Any:
+    """On SQLite, read ``index`` (a covering one of migration 0008): without statistics its
+    planner takes a one-column index and then looks every row up in the table, three times
+    slower.  PostgreSQL plans with its statistics."""
+    return stmt.with_hint(S.problems, f"INDEXED BY {index}", dialect_name="sqlite")
 
 
 def _by_category(values: Mapping[str, Any], literal) -> Any:
