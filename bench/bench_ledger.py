@@ -3,7 +3,7 @@ SQLite and (with ``GEOAPP_BENCH_POSTGIS_URL``, a database it empties) PostGIS.
 
 Setup (not timed): the demo county plus synthetic problems up to N (``make_problems.py``), a
 third of the closed ones given a rectification event.  Timed, best of three (exports and
-baselines at 1M once), each against its named baseline measured in the same run:
+baselines once), each against its named baseline measured in the same run:
 
 * ``build_*``: ``services.ledger.build`` (the store counts: SQL GROUP BY) with no filter, with
   status and dates, with one unit — baseline ``python``: the previous per-problem pandas
@@ -46,7 +46,7 @@ from geoapp.store import schema as S  # noqa: E402
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
 BIG = N >= 500_000
-REPEAT = 1 if BIG else 3
+REPEAT = 1  # the baselines (seconds each under load): once
 
 
 def add_rectifications(url: str) -> int:
