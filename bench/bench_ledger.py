@@ -16,6 +16,7 @@ baselines once), each against its named baseline measured in the same run:
   a separate run);
 * ``csv_problems_s``: the problem list CSV, streamed.
 
+``GEOAPP_BENCH_STORE_URL``: measure a store an earlier run made instead (no setup).
 ``python bench/bench_ledger.py [N]`` writes bench/results/ledger.json (ledger-N.json when N is
 not 100,000) and prints ratios (baseline / new).
 """
@@ -37,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # webcli
 from common import best_of, peak_rss_mb, write_results  # noqa: E402
 from ledger_baseline import python_ledger, write_openpyxl  # noqa: E402
 from make_problems import make_store  # noqa: E402
-from webclient import make_app  # noqa: E402
+from webclient import make_app, sign_in  # noqa: E402
 
 from geoapp.services import ledger as services_ledger  # noqa: E402
 from geoapp.services import ledger_files as ledger_export  # noqa: E402
@@ -134,7 +135,7 @@ def bench_store(url: str, info: dict) -> dict:
             best_of(lambda: sum(map(len, ledger_export.iter_csv(store, led, "problems"))), 1), 2
         )
     app = make_app(url)
-    client = app.test_client()
+    client = sign_in(app.test_client(), "admin")
     assert client.get("/ledger").status_code == 200
     figures["api_all_s"] = round(best_of(lambda: client.get("/api/ledger")), 3)
     figures["api_status_dates_s"] = round(
@@ -149,17 +150,24 @@ def main() -> int:
     results: dict = {"n": N, "note": "timings taken on a shared, busy 2-core machine"}
     with tempfile.TemporaryDirectory() as tmp:
         targets = [("sqlite", None)]
-        if os.environ.get("GEOAPP_BENCH_POSTGIS_URL"):
+        ready = os.environ.get("GEOAPP_BENCH_STORE_URL")  # a store made by an earlier run
+        if ready:
+            targets = [("sqlite" if ready.startswith("sqlite") else "postgis", ready)]
+        elif os.environ.get("GEOAPP_BENCH_POSTGIS_URL"):
             targets.append(("postgis", os.environ["GEOAPP_BENCH_POSTGIS_URL"]))
         for name, where in targets:
-            start = time.perf_counter()
-            url, info = make_store(Path(tmp) / name, N, url=where)
-            info["rectification_events"] = add_rectifications(url)
-            info["setup_s"] = round(time.perf_counter() - start, 1)
-            print(f"{name}: {N} problems ready in {info['setup_s']} s", flush=True)
+            if ready:
+                url, info = ready, {"reused": True}
+            else:
+                start = time.perf_counter()
+                url, info = make_store(Path(tmp) / name, N, url=where)
+                info["rectification_events"] = add_rectifications(url)
+                info["setup_s"] = round(time.perf_counter() - start, 1)
+            print(f"{name}: {N} problems ready", flush=True)
             results[name] = bench_store(url, info)
             print(name, {k: v for k, v in results[name].items() if k.endswith("ratio")})
-    results["peak_rss_mb"] = round(peak_rss_mb(), 1)
+            write_results("ledger" if N == 100_000 else f"ledger-{N}", results)
+    results["peak_rss_mb"] = round(peak_rss_mb(), 1)  # of the whole run, baselines included
     write_results("ledger" if N == 100_000 else f"ledger-{N}", results)
     return 0
 
