@@ -41,8 +41,8 @@ from make_problems import make_store  # noqa: E402
 from webclient import make_app, sign_in  # noqa: E402
 
 from geoapp.services import ledger as services_ledger  # noqa: E402
-from geoapp.services.accounts import create_user  # noqa: E402
 from geoapp.services import ledger_files as ledger_export  # noqa: E402
+from geoapp.services.accounts import create_user  # noqa: E402
 from geoapp.store import open_store  # noqa: E402
 from geoapp.store import schema as S  # noqa: E402
 
