@@ -144,13 +144,18 @@ def add_synthetic_problems(store, count: int, seed: int = 7, batch: int = BATCH)
     return len(rows)
 
 
-def make_store(folder: Path, total: int, seed: int = 7) -> tuple[str, dict]:
-    """Create ``folder/bench.sqlite`` with the demo county and problems up to ``total``.
+def make_store(folder: Path, total: int, seed: int = 7, url: str | None = None) -> tuple[str, dict]:
+    """Create ``folder/bench.sqlite`` (or, given ``url``, a database emptied first: e.g. a
+    PostGIS one) with the demo county and problems up to ``total``.
 
     Returns the SQLAlchemy URL and a dict of figures (counts and seconds taken)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{folder / 'bench.sqlite'}"
+    if url is None:
+        url = f"sqlite:///{folder / 'bench.sqlite'}"
+    else:
+        with open_store(url) as old:
+            old.downgrade("base")
     start = time.perf_counter()
     with open_store(url, upgrade=True) as store:
         loaded = county.load_county(store)

@@ -66,10 +66,11 @@ def _ledger_options(command):
 )
 @click.option(
     "--group",
-    type=click.Choice(["unit", "district", "category"]),
+    type=click.Choice(["unit", "district", "category", "round", "problems"]),
     default="unit",
     show_default=True,
-    help="The grouping a CSV holds (an XLSX holds every grouping and the problems).",
+    help="The table a CSV holds: a grouping or the problem list (an XLSX holds every "
+    "grouping and the problems).",
 )
 @_ledger_options
 @click.pass_context
@@ -77,7 +78,8 @@ def export_ledger(ctx, output_path: Path, fmt: str | None, group: str, **filters
     """Write the deduction ledger (台账) of the filtered problems to OUTPUT.
 
     XLSX: one sheet per unit, district and category, one of the problems, one of the
-    filters.  CSV (UTF-8 with BOM): the one grouping --group names.  Filters are the map's.
+    filters.  CSV (UTF-8 with BOM): the one table --group names.  Filters are the map's.
+    Written as read, in flat memory, to a temporary file renamed at the end.
     """
     from geoapp.core.model import status_code
     from geoapp.services import ledger as services_ledger
@@ -101,12 +103,16 @@ def export_ledger(ctx, output_path: Path, fmt: str | None, group: str, **filters
     store = get_store(ctx)
     try:
         led = services_ledger.build(store, args, "zh")
-        data = (
-            ledger_export.xlsx_bytes(led) if fmt == "xlsx" else ledger_export.csv_bytes(led, group)
-        )
         tmp = output_path.with_name(f".{output_path.name}.part")
-        tmp.write_bytes(data)
-        os.replace(tmp, output_path)
+        try:
+            with tmp.open("wb") as fh:
+                if fmt == "xlsx":
+                    ledger_export.write_xlsx(store, led, fh)
+                else:
+                    fh.writelines(ledger_export.iter_csv(store, led, group))
+            os.replace(tmp, output_path)
+        finally:
+            tmp.unlink(missing_ok=True)
     except (*expected_errors(), BadParameter) as exc:
         fail(exc)
     click.echo(

@@ -28,6 +28,7 @@ Definitions (the README repeats them):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,7 +41,12 @@ from geoapp.core.deadlines import MAX_DEADLINE_HOURS
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 CLOSED_STATUSES = frozenset({"rectified", "verified"})
-GROUPS = {"unit": "responsible_unit_id", "district": "district_id", "category": "category"}
+GROUPS = {
+    "unit": "responsible_unit_id",
+    "district": "district_id",
+    "category": "category",
+    "round": "round",
+}
 #: Problem fields the ledger reads.
 INPUT_COLUMNS = (
     "id",
@@ -80,12 +86,14 @@ GROUP_SIZE = 3
 def problem_table(
     rows: Iterable[Mapping[str, Any]] | pd.DataFrame,
     deadline_hours: Mapping[str, float | None],
-    rectified_at: Mapping[int, datetime],
+    rectified_at: Mapping[int, datetime] | None,
     now: datetime,
 ) -> pd.DataFrame:
     """One row per problem with the ledger's derived columns added: ``counted_deduction``
     (0 for a duplicate), ``is_duplicate``, ``due``, ``rectified_at`` (UTC timestamps, NaT
     when none), ``is_open``, ``overdue``, ``on_time`` (True/False/None), ``closed_unknown``.
+    ``rectified_at`` None: the rows carry their rectification time (``rectified_at``, as
+    the store's problem batches do).
 
     Vectorised, with the rules of :mod:`geoapp.core.deadlines` (deadline = reported_at +
     hours; on time = rectified at or before the deadline); a test checks both agree.
@@ -112,7 +120,7 @@ def problem_table(
     # as deadlines.usable_hours: outside (0, MAX_DEADLINE_HOURS] counts as no deadline
     hours = hours.where((hours > 0) & (hours <= MAX_DEADLINE_HOURS))
     frame["due"] = frame["reported_at"] + pd.to_timedelta(hours, unit="h")
-    rect = _utc(frame["id"].map(rectified_at))
+    rect = _utc(frame["rectified_at"] if rectified_at is None else frame["id"].map(rectified_at))
     frame["rectified_at"] = rect.where(closed)
     now_ts = pd.Timestamp(now).tz_convert("UTC")
     frame["overdue"] = (frame["is_open"] & frame["due"].notna() & (frame["due"] < now_ts)).astype(
@@ -185,10 +193,130 @@ def group_totals(
     empty = totals(frame.iloc[0:0])
     for k in keys:
         out.setdefault(k, {"id": k, **empty})
+    return _by_points(out.values())
+
+
+# ------------------------------------------------------------------ from counted rows
+#
+# The store counts the problems per responsible unit, district, category, round and status
+# in SQL (geoapp.store.ledger_queries); these add those rows up with the same rules.
+
+#: Keys of a counted row, then its counts (as the store gives them).
+COUNT_KEYS = ("responsible_unit_id", "district_id", "category", "round", "status")
+
+
+def deadline_microseconds(deadline_hours: Mapping[str, Any]) -> dict[str, int]:
+    """category → its deadline in whole microseconds, for the categories with a usable one
+    (as :func:`problem_table`: the deadline in nanoseconds, then whole microseconds, so
+    that comparing microsecond times gives the same answer)."""
+    out = {}
+    for category, hours in deadline_hours.items():
+        usable = _usable_hours(hours)
+        if usable is not None:
+            out[category] = int(pd.to_timedelta(usable, unit="h").value // 1000)
+    return out
+
+
+def _usable_hours(hours: Any) -> float | None:
+    try:
+        value = float(hours)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return value if 0 < value <= MAX_DEADLINE_HOURS else None
+
+
+def counted_rows(
+    rows: Iterable[Sequence[Any]], with_deadline: Iterable[str]
+) -> list[dict[str, Any]]:
+    """The store's rows (:data:`COUNT_KEYS`, then problems, duplicates, deduction, overdue,
+    rectified, on_time) as dicts of those keys and the counts of :data:`TOTAL_FIELDS` (no
+    rate), ``with_deadline`` being the categories that have a usable deadline.
+
+    Overdue counts only while open; on time, late and time unknown only once closed (the
+    rectification time of a reopened problem does not count); late = rectified, with a
+    deadline, not on time; time unknown = closed without a rectification time."""
+    timed = set(with_deadline)
+    out = []
+    for row in rows:
+        keys = dict(zip(COUNT_KEYS, row[: len(COUNT_KEYS)], strict=True))
+        problems, duplicates, deduction, overdue, rectified, on_time = (
+            int(v) if i != 2 else float(v or 0.0) for i, v in enumerate(row[len(COUNT_KEYS) :])
+        )
+        closed = keys["status"] in CLOSED_STATUSES
+        on_time = on_time if closed else 0
+        late = rectified - on_time if closed and keys["category"] in timed else 0
+        out.append(
+            {
+                **keys,
+                "problems": problems,
+                "duplicates": duplicates,
+                "deduction": deduction,
+                "open": 0 if closed else problems,
+                "overdue": 0 if closed else overdue,
+                "closed": problems if closed else 0,
+                "on_time": on_time,
+                "late": late,
+                "closed_unknown": problems - rectified if closed else 0,
+            }
+        )
+    return out
+
+
+def add_up(counted: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The totals of counted rows (all of them)."""
+    sums = {f: 0 for f in _SUMMED}
+    deduction = []
+    for row in counted:
+        for f in _SUMMED:
+            sums[f] += row[f]
+        deduction.append(row["deduction"])
+    return _finish({**sums, "deduction": math.fsum(deduction)})
+
+
+_SUMMED = tuple(f for f in TOTAL_FIELDS if f not in ("deduction", "on_time_rate"))
+
+
+def group_counted(
+    counted: Sequence[Mapping[str, Any]], group: str, keys: Sequence[str | None] = ()
+) -> list[dict[str, Any]]:
+    """Totals per ``group`` (unit, district, category or round) of counted rows, as
+    :func:`group_totals` gives them from a problem table: ``id`` (None for problems outside
+    every area or without a category or round) and :data:`TOTAL_FIELDS`; ``keys`` listed
+    even with no problem; sorted by deduction points (most first), then problems, then id."""
+    column = GROUPS[group]
+    parts: dict[Any, list[Mapping[str, Any]]] = {}
+    for row in counted:
+        parts.setdefault(row[column], []).append(row)
+    out = {k: {"id": k, **add_up(rows)} for k, rows in parts.items()}
+    for k in keys:
+        out.setdefault(k, {"id": k, **add_up([])})
+    return _by_points(out.values())
+
+
+def _by_points(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(
-        out.values(),
-        key=lambda r: (-r["deduction"], -r["problems"], r["id"] is None, r["id"] or ""),
+        rows, key=lambda r: (-r["deduction"], -r["problems"], r["id"] is None, r["id"] or "")
     )
+
+
+def daily_from_hours(
+    new: Iterable[tuple[str, int]], closed: Iterable[tuple[str, int]]
+) -> list[dict[str, Any]]:
+    """:func:`daily` from counts per UTC hour (``YYYY-MM-DDTHH``, as the store gives them):
+    each hour falls in one Beijing day."""
+    days: dict[str, dict[str, int]] = {}
+    for name, counts in (("new", new), ("closed", closed)):
+        for hour, n in counts:
+            start = datetime.fromisoformat(f"{hour}:00:00+00:00")
+            day = start.astimezone(LOCAL_TZ).date().isoformat()
+            days.setdefault(day, {"new": 0, "closed": 0})[name] += int(n)
+    if not days:
+        return []
+    span = pd.date_range(min(days), max(days))
+    return [
+        {"date": d, **days.get(d, {"new": 0, "closed": 0})}
+        for d in (day.date().isoformat() for day in span)
+    ]
 
 
 def daily(frame: pd.DataFrame) -> list[dict[str, Any]]:

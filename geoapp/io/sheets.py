@@ -16,6 +16,7 @@ Numbers, booleans and None pass through unchanged in both.  No Flask here.
 
 from __future__ import annotations
 
+import numbers
 import re
 from typing import Any
 
@@ -48,11 +49,37 @@ def xlsx_cells(ws, values) -> list[Any]:
     out: list[Any] = []
     for value in values:
         if isinstance(value, str):
-            cell = WriteOnlyCell(ws, value=_NOT_IN_XML.sub("\ufffd", value))
+            cell = WriteOnlyCell(ws, value=xlsx_text(value))
             cell.data_type = "s"
             value = cell
         out.append(value)
     return out
+
+
+def xlsx_text(value: str) -> str:
+    """A text as an XLSX string cell can hold it (control characters as U+FFFD)."""
+    return _NOT_IN_XML.sub("\ufffd", value)
+
+
+def write_xlsxwriter_row(ws, row: int, values, formats=None) -> None:
+    """One row of an XlsxWriter worksheet: each text as a string cell (never a formula,
+    whatever it begins with), numbers and booleans as such, None as an empty cell.
+    ``formats``: column → cell format, for some columns.  A carriage return is written as
+    a line feed (as an XML reader reads it back; XlsxWriter would write ``_x000D_``)."""
+    for col, value in enumerate(values):
+        fmt = formats.get(col) if formats else None
+        if value is None or (isinstance(value, float) and value != value):
+            if fmt is not None:
+                ws.write_blank(row, col, None, fmt)
+        elif isinstance(value, str):
+            text = value.replace("\r\n", "\n").replace("\r", "\n")
+            ws.write_string(row, col, xlsx_text(text), fmt)
+        elif isinstance(value, bool):
+            ws.write_boolean(row, col, value, fmt)
+        elif isinstance(value, numbers.Real):
+            ws.write_number(row, col, value, fmt)
+        else:
+            ws.write_string(row, col, xlsx_text(str(value)), fmt)
 
 
 def write_xlsx_frame(frame, out) -> None:

@@ -1,5 +1,7 @@
-"""Use cases of the ledger (台账): read the filtered problems once, compute with
-:mod:`geoapp.core.ledger`, hand the result to the page, the API, the exports and the print view.
+"""Use cases of the ledger (台账): the store counts the filtered problems (SQL ``GROUP BY``),
+:mod:`geoapp.core.ledger` adds the counts up and ranks the units; the page, the API, the
+exports and the print view take the result.  Lists and exports read the problems a batch at a
+time (:func:`iter_problem_records`), never all at once.
 
 Filters are parsed by :func:`geoapp.services.query_params.parse_problem_filter` and applied by
 the store's ``_problem_where``, exactly as for the map, so the ledger and the map always count
@@ -8,6 +10,7 @@ the same problems.  No Flask here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -27,13 +30,13 @@ DEFAULT_GROUP = "unit"
 
 @dataclass
 class Ledger:
-    """The ledger of one filter set."""
+    """The ledger of one filter set (its figures; the problems are read on demand)."""
 
-    table: pd.DataFrame  # one row per problem (ledger.problem_table) plus names
     totals: dict[str, Any]
     by_unit: list[dict[str, Any]]
     by_district: list[dict[str, Any]]
     by_category: list[dict[str, Any]]
+    by_round: list[dict[str, Any]]
     ranking: ledger.Ranking
     daily: list[dict[str, Any]]
     filters: dict[str, list[str]]
@@ -41,22 +44,26 @@ class Ledger:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def rows(self, group: str) -> list[dict[str, Any]]:
-        return {"unit": self.by_unit, "district": self.by_district, "category": self.by_category}[
-            group
-        ]
+        return {
+            "unit": self.by_unit,
+            "district": self.by_district,
+            "category": self.by_category,
+            "round": self.by_round,
+        }[group]
 
 
-def parse_group(args: query_params.Args) -> str:
-    """``group``: unit (default), district or category."""
+def parse_group(args: query_params.Args, allowed: Iterable[str] = tuple(ledger.GROUPS)) -> str:
+    """``group``: unit (default), district, category or round (or one of ``allowed``)."""
+    allowed = tuple(allowed)
     raw = query_params._one(args, GROUP_PARAM)
     if raw is None:
         return DEFAULT_GROUP
-    if raw not in ledger.GROUPS:
+    if raw not in allowed:
         raise query_params.BadParameter(
             GROUP_PARAM,
             N_("group=%(raw)r is not one of %(names)s"),
             raw=raw,
-            names=", ".join(ledger.GROUPS),
+            names=", ".join(allowed),
         )
     return raw
 
@@ -64,31 +71,28 @@ def parse_group(args: query_params.Args) -> str:
 def build(
     store, args: query_params.Args, locale: str = "zh", now: datetime | None = None
 ) -> Ledger:
-    """The ledger of the problems matching the map's filters in ``args``."""
+    """The ledger of the problems matching the map's filters in ``args``, counted by the
+    store (one ``GROUP BY``, plus the problems per hour for the daily chart)."""
     now = now or datetime.now(UTC)
     with reading._reading(store) as read:
         flt = query_params.parse_problem_filter(args, read.ref)
-        rows = read.tx.problem_frame(flt.store, ledger.INPUT_COLUMNS)
-        rectified = read.tx.rectified_times(flt.store)
+        ref = read.ref
+        hours = {c: v.get("deadline_hours") for c, v in ref.categories.items()}
+        limits = ledger.deadline_microseconds(hours)
+        # the ranking is always among all units (under the other filters): a unit filter,
+        # or a unit's own account, only chooses whose place in it is shown; the counts per
+        # unit give both
+        wanted_units = flt.store.get("responsible_unit_id")
+        others = {k: v for k, v in flt.store.items() if k != "responsible_unit_id"}
+        counted = ledger.counted_rows(read.tx.ledger_counts(others, limits, now), limits)
+        days = read.tx.ledger_days(flt.store)
         gen = read.tx.current_generation()
         areas = reading._areas(read, gen)
-        names = reading._area_names(read, rows["generation_id"].dropna().unique().tolist())
-        ref = read.ref
-        # the ranking is always among all units (under the other filters): a unit filter,
-        # or a unit's own account, only chooses whose place in it is shown
-        all_units = {k: v for k, v in flt.store.items() if k != "responsible_unit_id"}
-        if all_units != flt.store:
-            all_rows = read.tx.problem_frame(all_units, ledger.INPUT_COLUMNS)
-            all_rectified = read.tx.rectified_times(all_units)
-    hours = {c: v.get("deadline_hours") for c, v in ref.categories.items()}
-    table = ledger.problem_table(rows, hours, rectified, now)
-    table["area_name"] = pd.Series(
-        [names.get(k) for k in zip(table["generation_id"], table["area_id"], strict=True)],
-        index=table.index,
-        dtype=object,
-    )
+    rows = counted
+    if wanted_units:
+        wanted = set(wanted_units)
+        rows = [r for r in counted if r["responsible_unit_id"] in wanted]
 
-    wanted_units = flt.store.get("responsible_unit_id")
     wanted_districts = flt.store.get("district_id")
     area_units = areas
     if wanted_districts:
@@ -118,31 +122,30 @@ def build(
             "deadline_hours": hours.get(r["id"]),
         }
 
-    by_unit = [unit_row(r) for r in ledger.group_totals(table, "unit", unit_keys)]
+    by_unit = [unit_row(r) for r in ledger.group_counted(rows, "unit", unit_keys)]
     if wanted_units:
-        all_table = ledger.problem_table(all_rows, hours, all_rectified, now)
         all_keys = sorted({*county_keys, *unit_keys})
-        county = [unit_row(r) for r in ledger.group_totals(all_table, "unit", all_keys)]
+        county = [unit_row(r) for r in ledger.group_counted(counted, "unit", all_keys)]
         ranking = ledger.restrict(ledger.rank_units(county), unit_keys)
     else:
         ranking = ledger.rank_units(by_unit)
-    by_district = [district_row(r) for r in ledger.group_totals(table, "district", district_keys)]
-    by_category = [category_row(r) for r in ledger.group_totals(table, "category")]
     return Ledger(
-        table=table,
-        totals=ledger.totals(table),
+        totals=ledger.add_up(rows),
         by_unit=by_unit,
-        by_district=by_district,
-        by_category=by_category,
+        by_district=[
+            district_row(r) for r in ledger.group_counted(rows, "district", district_keys)
+        ],
+        by_category=[category_row(r) for r in ledger.group_counted(rows, "category")],
+        by_round=[{**r, "name": r["id"]} for r in ledger.group_counted(rows, "round")],
         ranking=ranking,
-        daily=ledger.daily(table),
+        daily=ledger.daily_from_hours(days["new"], days["closed"]),
         filters=dict(
             query_params.normalised_query(
                 {k: args[k] for k in args if k in query_params.FILTER_PARAMS}
             )
         ),
         generated_at=now,
-        extra={"ref": ref, "areas": areas, "locale": locale},
+        extra={"ref": ref, "areas": areas, "locale": locale, "store_filter": flt.store},
     )
 
 
@@ -180,47 +183,74 @@ def as_json(led: Ledger, group: str) -> dict[str, Any]:
     return out
 
 
-def problem_records(led: Ledger, locale: str = "zh") -> list[dict[str, Any]]:
-    """The filtered problems with names and the ledger's columns, for lists and exports."""
+def iter_problem_records(
+    store, led: Ledger, locale: str = "zh", batch: int | None = None
+) -> Iterator[dict[str, Any]]:
+    """The ledger's problems (its filters) with names and the ledger's columns, sorted by
+    id, for lists and exports: read from the store a batch at a time (flat memory at any
+    size), in one read transaction (a consistent snapshot)."""
     ref: reference.Reference = led.extra["ref"]
-    zh = reference._zh(locale)
-    table = led.table
-    pk_to_label = dict(zip(table["id"].tolist(), table["problem_id"], strict=True))
-    times = {k: _iso_column(table[k]) for k in ("reported_at", "due", "rectified_at")}
-    out = []
-    for i, r in enumerate(table.to_dict(orient="records")):
-        dup = r["duplicate_of"]
-        out.append(
-            {
-                "id": int(r["id"]),
-                "problem_id": r["problem_id"],
-                "round": r["round"],
-                "category": r["category"],
-                "category_label": ref.category_label(r["category"], locale),
-                "description": r["description"],
-                "deduction": float(r["deduction"]),
-                "counted_deduction": float(r["counted_deduction"]),
-                "duplicate_of": pk_to_label.get(dup, dup) if r["is_duplicate"] else None,
-                "reported_at": times["reported_at"][i],
-                "due": times["due"][i],
-                "status": r["status"],
-                "status_label": STATUSES.get(r["status"], r["status"]) if zh else r["status"],
-                "rectified_at": times["rectified_at"][i],
-                "on_time": r["on_time"],
-                "overdue": bool(r["overdue"]),
-                "district_id": r["district_id"],
-                "district_name": ref.district_name(r["district_id"]),
-                "area_id": r["area_id"],
-                "area_name": r["area_name"],
-                "responsible_unit_id": r["responsible_unit_id"],
-                "responsible_unit_name": ref.unit_name(r["responsible_unit_id"]),
-                "lead_unit_id": r["lead_unit_id"],
-                "lead_unit_name": ref.unit_name(r["lead_unit_id"]),
-                "lon": None if r["lon"] != r["lon"] else r["lon"],
-                "lat": None if r["lat"] != r["lat"] else r["lat"],
-            }
+    hours = {c: v.get("deadline_hours") for c, v in ref.categories.items()}
+    options = {} if batch is None else {"batch": batch}
+    with reading._reading(store) as read:
+        frames = read.tx.iter_problem_frames(
+            led.extra["store_filter"], ledger.INPUT_COLUMNS, **options
         )
-    return out
+        for frame in frames:
+            table = ledger.problem_table(frame, hours, None, led.generated_at)
+            gens = table["generation_id"].dropna().unique().tolist()
+            names = reading._area_names(read, gens)
+            duplicates = table["duplicate_of"].dropna().unique().tolist()
+            labels = read.tx.problem_labels(duplicates) if duplicates else {}
+            yield from _records(table, ref, locale, names, labels)
+
+
+def problem_records(store, led: Ledger, locale: str = "zh") -> list[dict[str, Any]]:
+    """All of :func:`iter_problem_records` as a list (for a page of one unit or district)."""
+    return list(iter_problem_records(store, led, locale))
+
+
+def _records(
+    table: pd.DataFrame,
+    ref: reference.Reference,
+    locale: str,
+    area_names: dict,
+    labels: dict,
+) -> Iterator[dict[str, Any]]:
+    zh = reference._zh(locale)
+    times = {k: _iso_column(table[k]) for k in ("reported_at", "due", "rectified_at")}
+    columns = {k: table[k].tolist() for k in table.columns}
+    for i in range(len(table)):
+        r = {k: v[i] for k, v in columns.items()}
+        dup = r["duplicate_of"]
+        yield {
+            "id": int(r["id"]),
+            "problem_id": r["problem_id"],
+            "round": r["round"],
+            "category": r["category"],
+            "category_label": ref.category_label(r["category"], locale),
+            "description": r["description"],
+            "deduction": float(r["deduction"]),
+            "counted_deduction": float(r["counted_deduction"]),
+            "duplicate_of": labels.get(dup, dup) if r["is_duplicate"] else None,
+            "reported_at": times["reported_at"][i],
+            "due": times["due"][i],
+            "status": r["status"],
+            "status_label": STATUSES.get(r["status"], r["status"]) if zh else r["status"],
+            "rectified_at": times["rectified_at"][i],
+            "on_time": r["on_time"],
+            "overdue": bool(r["overdue"]),
+            "district_id": r["district_id"],
+            "district_name": ref.district_name(r["district_id"]),
+            "area_id": r["area_id"],
+            "area_name": area_names.get((r["generation_id"], r["area_id"])),
+            "responsible_unit_id": r["responsible_unit_id"],
+            "responsible_unit_name": ref.unit_name(r["responsible_unit_id"]),
+            "lead_unit_id": r["lead_unit_id"],
+            "lead_unit_name": ref.unit_name(r["lead_unit_id"]),
+            "lon": None if r["lon"] != r["lon"] else r["lon"],
+            "lat": None if r["lat"] != r["lat"] else r["lat"],
+        }
 
 
 def unit_bar_chart(led: Ledger, href, limit: int = 15) -> dict[str, Any]:
@@ -241,9 +271,12 @@ def daily_chart(led: Ledger) -> dict[str, Any]:
     )
 
 
-def print_map(led: Ledger, unit: str | None, district: str | None) -> dict[str, Any]:
+def print_map(
+    led: Ledger, problems: list[dict[str, Any]], unit: str | None, district: str | None
+) -> dict[str, Any]:
     """The areas of the unit (those it is responsible for) or of the district, and the
-    filtered problems, as SVG geometry with a colour per point (its status)."""
+    filtered ``problems`` (:func:`problem_records`), as SVG geometry with a colour per point
+    (its status)."""
     areas = led.extra["areas"]
     if unit:
         own = areas[areas["responsible_unit_id"] == unit]
@@ -251,9 +284,8 @@ def print_map(led: Ledger, unit: str | None, district: str | None) -> dict[str, 
             own = own[own["district_id"].isin(led.filters["district"])]
     else:
         own = areas[areas["district_id"] == district]
-    table = led.table
-    lon = table["lon"].astype(float) if len(table) else pd.Series([], dtype=float)
-    lat = table["lat"].astype(float) if len(table) else pd.Series([], dtype=float)
+    lon = [float("nan") if r["lon"] is None else r["lon"] for r in problems]
+    lat = [float("nan") if r["lat"] is None else r["lat"] for r in problems]
     others = areas[~areas.index.isin(own.index)]
     shapes = charts.map_shapes(
         list(own.geometry.values),
@@ -274,7 +306,11 @@ def print_map(led: Ledger, unit: str | None, district: str | None) -> dict[str, 
             "label": pid,
         }
         for p, s, late, pid in zip(
-            shapes["points"], table["status"], table["overdue"], table["problem_id"], strict=True
+            shapes["points"],
+            (r["status"] for r in problems),
+            (r["overdue"] for r in problems),
+            (r["problem_id"] for r in problems),
+            strict=True,
         )
         if p is not None
     ]
@@ -305,6 +341,7 @@ def print_view(
             "name": ref.district_name(districts[0]),
             "lead": ref.unit_name(lead),
         }
+    problems = problem_records(store, led, locale)
     return {
         "led": led,
         "subject": subject,
@@ -313,8 +350,10 @@ def print_view(
             for k, values in led.filters.items()
             if k != subject["kind"]
         },
-        "problems": problem_records(led, locale),
-        "shape": print_map(led, units[0] if units else None, None if units else districts[0]),
+        "problems": problems,
+        "shape": print_map(
+            led, problems, units[0] if units else None, None if units else districts[0]
+        ),
     }
 
 

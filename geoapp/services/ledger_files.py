@@ -1,27 +1,31 @@
 """The ledger as files: XLSX (one sheet per grouping and one of the problems) and CSV.
 
 Headers are Chinese, as the county's staff file them.  Text is written as text, never as a
-formula (:mod:`geoapp.io.sheets`).  CSV is UTF-8 with a byte-order
-mark so that Excel opens it as UTF-8; it holds ONE grouping (default: per unit) — the
-XLSX holds them all.  No Flask here.
+formula (:mod:`geoapp.io.sheets`).  CSV is UTF-8 with a byte-order mark so that Excel opens
+it as UTF-8; it holds ONE table: a grouping (default: per unit) or the problem list
+(``problems``) — the XLSX holds them all.
+
+Flat memory at any size: the problems are read from the store a batch at a time
+(:func:`~geoapp.services.ledger.iter_problem_records`); the workbook is written by XlsxWriter
+in its constant-memory mode (each row goes to a temporary file as it is written) and the CSV
+is produced row by row (:func:`iter_csv`) for a streamed response.  No Flask here.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
+from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-
-from geoapp.io.sheets import csv_row, xlsx_cells
-from geoapp.services.ledger import Ledger, filter_label, problem_records
+from geoapp.io.sheets import csv_row, write_xlsxwriter_row
+from geoapp.services.ledger import Ledger, filter_label, iter_problem_records
 from geoapp.services.times import display_time
 
 SHEET_TITLES = {"unit": "按责任单位", "district": "按片区", "category": "按问题类别"}
+#: What a CSV can hold: one grouping (the XLSX's sheets, and per round) or the problems.
+CSV_TABLES = ("unit", "district", "category", "round", "problems")
 PROBLEMS_SHEET = "问题清单"
 FILTERS_SHEET = "筛选条件"
 FILTER_LABELS = {
@@ -41,6 +45,7 @@ GROUP_KEY_HEADERS = {
         ("lead_unit_name", "牵头单位"),
     ],
     "category": [("id", "类别代码"), ("name", "问题类别"), ("deadline_hours", "整改时限(小时)")],
+    "round": [("id", "检查轮次")],
 }
 TOTAL_HEADERS = [
     ("problems", "问题数"),
@@ -101,15 +106,20 @@ def group_table(led: Ledger, group: str) -> list[list[Any]]:
     return out
 
 
-def problem_table(led: Ledger) -> list[list[Any]]:
-    out: list[list[Any]] = [[h for _, h in PROBLEM_HEADERS]]
-    for r in problem_records(led, "zh"):
+def problem_rows(store, led: Ledger) -> Iterator[list[Any]]:
+    """The problems as rows of cells (no header), read from the store a batch at a time."""
+    for r in iter_problem_records(store, led, "zh"):
         r["on_time_label"] = {True: "是", False: "否"}.get(r["on_time"], "")
         r["overdue_label"] = "是" if r["overdue"] else ""
         for key in ("reported_at", "due", "rectified_at"):
             r[key] = _time(r[key])
-        out.append([_cell(r.get(f)) for f, _ in PROBLEM_HEADERS])
-    return out
+        yield [_cell(r.get(f)) for f, _ in PROBLEM_HEADERS]
+
+
+def problem_table(store, led: Ledger) -> list[list[Any]]:
+    """The problems as rows of cells, header row first (for a page or a test; exports
+    stream :func:`problem_rows`)."""
+    return [[h for _, h in PROBLEM_HEADERS], *problem_rows(store, led)]
 
 
 def _time(iso: str | None) -> str | None:
@@ -136,37 +146,59 @@ def filter_lines(led: Ledger) -> list[list[str]]:
     return rows
 
 
-def write_xlsx(led: Ledger, out: BinaryIO | str) -> None:
+#: XlsxWriter's options: rows streamed to temporary files; texts never become formulas,
+#: links or numbers.
+XLSX_OPTIONS = {
+    "constant_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
+
+
+def write_xlsx(store, led: Ledger, out: BinaryIO | str) -> None:
     """The workbook: per unit, per district, per category, the problems, the filters.
 
-    Written in openpyxl's streaming (write-only) mode: 100,000 problems take seconds."""
-    wb = Workbook(write_only=True)
-    sheets = [
-        (SHEET_TITLES[g], group_table(led, g), [f for f, _ in headers(g)]) for g in SHEET_TITLES
+    XlsxWriter in constant-memory mode: memory stays flat whatever the number of problems,
+    which are read from the store a batch at a time."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(out, XLSX_OPTIONS)
+    header_format = wb.add_format(
+        {
+            "bold": True,
+            "bg_color": "#DDEBF7",
+            "pattern": 1,
+            "align": "center",
+            "valign": "vcenter",
+            "text_wrap": True,
+        }
+    )
+    rate_format = wb.add_format({"num_format": "0.0%"})
+    sheets: list[tuple[str, list[str], Iterable[list[Any]]]] = [
+        (SHEET_TITLES[g], [f for f, _ in headers(g)], group_table(led, g)) for g in SHEET_TITLES
     ]
-    sheets.append((PROBLEMS_SHEET, problem_table(led), [f for f, _ in PROBLEM_HEADERS]))
-    sheets.append((FILTERS_SHEET, filter_lines(led), ["name", "value"]))
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="DDEBF7")
-    centred = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    for title, rows, fields in sheets:
-        ws = wb.create_sheet(title)
-        ws.freeze_panes = "A2"
-        for i, name in enumerate(fields, 1):
-            ws.column_dimensions[get_column_letter(i)].width = _width(name, rows, i - 1)
-        header = xlsx_cells(ws, rows[0])
-        for cell in header:
-            cell.font, cell.fill, cell.alignment = bold, fill, centred
-        ws.append(header)
-        rate = fields.index("on_time_rate") if "on_time_rate" in fields else None
-        for row in rows[1:]:
-            if rate is not None and row[rate] is not None:
-                row = list(row)
-                cell = WriteOnlyCell(ws, value=row[rate])
-                cell.number_format = "0.0%"
-                row[rate] = cell
-            ws.append(xlsx_cells(ws, row))
-    wb.save(out)
+    problems = itertools.chain([[h for _, h in PROBLEM_HEADERS]], problem_rows(store, led))
+    sheets.append((PROBLEMS_SHEET, [f for f, _ in PROBLEM_HEADERS], problems))
+    sheets.append((FILTERS_SHEET, ["name", "value"], filter_lines(led)))
+    try:
+        for title, fields, rows in sheets:
+            ws = wb.add_worksheet(title)
+            ws.freeze_panes(1, 0)
+            rows = iter(rows)
+            first = list(itertools.islice(rows, 501))  # the widths come from these
+            for i, name in enumerate(fields):
+                ws.set_column(i, i, _width(name, first, i))
+            formats = (
+                {fields.index("on_time_rate"): rate_format} if "on_time_rate" in fields else {}
+            )
+            for n, row in enumerate(itertools.chain(first, rows)):
+                if n == 0:
+                    write_xlsxwriter_row(ws, 0, row, dict.fromkeys(range(len(row)), header_format))
+                else:
+                    write_xlsxwriter_row(ws, n, row, formats)
+    finally:
+        wb.close()
 
 
 def _width(name: str, rows: list[list[Any]], index: int) -> float:
@@ -181,21 +213,37 @@ def _width(name: str, rows: list[list[Any]], index: int) -> float:
     return float(min(max(longest + 2, 8), 40))
 
 
-def csv_text(led: Ledger, group: str = "unit") -> str:
-    """One grouping as CSV text (no BOM; see :func:`csv_bytes`)."""
+def csv_table(store, led: Ledger, table: str = "unit") -> Iterator[list[Any]]:
+    """The rows (header first) of one CSV table: a grouping or ``problems``."""
+    if table == "problems":
+        yield [h for _, h in PROBLEM_HEADERS]
+        yield from problem_rows(store, led)
+    else:
+        yield from group_table(led, table)
+
+
+def iter_csv(store, led: Ledger, table: str = "unit", rows_per_chunk: int = 500) -> Iterator[bytes]:
+    """One CSV table (:func:`csv_table`) as UTF-8 with a byte-order mark (Excel then reads
+    UTF-8), in chunks of ``rows_per_chunk`` rows: what a streamed response sends."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    for row in group_table(led, group):
+    yield "\ufeff".encode()
+    for i, row in enumerate(csv_table(store, led, table), 1):
         writer.writerow(csv_row(row))
-    return buf.getvalue()
+        if i % rows_per_chunk == 0:
+            yield buf.getvalue().encode("utf-8")
+            buf.seek(0)
+            buf.truncate()
+    if buf.tell():
+        yield buf.getvalue().encode("utf-8")
 
 
-def csv_bytes(led: Ledger, group: str = "unit") -> bytes:
-    """One grouping as CSV in UTF-8 with a byte-order mark (Excel then reads UTF-8)."""
-    return csv_text(led, group).encode("utf-8-sig")
+def csv_bytes(store, led: Ledger, table: str = "unit") -> bytes:
+    """One CSV table as bytes (UTF-8 with a byte-order mark)."""
+    return b"".join(iter_csv(store, led, table))
 
 
-def xlsx_bytes(led: Ledger) -> bytes:
+def xlsx_bytes(store, led: Ledger) -> bytes:
     buf = io.BytesIO()
-    write_xlsx(led, buf)
+    write_xlsx(store, led, buf)
     return buf.getvalue()

@@ -29,6 +29,7 @@ columns and their GiST indexes on PostgreSQL only (``0001_initial_schema``).
 
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -184,6 +185,19 @@ class SqliteBackend(TransactionBase):
         """An INSERT into ``table`` that can say ``ON CONFLICT DO NOTHING``."""
         return sqlite_insert(table)
 
+    # the ledger (geoapp.store.ledger_queries): times are fixed-width ISO text in UTC
+
+    def _ledger_elapsed(self, later: Any, earlier: Any) -> Any:
+        """Microseconds from ``earlier`` to ``later`` (an integer: exact, unlike julianday)."""
+        return _sqlite_microseconds(later) - _sqlite_microseconds(earlier)
+
+    def _ledger_duration(self, microseconds: int) -> Any:
+        return sa.literal(int(microseconds), sa.BigInteger())
+
+    def _ledger_hour(self, column: Any) -> Any:
+        """``YYYY-MM-DDTHH`` of a time, in UTC: a prefix of the stored text."""
+        return sa.func.substr(column, 1, 13, type_=sa.String())
+
 
 class PostgisBackend(TransactionBase):
     """PostgreSQL + PostGIS's side of the differences."""
@@ -269,6 +283,24 @@ class PostgisBackend(TransactionBase):
     def _dialect_insert(self, table: sa.Table) -> Any:
         """An INSERT into ``table`` that can say ``ON CONFLICT DO NOTHING``."""
         return postgresql_insert(table)
+
+    def _ledger_elapsed(self, later: Any, earlier: Any) -> Any:
+        """The interval from ``earlier`` to ``later`` (exact to the microsecond)."""
+        return later - earlier
+
+    def _ledger_duration(self, microseconds: int) -> Any:
+        return sa.literal(timedelta(microseconds=int(microseconds)), sa.Interval())
+
+    def _ledger_hour(self, column: Any) -> Any:
+        """``YYYY-MM-DDTHH`` of a time, in UTC (whatever the session's time zone)."""
+        utc = sa.func.timezone("UTC", column)
+        return sa.func.to_char(utc, 'YYYY-MM-DD"T"HH24', type_=sa.String())
+
+
+def _sqlite_microseconds(column: Any) -> Any:
+    """A stored time (``YYYY-MM-DDTHH:MM:SS.ffffff+00:00``) as integer POSIX microseconds."""
+    seconds = sa.cast(sa.func.strftime("%s", sa.func.substr(column, 1, 19)), sa.BigInteger())
+    return seconds * 1_000_000 + sa.cast(sa.func.substr(column, 21, 6), sa.BigInteger())
 
 
 def postgis_engine(url: sa.URL, echo: bool) -> Engine:

@@ -54,6 +54,7 @@ from geoapp.store.errors import (
 from geoapp.store.field import FieldOperations
 from geoapp.store.generations import Generations
 from geoapp.store.inspection_points import InspectionPoints
+from geoapp.store.ledger_queries import LedgerQueries
 from geoapp.store.plumbing import TransactionBase
 from geoapp.store.problem_bulk import ProblemBulk
 from geoapp.store.problem_queries import ProblemQueries
@@ -71,6 +72,7 @@ class Transaction(
     Problems,
     ProblemBulk,
     ProblemQueries,
+    LedgerQueries,
     Accounts,
     AuditLog,
     FieldOperations,

@@ -77,6 +77,42 @@ def _posix_seconds(values: Sequence[Any]) -> np.ndarray:
     return ((stamps - pd.Timestamp(0, tz="UTC")).dt.total_seconds()).to_numpy(np.float64)
 
 
+def frame_columns(columns: Iterable[str] | None) -> list[str]:
+    """The problem columns asked for (default: all), ``id`` first if missing; StoreError
+    naming an unknown one."""
+    p = S.problems
+    names = list(dict.fromkeys(columns or _names(p)))
+    unknown = [n for n in names if n not in p.c]
+    if unknown:
+        raise StoreError(N_("problem_frame: unknown column %(value)r"), value=unknown[0])
+    if "id" not in names:
+        names.insert(0, "id")
+    return names
+
+
+def frame_from_rows(names: list[str], kinds: Mapping[str, Any], rows: list[Any]) -> pd.DataFrame:
+    """Driver rows of ``names`` (SQL types ``kinds``) as a DataFrame: UTC ``datetime64``
+    timestamps (NaT when empty), floats, and objects for the rest (None when empty)."""
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+    out = {}
+    for name, values in zip(names, columns, strict=True):
+        kind = kinds[name]
+        if isinstance(kind, S.UTCDateTime):
+            series = pd.Series(values, dtype=object)
+            out[name] = (
+                pd.to_datetime(series, utc=True, format="ISO8601")
+                if len(series)
+                else pd.Series([], dtype="datetime64[ns, UTC]")
+            )
+        elif isinstance(kind, sa.Double):
+            out[name] = pd.Series(values, dtype=object).astype(float)
+        else:
+            out[name] = pd.Series(values, dtype=object)
+    frame = pd.DataFrame(out)
+    frame["id"] = frame["id"].astype("int64")
+    return frame
+
+
 class ProblemQueries(FilterQueries, TransactionBase):
     """Problems by filter, and the read models built on the same filter."""
 
@@ -194,32 +230,10 @@ class ProblemQueries(FilterQueries, TransactionBase):
         One query read without per-row processing, so 100,000 rows load in well under a
         second: this feeds the ledger."""
         p = S.problems
-        names = list(dict.fromkeys(columns or _names(p)))
-        unknown = [n for n in names if n not in p.c]
-        if unknown:
-            raise StoreError(N_("problem_frame: unknown column %(value)r"), value=unknown[0])
-        if "id" not in names:
-            names.insert(0, "id")
+        names = frame_columns(columns)
         stmt = sa.select(*(p.c[n] for n in names)).where(*self._problem_where(filters))
         rows = self._raw_rows(stmt.order_by(p.c.id))
-        columns_ = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-        out = {}
-        for name, values in zip(names, columns_, strict=True):
-            kind = p.c[name].type
-            if isinstance(kind, S.UTCDateTime):
-                series = pd.Series(values, dtype=object)
-                out[name] = (
-                    pd.to_datetime(series, utc=True, format="ISO8601")
-                    if len(series)
-                    else pd.Series([], dtype="datetime64[ns, UTC]")
-                )
-            elif isinstance(kind, sa.Double):
-                out[name] = pd.Series(values, dtype=object).astype(float)
-            else:
-                out[name] = pd.Series(values, dtype=object)
-        frame = pd.DataFrame(out)
-        frame["id"] = frame["id"].astype("int64")
-        return frame
+        return frame_from_rows(names, {n: p.c[n].type for n in names}, rows)
 
     def rectified_times(self, filters: Mapping[str, Any] | None = None) -> dict[int, datetime]:
         """problem id → when its latest "status" event moved it to ``rectified``, for the

@@ -36,6 +36,12 @@ metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 #: Columns and indexes that exist only on PostgreSQL (created by the migration).
 POSTGIS_ONLY_COLUMNS = frozenset({("area_versions", "geom"), ("problems", "geom")})
 POSTGIS_ONLY_INDEXES = frozenset({"ix_area_versions_geom", "ix_problems_geom"})
+#: Columns the database keeps itself (migration 0008: a trigger on problem_events), read by
+#: the ledger's queries only (:data:`problems_rectified_at`), and the indexes over them.
+HIDDEN_COLUMNS = frozenset({("problems", "rectified_at")})
+HIDDEN_INDEXES = frozenset(
+    {"ix_problems_ledger", "ix_problems_ledger_days", "ix_problems_ledger_closed"}
+)
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
@@ -205,6 +211,12 @@ problems = sa.Table(
     sa.Index(None, "client_id", unique=True),
     sqlite_autoincrement=True,
 )
+
+#: ``problems.rectified_at`` (migration 0008): when the problem's latest "status" event to
+#: ``rectified`` was recorded, NULL when none.  Kept by the database (a trigger on
+#: problem_events), never written by the store, not among ``problems.c`` (so reads of whole
+#: problems do not carry it): the ledger's queries select it through this column.
+problems_rectified_at = sa.literal_column("problems.rectified_at", UTCDateTime())
 
 problem_events = sa.Table(
     "problem_events",
@@ -476,9 +488,10 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
 def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    """Alembic filter: ignore the PostGIS-only generated columns and their GiST indexes."""
+    """Alembic filter: ignore the PostGIS-only generated columns and their GiST indexes, and
+    the columns and indexes the database keeps for the ledger (:data:`HIDDEN_COLUMNS`)."""
     if type_ == "column" and reflected and compare_to is None:
-        return (obj.table.name, name) not in POSTGIS_ONLY_COLUMNS
+        return (obj.table.name, name) not in POSTGIS_ONLY_COLUMNS | HIDDEN_COLUMNS
     if type_ == "index" and reflected and compare_to is None:
-        return name not in POSTGIS_ONLY_INDEXES
+        return name not in POSTGIS_ONLY_INDEXES | HIDDEN_INDEXES
     return True

@@ -3,9 +3,14 @@ whose docstring gives the table of problems), on SQLite and PostGIS."""
 
 from __future__ import annotations
 
+import csv
+import io
+from datetime import UTC, datetime
+
 import pandas as pd
 import pytest
 from hand_county import LAT0, LON0, NOW, write_collection
+from openpyxl import load_workbook
 
 from geoapp.core import charts, ledger
 from geoapp.services import ledger as services_ledger
@@ -147,7 +152,7 @@ def test_a_unit_filter_shows_the_units_place_in_the_whole_ranking(county):
 
 def test_problem_list_times_are_beijing(county):
     led = services_ledger.build(county, {"unit": ["U1"]}, "zh", NOW)
-    rows = {r["problem_id"]: r for r in services_ledger.problem_records(led)}
+    rows = {r["problem_id"]: r for r in services_ledger.problem_records(county, led)}
     assert rows["P2"]["reported_at"] == "2024-12-31T09:00:00+08:00"
     assert rows["P2"]["due"] == "2025-01-01T09:00:00+08:00"
     assert rows["P2"]["rectified_at"] == "2025-01-01T12:00:00+08:00"
@@ -254,3 +259,361 @@ def test_a_duplicate_counts_as_a_problem_but_not_its_points(county):
     ]
     assert [u["id"] for u in led.ranking.accountability] == ["U2", "U1", "U5", "U4", "U3"]
     assert led.ranking.commendation == []
+
+
+# --- every figure under filters, counted by hand from the table of tests/hand_county.py ------
+
+Z = (0, 0, 0.0, 0, 0, 0, 0, 0, 0, None)  # a group with no problem
+
+
+def _all(led) -> dict:
+    """Every figure of a ledger: totals, each grouping, the ranking and the daily chart."""
+    return {
+        "totals": _figures(led.totals),
+        **{g: {r["id"]: _figures(r) for r in led.rows(g)} for g in ledger.GROUPS},
+        "ranking": [(r["id"], r["rank"], r["group"]) for r in led.ranking.rows],
+        "daily": [(d["date"], d["new"], d["closed"]) for d in led.daily],
+    }
+
+
+HAND_COUNTS = {
+    # verified: P1 (U1, on time), P5 (U2, time unknown), P8 P9 (U4, on time)
+    "status=verified": (
+        {"status": ["verified"]},
+        {
+            "totals": (4, 0, 4.0, 0, 0, 4, 3, 0, 1, 1.0),
+            "unit": {
+                "U1": (1, 0, 2.0, 0, 0, 1, 1, 0, 0, 1.0),
+                "U2": (1, 0, 1.0, 0, 0, 1, 0, 0, 1, None),
+                "U4": (2, 0, 1.0, 0, 0, 2, 2, 0, 0, 1.0),
+                "U3": Z,
+                "U5": Z,
+                "U6": Z,
+            },
+            "district": {
+                "D1": (2, 0, 3.0, 0, 0, 2, 1, 0, 1, 1.0),
+                "D2": (2, 0, 1.0, 0, 0, 2, 2, 0, 0, 1.0),
+            },
+            "category": {
+                "litter": (2, 0, 2.5, 0, 0, 2, 2, 0, 0, 1.0),  # P1 P9
+                "parking": (2, 0, 1.5, 0, 0, 2, 1, 0, 1, 1.0),  # P5 P8
+            },
+            "round": {
+                "R1": (2, 0, 3.0, 0, 0, 2, 1, 0, 1, 1.0),
+                "R2": (2, 0, 1.0, 0, 0, 2, 2, 0, 0, 1.0),
+            },
+            # U1 2.0, U2 1.0, U4 1.0 (2 problems before U2): all three criticised
+            "ranking": [
+                ("U1", 1, "accountability"),
+                ("U4", 2, "accountability"),
+                ("U2", 2, "accountability"),
+                ("U3", None, None),
+                ("U5", None, None),
+                ("U6", None, None),
+            ],
+            "daily": [
+                ("2024-12-30", 1, 1),
+                ("2024-12-31", 0, 0),
+                ("2025-01-01", 3, 0),
+                ("2025-01-02", 0, 2),
+            ],
+        },
+    ),
+    # the Beijing day 2025-01-01 (P5 at 00:30 is 16:30 UTC the day before): P5 P6 P8 P9
+    "one Beijing day": (
+        {"date_from": ["2025-01-01"], "date_to": ["2025-01-01"]},
+        {
+            "totals": (4, 0, 2.5, 0, 0, 4, 3, 0, 1, 1.0),
+            "unit": {
+                "U2": (1, 0, 1.0, 0, 0, 1, 0, 0, 1, None),
+                "U4": (2, 0, 1.0, 0, 0, 2, 2, 0, 0, 1.0),
+                "U3": (1, 0, 0.5, 0, 0, 1, 1, 0, 0, 1.0),
+                "U1": Z,
+                "U5": Z,
+                "U6": Z,
+            },
+            "district": {
+                "D1": (2, 0, 1.5, 0, 0, 2, 1, 0, 1, 1.0),
+                "D2": (2, 0, 1.0, 0, 0, 2, 2, 0, 0, 1.0),
+            },
+            "category": {
+                "parking": (2, 0, 1.5, 0, 0, 2, 1, 0, 1, 1.0),  # P5 P8
+                "litter": (2, 0, 1.0, 0, 0, 2, 2, 0, 0, 1.0),  # P6 P9
+            },
+            "round": {
+                "R2": (3, 0, 1.5, 0, 0, 3, 3, 0, 0, 1.0),
+                "R1": (1, 0, 1.0, 0, 0, 1, 0, 0, 1, None),
+            },
+            # U2 1.0, U4 1.0 (2 problems first), U3 0.5: all three criticised
+            "ranking": [
+                ("U4", 1, "accountability"),
+                ("U2", 1, "accountability"),
+                ("U3", 3, "accountability"),
+                ("U1", None, None),
+                ("U5", None, None),
+                ("U6", None, None),
+            ],
+            # closed: P6 on 01-01, P8 P9 on 01-02
+            "daily": [("2025-01-01", 4, 1), ("2025-01-02", 0, 2)],
+        },
+    ),
+    # R2: P6 (U3) P7 (outside) P8 P9 (U4) P10 (U5)
+    "round=R2": (
+        {"round": ["R2"]},
+        {
+            "totals": (5, 0, 2.5, 2, 2, 3, 3, 0, 0, 1.0),
+            "unit": {
+                "U4": (2, 0, 1.0, 0, 0, 2, 2, 0, 0, 1.0),
+                "U5": (1, 0, 0.5, 1, 1, 0, 0, 0, 0, None),
+                "U3": (1, 0, 0.5, 0, 0, 1, 1, 0, 0, 1.0),
+                None: (1, 0, 0.5, 1, 1, 0, 0, 0, 0, None),
+                "U1": Z,
+                "U2": Z,
+                "U6": Z,
+            },
+            "district": {
+                "D2": (3, 0, 1.5, 1, 1, 2, 2, 0, 0, 1.0),
+                "D1": (1, 0, 0.5, 0, 0, 1, 1, 0, 0, 1.0),
+                None: (1, 0, 0.5, 1, 1, 0, 0, 0, 0, None),
+            },
+            "category": {
+                "litter": (4, 0, 2.0, 2, 2, 2, 2, 0, 0, 1.0),
+                "parking": (1, 0, 0.5, 0, 0, 1, 1, 0, 0, 1.0),
+            },
+            "round": {"R2": (5, 0, 2.5, 2, 2, 3, 3, 0, 0, 1.0)},
+            "ranking": [
+                ("U4", 1, "accountability"),
+                ("U5", 2, "accountability"),
+                ("U3", 2, "accountability"),
+                ("U1", None, None),
+                ("U2", None, None),
+                ("U6", None, None),
+            ],
+            "daily": [
+                ("2025-01-01", 3, 1),  # P6 P8 P9; P6 closed
+                ("2025-01-02", 2, 2),  # P7 P10; P8 P9 closed
+            ],
+        },
+    ),
+    # U2: P4 (overdue) and P5 (closed, time unknown); ranked among all units
+    "unit=U2": (
+        {"unit": ["U2"]},
+        {
+            "totals": (2, 0, 4.0, 1, 1, 1, 0, 0, 1, None),
+            "unit": {"U2": (2, 0, 4.0, 1, 1, 1, 0, 0, 1, None)},
+            "district": {"D1": (2, 0, 4.0, 1, 1, 1, 0, 0, 1, None), "D2": Z},
+            "category": {
+                "litter": (1, 0, 3.0, 1, 1, 0, 0, 0, 0, None),
+                "parking": (1, 0, 1.0, 0, 0, 1, 0, 0, 1, None),
+            },
+            "round": {"R1": (2, 0, 4.0, 1, 1, 1, 0, 0, 1, None)},
+            "ranking": [("U2", 1, "accountability")],
+            "daily": [("2024-12-31", 1, 0), ("2025-01-01", 1, 0)],
+        },
+    ),
+    # D2: P8 P9 (U4) P10 (U5); the units of D2's areas are listed, U6 with nothing
+    "district=D2": (
+        {"district": ["D2"]},
+        {
+            "totals": (3, 0, 1.5, 1, 1, 2, 2, 0, 0, 1.0),
+            "unit": {
+                "U4": (2, 0, 1.0, 0, 0, 2, 2, 0, 0, 1.0),
+                "U5": (1, 0, 0.5, 1, 1, 0, 0, 0, 0, None),
+                "U6": Z,
+            },
+            "district": {"D2": (3, 0, 1.5, 1, 1, 2, 2, 0, 0, 1.0)},
+            "category": {
+                "litter": (2, 0, 1.0, 1, 1, 1, 1, 0, 0, 1.0),
+                "parking": (1, 0, 0.5, 0, 0, 1, 1, 0, 0, 1.0),
+            },
+            "round": {"R2": (3, 0, 1.5, 1, 1, 2, 2, 0, 0, 1.0)},
+            "ranking": [
+                ("U4", 1, "accountability"),
+                ("U5", 2, "accountability"),
+                ("U6", None, None),
+            ],
+            "daily": [("2025-01-01", 2, 0), ("2025-01-02", 1, 2)],
+        },
+    ),
+    # parking: P3 (U1, open, not yet due) P5 (U2, unknown) P8 (U4, on time)
+    "category=parking": (
+        {"category": ["parking"]},
+        {
+            "totals": (3, 0, 2.0, 1, 0, 2, 1, 0, 1, 1.0),
+            "unit": {
+                "U2": (1, 0, 1.0, 0, 0, 1, 0, 0, 1, None),
+                "U1": (1, 0, 0.5, 1, 0, 0, 0, 0, 0, None),
+                "U4": (1, 0, 0.5, 0, 0, 1, 1, 0, 0, 1.0),
+                "U3": Z,
+                "U5": Z,
+                "U6": Z,
+            },
+            "district": {
+                "D1": (2, 0, 1.5, 1, 0, 1, 0, 0, 1, None),
+                "D2": (1, 0, 0.5, 0, 0, 1, 1, 0, 0, 1.0),
+            },
+            "category": {"parking": (3, 0, 2.0, 1, 0, 2, 1, 0, 1, 1.0)},
+            "round": {
+                "R1": (2, 0, 1.5, 1, 0, 1, 0, 0, 1, None),
+                "R2": (1, 0, 0.5, 0, 0, 1, 1, 0, 0, 1.0),
+            },
+            "ranking": [
+                ("U2", 1, "accountability"),
+                ("U1", 2, "accountability"),
+                ("U4", 2, "accountability"),
+                ("U3", None, None),
+                ("U5", None, None),
+                ("U6", None, None),
+            ],
+            "daily": [
+                ("2025-01-01", 2, 0),  # P5 P8
+                ("2025-01-02", 1, 1),  # P3; P8 closed
+            ],
+        },
+    ),
+    # rectifying or assigned litter reported from 2025-01-02: P7 (outside) P10 (U5)
+    "combined": (
+        {
+            "status": ["rectifying", "assigned"],
+            "category": ["litter"],
+            "date_from": ["2025-01-02"],
+        },
+        {
+            "totals": (2, 0, 1.0, 2, 2, 0, 0, 0, 0, None),
+            "unit": {
+                "U5": (1, 0, 0.5, 1, 1, 0, 0, 0, 0, None),
+                None: (1, 0, 0.5, 1, 1, 0, 0, 0, 0, None),
+                **{u: Z for u in ("U1", "U2", "U3", "U4", "U6")},
+            },
+            "district": {
+                "D2": (1, 0, 0.5, 1, 1, 0, 0, 0, 0, None),
+                None: (1, 0, 0.5, 1, 1, 0, 0, 0, 0, None),
+                "D1": Z,
+            },
+            "category": {"litter": (2, 0, 1.0, 2, 2, 0, 0, 0, 0, None)},
+            "round": {"R2": (2, 0, 1.0, 2, 2, 0, 0, 0, 0, None)},
+            "ranking": [("U5", 1, "accountability")]
+            + [(u, None, None) for u in ("U1", "U2", "U3", "U4", "U6")],
+            "daily": [("2025-01-02", 2, 0)],
+        },
+    ),
+    # nothing matches: zeros for the listed units and districts, no chart, nobody ranked
+    "empty": (
+        {"round": ["R9"]},
+        {
+            "totals": Z,
+            "unit": {u: Z for u in ("U1", "U2", "U3", "U4", "U5", "U6")},
+            "district": {"D1": Z, "D2": Z},
+            "category": {},
+            "round": {},
+            "ranking": [(u, None, None) for u in ("U1", "U2", "U3", "U4", "U5", "U6")],
+            "daily": [],
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("name", HAND_COUNTS)
+def test_every_figure_under_filters_matches_the_hand_count(county, name):
+    args, expected = HAND_COUNTS[name]
+    assert _all(services_ledger.build(county, args, "zh", NOW)) == expected
+
+
+def test_overdue_is_counted_at_the_time_given(county):
+    # 2025-01-03 07:59 Beijing: P4 (due 01-01 10:00) is overdue, P7 (due 01-03 08:00) and
+    # P10 (due 01-03 09:00) not yet; 2025-01-05 12:00: P3 (due 01-04 10:00) too
+    early = datetime(2025, 1, 2, 23, 59, tzinfo=UTC)
+    late = datetime(2025, 1, 5, 4, 0, tzinfo=UTC)
+    assert services_ledger.build(county, {}, "zh", early).totals["overdue"] == 1
+    assert services_ledger.build(county, {}, "zh", late).totals["overdue"] == 4
+    by_unit = {r["id"]: r["overdue"] for r in services_ledger.build(county, {}, "zh", late).by_unit}
+    assert by_unit == {"U1": 1, "U2": 1, "U3": 0, "U4": 0, "U5": 1, "U6": 0, None: 1}
+
+
+def test_a_rectification_recorded_later_counts_and_a_reopened_problem_does_not(county):
+    ids = {p["problem_id"]: p["id"] for p in county.problems({})}
+    with county.transaction() as tx:
+        # P4 (litter, reported 12-31 10:00 Beijing) rectified 12-31 12:00: on time
+        tx.set_problem_status(ids["P4"], "rectified", "t")
+        at = datetime(2024, 12, 31, 4, 0, tzinfo=UTC)
+        tx.add_event(ids["P4"], "status", "t", {"before": "x", "after": "rectified"}, at=at)
+        # P2 reopened: its rectification time no longer counts, it is open (and overdue)
+        tx.set_problem_status(ids["P2"], "rectifying", "t")
+    led = services_ledger.build(county, {}, "zh", NOW)
+    # open P2 P3 P7 P10 (overdue P2 P7 P10); closed P1 P4 P5 P6 P8 P9: on time P1 P4 P6 P8
+    # P9, unknown P5
+    assert _figures(led.totals) == (10, 0, 10.0, 4, 3, 6, 5, 0, 1, 1.0)
+    assert _figures(next(r for r in led.by_unit if r["id"] == "U2")) == (
+        (2, 0, 4.0, 0, 0, 2, 1, 0, 1, 1.0)
+    )
+
+
+# --- the files, read back ------------------------------------------------------------------
+
+
+def test_problem_list_csv_is_streamed_and_matches_the_hand_count(county):
+    led = services_ledger.build(county, {}, "zh", NOW)
+    chunks = list(ledger_export.iter_csv(county, led, "problems", rows_per_chunk=3))
+    assert chunks[0] == "\ufeff".encode() and len(chunks) == 1 + 4  # 11 rows, 3 a chunk
+    rows = list(csv.reader(io.StringIO(b"".join(chunks).decode("utf-8-sig"))))
+    header = rows[0]
+    assert header[:3] == ["编号", "检查轮次", "问题类别"]
+    got = {
+        r[0]: (r[header.index("计入扣分")], r[header.index("按期")], r[header.index("超期")])
+        for r in rows[1:]
+    }
+    assert got == {
+        "P1": ("2.0", "是", ""),
+        "P2": ("1.0", "否", ""),
+        "P3": ("0.5", "", ""),
+        "P4": ("3.0", "", "是"),
+        "P5": ("1.0", "", ""),
+        "P6": ("0.5", "是", ""),
+        "P7": ("0.5", "", "是"),
+        "P8": ("0.5", "是", ""),
+        "P9": ("0.5", "是", ""),
+        "P10": ("0.5", "", "是"),
+    }
+    assert [r[header.index("整改时间")] for r in rows[1:3]] == [
+        "2024-12-30 20:00",
+        "2025-01-01 12:00",
+    ]
+
+
+def test_problems_are_read_in_batches_with_the_same_records(county):
+    led = services_ledger.build(county, {}, "zh", NOW)
+    with county.transaction() as tx:
+        sizes = [len(f) for f in tx.iter_problem_frames({}, ["id", "problem_id"], batch=3)]
+        ids = [i for f in tx.iter_problem_frames({}, ["problem_id"], batch=3) for i in f["id"]]
+    assert sizes == [3, 3, 3, 1] and ids == sorted(ids) and len(set(ids)) == 10
+    small = list(services_ledger.iter_problem_records(county, led, "zh", batch=2))
+    assert small == services_ledger.problem_records(county, led)
+    with pytest.raises(StoreError, match="batch"), county.transaction() as tx:
+        next(tx.iter_problem_frames({}, batch=0))
+
+
+def test_workbook_read_back_matches_the_hand_count(county):
+    led = services_ledger.build(county, {"district": ["D1"]}, "zh", NOW)
+    wb = load_workbook(io.BytesIO(ledger_export.xlsx_bytes(county, led)))
+    assert wb.sheetnames == ["按责任单位", "按片区", "按问题类别", "问题清单", "筛选条件"]
+    units = [list(r) for r in wb["按责任单位"].iter_rows(values_only=True)]
+    header = units[0]
+    assert header[:3] == ["单位编号", "责任单位", "问题数"] and header[-2:] == ["扣分排名", "通报"]
+    figures = {r[0]: tuple(r[2:12]) for r in units[1:]}
+    assert figures == {  # D1 = P1..P6
+        "U1": (3, 0, 3.5, 1, 0, 2, 1, 1, 0, 0.5),
+        "U2": (2, 0, 4.0, 1, 1, 1, 0, 0, 1, None),
+        "U3": (1, 0, 0.5, 0, 0, 1, 1, 0, 0, 1.0),
+    }
+    rate = header.index("按期整改率") + 1
+    assert wb["按责任单位"].cell(row=2, column=rate).number_format == "0.0%"
+    assert wb["按责任单位"].freeze_panes == "A2"
+    districts = [list(r) for r in wb["按片区"].iter_rows(values_only=True)]
+    assert [r[:4] for r in districts[1:]] == [
+        ["D1", "一片区", "单位1", 6],
+    ]
+    problems = [list(r) for r in wb["问题清单"].iter_rows(values_only=True)]
+    assert [r[0] for r in problems[1:]] == ["P1", "P2", "P3", "P4", "P5", "P6"]
+    assert problems[0][0] == "编号" and problems[1][7] == "2024-12-30 10:00"
+    filters = dict(list(wb["筛选条件"].iter_rows(values_only=True))[1:])
+    assert filters["片区"] == "一片区"

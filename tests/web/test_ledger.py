@@ -304,7 +304,7 @@ def test_duplicates_are_not_counted_twice(store):
     assert after.totals["deduction"] == pytest.approx(before.totals["deduction"] - lost)
     summed = sum(r["deduction"] for r in after.by_unit)
     assert summed == pytest.approx(after.totals["deduction"])
-    recs = {r["id"]: r for r in services_ledger.problem_records(after)}
+    recs = {r["id"]: r for r in services_ledger.problem_records(store, after)}
     assert recs[rows[1][0]]["duplicate_of"] == recs[rows[0][0]]["problem_id"]
     assert recs[rows[1][0]]["counted_deduction"] == 0.0
 
@@ -327,7 +327,7 @@ def test_rectification_times_come_from_status_events(store):
     assert times[on_time["id"]] == at
     assert set(pks) <= set(times)
     led = services_ledger.build(store, {}, now=datetime.now(UTC))
-    recs = {r["id"]: r for r in services_ledger.problem_records(led)}
+    recs = {r["id"]: r for r in services_ledger.problem_records(store, led)}
     assert recs[on_time["id"]]["on_time"] is True
     assert recs[late["id"]]["on_time"] is False
     assert recs[reopened["id"]]["rectified_at"] is None
@@ -487,3 +487,22 @@ def test_cli_export_ledger(demo_url, tmp_path):
     assert r.exit_code == 2 and "date_from" in r.output
     r = _cli(demo_url, "export-ledger", tmp_path / "x.txt")
     assert r.exit_code == 2 and "--format" in r.output
+
+
+def test_problem_list_csv_is_streamed(client, app):
+    r = client.get("/ledger/export.csv?group=problems&district=D1", buffered=False)
+    assert r.status_code == 200 and r.is_streamed
+    assert 'filename="ledger-problems-' in r.headers["Content-Disposition"]
+    data = b"".join(r.response)
+    r.close()
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    led = services_ledger.build(app.extensions["geoapp.store"], {"district": ["D1"]})
+    assert rows[0][0] == "编号" and len(rows) - 1 == led.totals["problems"] > 0
+    assert {r[13] for r in rows[1:]} == {"第一片区（城关片区）"}
+
+
+def test_api_ledger_per_round_adds_up_to_the_totals(client):
+    body = client.get("/api/ledger?group=round").get_json()
+    assert body["group"] == "round" and {r["id"] for r in body["rows"]} == {"市级评估", "省级评估"}
+    for field in ("problems", "open", "overdue", "closed", "on_time", "late"):
+        assert sum(r[field] for r in body["rows"]) == body["totals"][field]

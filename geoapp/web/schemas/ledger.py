@@ -18,7 +18,7 @@ Group = Literal[tuple(ledger.GROUPS)]  # type: ignore[valid-type]
 class LedgerQuery(ProblemFilters):
     group: Group = Field(
         services_ledger.DEFAULT_GROUP,
-        description="how the rows are grouped: per responsible unit, district or category",
+        description="how the rows are grouped: per responsible unit, district, category or round",
     )
 
 

@@ -5,7 +5,15 @@ their own unit's rows only (``permissions.scoped_args``).
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request, url_for
+import tempfile
+
+from flask import (
+    Blueprint,
+    Response,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -43,7 +51,7 @@ def ledger_page():
         export_xlsx=_ledger_url("ledger.ledger_export", format="xlsx"),
         export_csv={
             g: _ledger_url("ledger.ledger_export", format="csv", group=g)
-            for g in ("unit", "district", "category")
+            for g in ("unit", "district", "category", "problems")
         },
         print_url=lambda **kw: url_for("ledger.ledger_print", **{**current_filters(), **kw}),
     )
@@ -52,22 +60,50 @@ def ledger_page():
 @bp.route("/ledger/export.<any(xlsx, csv):format>", endpoint="ledger_export")
 def ledger_export_file(format: str):  # noqa: A002 - the URL's own word
     """The filtered ledger as a file: XLSX (every grouping and the problems) or CSV (one
-    grouping: ``group``, default unit)."""
+    table: ``group`` = unit (default), district, category, round or problems), sent as it is
+    written: the CSV row by row, the workbook from a temporary file."""
     args = permissions.scoped_args(request.args.to_dict(flat=False))
-    group = services_ledger.parse_group(args)
-    led = services_ledger.build(get_store(), args, "zh")
+    group = services_ledger.parse_group(args, ledger_export.CSV_TABLES)
+    store = get_store()
+    led = services_ledger.build(store, args, "zh")
     stamp = led.generated_at.astimezone(times.LOCAL_TZ).strftime("%Y%m%d-%H%M")
     if format == "xlsx":
-        body = ledger_export.xlsx_bytes(led)
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        name = f"ledger-{stamp}.xlsx"
-    else:
-        body = ledger_export.csv_bytes(led, group)
-        mimetype = "text/csv; charset=utf-8"
-        name = f"ledger-{group}-{stamp}.csv"
+        # closed (and so deleted) with the response
+        spool = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the response
+        try:
+            ledger_export.write_xlsx(store, led, spool)
+        except BaseException:
+            spool.close()
+            raise
+        size = spool.tell()
+        response = Response(
+            _chunks_then_close(spool),
+            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={
+                "Content-Disposition": f'attachment; filename="ledger-{stamp}.xlsx"',
+                "Content-Length": str(size),
+            },
+        )
+        response.call_on_close(spool.close)  # also when the body is never read
+        return response
+    name = f"ledger-{group}-{stamp}.csv"
     return Response(
-        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+        # needs no request context: the store and the ledger are in hand
+        ledger_export.iter_csv(store, led, group),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+def _chunks_then_close(spool, size: int = 1 << 16):
+    """A file's bytes from the start, in chunks; the file is closed (deleted, for a
+    temporary file) when they are sent or the response is dropped."""
+    try:
+        spool.seek(0)
+        while chunk := spool.read(size):
+            yield chunk
+    finally:
+        spool.close()
 
 
 @bp.route("/ledger/print")
