@@ -33,6 +33,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -110,8 +111,13 @@ AGE_CLASSES: tuple[tuple[float, str, str], ...] = (
 NEVER_COLOUR = "#d73027"
 NEVER_LABEL = N_("never")
 
-_METRIC = "EPSG:32650"
-_TO_METRIC = Transformer.from_crs("EPSG:4326", _METRIC, always_xy=True)
+
+@lru_cache(maxsize=256)
+def _metric_around(lon: float, lat: float) -> Transformer:
+    """WGS84 → metres on an azimuthal equidistant plane centred on (lon, lat): distances
+    from that position are true anywhere on Earth (no UTM zone to fit the county)."""
+    plane = f"+proj=aeqd +lat_0={lat} +lon_0={lon} +datum=WGS84 +units=m +no_defs"
+    return Transformer.from_crs("EPSG:4326", plane, always_xy=True)
 
 
 def is_point_kind(kind: Any) -> bool:
@@ -147,14 +153,15 @@ class CheckinDecision:
 
 
 def distance_m(geometry: Any, lon: float, lat: float) -> float:
-    """Metres from (lon, lat) to a WGS84 geometry (0 inside or on the edge), in UTM 50N."""
+    """Metres from (lon, lat) to a WGS84 geometry (0 inside or on the edge), measured on a
+    plane centred on the position."""
     if shapely.intersects_xy(geometry, lon, lat):
         return 0.0
+    to_metric = _metric_around(float(lon), float(lat))
     metric = shapely.transform(
-        geometry, lambda xy: _stack(*_TO_METRIC.transform(xy[:, 0], xy[:, 1]))
+        geometry, lambda xy: _stack(*to_metric.transform(xy[:, 0], xy[:, 1]))
     )
-    x, y = _TO_METRIC.transform(lon, lat)
-    return float(shapely.distance(metric, shapely.Point(x, y)))
+    return float(shapely.distance(metric, shapely.Point(0.0, 0.0)))
 
 
 def _stack(x: Any, y: Any) -> Any:

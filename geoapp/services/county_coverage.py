@@ -16,7 +16,6 @@ from geoapp.io.register import read_register
 from geoapp.services.coverage import assign_points, local_date
 from geoapp.services.errors import ServiceError
 from geoapp.services.point_import import register_rows
-from geoapp.services.problem_import import _attach_assignment
 from geoapp.services.times import LOCAL_TZ
 
 POINTS_FILE = "inspection_points.geojson"
@@ -50,32 +49,16 @@ def load_coverage(tx, data_dir: Path, zoning, read_csv_rows, author: str, now: d
         if (Path(data_dir) / VISITS_FILE).exists()
         else []
     )
-    found = []
-    for i, v in enumerate(visits):
-        if v["result"] == "problems":
-            p = by_code[v["point_id"]]
-            found.append(
-                {
-                    "problem_id": f"V{i + 1:05d}",
-                    "round": ROUND,
-                    "category": v["category"],
-                    "description": "检查发现",
-                    "deduction": float(v["deduction"]),
-                    "reported_at": _when(v, now),
-                    "status": "reported",
-                    "reporter": "检查组",
-                    "lon": p["lon"],
-                    "lat": p["lat"],
-                    "source_crs": "EPSG:4326",
-                    "source_x": p["lon"],
-                    "source_y": p["lat"],
-                }
-            )
-    _attach_assignment(found, zoning)
-    problem_pks = iter(tx.add_problems(found, actor=author)) if found else iter(())
+    # a visit that found problems is linked to the demo county's own problem nearest to its
+    # point (each problem to one visit), so the problems and the deduction ledger stay those
+    # of the county's files
+    problem_pks = iter(
+        _nearest_problems(tx, [by_code[v["point_id"]] for v in visits if v["result"] == "problems"])
+    )
     for v in visits:
         when = _when(v, now)
         linked = [next(problem_pks)] if v["result"] == "problems" else []
+        linked = [pk for pk in linked if pk is not None]
         tx.add_visit(
             {
                 "point_pk": pks[v["point_id"]],
@@ -109,3 +92,26 @@ def load_coverage(tx, data_dir: Path, zoning, read_csv_rows, author: str, now: d
             }
         )
     return {"inspection_points": len(rows), "visits": len(visits), "checkins": len(checkins)}
+
+
+def _nearest_problems(tx, points: list[dict]) -> list[int | None]:
+    """For each point in turn, the id of the nearest stored problem not taken by an earlier
+    point (None when none is left)."""
+    import numpy as np
+
+    frame = tx.problem_frame(columns=["id", "lon", "lat"])
+    frame = frame[frame["lon"].notna() & frame["lat"].notna()]
+    ids = frame["id"].to_numpy()
+    lon, lat = frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)
+    free = np.ones(len(ids), dtype=bool)
+    out: list[int | None] = []
+    for point in points:
+        if not free.any():
+            out.append(None)
+            continue
+        d = (lon - point["lon"]) ** 2 + (lat - point["lat"]) ** 2
+        d[~free] = np.inf
+        i = int(np.argmin(d))
+        free[i] = False
+        out.append(int(ids[i]))
+    return out

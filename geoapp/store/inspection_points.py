@@ -155,7 +155,11 @@ class InspectionPoints(TransactionBase):
         self._check_point_refs([{**before, **r}])
         old = {k: before[k] for k in r if k != "geom_wkb"}
         new = {k: r[k] for k in r if k != "geom_wkb"}
-        if old == new and r.get("geom_wkb", before["geom_wkb"]) == before["geom_wkb"]:
+        shape = before.get("geometry")
+        same_shape = "geom_wkb" not in r or (
+            shape is not None and r["geom_wkb"] == shapely.to_wkb(shape, output_dimension=2)
+        )
+        if old == new and same_shape:  # (an empty change too)
             return before
         ip = S.inspection_points
         self._x(sa.update(ip).where(ip.c.id == before["id"]).values(updated_at=_now(), **r))

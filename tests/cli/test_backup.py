@@ -26,7 +26,10 @@ def figures(store) -> dict:
         "units": len(store.list_units()),
         "districts": len(store.list_districts()),
         "generation": store.current_generation()["id"],
-        "ledger_rows": led.table.drop(columns=["geometry"], errors="ignore").to_csv(),
+        "problem_rows": store.problem_frame().to_csv(),
+        "ledger_groups": json.dumps(
+            [led.by_district, led.by_category, led.by_round, led.daily], default=str
+        ),
         "totals": json.dumps(led.totals, default=str, sort_keys=True),
         "by_unit": json.dumps(led.by_unit, default=str, sort_keys=True),
         "users": sorted(u["name"] for u in store.list_users()),

@@ -186,6 +186,10 @@ def test_every_answer_matches_the_document(api_schema, fuzz_app):
         ("/api/problems.geojson", "GET", {}, {"round": "R"}, None),
         ("/api/problems/clusters", "GET", {}, {"round": "R", "zoom": 18}, None),
         ("/api/lookup", "GET", {}, {"lon": 116.5, "lat": 29.2}, None),
+        ("/api/points", "GET", {}, {}, None),
+        ("/api/points", "GET", {}, {"lon": 114.92, "lat": 28.23, "limit": 3}, None),
+        ("/api/coverage", "GET", {}, {}, None),
+        ("/api/coverage/map", "GET", {}, {}, None),
         (
             "/api/problems/{problem_pk}/duplicate",
             "PUT",

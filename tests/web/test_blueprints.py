@@ -11,6 +11,8 @@ from werkzeug.routing import BuildError
 PAGES = {
     "/": "map.index",
     "/favicon.ico": "map.favicon",
+    "/healthz": "health.healthz",
+    "/readyz": "health.readyz",
     "/tiles/<int:z>/<int:x>/<int:y>.<any(png, jpg, jpeg, webp):ext>": "map.tile",
     "/districts": "map.districts_index",
     "/districts/<district_id>": "map.district_page",
@@ -76,6 +78,7 @@ def test_every_page_keeps_its_url_in_its_capability_blueprint(app):
         "field",
         "coverage",
         "field_coverage",
+        "health",
     }
     assert set(app.blueprints) == blueprints | {"api"}
 

@@ -6,6 +6,8 @@ the coverage figures with the ranking, and the coverage map (the pages are
 
 from __future__ import annotations
 
+import math
+
 from flask import current_app, request
 from flask_babel import gettext as _
 
@@ -61,9 +63,25 @@ def _number(name: str) -> float | None:
     if raw is None or raw == "":
         return None
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise ReportError(name, N_("must be a number, got %(value)r"), value=raw) from None
+    if not math.isfinite(value):
+        raise ReportError(name, N_("must be a finite number, got %(value)r"), value=raw)
+    low, high = _RANGES.get(name, (-math.inf, math.inf))
+    if not low <= value <= high:
+        raise ReportError(
+            name,
+            N_("must lie between %(low)s and %(high)s, got %(value)r"),
+            low=low,
+            high=high,
+            value=raw,
+        )
+    return value
+
+
+#: the values a query's coordinates may take
+_RANGES = {"lon": (-180.0, 180.0), "lat": (-90.0, 90.0)}
 
 
 @bp.get("/points")
