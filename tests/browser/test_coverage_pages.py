@@ -202,3 +202,20 @@ def test_photos_ride_the_phone_queue(context_for, served, tmp_path):
     for f in kept.iterdir():
         assert b"HUAWEI" not in f.read_bytes() and b"Zhang San" not in f.read_bytes()
     assert errors == []
+
+
+def test_the_desktop_visit_form_sends_its_photo(context_for, served, tmp_path):
+    """/coverage/visit posts the visit with the photo chosen (multipart)."""
+    _base, store = served
+    photo = tmp_path / "IMG_0002.jpg"
+    photo.write_bytes(camera_jpeg())
+    page, errors = context_for(
+        "inspector", "/coverage/visit", viewport={"width": 1280, "height": 900}
+    )
+    page.fill('input[name="round"]', "桌面轮")
+    page.set_input_files('#visit-form input[name="photo"]', str(photo))
+    page.click('#visit-form button[type="submit"]')
+    page.wait_for_selector("#visit-status[data-visit]", state="attached")
+    (visit,) = store.visits("桌面轮")
+    assert visit["photo_name"] and (tmp_path / "up" / "photos" / visit["photo_name"]).is_file()
+    assert errors == []
