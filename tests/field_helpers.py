@@ -143,3 +143,20 @@ CANVAS_PHOTO_JS = """async ([w, h, q]) => {
   let s = ''; for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
   return btoa(s);
 }"""
+
+
+def form_body(fields: dict, photos=()) -> tuple[bytes, str]:
+    """A multipart/form-data body built as bytes (the test client spools big dict-built
+    bodies to temporary files it never closes)."""
+    parts = []
+    for name, value in fields.items():
+        parts.append(
+            f'--xyzzy\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        )
+    for i, data in enumerate(photos):
+        head = (
+            f'--xyzzy\r\nContent-Disposition: form-data; name="photo"; filename="IMG_{i}.jpg"\r\n'
+            "Content-Type: image/jpeg\r\n\r\n"
+        )
+        parts.append(head.encode() + data + b"\r\n")
+    return b"".join(parts) + b"--xyzzy--\r\n", "multipart/form-data; boundary=xyzzy"

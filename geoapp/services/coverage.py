@@ -18,6 +18,7 @@ patrol check-ins (巡查签到).  No Flask here.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import shapely
@@ -28,6 +29,7 @@ from geoapp.core.intake import ReportError, check_position, parse_report
 from geoapp.core.messages import N_
 from geoapp.core.workflow import NotPermitted, check_action
 from geoapp.services import intake
+from geoapp.services import photos as photo_files
 from geoapp.services.errors import ServiceError
 from geoapp.services.field import parse_accuracy, parse_client_id
 from geoapp.services.intake import Conflict
@@ -51,6 +53,10 @@ VISIT_FIELDS = {
 CHECKIN_FIELDS = {"area_id", "lon", "lat", "accuracy_m", "client_id", "note"}
 #: Most problems one visit may report.
 MAX_VISIT_PROBLEMS = 20
+#: A photo sent with a visit or a check-in: (its bytes, the file name the phone gave).
+Photo = tuple[bytes, str | None]
+#: Largest photo by default (the app passes its MAX_PHOTO_MB setting).
+DEFAULT_MAX_PHOTO = 10 * 2**20
 
 
 def _now() -> datetime:
@@ -185,6 +191,33 @@ def _position(payload: dict) -> tuple[float | None, float | None]:
     return float(lon), float(lat)
 
 
+def _checked_photo(photo: Photo | None, max_bytes: int) -> tuple[bytes, str] | None:
+    """(bytes without metadata, extension) of the photo sent, refused before anything is
+    stored when it is empty, too large or not a JPEG or PNG."""
+    if photo is None:
+        return None
+    data, _kind, ext = photo_files.checked_image(photo[0], max_bytes)
+    return data, ext
+
+
+def _insert_with_photo(store, row: dict, checked, photo_dir: Path | None, insert) -> int:
+    """Write the photo's file (if any), then ``insert(tx, row)`` naming it; the file is
+    removed again when the row is not stored."""
+    target = None
+    if checked is not None:
+        if photo_dir is None:
+            raise ServiceError(N_("no folder to keep photos in"))
+        target = photo_files.write_photo(photo_dir, *checked)
+        row["photo_name"] = target.name
+    try:
+        with store.transaction() as tx:
+            return insert(tx, row)
+    except BaseException:
+        if target is not None:
+            target.unlink(missing_ok=True)
+        raise
+
+
 def record_visit(
     store,
     payload: object,
@@ -193,8 +226,13 @@ def record_visit(
     role: str | None,
     locale: str = "zh",
     now: datetime | None = None,
+    photo: Photo | None = None,
+    photo_dir: Path | None = None,
+    max_photo_bytes: int = DEFAULT_MAX_PHOTO,
 ) -> tuple[dict, bool]:
-    """Record a visit, once per client id.  Returns (the visit, whether this call stored it)."""
+    """Record a visit, once per client id, with an optional photo (kept under
+    ``photo_dir`` without its metadata, its file name in ``photo_name``).  Returns (the
+    visit, whether this call stored it)."""
     check_action("report", role)
     now = now or _now()
     _check_fields(payload, VISIT_FIELDS)
@@ -229,6 +267,7 @@ def record_visit(
     lon, lat = _position(payload)
     accuracy = parse_accuracy(payload.get("accuracy_m"))
     when = _visit_time(payload.get("visited_at"), now)
+    checked = _checked_photo(photo, max_photo_bytes)
     reports = []
     spellings = intake.category_spellings(store.list_categories())
     for i, found in enumerate(problems):
@@ -266,8 +305,9 @@ def record_visit(
         "client_id": client_id,
     }
     try:
-        with store.transaction() as tx:
-            vid = tx.add_visit(row, problem_pks)
+        vid = _insert_with_photo(
+            store, row, checked, photo_dir, lambda tx, r: tx.add_visit(r, problem_pks)
+        )
     except StoreError:
         stored = None if client_id is None else store.visit_by_client_id(client_id)
         if stored is None:
@@ -319,10 +359,14 @@ def check_in(
     unit_id: str | None,
     max_distance_m: float = rules.DEFAULT_CHECKIN_DISTANCE_M,
     now: datetime | None = None,
+    photo: Photo | None = None,
+    photo_dir: Path | None = None,
+    max_photo_bytes: int = DEFAULT_MAX_PHOTO,
 ) -> tuple[dict, bool]:
     """Record a unit's patrol check-in in one of its areas, once per client id.  Returns
     (the check-in, whether this call stored it).  Refused (:class:`OutsideArea`) away from
-    the area, with the name of the area the phone is in."""
+    the area, with the name of the area the phone is in.  An optional photo is kept as a
+    visit's is."""
     if role != "unit" or not unit_id:
         raise NotPermitted(N_("only unit accounts check in on patrol"))
     now = now or _now()
@@ -341,6 +385,7 @@ def check_in(
         raise ReportError("lon", N_("is required"))
     accuracy = parse_accuracy(payload.get("accuracy_m"))
     area_id = _text(payload, "area_id", required=True, limit=200)
+    checked = _checked_photo(photo, max_photo_bytes)
     zoning = zoning_for(store)
     area = zoning.area_record(area_id)
     if area is None:
@@ -377,8 +422,7 @@ def check_in(
         "note": _text(payload, "note"),
     }
     try:
-        with store.transaction() as tx:
-            cid = tx.add_checkin(row)
+        cid = _insert_with_photo(store, row, checked, photo_dir, lambda tx, r: tx.add_checkin(r))
     except StoreError:
         stored = store.checkin_by_client_id(client_id)
         if stored is None:

@@ -73,6 +73,27 @@ def scope(store, role: str | None, unit_id: str | None) -> dict[str, list[str]]:
     return {"district": led} if led else {"unit": [unit_id or ""]}
 
 
+def in_scope(row: dict, held_to: dict[str, list[str]] | None) -> bool:
+    """Whether an account held to ``held_to`` sees a visit (by its point's assignment)."""
+    if not held_to:
+        return True
+    if "district" in held_to:
+        return row.get("district_id") in held_to["district"]
+    return row.get("responsible_unit_id") in held_to.get("unit", [])
+
+
+def checkin_in_scope(store, row: dict, held_to: dict[str, list[str]] | None) -> bool:
+    """Whether an account held to ``held_to`` sees a patrol check-in (its unit's own, or
+    one in an area of a district it leads)."""
+    if not held_to:
+        return True
+    if "district" in held_to:
+        areas = store.areas()
+        match = areas[areas["area_id"] == row["area_id"]]
+        return bool(len(match)) and match["district_id"].iloc[0] in held_to["district"]
+    return row["unit_id"] in held_to.get("unit", [])
+
+
 def build(
     store,
     args: dict,

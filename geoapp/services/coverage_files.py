@@ -33,6 +33,7 @@ VISIT_HEADERS = [
     "问题点",
     "责任单位",
     "牵头单位",
+    "照片",
 ]
 UNIT_HEADERS = [
     "责任单位",
@@ -54,7 +55,8 @@ UNIT_HEADERS = [
 
 
 def visit_rows(store, cov: Coverage, kinds: dict[str, str]) -> list[list[Any]]:
-    """One row per visit of the round to the points in the coverage's scope."""
+    """One row per visit of the round to the points in the coverage's scope (the last
+    column: the stored file name of the visit's photo, empty when none was sent)."""
     wanted = {p["point_pk"] for p in cov.points}
     units = {u["unit_id"]: u["name"] for u in store.list_units()}
     rows = [VISIT_HEADERS]
@@ -76,6 +78,7 @@ def visit_rows(store, cov: Coverage, kinds: dict[str, str]) -> list[list[Any]]:
                 "、".join(p["problem_id"] for p in problems),
                 units.get(v["responsible_unit_id"], v["responsible_unit_id"]),
                 units.get(v["lead_unit_id"], v["lead_unit_id"]),
+                v["photo_name"],
             ]
         )
     return rows

@@ -192,6 +192,11 @@ class CoverageRecords(TransactionBase):
         rows = self._dicts(sa.select(c).where(c.c.client_id == key))
         return rows[0] if rows else None
 
+    def checkin_by_id(self, checkin_id: int) -> dict[str, Any] | None:
+        c = S.patrol_checkins
+        rows = self._dicts(sa.select(c).where(c.c.id == int(checkin_id)))
+        return rows[0] if rows else None
+
     def checkins(
         self,
         unit_id: str | list[str] | None = None,

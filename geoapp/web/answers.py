@@ -28,7 +28,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 
-from flask import Response, current_app, g, request
+from flask import Response, abort, current_app, g, request, send_file
 from flask_babel import get_locale
 
 from geoapp.core.crs import CRSError
@@ -169,3 +169,19 @@ def conditional(
 
     wrapper.conditional = True  # type: ignore[attr-defined]
     return wrapper
+
+
+def private_photo(path, content_type: str):
+    """A stored photo as a signed-in reader's own copy: never kept by a shared cache (a
+    proxy would hand it to readers of other units), nor reused after the reader's session
+    ended; never sniffed as another type (404 when the file is gone)."""
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=content_type, max_age=86400)
+    response.cache_control.public = False
+    response.cache_control.private = True
+    response.cache_control.max_age = None
+    response.cache_control.no_cache = True
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    return response

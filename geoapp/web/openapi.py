@@ -15,7 +15,16 @@ from pydantic.json_schema import models_json_schema
 
 from geoapp.core.model import DB_INT_MAX, STATUSES
 from geoapp.web.schemas import ROUTES, Route
-from geoapp.web.schemas.base import ERROR_TEXT, JSON, AnyDocument, Binary, Body, Error, Form
+from geoapp.web.schemas.base import (
+    ERROR_TEXT,
+    JSON,
+    MULTIPART,
+    AnyDocument,
+    Binary,
+    Body,
+    Error,
+    Form,
+)
 
 REF = "#/components/schemas/{model}"
 DB_ID = {"type": "integer", "minimum": 0, "maximum": DB_INT_MAX}
@@ -26,6 +35,8 @@ PATH_PARAMETERS = {
     "category": ({"type": "string"}, "a category code (or its Chinese name)"),
     "token": ({"type": "string"}, "the token a preview answered with"),
     "point_pk": (DB_ID, "an inspection point's internal id (the id property)"),
+    "visit_id": (DB_ID, "a visit's id"),
+    "checkin_id": (DB_ID, "a patrol check-in's id"),
 }
 IF_NONE_MATCH = {
     "name": "If-None-Match",
@@ -55,7 +66,7 @@ def _components() -> dict:
     """Every model's JSON Schema, by name (nested models are named too)."""
     models = {Error}
     for r in ALL_ROUTES:
-        models |= {m for m in (r.response, r.body) if m is not None and m is not Binary}
+        models |= {m for m in (r.response, r.body, r.form) if m is not None and m is not Binary}
     modes = [(m, "validation" if issubclass(m, Body | Form) else "serialization") for m in models]
     _, top = models_json_schema(sorted(modes, key=lambda m: m[0].__name__), ref_template=REF)
     schemas = top.get("$defs", {})
@@ -141,6 +152,8 @@ def _operation(route: Route) -> dict:
             "required": route.body_required,
             "content": {route.body_media: {"schema": _ref(route.body)}},
         }
+        if route.form is not None:
+            op["requestBody"]["content"][MULTIPART] = {"schema": _ref(route.form)}
     return op
 
 

@@ -168,6 +168,9 @@ PERMISSIONS: dict[str, Rule] = {
     "api.create_checkin": {"admin", "unit"},  # the service refuses all but unit accounts
     "api.coverage": LEDGER,
     "api.coverage_map": LEDGER,
+    # a visit's or check-in's photo: a unit account, only those within its coverage scope
+    "api.visit_photo": LEDGER,
+    "api.checkin_photo": LEDGER,
     "coverage.coverage_page": LEDGER,
     "coverage.coverage_map_page": LEDGER,
     "coverage.coverage_export": LEDGER,

@@ -36,11 +36,12 @@
         body.problems = [problem];
       }
       var status = document.getElementById("visit-status");
-      http.send(form.getAttribute("data-submit"), {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify(body)
-      }).then(function (answer) {
+      // multipart: the visit as JSON text in "report", with the photo when one is chosen
+      var sent = new FormData();
+      sent.append("report", JSON.stringify(body));
+      var photo = form.querySelector('input[name="photo"]');
+      if (photo && photo.files.length) sent.append("photo", photo.files[0]);
+      http.send(form.getAttribute("data-submit"), { method: "POST", body: sent }).then(function (answer) {
         status.textContent = "✓ " + answer.visit.point_name + " · " + answer.visit.round;
         status.setAttribute("data-visit", answer.visit.id);
       }, function (err) { status.textContent = err.message; });

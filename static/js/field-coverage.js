@@ -78,6 +78,12 @@
 
   function send() { return queue.flush(cfg.urls.submit, cfg.urls.page); }
 
+  // the photo chosen in a form, kept in the queue with the report (sent as multipart "photo")
+  function chosenPhotos(form) {
+    var input = form.querySelector('input[name="photo"]');
+    return input && input.files && input.files.length ? [input.files[0]] : [];
+  }
+
   var visit = document.getElementById("visit-form");
   if (visit) {
     visit.addEventListener("change", function () {
@@ -98,7 +104,7 @@
         report.problems = [p];
       }
       if (here) { report.lon = here.lon; report.lat = here.lat; report.accuracy_m = here.accuracy; }
-      queue.add(report, []).then(send);
+      queue.add(report, chosenPhotos(visit)).then(function () { visit.querySelector('input[name="photo"]').value = ""; }).then(send);
     });
   }
 
@@ -110,7 +116,7 @@
       if (!here) { document.getElementById("form-status").textContent = L_.need_position; return; }
       var report = { area_id: data.get("area_id"), lon: here.lon, lat: here.lat, accuracy_m: here.accuracy };
       if (data.get("note")) report.note = data.get("note");
-      queue.add(report, []).then(send);
+      queue.add(report, chosenPhotos(patrol)).then(function () { patrol.querySelector('input[name="photo"]').value = ""; }).then(send);
     });
   }
 

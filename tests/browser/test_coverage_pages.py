@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+from field_helpers import camera_jpeg
 
 from geoapp import create_app
 from geoapp.services.accounts import demo_unit
@@ -20,8 +21,10 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 @pytest.fixture
-def served(live_server, demo_sqlite_url):
-    app = create_app({"DATABASE_URL": demo_sqlite_url, "TESTING": True})
+def served(live_server, demo_sqlite_url, tmp_path):
+    app = create_app(
+        {"DATABASE_URL": demo_sqlite_url, "TESTING": True, "UPLOAD_DIR": str(tmp_path / "up")}
+    )
     yield live_server(app), app.extensions["geoapp.store"]
     app.extensions["geoapp.store"].close()
 
@@ -152,4 +155,67 @@ def test_a_checkin_made_offline_is_sent_once_when_the_network_returns(context_fo
     page.wait_for_selector('#form-status[data-state="sent"]')
     assert len(store.checkins()) == before + 1  # sent twice, stored once
     assert store.checkin_by_client_id(items[0]["client_id"])["area_id"] == own.area_id
+    assert errors == []
+
+
+def test_photos_ride_the_phone_queue(context_for, served, tmp_path):
+    """A check-in made offline with a photo keeps the photo in the queue and sends it with
+    the check-in when the network returns (once); a phone visit carries its photo too; the
+    files are kept without the camera's metadata."""
+    _base, store = served
+    photo = tmp_path / "IMG_0001.jpg"
+    photo.write_bytes(camera_jpeg())
+    kept = tmp_path / "up" / "photos"
+    areas = store.areas()
+    own = areas[areas.responsible_unit_id == demo_unit(store)].iloc[0]
+    spot = own.geometry.representative_point()
+    page, errors = context_for("unit", "/field/patrol", spot.x, spot.y)
+    page.wait_for_selector("body[data-offline-ready]")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    before = len(store.checkins())
+    page.context.set_offline(True)
+    page.reload()
+    page.wait_for_selector("#position[data-ready]")
+    page.set_input_files('#patrol-form input[name="photo"]', str(photo))
+    page.click('button[type="submit"]')
+    page.wait_for_selector('#form-status[data-state="waiting"]')
+    (item,) = page.evaluate("GeoappField.queue.all()")
+    assert len(item["photos"]) == 1 and len(store.checkins()) == before
+    page.context.set_offline(False)
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    page.wait_for_selector('#form-status[data-state="sent"]', timeout=60_000)
+    checkin = store.checkin_by_client_id(item["client_id"])
+    assert len(store.checkins()) == before + 1 and checkin["photo_name"]
+    assert errors == []
+
+    point = next(p for p in store.inspection_points() if p["kind"] == "school")
+    page, errors = context_for("inspector", "/field/visit", point["lon"], point["lat"])
+    page.wait_for_selector("#position[data-ready]")
+    page.fill('input[name="round"]', "照片轮")
+    page.set_input_files('#visit-form input[name="photo"]', str(photo))
+    page.click('button[type="submit"]')
+    page.wait_for_selector('#form-status[data-state="sent"]')
+    visits = store.visits("照片轮")
+    assert len(visits) == 1 and all(v["photo_name"] for v in visits)
+    names = sorted([checkin["photo_name"], *(v["photo_name"] for v in visits)])
+    assert sorted(f.name for f in kept.iterdir()) == names
+    for f in kept.iterdir():
+        assert b"HUAWEI" not in f.read_bytes() and b"Zhang San" not in f.read_bytes()
+    assert errors == []
+
+
+def test_the_desktop_visit_form_sends_its_photo(context_for, served, tmp_path):
+    """/coverage/visit posts the visit with the photo chosen (multipart)."""
+    _base, store = served
+    photo = tmp_path / "IMG_0002.jpg"
+    photo.write_bytes(camera_jpeg())
+    page, errors = context_for(
+        "inspector", "/coverage/visit", viewport={"width": 1280, "height": 900}
+    )
+    page.fill('input[name="round"]', "桌面轮")
+    page.set_input_files('#visit-form input[name="photo"]', str(photo))
+    page.click('#visit-form button[type="submit"]')
+    page.wait_for_selector("#visit-status[data-visit]", state="attached")
+    (visit,) = store.visits("桌面轮")
+    assert visit["photo_name"] and (tmp_path / "up" / "photos" / visit["photo_name"]).is_file()
     assert errors == []

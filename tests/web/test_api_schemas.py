@@ -8,6 +8,7 @@ checked against the ``Error`` schema; every operation of the document must have 
 from __future__ import annotations
 
 import io
+import json
 
 import jsonschema_rs
 import pytest
@@ -238,6 +239,12 @@ def _coverage(c: Checker, app, store) -> None:
     visit = {"point_id": point["point_id"], "round": "R", "result": "clean"}
     c.call("POST", "/api/visits", 201, json=visit)
     c.call("POST", "/api/visits", 400, json={**visit, "result": "dirty"})
+    from field_helpers import camera_jpeg, form_body
+
+    data, kind = form_body({"report": json.dumps(visit)}, [camera_jpeg()])
+    seen = c.call("POST", "/api/visits", 201, data=data, content_type=kind).get_json()["visit"]
+    c.call("GET", "/api/visits/{visit_id}/photo", 200, seen["photo_url"])
+    c.call("GET", "/api/visits/{visit_id}/photo", 404, "/api/visits/2147483647/photo")
     c.call("GET", "/api/coverage", 200)
     c.call("GET", "/api/coverage/map", 200)
     areas = store.areas()
@@ -247,6 +254,12 @@ def _coverage(c: Checker, app, store) -> None:
     body = {"area_id": own.area_id, "lon": spot.x, "lat": spot.y, "client_id": "schema-check-1"}
     c.call("POST", "/api/checkins", 201, json=body)
     c.call("POST", "/api/checkins", 422, json={**body, "lon": 114.0, "client_id": "schema-2x"})
+    data, kind = form_body(
+        {"report": json.dumps({**body, "client_id": "schema-3"})}, [camera_jpeg()]
+    )
+    done = c.call("POST", "/api/checkins", 201, data=data, content_type=kind).get_json()
+    c.call("GET", "/api/checkins/{checkin_id}/photo", 200, done["checkin"]["photo_url"])
+    c.call("GET", "/api/checkins/{checkin_id}/photo", 404, "/api/checkins/2147483647/photo")
     c.client = admin
 
 

@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from field_helpers import camera_jpeg
+from field_helpers import camera_jpeg, form_body
 from intake_helpers import inside_point, png_bytes, snapshot
 from webclient import make_app, sign_in
 
@@ -33,23 +33,6 @@ def as_role(app, role):
     client = sign_in(app.test_client(), role)
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client
-
-
-def form_body(fields: dict, photos=()) -> tuple[bytes, str]:
-    """A multipart/form-data body built as bytes (the test client spools big dict-built
-    bodies to temporary files it never closes)."""
-    parts = []
-    for name, value in fields.items():
-        parts.append(
-            f'--xyzzy\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-        )
-    for i, data in enumerate(photos):
-        head = (
-            f'--xyzzy\r\nContent-Disposition: form-data; name="photo"; filename="IMG_{i}.jpg"\r\n'
-            "Content-Type: image/jpeg\r\n\r\n"
-        )
-        parts.append(head.encode() + data + b"\r\n")
-    return b"".join(parts) + b"--xyzzy--\r\n", "multipart/form-data; boundary=xyzzy"
 
 
 def post_form(client, url, fields, photos=()):

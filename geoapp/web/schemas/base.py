@@ -136,6 +136,8 @@ class Route:
     body: type[BaseModel] | None = None
     body_media: str = JSON
     body_required: bool = True
+    #: a multipart/form-data body accepted besides the JSON one (e.g. with a photo)
+    form: type[BaseModel] | None = None
     media: str = JSON
     status: int = 200
     errors: tuple[int, ...] = (400,)

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from geoapp.core import coverage as rules
-from geoapp.web.schemas.base import GEOJSON, Answer, Body, Query, Route
+from geoapp.web.schemas.base import GEOJSON, Answer, Binary, Body, Form, Query, Route
 
 Kind = Literal[tuple(rules.POINT_KINDS)]  # type: ignore[valid-type]
 Result = Literal[rules.VISIT_RESULTS]  # type: ignore[valid-type]
@@ -87,7 +87,8 @@ class VisitRecord(Answer):
     lat: float | None
     location_accuracy_m: float | None
     client_id: str | None
-    photo_name: str | None
+    photo_name: str | None = Field(description="the stored file of the visit's photo")
+    photo_url: str | None = Field(None, description="where the photo is served")
     created_at: str
     district_id: str | None
     area_id: str | None
@@ -110,6 +111,13 @@ class Checkin(Body):
     client_id: str = Field(description=CLIENT_ID)
 
 
+class WithPhoto(Form):
+    report: str = Field(description="the body (Visit or Checkin) as JSON text")
+    photo: bytes | None = Field(
+        None, description="optional: one JPEG or PNG (metadata taken out, MAX_PHOTO_MB at most)"
+    )
+
+
 class CheckinRecord(Answer):
     id: int
     client_id: str
@@ -123,6 +131,7 @@ class CheckinRecord(Answer):
     accuracy_m: float | None
     distance_m: float = Field(description="metres from the area (0 inside)")
     photo_name: str | None = None
+    photo_url: str | None = Field(None, description="where the photo is served")
     note: str | None
     created_at: str | None = None
 
@@ -208,8 +217,9 @@ ROUTES = [
         "Record a visit to an inspection point: clean, or the problems found",
         VisitAnswer,
         body=Visit,
+        form=WithPhoto,
         status=201,
-        errors=(400, 409),
+        errors=(400, 409, 413, 415),
         description="The problems found are ordinary problems linked to the visit; a "
         "retry with the same client_id answers 200 with the visit already stored.",
     ),
@@ -220,10 +230,31 @@ ROUTES = [
         "A unit's patrol check-in (巡查签到) in one of its own areas",
         CheckinAnswer,
         body=Checkin,
+        form=WithPhoto,
         status=201,
-        errors=(400, 409, 422),
+        errors=(400, 409, 413, 415, 422),
         description="Accepted inside the area or within GEOAPP_CHECKIN_DISTANCE_M metres "
         "of it; refused (422) elsewhere, naming the area the phone is in.",
+    ),
+    Route(
+        "get",
+        "/api/visits/{visit_id}/photo",
+        "api.visit_photo",
+        "The photo of a visit (to those who see the visit)",
+        Binary,
+        media="image/jpeg",
+        errors=(404,),
+        binary=True,
+    ),
+    Route(
+        "get",
+        "/api/checkins/{checkin_id}/photo",
+        "api.checkin_photo",
+        "The photo of a patrol check-in (to those who see it)",
+        Binary,
+        media="image/jpeg",
+        errors=(404,),
+        binary=True,
     ),
     Route(
         "get",

@@ -107,8 +107,14 @@ def coverage_page():
 def coverage_print():
     """The coverage table and the inspected-point ledger for A4 paper."""
     cov = _build()
-    visits = coverage_files.visit_rows(get_store(), cov, kind_labels())
-    return render_template("coverage_print.html", visits=visits, **_page_args(cov))
+    store = get_store()
+    visits = coverage_files.visit_rows(store, cov, kind_labels())
+    photos = {
+        v["photo_name"]: url_for("api.visit_photo", visit_id=v["id"])
+        for v in store.visits(cov.round)
+        if v["photo_name"]
+    }
+    return render_template("coverage_print.html", visits=visits, photos=photos, **_page_args(cov))
 
 
 @bp.route("/ledger/coverage/export.<any(xlsx, csv):format>")

@@ -9,41 +9,26 @@ the field pages' service worker covers them):
     A unit account checks in on patrol (巡查签到) in one of its areas, with the GPS accuracy;
     refused away from the area with the name of the area the phone is in.
 
-Both post multipart ``report`` (JSON text, as the report queue sends it) to
+Both post multipart ``report`` (JSON text, as the report queue sends it) and an optional
+``photo`` to
 ``/field/api/visits`` and ``/field/api/checkins``, answered as ``POST /api/visits`` and
 ``POST /api/checkins`` are.
 """
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
 
-from geoapp.core.intake import ReportError
-from geoapp.core.messages import N_
 from geoapp.services import coverage as coverage_service
 from geoapp.web import permissions
 from geoapp.web.actor import current_unit_id
-from geoapp.web.api.coverage import checkin_answer, checkin_distance, visit_answer
+from geoapp.web.api.coverage import checkin_answer, checkin_distance, sent_report, visit_answer
 from geoapp.web.context import get_store
 from geoapp.web.views.coverage import kind_labels
 from geoapp.web.views.intake import _categories
 
 bp = Blueprint("field_coverage", __name__, url_prefix="/field")
-
-
-def _report() -> dict:
-    text = request.form.get("report")
-    if text is None:
-        raise ReportError(
-            "report", N_("send the report as multipart/form-data field %(field)r"), field="report"
-        )
-    try:
-        return json.loads(text)
-    except ValueError:
-        raise ReportError("report", N_("is not JSON text")) from None
 
 
 def _urls(submit: str) -> dict:
@@ -102,7 +87,7 @@ def visit_page():
 
 @bp.post("/api/visits")
 def submit_visit():
-    return visit_answer(_report())
+    return visit_answer(sent_report())
 
 
 @bp.get("/patrol")
@@ -128,4 +113,4 @@ def patrol_page():
 
 @bp.post("/api/checkins")
 def submit_checkin():
-    return checkin_answer(_report())
+    return checkin_answer(sent_report())

@@ -6,7 +6,7 @@ from static/js/report.js, import.js and problem.js.  Blueprint ``intake`` (endpo
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, send_file, url_for
+from flask import Blueprint, abort, current_app, render_template, url_for
 from flask_babel import gettext as _
 
 from geoapp.core.workflow import may_act
@@ -14,6 +14,7 @@ from geoapp.services import intake, map_features, photos
 from geoapp.store import NotFound
 from geoapp.web import maps, permissions
 from geoapp.web.actor import current_role, current_unit_id
+from geoapp.web.answers import private_photo
 from geoapp.web.api.intake import upload_dir
 from geoapp.web.context import get_store
 from geoapp.web.views.common import basemap_options, is_zh, status_labels
@@ -316,15 +317,4 @@ def photo(photo_id: int):
         path, content_type = photos.photo_file(store, photo_id, upload_dir("photos"))
     except NotFound:
         abort(404)
-    if not path.is_file():
-        abort(404)
-    response = send_file(path, mimetype=content_type, max_age=86400)
-    # a signed-in reader's own copy only: never kept by a shared cache (a proxy would hand
-    # it to readers of other units), nor reused after the reader's session ended
-    response.cache_control.public = False
-    response.cache_control.private = True
-    response.cache_control.max_age = None
-    response.cache_control.no_cache = True
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'"
-    return response
+    return private_photo(path, content_type)
