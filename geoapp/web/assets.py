@@ -5,28 +5,22 @@ Pages must work with no internet at all. The libraries come from npm (``package.
 ``static/vendor/<npm package>/<path inside the package>``; :func:`make_folium_offline`
 points folium at them.
 
-* :data:`FOLIUM_ASSETS` maps each known folium/branca CDN URL to a path under ``static/``.
-  The URLs are matched exactly, so a folium upgrade that changes one shows up as an
-  unknown URL instead of silently loading something else.
+Only what the pages load is vendored: Leaflet (the templates and every folium map), the
+fullscreen control (every folium map) and Leaflet-Geoman (the boundary editor).
+
+* :data:`PAGE_RESOURCES` names the folium resources the pages use (class → resource names):
+  of ``folium.Map``'s defaults only Leaflet's JS and CSS (``geoapp.web.maps.LeanMap`` drops
+  the rest: jQuery, Bootstrap, Font Awesome, awesome-markers), ``Fullscreen`` and ``GeoMan``.
+* :data:`FOLIUM_ASSETS` maps each of their CDN URLs to a path under ``static/``. The URLs are
+  matched exactly, so a folium upgrade that changes one raises :class:`UnvendoredAssetError`
+  instead of silently loading something else.
 * :func:`make_folium_offline` rewrites ``default_js`` / ``default_css`` of every
-  ``folium.elements.JSCSSMixin`` subclass (``folium.Map`` and all plugins), and branca's
-  colormap legend (which hard-codes d3 v3). The plugins in :data:`SUPPORTED_CLASSES` must be
-  fully mapped (else :class:`UnvendoredAssetError`); any other class still pointing at the
-  internet is logged once as a warning (or raises with ``strict=True``): add it to
-  ``package.json``, ``scripts/install-assets`` and :data:`FOLIUM_ASSETS` before using it.
+  ``folium.elements.JSCSSMixin`` subclass; other folium plugins keep their CDN links (logged
+  at DEBUG), and :func:`check_offline` refuses a rendered map that would load one, so a page
+  that starts using a new plugin fails at once: vendor it first (``package.json``,
+  ``scripts/install-assets``, :data:`FOLIUM_ASSETS`, :data:`PAGE_RESOURCES`).
 * :func:`external_urls` finds what an HTML page would fetch from outside; tests assert it
   is empty. :func:`missing_vendor_files` tells whether ``scripts/install-assets`` has run.
-
-Notes on sources (see also ``package.json``):
-
-* folium's HeatMap loads folium's own patched Leaflet.heat build (weights fix), which is not
-  on npm; folium ships it inside its Python package (``folium/templates/leaflet_heat.min.js``)
-  and ``scripts/install-assets`` copies it from there to ``vendor/folium/``.
-* folium's ``bootstrap-glyphicons.css`` (Bootstrap 3.0.0, CDN only) is extracted at install
-  time from ``bootstrap@3.4.1`` (npm alias ``bootstrap3``): only ``@font-face`` and the
-  ``.glyphicon*`` rules, so it does not clash with Bootstrap 5.
-* folium's ``leaflet.awesome.rotate.min.css`` (a file in folium's git repository only) is
-  replaced by our own ``static/css/leaflet.awesome.rotate.css``.
 """
 
 from __future__ import annotations
@@ -48,133 +42,42 @@ VENDOR_PREFIX = "/static/vendor"
 # Paths are relative to the static folder; "vendor/..." ones are copied by install-assets.
 LEAFLET_JS = "vendor/leaflet/dist/leaflet.js"
 LEAFLET_CSS = "vendor/leaflet/dist/leaflet.css"
-JQUERY_JS = "vendor/jquery/dist/jquery.min.js"
-BOOTSTRAP_JS = "vendor/bootstrap/dist/js/bootstrap.bundle.min.js"
-BOOTSTRAP_CSS = "vendor/bootstrap/dist/css/bootstrap.min.css"
-GLYPHICONS_CSS = "vendor/bootstrap3/dist/css/bootstrap-glyphicons.css"
-FONTAWESOME_CSS = "vendor/@fortawesome/fontawesome-free/css/all.min.css"
-AWESOME_MARKERS_JS = "vendor/leaflet.awesome-markers/dist/leaflet.awesome-markers.js"
-AWESOME_MARKERS_CSS = "vendor/leaflet.awesome-markers/dist/leaflet.awesome-markers.css"
-AWESOME_ROTATE_CSS = "css/leaflet.awesome.rotate.css"  # our own file, committed
-MARKERCLUSTER_JS = "vendor/leaflet.markercluster/dist/leaflet.markercluster.js"
-MARKERCLUSTER_CSS = "vendor/leaflet.markercluster/dist/MarkerCluster.css"
-MARKERCLUSTER_DEFAULT_CSS = "vendor/leaflet.markercluster/dist/MarkerCluster.Default.css"
 FULLSCREEN_JS = "vendor/leaflet.fullscreen/Control.FullScreen.js"
 FULLSCREEN_CSS = "vendor/leaflet.fullscreen/Control.FullScreen.css"
-MOUSEPOSITION_JS = "vendor/leaflet-mouse-position/src/L.Control.MousePosition.js"
-MOUSEPOSITION_CSS = "vendor/leaflet-mouse-position/src/L.Control.MousePosition.css"
-SEARCH_JS = "vendor/leaflet-search/dist/leaflet-search.min.js"
-SEARCH_CSS = "vendor/leaflet-search/dist/leaflet-search.min.css"
-DRAW_JS = "vendor/leaflet-draw/dist/leaflet.draw.js"
-DRAW_CSS = "vendor/leaflet-draw/dist/leaflet.draw.css"
 GEOMAN_JS = "vendor/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.min.js"
 GEOMAN_CSS = "vendor/@geoman-io/leaflet-geoman-free/dist/leaflet-geoman.css"
-LOCATE_JS = "vendor/leaflet.locatecontrol/dist/L.Control.Locate.min.js"
-LOCATE_CSS = "vendor/leaflet.locatecontrol/dist/L.Control.Locate.min.css"
-HEAT_JS = "vendor/folium/leaflet_heat.min.js"
-MEASURE_JS = "vendor/leaflet-measure/dist/leaflet-measure.js"
-MEASURE_CN_JS = "vendor/leaflet-measure/dist/leaflet-measure.cn.js"  # Chinese UI build
-MEASURE_CSS = "vendor/leaflet-measure/dist/leaflet-measure.css"
-D3_V3_JS = "vendor/d3v3/d3.min.js"  # branca colormap legends
-ECHARTS_JS = "vendor/echarts/dist/echarts.min.js"
 
-#: Files for the app's own templates, by name: ``vendor_url("echarts")``.
+#: Files the app's own templates load directly (``url_for('static', ...)``), by name.
 PAGE_ASSETS: dict[str, str] = {
     "leaflet_js": LEAFLET_JS,
     "leaflet_css": LEAFLET_CSS,
-    "jquery": JQUERY_JS,
-    "bootstrap_js": BOOTSTRAP_JS,
-    "bootstrap_css": BOOTSTRAP_CSS,
-    "fontawesome_css": FONTAWESOME_CSS,
-    "echarts": ECHARTS_JS,
-    "leaflet_measure_cn_js": MEASURE_CN_JS,
 }
 
-_D3_V3_CDN = "https://cdnjs.cloudflare.com/ajax/libs/d3/3.5.5/d3.min.js"
-
-#: Every folium/branca CDN URL we know, mapped to its local file (relative to ``static/``).
+#: The folium CDN URLs the pages' maps use, mapped to their local file (under ``static/``).
 FOLIUM_ASSETS: dict[str, str] = {
-    # folium.Map
+    # folium.Map (LeanMap keeps only these two of its defaults)
     "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js": LEAFLET_JS,
-    "https://code.jquery.com/jquery-3.7.1.min.js": JQUERY_JS,
-    "https://cdnjs.cloudflare.com/ajax/libs/jquery/3.7.1/jquery.min.js": JQUERY_JS,
-    "https://cdn.jsdelivr.net/npm/bootstrap@5.2.2/dist/js/bootstrap.bundle.min.js": BOOTSTRAP_JS,
-    "https://cdnjs.cloudflare.com/ajax/libs/Leaflet.awesome-markers/2.0.2/"
-    "leaflet.awesome-markers.js": AWESOME_MARKERS_JS,
     "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css": LEAFLET_CSS,
-    "https://cdn.jsdelivr.net/npm/bootstrap@5.2.2/dist/css/bootstrap.min.css": BOOTSTRAP_CSS,
-    "https://netdna.bootstrapcdn.com/bootstrap/3.0.0/css/bootstrap-glyphicons.css": GLYPHICONS_CSS,
-    "https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@6.2.0/css/all.min.css": (
-        FONTAWESOME_CSS
-    ),
-    "https://cdnjs.cloudflare.com/ajax/libs/Leaflet.awesome-markers/2.0.2/"
-    "leaflet.awesome-markers.css": AWESOME_MARKERS_CSS,
-    "https://cdn.jsdelivr.net/gh/python-visualization/folium/folium/templates/"
-    "leaflet.awesome.rotate.min.css": AWESOME_ROTATE_CSS,
-    # MarkerCluster, FastMarkerCluster
-    "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/"
-    "leaflet.markercluster.js": MARKERCLUSTER_JS,
-    "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/"
-    "MarkerCluster.css": MARKERCLUSTER_CSS,
-    "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/"
-    "MarkerCluster.Default.css": MARKERCLUSTER_DEFAULT_CSS,
-    # Fullscreen
+    # Fullscreen (every map)
     "https://cdn.jsdelivr.net/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.min.js": (
         FULLSCREEN_JS
     ),
     "https://cdn.jsdelivr.net/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.css": (
         FULLSCREEN_CSS
     ),
-    # MousePosition
-    "https://cdn.jsdelivr.net/gh/ardhi/Leaflet.MousePosition/src/"
-    "L.Control.MousePosition.min.js": MOUSEPOSITION_JS,
-    "https://cdn.jsdelivr.net/gh/ardhi/Leaflet.MousePosition/src/"
-    "L.Control.MousePosition.min.css": MOUSEPOSITION_CSS,
-    # Search
-    "https://cdn.jsdelivr.net/npm/leaflet-search@2.9.7/dist/leaflet-search.min.js": SEARCH_JS,
-    "https://cdn.jsdelivr.net/npm/leaflet-search@2.9.7/dist/leaflet-search.min.css": SEARCH_CSS,
-    # Draw
-    "https://cdnjs.cloudflare.com/ajax/libs/leaflet.draw/1.0.2/leaflet.draw.js": DRAW_JS,
-    "https://cdnjs.cloudflare.com/ajax/libs/leaflet.draw/1.0.2/leaflet.draw.css": DRAW_CSS,
-    # GeoMan
+    # GeoMan (the boundary editor)
     "https://unpkg.com/@geoman-io/leaflet-geoman-free@latest/dist/leaflet-geoman.js": GEOMAN_JS,
     "https://unpkg.com/@geoman-io/leaflet-geoman-free@latest/dist/leaflet-geoman.css": GEOMAN_CSS,
-    # LocateControl
-    "https://cdnjs.cloudflare.com/ajax/libs/leaflet-locatecontrol/0.66.2/"
-    "L.Control.Locate.min.js": LOCATE_JS,
-    "https://cdnjs.cloudflare.com/ajax/libs/leaflet-locatecontrol/0.66.2/"
-    "L.Control.Locate.min.css": LOCATE_CSS,
-    # HeatMap
-    "https://cdn.jsdelivr.net/gh/python-visualization/folium@main/folium/templates/"
-    "leaflet_heat.min.js": HEAT_JS,
-    # MeasureControl
-    "https://cdn.jsdelivr.net/gh/ljagis/leaflet-measure@2.1.7/dist/leaflet-measure.min.js": (
-        MEASURE_JS
-    ),
-    "https://cdn.jsdelivr.net/gh/ljagis/leaflet-measure@2.1.7/dist/leaflet-measure.min.css": (
-        MEASURE_CSS
-    ),
-    # branca colormap legends (and folium.Vega, which still needs vega itself)
-    _D3_V3_CDN: D3_V3_JS,
 }
 
-#: Classes (as ``module:qualname``) that must be fully local; an unknown URL in one of these
-#: means folium changed a CDN link and the mapping above needs updating.
-SUPPORTED_CLASSES: frozenset[str] = frozenset(
-    {
-        "folium.folium:Map",
-        "folium.plugins.marker_cluster:MarkerCluster",
-        "folium.plugins.fast_marker_cluster:FastMarkerCluster",
-        "folium.plugins.fullscreen:Fullscreen",
-        "folium.plugins.mouse_position:MousePosition",
-        "folium.plugins.search:Search",
-        "folium.plugins.draw:Draw",
-        "folium.plugins.geoman:GeoMan",
-        "folium.plugins.locate_control:LocateControl",
-        "folium.plugins.heat_map:HeatMap",
-        "folium.plugins.measure_control:MeasureControl",
-    }
-)
+#: The folium classes (``module:qualname``) the pages use, with the names of the resources
+#: (``default_js`` / ``default_css`` entries) they load; ``None``: all of them. Each must be
+#: fully local: an unknown URL among them means folium changed a CDN link.
+PAGE_RESOURCES: dict[str, frozenset[str] | None] = {
+    "folium.folium:Map": frozenset({"leaflet", "leaflet_css"}),
+    "folium.plugins.fullscreen:Fullscreen": None,
+    "folium.plugins.geoman:GeoMan": None,
+}
 
 
 class UnvendoredAssetError(RuntimeError):
@@ -202,7 +105,6 @@ def _is_remote(url: str) -> bool:
 # --------------------------------------------------------------------------- rewriting
 _ORIGINALS: dict[type, dict[str, list[tuple[str, str]]]] = {}
 _STATE: dict[str, object] = {"prefix": None, "classes": 0, "left": []}
-_WARNED: set[tuple[str, str]] = set()
 
 
 def _class_key(cls: type) -> str:
@@ -223,15 +125,22 @@ def _jscss_classes() -> list[type]:
     return list(seen)
 
 
+def _used_by_pages(key: str, name: str) -> bool:
+    if key not in PAGE_RESOURCES:
+        return False
+    names = PAGE_RESOURCES[key]
+    return names is None or name in names
+
+
 def make_folium_offline(prefix: str = VENDOR_PREFIX, *, strict: bool = False) -> list[str]:
-    """Point folium (and branca legends) at local copies of their JS/CSS files.
+    """Point folium at local copies of the JS/CSS files the pages use.
 
     Safe to call many times: the original CDN lists are remembered, so calling again with
     another ``prefix`` re-targets the links; a repeated call with the same prefix is cheap.
-    Returns the external URLs still left (classes we do not vendor), sorted.
+    Returns the external URLs still left (resources no page uses), sorted.
 
-    Raises :class:`UnvendoredAssetError` if a class in :data:`SUPPORTED_CLASSES` (or, with
-    ``strict=True``, any class) refers to a URL not in :data:`FOLIUM_ASSETS`.
+    Raises :class:`UnvendoredAssetError` if a resource in :data:`PAGE_RESOURCES` (or, with
+    ``strict=True``, any resource of any class) refers to a URL not in :data:`FOLIUM_ASSETS`.
     """
     classes = _jscss_classes()
     cached = _STATE["prefix"] == prefix and _STATE["classes"] == len(classes)
@@ -239,7 +148,7 @@ def make_folium_offline(prefix: str = VENDOR_PREFIX, *, strict: bool = False) ->
         return list(_STATE["left"])  # type: ignore[call-overload]
 
     left: dict[str, list[str]] = {}  # url -> class keys
-    unknown_supported: list[str] = []
+    unknown_used: list[str] = []
     plan: list[tuple[type, str, list[tuple[str, str]]]] = []
     for cls in classes:
         if cls not in _ORIGINALS:
@@ -255,18 +164,18 @@ def make_folium_offline(prefix: str = VENDOR_PREFIX, *, strict: bool = False) ->
                 if url in FOLIUM_ASSETS:
                     url = static_url(FOLIUM_ASSETS[url], prefix)
                 elif _is_remote(url):
-                    if key in SUPPORTED_CLASSES:
-                        unknown_supported.append(f"{key} {attr} {name}: {url}")
+                    if _used_by_pages(key, name):
+                        unknown_used.append(f"{key} {attr} {name}: {url}")
                     left.setdefault(url, []).append(key)
                 rewritten.append((name, url))
             plan.append((cls, attr, rewritten))
 
     # raise before touching anything, so a failed call leaves folium as it was
-    if unknown_supported:
+    if unknown_used:
         raise UnvendoredAssetError(
             "folium refers to CDN files geoapp.web.assets does not know (folium upgraded?); "
             "pin the library in package.json, copy it in scripts/install-assets and map the "
-            "URL in geoapp.web.assets.FOLIUM_ASSETS:\n  " + "\n  ".join(unknown_supported)
+            "URL in geoapp.web.assets.FOLIUM_ASSETS:\n  " + "\n  ".join(unknown_used)
         )
     if strict and left:
         raise UnvendoredAssetError(
@@ -275,42 +184,27 @@ def make_folium_offline(prefix: str = VENDOR_PREFIX, *, strict: bool = False) ->
         )
     for cls, attr, rewritten in plan:
         setattr(cls, attr, rewritten)
-    fresh = [(u, k) for u, ks in sorted(left.items()) for k in ks if (u, k) not in _WARNED]
-    if fresh:
-        _WARNED.update(fresh)
-        users = sorted({k.rsplit(":", 1)[1] for _, k in fresh})
-        log.warning(
-            "folium classes %s still load files from the internet (no local copy): do not "
-            "use them in pages, or vendor them first (package.json, scripts/install-assets, "
-            "geoapp/web/assets.py)",
-            ", ".join(users),
+    if left and log.isEnabledFor(logging.DEBUG):
+        # no page uses them (check_offline refuses a map that would): nothing to act on
+        log.debug(
+            "folium resources left on their CDN (no page uses them): %s",
+            ", ".join(sorted({k.rsplit(":", 1)[1] for ks in left.values() for k in ks})),
         )
 
-    _patch_branca_colormap()
     _STATE.update(prefix=prefix, classes=len(classes), left=sorted(left))
     return sorted(left)
 
 
-def _patch_branca_colormap() -> None:
-    """branca's ColorMap.render() adds d3 v3 from cdnjs to the page header; swap it."""
-    from branca.colormap import ColorMap
-    from branca.element import JavascriptLink
-
-    if getattr(ColorMap.render, "_geoapp_offline", False):
-        return
-    original = ColorMap.render
-
-    def render(self, **kwargs):
-        original(self, **kwargs)
-        header = self.get_root().header
-        link = header._children.get("d3")
-        prefix = _STATE["prefix"] or VENDOR_PREFIX
-        if link is not None and getattr(link, "url", None) == _D3_V3_CDN:
-            header.add_child(JavascriptLink(static_url(D3_V3_JS, str(prefix))), name="d3")
-
-    render._geoapp_offline = True  # type: ignore[attr-defined]
-    render.__wrapped__ = original  # type: ignore[attr-defined]
-    ColorMap.render = render
+def check_offline(html: str, what: str = "map") -> str:
+    """``html`` (a rendered page or part of one) unchanged, or :class:`UnvendoredAssetError`
+    naming every URL it would load from the internet."""
+    outside = external_urls(html)
+    if outside:
+        raise UnvendoredAssetError(
+            f"the {what} would load files from the internet (vendor them first: package.json, "
+            "scripts/install-assets, geoapp.web.assets): " + ", ".join(outside)
+        )
+    return html
 
 
 # --------------------------------------------------------------------------- checking

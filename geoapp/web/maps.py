@@ -18,6 +18,7 @@ from geoapp.core.palette import (  # noqa: F401 (the map's colours, re-exported)
     STATUS_COLOURS,
     URGENCY_COLOURS,
 )
+from geoapp.web.assets import PAGE_RESOURCES, check_offline
 
 MAX_ZOOM = 19
 
@@ -74,12 +75,15 @@ def page_map(
 
 
 class LeanMap(folium.Map):
-    """A folium Map that loads Leaflet alone: the pages use neither jQuery, Bootstrap nor
-    Font Awesome, and every extra file delays the first data request."""
+    """A folium Map that loads Leaflet alone (the resources geoapp.web.assets.PAGE_RESOURCES
+    lists for folium.Map): the pages use neither jQuery, Bootstrap, Font Awesome nor
+    awesome-markers, those are not vendored, and every extra file delays the first data
+    request."""
 
     def render(self, **kwargs):
-        self.default_js = [js for js in folium.Map.default_js if js[0] == "leaflet"]
-        self.default_css = [css for css in folium.Map.default_css if css[0] == "leaflet_css"]
+        keep = PAGE_RESOURCES["folium.folium:Map"] or ()
+        self.default_js = [js for js in folium.Map.default_js if js[0] in keep]
+        self.default_css = [css for css in folium.Map.default_css if css[0] in keep]
         super().render(**kwargs)
 
 
@@ -193,11 +197,14 @@ def generations_map(
 
 
 def map_parts(m: folium.Map) -> dict:
-    """Split a folium map into header (CSS/JS links), body and script for a Jinja page."""
+    """Split a folium map into header (CSS/JS links), body and script for a Jinja page.
+
+    Raises :class:`~geoapp.web.assets.UnvendoredAssetError` if the header would load a file
+    from the internet (a folium plugin not vendored): pages work with no internet."""
     fig = m.get_root()
     fig.render()
     return {
-        "header": fig.header.render(),
+        "header": check_offline(fig.header.render(), "map's header"),
         "body": fig.html.render(),
         "script": fig.script.render(),
     }

@@ -6,6 +6,8 @@ import base64
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import branca.colormap
@@ -13,7 +15,7 @@ import folium
 import folium.plugins as plugins
 import pytest
 
-from geoapp.web import assets
+from geoapp.web import assets, maps
 
 REPO = Path(__file__).resolve().parents[2]
 STATIC = REPO / "static"
@@ -27,48 +29,27 @@ def offline():
     assets.make_folium_offline()  # undo any other prefix a test used
 
 
-def full_map() -> folium.Map:
-    """A map using folium's base resources and every plugin we vendor."""
-    m = folium.Map(location=[29.9, 119.6], zoom_start=11, tiles=None)
-    zone = folium.GeoJson(
-        {
-            "type": "FeatureCollection",
-            "features": [
-                {
-                    "type": "Feature",
-                    "properties": {"name": "城关镇责任区"},
-                    "geometry": {
-                        "type": "Polygon",
-                        "coordinates": [
-                            [[119.6, 29.9], [119.7, 29.9], [119.7, 30.0], [119.6, 29.9]]
-                        ],
-                    },
-                }
-            ],
-        },
-        name="责任区",
-        tooltip=folium.GeoJsonTooltip(["name"]),
-    ).add_to(m)
-    cluster = plugins.MarkerCluster().add_to(m)
-    for i, angle in enumerate((0, 45, 90)):
-        folium.Marker(
-            [29.9 + i / 100, 119.6],
-            popup=folium.Popup("<b>问题点</b>", max_width=200),
-            icon=folium.Icon(color="red", icon="trash", prefix="fa", angle=angle),
-        ).add_to(cluster)
-    folium.Marker([29.95, 119.65], icon=folium.Icon()).add_to(m)  # glyphicon prefix
-    plugins.FastMarkerCluster([[29.91, 119.61], [29.92, 119.62]]).add_to(m)
-    plugins.Fullscreen().add_to(m)
-    plugins.MousePosition().add_to(m)
-    plugins.Search(layer=zone, search_label="name").add_to(m)
-    plugins.Draw().add_to(m)
-    plugins.GeoMan().add_to(m)
-    plugins.LocateControl().add_to(m)
-    plugins.HeatMap([[29.9, 119.6, 0.5], [29.91, 119.61, 1.0]]).add_to(m)
-    plugins.MeasureControl().add_to(m)
-    branca.colormap.LinearColormap(["green", "red"], vmin=0, vmax=10, caption="扣分").add_to(m)
-    folium.LayerControl().add_to(m)
-    return m
+BOUNDS = (119.6, 29.9, 119.7, 30.0)
+TILES = "/tiles/{z}/{x}/{y}.png"
+
+
+def page_maps() -> dict[str, folium.Map]:
+    """Every kind of map the pages draw (geoapp.web.maps), with a local basemap."""
+    basemap = {"tiles_url": TILES, "native_zoom": 17}
+    return {
+        "responsibility": maps.responsibility_map(BOUNDS, {}, **basemap),
+        "editor": maps.editor_map(BOUNDS, {}, **basemap),
+        "generations": maps.generations_map(BOUNDS, {}, **basemap),
+        "page": maps.page_map(BOUNDS, "ReportPage", {}, **basemap),
+    }
+
+
+def template_vendor_files() -> set[str]:
+    """vendor/... files the templates (and the field pages' service worker list) load."""
+    found = set()
+    for path in (REPO / "geoapp" / "templates").rglob("*.html"):
+        found.update(re.findall(r"filename='(vendor/[^']+)'", path.read_text(encoding="utf-8")))
+    return found
 
 
 def test_vendor_files_installed():
@@ -76,28 +57,43 @@ def test_vendor_files_installed():
     assert missing == [], f"missing under static/: {missing}; {INSTALL_HINT}"
 
 
-def test_full_map_loads_nothing_from_outside():
-    html = full_map().get_root().render()
+@pytest.mark.parametrize("kind", ["responsibility", "editor", "generations", "page"])
+def test_page_maps_load_nothing_from_outside(kind):
+    html = page_maps()[kind].get_root().render()
     assert assets.external_urls(html) == []
-
-
-def test_full_map_local_files_exist():
-    html = full_map().get_root().render()
     local = [u for u in assets.resource_urls(html) if u.startswith("/static/")]
-    assert len(local) >= 29, local
-    assert any(u.startswith(assets.VENDOR_PREFIX + "/") for u in local)
+    assert assets.vendor_url("leaflet_js") in local
     missing = [u for u in local if not (REPO / u.lstrip("/")).is_file()]
     assert missing == [], f"{missing}; {INSTALL_HINT}"
 
 
-def test_supported_classes_exist_and_are_local():
+def test_vendored_files_are_exactly_what_pages_load():
+    """Nothing vendored that no page loads, nothing loaded that is not vendored."""
+    loaded = set(template_vendor_files())
+    for m in page_maps().values():
+        parts = maps.map_parts(m)
+        for url in assets.resource_urls(parts["header"]):
+            assert url.startswith(assets.VENDOR_PREFIX + "/"), url
+            loaded.add(url[len("/static/") :])
+    assert loaded == set(assets.local_files())
+    packages = json.loads((REPO / "package.json").read_text(encoding="utf-8"))["dependencies"]
+    used = {rel.split("/")[1] for rel in loaded if not rel.startswith("vendor/@")}
+    used |= {"/".join(rel.split("/")[1:3]) for rel in loaded if rel.startswith("vendor/@")}
+    assert set(packages) == used
+
+
+def test_page_classes_are_local():
     classes = {assets._class_key(c): c for c in assets._jscss_classes()}
-    assert classes.keys() >= assets.SUPPORTED_CLASSES
-    for key in assets.SUPPORTED_CLASSES:
+    assert classes.keys() >= assets.PAGE_RESOURCES.keys()
+    for key, names in assets.PAGE_RESOURCES.items():
         cls = classes[key]
-        urls = [url for _, url in [*cls.default_js, *cls.default_css]]
-        assert urls, key
-        assert all(url.startswith("/static/") for url in urls), (key, urls)
+        used = [
+            url
+            for name, url in [*cls.default_js, *cls.default_css]
+            if names is None or name in names
+        ]
+        assert used, key
+        assert all(url.startswith("/static/vendor/") for url in used), (key, used)
 
 
 def test_every_mapped_url_is_used_by_folium():
@@ -109,8 +105,7 @@ def test_every_mapped_url_is_used_by_folium():
         for entries in lists.values()
         for _, url in entries
     }
-    unused = set(assets.FOLIUM_ASSETS) - originals - {assets._D3_V3_CDN}
-    assert unused == set()
+    assert set(assets.FOLIUM_ASSETS) - originals == set()
 
 
 def test_make_folium_offline_is_idempotent_and_retargets():
@@ -120,10 +115,8 @@ def test_make_folium_offline_is_idempotent_and_retargets():
     assert folium.Map.default_js == js
     assets.make_folium_offline("/geo/static/vendor/")
     assert dict(folium.Map.default_js)["leaflet"] == "/geo/static/vendor/leaflet/dist/leaflet.js"
-    rotate = dict(folium.Map.default_css)["awesome_rotate_css"]
-    assert rotate == "/geo/static/css/leaflet.awesome.rotate.css"
-    html = full_map().get_root().render()
-    assert '<script src="/geo/static/vendor/d3v3/d3.min.js">' in html
+    html = page_maps()["editor"].get_root().render()
+    assert '<script src="/geo/static/vendor/leaflet.fullscreen/Control.FullScreen.js">' in html
     assets.make_folium_offline()
     assert folium.Map.default_js == js
 
@@ -131,6 +124,8 @@ def test_make_folium_offline_is_idempotent_and_retargets():
 def test_unvendored_plugins_are_reported():
     left = assets.make_folium_offline()
     assert "https://unpkg.com/leaflet.boatmarker/leaflet.boatmarker.min.js" in left
+    # folium.Map's defaults that no page loads (LeanMap drops them) stay on their CDN
+    assert "https://code.jquery.com/jquery-3.7.1.min.js" in left
     with pytest.raises(assets.UnvendoredAssetError, match="BoatMarker"):
         assets.make_folium_offline("/other/vendor", strict=True)
     assert dict(folium.Map.default_js)["leaflet"].startswith("/static/vendor/")  # untouched
@@ -139,17 +134,41 @@ def test_unvendored_plugins_are_reported():
     assert any("leaflet-minimap" in u for u in assets.external_urls(m.get_root().render()))
 
 
-def test_page_assets_urls():
-    assert assets.vendor_url("echarts") == "/static/vendor/echarts/dist/echarts.min.js"
-    assert assets.vendor_url("bootstrap_css", "/x/vendor") == (
-        "/x/vendor/bootstrap/dist/css/bootstrap.min.css"
+@pytest.mark.parametrize(
+    "add",
+    [
+        lambda m: plugins.MarkerCluster().add_to(m),
+        lambda m: plugins.MeasureControl().add_to(m),
+        lambda m: plugins.BoatMarker([29.95, 119.65]).add_to(m),
+        lambda m: branca.colormap.LinearColormap(["green", "red"], vmin=0, vmax=1).add_to(m),
+    ],
+    ids=["markercluster", "measure", "boatmarker", "colormap"],
+)
+def test_a_page_map_with_an_unvendored_plugin_is_refused(add):
+    """A page that starts using a plugin not vendored fails at once, naming the URLs."""
+    m = maps.base_map(BOUNDS)
+    add(m)
+    with pytest.raises(assets.UnvendoredAssetError, match="https://"):
+        maps.map_parts(m)
+
+
+def test_no_warning_at_start():
+    """Loading folium plugins no page uses is not news: nothing logged at WARNING."""
+    code = (
+        "import logging; logging.basicConfig(level=logging.INFO);"
+        "from geoapp.web.assets import make_folium_offline; make_folium_offline()"
     )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
 
 
-def test_rotate_css_covers_every_angle():
-    text = (STATIC / "css" / "leaflet.awesome.rotate.css").read_text(encoding="utf-8")
-    angles = {int(a) for a in re.findall(r"\.fa-rotate-(\d+)\{transform:rotate\(\1deg\)\}", text)}
-    assert angles == set(range(1, 360))
+def test_page_assets_urls():
+    assert assets.vendor_url("leaflet_js") == "/static/vendor/leaflet/dist/leaflet.js"
+    assert assets.vendor_url("leaflet_css", "/x/vendor") == "/x/vendor/leaflet/dist/leaflet.css"
 
 
 def test_package_json_pins_exact_versions():
