@@ -31,7 +31,7 @@ def overlaps(a, b) -> bool:
 def view(page, lon, lat, zoom):
     """Jump (no animation) and return the names shown and the last pass's candidates."""
     page.evaluate(
-        "([lat, lon, z]) => window.geoappMap.map.setView([lat, lon], z, {animate: false})",
+        "([lat, lon, z]) => { window.geoappMap.map.setView([lat, lon], z, {animate: false}); }",
         [lat, lon, zoom],
     )
     return page.evaluate(SHOWN), page.evaluate("() => window.geoappMap.names.candidates()")
@@ -83,10 +83,15 @@ def check_view(page, names, lon, lat, zoom):
 
 def area_names(page, base):
     """The areas' names and label points, as the map's API gives them."""
-    fc = page.evaluate("(url) => fetch(url).then(r => r.json())", base + "/api/areas")
+    # only the names and points cross over to Python (the shapes would make a message of MBs)
+    features = page.evaluate(
+        "(url) => fetch(url).then(r => r.json()).then(fc => fc.features.map("
+        "f => [f.id, f.properties.name, f.properties.label_point]))",
+        base + "/api/areas",
+    )
     return {
-        "names": {f["id"]: f["properties"]["name"] for f in fc["features"]},
-        "points": {f["id"]: f["properties"]["label_point"] for f in fc["features"]},
+        "names": {fid: name for fid, name, _ in features},
+        "points": {fid: point for fid, _, point in features},
     }
 
 
@@ -118,7 +123,7 @@ def test_names_at_every_zoom_never_overlap(page, serve, demo_sqlite_url, tmp_pat
     # an animated zoom ends with the names placed for the new zoom
     p = places[0]
     view(page, p.x, p.y, 15)
-    page.evaluate("() => window.geoappMap.map.zoomIn(1)")
+    page.evaluate("() => { window.geoappMap.map.zoomIn(1); }")
     page.wait_for_function("() => window.geoappMap.map.getZoom() >= 16", timeout=10000)
     page.wait_for_timeout(600)
     shown = page.evaluate(SHOWN)

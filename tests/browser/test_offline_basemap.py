@@ -44,7 +44,7 @@ def test_tiles_from_the_package_and_nothing_from_outside(
         page.wait_for_selector(READY, timeout=30000)
         for zoom, native in ((None, None), (15, 15), (18, 15)):  # opened, deepest, beyond
             if zoom is not None:
-                page.evaluate("(z) => window.geoappMap.map.setZoom(z, {animate: false})", zoom)
+                page.evaluate("(z) => { window.geoappMap.map.setZoom(z, {animate: false}); }", zoom)
             page.wait_for_function(
                 "() => document.querySelectorAll('img.leaflet-tile-loaded').length > 0"
                 " && !document.querySelector('.leaflet-tile-container img:not(.leaflet-tile-loaded)')",

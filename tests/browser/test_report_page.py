@@ -24,7 +24,7 @@ def served(live_server, demo_sqlite_url, tmp_path, page, login):
 
 def map_point(page, lon, lat):
     """Page coordinates of a map position on a page's small map (window.pageMap)."""
-    page.evaluate("([lat, lon]) => window.pageMap.map.setView([lat, lon], 17, {animate: false})",
+    page.evaluate("([lat, lon]) => { window.pageMap.map.setView([lat, lon], 17, {animate: false}); }",
                   [lat, lon])  # fmt: skip
     x, y = page.evaluate(
         "([lat, lon]) => { var pt = window.pageMap.map.latLngToContainerPoint([lat, lon]);"
