@@ -8,6 +8,9 @@
   (unless marked ``@pytest.mark.allow_console_errors``) anything went to the console as
   an error. ``page_log`` gives the test the recorded data while it runs.
 * ``live_server`` (in tests/conftest.py): ``base_url = live_server(app)``.
+* ``keep_screenshot(page, name, **options)`` (function): a screenshot for a human to look at, taken only
+  when GEOAPP_SCREENSHOT_DIR names a folder (a full-page PNG costs the browser a second at
+  phone height; a test that checks pixels takes its own).
 * ``login`` (function): ``login(page, base_url, role="admin")`` signs the page in through
   the real sign-in form as the demo account of that role (password ``"<role>-password"``,
   as ``TEST_PASSWORDS`` in tests/conftest.py) and waits for the page it lands on.
@@ -207,3 +210,21 @@ def tiny_county_url(tiny_county_template: Path, tmp_path) -> str:
     path = tmp_path / "tiny.sqlite"
     shutil.copyfile(tiny_county_template, path)
     return f"sqlite:///{path}"
+
+
+def save_screenshot(page, name: str, **options) -> Path | None:
+    """Save a screenshot of ``page`` as ``name`` in GEOAPP_SCREENSHOT_DIR, when that is set
+    (for the README and for reviewers); otherwise take none."""
+    folder = os.environ.get("GEOAPP_SCREENSHOT_DIR")
+    if not folder:
+        return None
+    path = Path(folder) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), **options)
+    return path
+
+
+@pytest.fixture
+def keep_screenshot() -> Callable[..., Path | None]:
+    """``keep_screenshot(page, name, **options)``: see ``save_screenshot``."""
+    return save_screenshot

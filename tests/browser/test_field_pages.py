@@ -106,7 +106,9 @@ def marker_position(page):
     )
 
 
-def test_report_from_the_phone_with_its_position_and_a_camera_photo(phone, served, tmp_path):
+def test_report_from_the_phone_with_its_position_and_a_camera_photo(
+    phone, served, tmp_path, keep_screenshot
+):
     base, store, photo_dir = served
     area, lon, lat = inside_point(store, kind="back_alley")
     units = {u["unit_id"]: u["name"] for u in store.list_units()}
@@ -139,7 +141,7 @@ def test_report_from_the_phone_with_its_position_and_a_camera_photo(phone, serve
     assert page.inner_text("#accuracy") == "精度 ±8 米"
     where = page.inner_text("#where")
     assert units[area["responsible_unit_id"]] in where and area["name"] in where
-    page.screenshot(path="/tmp/field-report-located.png")
+    keep_screenshot(page, "field-report-located.png")
 
     # a 12 MP camera photo, turned (EXIF orientation 6) and with a GPS position elsewhere
     original = camera_photo(page, gps=(plon, plat))
@@ -185,7 +187,7 @@ def test_report_from_the_phone_with_its_position_and_a_camera_photo(phone, serve
     )
     page.select_option("#category", "litter")
     page.fill("#description", "路边垃圾散落")
-    page.screenshot(path="/tmp/field-report-form.png")
+    keep_screenshot(page, "field-report-form.png")
     before = store.count_problems()
     page.click("#send")
     page.wait_for_selector("body[data-queue='0'] #queue-list li[data-state=sent]", state="attached")
@@ -202,7 +204,7 @@ def test_report_from_the_phone_with_its_position_and_a_camera_photo(phone, serve
     assert height > width  # stored upright, with no orientation left to apply
     assert b"Exif" not in stored and b"HUAWEI" not in stored
     page.click("#queue-toggle")
-    page.screenshot(path="/tmp/field-report-queue.png")
+    keep_screenshot(page, "field-report-queue.png")
     assert log["errors"] == [] and log["external"] == []
 
 
@@ -227,7 +229,7 @@ def add_offline_report(page, context_geo, lon, lat, photo_path, description):
 
 @pytest.mark.allow_console_errors
 def test_reports_made_offline_are_stored_exactly_once_when_the_network_returns(
-    phone, served, tmp_path
+    phone, served, tmp_path, keep_screenshot
 ):
     base, store, photo_dir = served
     areas = store.areas()
@@ -263,7 +265,7 @@ def test_reports_made_offline_are_stored_exactly_once_when_the_network_returns(
     states = page.locator("#queue-list li").evaluate_all("els => els.map(e => e.dataset.state)")
     assert states == ["queued"] * 3, states  # never tried: the phone knew it was offline
     assert page.locator("#queue-list li").first.inner_text().count("1 张照片") == 1
-    page.screenshot(path="/tmp/field-queue-offline.png")
+    keep_screenshot(page, "field-queue-offline.png")
     assert store.count_problems() == before
 
     page.context.set_offline(False)
@@ -271,7 +273,7 @@ def test_reports_made_offline_are_stored_exactly_once_when_the_network_returns(
     page.wait_for_function(
         "() => document.querySelectorAll('#queue-list li[data-state=sent]').length === 3"
     )
-    page.screenshot(path="/tmp/field-queue-sent.png")
+    keep_screenshot(page, "field-queue-sent.png")
     items = page.evaluate("GeoappField.queue.all()")
     assert store.count_problems() == before + 3
     stored = [store.problem_by_client_id(i["client_id"]) for i in items]
@@ -298,7 +300,7 @@ def test_reports_made_offline_are_stored_exactly_once_when_the_network_returns(
 
 
 def test_a_unit_rectifies_from_the_phone_and_the_coordinator_sees_before_and_after(
-    phone, served, tmp_path
+    phone, served, tmp_path, keep_screenshot
 ):
     base, store, photo_dir = served
     unit_id = store.get_user("unit")["unit_id"]
@@ -344,7 +346,7 @@ def test_a_unit_rectifies_from_the_phone_and_the_coordinator_sees_before_and_aft
     page.wait_for_selector(f"body[data-after-photo='{pk}']")
     assert "MB →" in card.locator(".photo-info").inner_text()
     card.locator("input.note").fill("已清理完毕")
-    page.screenshot(path="/tmp/field-unit.png")
+    keep_screenshot(page, "field-unit.png")
     card.locator("form.rectify button[type=submit]").click()
     page.wait_for_selector(f"body[data-rectified='{pk}']")
     assert store.get_problem(pk)["status"] == "rectified"
@@ -364,4 +366,4 @@ def test_a_unit_rectifies_from_the_phone_and_the_coordinator_sees_before_and_aft
         "imgs => Promise.all(imgs.map(i => i.decode().then(() => i.naturalWidth)))"
     )
     assert len(loaded) == 2 and all(w > 0 for w in loaded)  # one before, one after
-    desk.screenshot(path="/tmp/field-before-after.png")
+    keep_screenshot(desk, "field-before-after.png")

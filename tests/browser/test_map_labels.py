@@ -2,10 +2,8 @@
 zoom on, and never two names over each other (greedy placement by priority: districts,
 then larger areas), recomputed after every zoom and pan, at desktop and phone width."""
 
-import os
 import re
 from itertools import combinations
-from pathlib import Path
 
 import geopandas as gpd
 import pytest
@@ -96,7 +94,9 @@ def area_names(page, base):
 
 
 @pytest.mark.parametrize("width,height", [(1400, 900), (360, 740)])
-def test_names_at_every_zoom_never_overlap(page, serve, demo_sqlite_url, tmp_path, width, height):
+def test_names_at_every_zoom_never_overlap(
+    page, serve, demo_sqlite_url, tmp_path, width, height, keep_screenshot
+):
     base = serve(demo_sqlite_url, "admin", "/favicon.ico")
     page.set_viewport_size({"width": width, "height": height})
     page.goto(base + "/")
@@ -130,8 +130,7 @@ def test_names_at_every_zoom_never_overlap(page, serve, demo_sqlite_url, tmp_pat
     assert any(s["key"].startswith("area:") for s in shown)
     for a, b in combinations(shown, 2):
         assert not overlaps(a["box"], b["box"])
-    shot = Path(os.environ.get("GEOAPP_SCREENSHOT_DIR", tmp_path)) / f"map-names-{width}.png"
-    page.screenshot(path=str(shot))
+    keep_screenshot(page, f"map-names-{width}.png")
 
 
 def test_area_names_switch_off_in_the_layer_control(page, serve, demo_sqlite_url):

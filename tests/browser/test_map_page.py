@@ -1,8 +1,6 @@
 """The responsibility map, unit and district pages in a real headless Chromium."""
 
-import os
 import re
-from pathlib import Path
 
 import geopandas as gpd
 import pytest
@@ -65,7 +63,7 @@ def on_screen(page, found, margin=40):
     return sorted(inside, key=lambda d: -d["count"])
 
 
-def test_map_draws_layers_and_answers_a_click(page, served, page_log, tmp_path):
+def test_map_draws_layers_and_answers_a_click(page, served, page_log, tmp_path, keep_screenshot):
     page.set_viewport_size({"width": 1400, "height": 900})
     page.goto(served + "/")
     page.wait_for_selector(READY, timeout=30000)
@@ -91,8 +89,7 @@ def test_map_draws_layers_and_answers_a_click(page, served, page_log, tmp_path):
     cell = page.wait_for_selector(".lookup-popup .responsible-unit", timeout=10000)
     assert units.loc[row["responsible_unit_id"], "name"] in cell.inner_text()
     page.wait_for_timeout(400)
-    shot = Path(os.environ.get("GEOAPP_SCREENSHOT_DIR", tmp_path)) / "map-lookup.png"
-    page.screenshot(path=str(shot))
+    keep_screenshot(page, "map-lookup.png")
     assert not [u for u in page_log.requests if not u.startswith(served) and ":" in u[:6]]
 
 

@@ -2,9 +2,7 @@
 package holds for its address, also zoomed past the package's deepest zoom, and not one
 request leaving the server (the page fixture aborts and fails on any)."""
 
-import os
 import re
-from pathlib import Path
 
 import geopandas as gpd
 import pytest
@@ -27,7 +25,7 @@ DRAWN = """() => Array.from(document.querySelectorAll('img.leaflet-tile-loaded')
 
 @pytest.mark.parametrize("width,height", [(1400, 900), (360, 740)])
 def test_tiles_from_the_package_and_nothing_from_outside(
-    page, page_log, live_server, demo_sqlite_url, login, tmp_path, width, height
+    page, page_log, live_server, demo_sqlite_url, login, tmp_path, width, height, keep_screenshot
 ):
     bounds = gpd.read_file(DEMO_DIR / "areas.geojson").total_bounds
     pad = 0.05
@@ -58,8 +56,7 @@ def test_tiles_from_the_package_and_nothing_from_outside(
                 assert tuple(tile["rgba"]) == colour_of(z, x, y), tile["src"]
                 if native is not None:
                     assert z == native  # past the deepest zoom: its tiles, enlarged
-        shot = Path(os.environ.get("GEOAPP_SCREENSHOT_DIR", tmp_path)) / f"basemap-{width}.png"
-        page.screenshot(path=str(shot))
+        keep_screenshot(page, f"basemap-{width}.png")
     finally:
         app.extensions["geoapp.store"].close()
     assert any(TILE.search(u) for u in page_log.requests)
