@@ -43,6 +43,7 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -135,7 +136,13 @@ def _require_postgis() -> str:
 
 
 class PostgisDatabases:
-    """Creates throwaway databases on the test server, from templates."""
+    """Creates throwaway databases on the test server, from templates.
+
+    ``CREATE DATABASE`` waits for two checkpoints of the server (about half of its time is
+    spent waiting, not working), so each worker keeps one spare copy of the last template it
+    was asked for, made by a background thread while the test that took the previous copy
+    runs, and drops the databases it is done with in that thread too.  A copy is identical
+    whenever it is made: a template never changes once built."""
 
     def __init__(self, url: str):
         self.url = sa.make_url(url)
@@ -143,30 +150,64 @@ class PostgisDatabases:
             self.url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
         )
         self.created: list[str] = []
+        self._spares: dict[str, Future] = {}  # template ("" for none) -> a copy being made
+        self._lock = threading.Lock()
+        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-spares")
 
-    def create(self, template: str | None = None) -> str:
+    def _create_now(self, template: str | None) -> str:
         name = f"geoapp_t_{uuid.uuid4().hex[:12]}"
+        with self._lock:
+            self.created.append(name)
         with self.admin.connect() as conn:
             if template:
                 conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}" {CLONE}')
             else:
                 conn.exec_driver_sql(f'CREATE DATABASE "{name}" {CLONE}')
-        self.created.append(name)
+        return name
+
+    def create(self, template: str | None = None) -> str:
+        key = template or ""
+        with self._lock:
+            spare = self._spares.pop(key, None)
+        name = None
+        if spare is not None:
+            try:
+                name = spare.result()
+            except Exception:  # made again below, where its error is raised to the test
+                name = None
+        if name is None:
+            name = self._create_now(template)
+        with self._lock:
+            if key not in self._spares:
+                self._spares[key] = self._background.submit(self._create_now, template)
         return self.url_for(name)
 
     def url_for(self, name: str) -> str:
         return self.url.set(database=name).render_as_string(hide_password=False)
 
-    def drop(self, url: str) -> None:
-        name = sa.make_url(url).database
+    def _drop_now(self, name: str) -> None:
         with self.admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if name in self.created:
-            self.created.remove(name)
+        with self._lock:
+            if name in self.created:
+                self.created.remove(name)
+
+    def drop(self, url: str) -> None:
+        """Drop the database at ``url`` (in the background: nobody uses it any more)."""
+        self._background.submit(self._drop_now, sa.make_url(url).database)
 
     def close(self) -> None:
+        with self._lock:
+            spares = list(self._spares.values())
+            self._spares.clear()
+        for spare in spares:
+            try:
+                spare.result()
+            except Exception:
+                pass
+        self._background.shutdown(wait=True)
         for name in list(self.created):
-            self.drop(self.url_for(name))
+            self._drop_now(name)
         self.admin.dispose()
 
 
