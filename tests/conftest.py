@@ -35,6 +35,7 @@ each test still gets a private copy.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import shutil
@@ -48,10 +49,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from webclient import TEST_PASSWORDS, GeoappClient, make_app, sign_in
+from webclient import GeoappClient, make_app, seed_test_accounts, sign_in
 
 from geoapp.core.accounts import ROLES
-from geoapp.services.accounts import create_token, seed_demo_accounts
+from geoapp.services.accounts import create_token
 from geoapp.services.county import load_county
 from geoapp.store import Store, open_store
 
@@ -201,10 +202,8 @@ class PostgisDatabases:
             spares = list(self._spares.values())
             self._spares.clear()
         for spare in spares:
-            try:
+            with contextlib.suppress(Exception):
                 spare.result()
-            except Exception:
-                pass
         self._background.shutdown(wait=True)
         for name in list(self.created):
             self._drop_now(name)
@@ -225,7 +224,7 @@ def _load_demo(url: str) -> None:
     try:
         store.upgrade()
         load_county(store)
-        seed_demo_accounts(store, TEST_PASSWORDS)
+        seed_test_accounts(store)
     finally:
         store.close()
 

@@ -187,15 +187,13 @@ def tiny_county_template(build_once) -> Path:
     once per run: loading it and hashing five passwords takes longer than most browser
     tests."""
     from hand_county import open_county
-    from webclient import TEST_PASSWORDS
-
-    from geoapp.services.accounts import seed_demo_accounts
+    from webclient import seed_test_accounts
 
     def build(folder: Path) -> str:
         path = folder / "tiny.sqlite"
         store = open_county(f"sqlite:///{path}", folder / "county")
         try:
-            seed_demo_accounts(store, TEST_PASSWORDS)
+            seed_test_accounts(store)
         finally:
             store.close()
         return str(path)
