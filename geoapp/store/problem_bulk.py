@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from geoapp.core.messages import N_
 from geoapp.store import _values as V
 from geoapp.store import schema as S
-from geoapp.store.errors import StoreError
+from geoapp.store.errors import StoreError, StoreUnavailable
 from geoapp.store.plumbing import TransactionBase, _json, _now, _short
 from geoapp.store.problems import (
     ASSIGNMENT_FIELDS,
@@ -155,11 +155,6 @@ class ProblemBulk(TransactionBase):
                 for r in unique_refs.to_dict("records")
             ]
         )
-        stored = self._existing(S.problems.c.problem_id, ids.tolist())
-        if stored:
-            raise StoreError(
-                N_("problem_id already stored: %(short)s"), short=_short(sorted(stored))
-            )
         p = S.problems
         if self._problem_load is None:  # the first batch of a bulk load
             self._problem_load = self._drop_indexes((p, S.problem_events), n)
@@ -173,10 +168,28 @@ class ProblemBulk(TransactionBase):
             "updated_at": [stamp] * n,
         }
         names = list(out)
-        self._insert_columns(p, names, [out[c] for c in names])
+        self._insert_new_problems(names, [out[c] for c in names])
         pks = self._new_ids(before, out["problem_id"])
         self._add_import_events(pks, out, assigned, rectified_s, actor, stamp)
         return pks
+
+    def _insert_new_problems(self, names: list[str], values: list[list]) -> None:
+        """Insert the rows under a savepoint; the unique problem_id refuses one already
+        stored.  Only then are the stored ids looked up, to name them (an import has set
+        its stored ids aside already: no second look-up of every id of every batch)."""
+        ids = values[names.index("problem_id")]
+        try:
+            with self._conn.begin_nested():
+                self._insert_columns(S.problems, names, values)
+        except StoreError as refused:
+            if isinstance(refused, StoreUnavailable):
+                raise
+            stored = self._existing(S.problems.c.problem_id, ids)
+            if not stored:
+                raise
+            raise StoreError(
+                N_("problem_id already stored: %(short)s"), short=_short(sorted(stored))
+            ) from None
 
     def _new_ids(self, before: int, problem_ids: list[str]) -> list[int]:
         """The ids of the problems just inserted (``problem_ids``, in insert order): the
