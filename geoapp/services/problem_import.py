@@ -274,14 +274,15 @@ def import_problem_file(
     try:
         with store.transaction() as tx:
             within.append(tx)
-            for fresh in batches:
+            with tx.loading_problems():
+                for fresh in batches:
+                    if plan.bad and not allow_bad:
+                        continue  # refused: only read on, to name every bad row
+                    columns = {c: fresh[c].to_numpy() for c in fresh.columns}
+                    columns["generation_id"] = plan.generation
+                    tx.add_problem_columns(columns, actor=actor, now=now)
                 if plan.bad and not allow_bad:
-                    continue  # refused: only read on, to name every bad row
-                columns = {c: fresh[c].to_numpy() for c in fresh.columns}
-                columns["generation_id"] = plan.generation
-                tx.add_problem_columns(columns, actor=actor, now=now)
-            if plan.bad and not allow_bad:
-                raise _Refused
+                    raise _Refused
             audit(tx, actor, "problems.import", plan.source, None, _audit_detail(plan))
     except _Refused:
         return plan

@@ -5,7 +5,9 @@ that fills in the few hooks of a transaction where the two differ, and opens its
 own way:
 
 - bulk inserts (``_bulk_insert``): one driver-level ``executemany`` on SQLite; ``COPY ... FROM
-  STDIN`` on PostgreSQL;
+  STDIN`` on PostgreSQL; a bulk load into a table no larger than it (``_drop_indexes``,
+  ``_create_indexes``) drops the secondary indexes and builds them again at its end on
+  SQLite, keeps them on PostgreSQL (where dropping one locks the readers out);
 - rows by many keys (``_rows_with_keys``): ``IN (...)`` in chunks of 500 (under SQLite's
   bound-parameter limit); one array parameter, ``= ANY(:keys)``, per 50,000 keys on PostgreSQL;
 - the areas covering a point (``areas_covering``): shapely over a cached STRtree of the
@@ -136,21 +138,64 @@ class SqliteBackend(TransactionBase):
             f"VALUES ({', '.join('?' for _ in columns)})"
         )
         rows = list(zip(*values, strict=True))
+        # a large batch updates a dozen indexes at random places: with SQLite's default
+        # 2 MiB page cache their pages would be written out and read back again and again
+        # (a fifth of the insert's time at 100,000 problems)
+        self._with_large_cache(len(rows), lambda: self._conn.exec_driver_sql(sql, rows))
+
+    def _with_large_cache(self, rows: int, work: Any) -> None:
+        """``work()`` with a :data:`BULK_CACHE_KIB` page cache from :data:`BULK_ROWS` rows on,
+        set back afterwards; the driver's errors as the store's."""
         try:
-            if len(rows) < BULK_ROWS:
-                self._conn.exec_driver_sql(sql, rows)
+            if rows < BULK_ROWS:
+                work()
                 return
-            # a large batch updates a dozen indexes at random places: with SQLite's default
-            # 2 MiB page cache their pages would be written out and read back again and
-            # again (a fifth of the insert's time at 100,000 problems)
             before = self._conn.exec_driver_sql("PRAGMA cache_size").scalar()
             self._conn.exec_driver_sql(f"PRAGMA cache_size = {BULK_CACHE_KIB}")
             try:
-                self._conn.exec_driver_sql(sql, rows)
+                work()
             finally:
                 self._conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
         except sa_exc.DBAPIError as exc:
             raise database_error(exc, self._store.url) from exc
+
+    def _drop_indexes(self, tables: Sequence[sa.Table], incoming: int) -> list[str]:
+        """SQLite: when ``incoming`` rows are at least as many as the first table holds,
+        drop the secondary indexes of ``tables`` (not those of UNIQUE or PRIMARY KEY
+        constraints) and return their ``CREATE INDEX`` statements for
+        :meth:`_create_indexes`; else drop nothing and return [].
+
+        Adding N rows one index entry at a time costs a B-tree search per entry at a random
+        place of each of the dozen indexes; building an index afresh sorts its entries once,
+        about three times as fast.  That wins while the rows added are at least as many as
+        those already there (an empty or young store: a county's first import), and loses
+        when a few rows join a large table, so then nothing is dropped.  Inside the
+        transaction: readers (write-ahead log) keep seeing the indexes until the commit, and
+        a rollback brings them back."""
+        names = [t.name for t in tables]
+        stored = self._conn.exec_driver_sql(f'SELECT count(*) FROM "{names[0]}"').scalar()
+        if incoming < max(int(stored), 1):
+            return []
+        marks = ", ".join("?" for _ in names)
+        found = self._conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            f"AND tbl_name IN ({marks}) ORDER BY name",
+            tuple(names),
+        ).all()
+        for name, _ in found:
+            self._conn.exec_driver_sql(f'DROP INDEX "{name}"')
+        return [create for _, create in found]
+
+    def _create_indexes(self, statements: Sequence[str], rows: int) -> None:
+        """SQLite: run the ``CREATE INDEX`` statements :meth:`_drop_indexes` returned (their
+        sort with the large page cache when the tables hold ``rows`` rows or more)."""
+
+        def create() -> None:
+            for statement in statements:
+                self._conn.exec_driver_sql(statement)
+
+        if statements:
+            self._with_large_cache(rows, create)
 
     def _rows_with_keys(
         self, key: sa.Column[Any], keys: Iterable[Any], *columns: sa.Column[Any]
@@ -262,6 +307,14 @@ class PostgisBackend(TransactionBase):
             raise StoreError(
                 N_("the database refused the change: %(reason)s"), reason=_reason(exc)
             ) from exc
+
+    def _drop_indexes(self, tables: Sequence[sa.Table], incoming: int) -> list[str]:
+        """PostgreSQL: none (``DROP INDEX`` would lock every reader out of the table until
+        the commit; ``COPY`` keeps the indexes up to date fast enough)."""
+        return []
+
+    def _create_indexes(self, statements: Sequence[str], rows: int) -> None:
+        """PostgreSQL: nothing was dropped."""
 
     def _point_intersects(self, table: sa.Table, wkb: bytes) -> Any:
         """PostGIS: ``ST_Intersects`` of the indexed ``geom`` column (problems) or of the

@@ -137,6 +137,15 @@ class TransactionBase:
         """Rows (key, *columns) of key's table whose key is one of ``keys``."""
         raise NotImplementedError
 
+    def _drop_indexes(self, tables: Sequence[sa.Table], incoming: int) -> list[str]:
+        """Before a bulk load of ``incoming`` rows into ``tables``: drop the indexes it is
+        cheaper to build again afterwards; returns what :meth:`_create_indexes` needs."""
+        raise NotImplementedError
+
+    def _create_indexes(self, statements: Sequence[str], rows: int) -> None:
+        """After the bulk load: build again what :meth:`_drop_indexes` dropped."""
+        raise NotImplementedError
+
     # ------------------------------------------------------------------ lookups, upserts
 
     def _ids_by_key(self, column: sa.Column[Any], keys: Iterable[Any]) -> dict[Any, int]:

@@ -2,14 +2,17 @@
 problems given column by column (as an import reads them), with the same rows and events
 :meth:`~geoapp.store.problems.Problems.add_problems` would write for them, in a few
 statements: one bulk insert of the problems (``executemany`` on SQLite, ``COPY`` on
-PostgreSQL), one query for their new ids, one bulk insert of their events.
+PostgreSQL), one query for the range of their new ids, one bulk insert of their events.
+Inside :meth:`ProblemBulk.loading_problems` (an import) a load into a table no larger than
+its first batch builds the tables' indexes once at the end instead of row by row (SQLite).
 
 A mixin of :class:`geoapp.store.Transaction`.
 """
 
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +23,7 @@ import sqlalchemy as sa
 from geoapp.core.messages import N_
 from geoapp.store import _values as V
 from geoapp.store import schema as S
-from geoapp.store.errors import StoreError
+from geoapp.store.errors import StoreError, StoreUnavailable
 from geoapp.store.plumbing import TransactionBase, _json, _now, _short
 from geoapp.store.problems import (
     ASSIGNMENT_FIELDS,
@@ -63,6 +66,28 @@ def _utc_text(when: datetime) -> str:
 
 class ProblemBulk(TransactionBase):
     """Adding a batch of problems column by column."""
+
+    #: inside :meth:`loading_problems`: the indexes to build again at its end (None:
+    #: nothing decided yet); outside: no attribute, or False
+    _problem_load: list[str] | None | bool = False
+
+    @contextmanager
+    def loading_problems(self) -> Iterator[None]:
+        """A bulk load of problems: the :meth:`add_problem_columns` calls inside the block
+        may leave the indexes of problems and their events out and build them once at its
+        end (SQLite, when the first batch is at least as large as the table: see
+        ``_drop_indexes`` in :mod:`geoapp.store.backends`).  When the block raises, nothing
+        is built: the transaction's rollback brings the old indexes back."""
+        self._problem_load = None
+        try:
+            yield
+        except BaseException:
+            self._problem_load = False
+            raise
+        dropped, self._problem_load = self._problem_load, False
+        if dropped:
+            count = self._x(sa.select(sa.func.count()).select_from(S.problems)).scalar_one()
+            self._create_indexes(dropped, int(count))
 
     def add_problem_columns(
         self,
@@ -130,12 +155,9 @@ class ProblemBulk(TransactionBase):
                 for r in unique_refs.to_dict("records")
             ]
         )
-        stored = self._existing(S.problems.c.problem_id, ids.tolist())
-        if stored:
-            raise StoreError(
-                N_("problem_id already stored: %(short)s"), short=_short(sorted(stored))
-            )
         p = S.problems
+        if self._problem_load is None:  # the first batch of a bulk load
+            self._problem_load = self._drop_indexes((p, S.problem_events), n)
         before = self._x(sa.select(sa.func.coalesce(sa.func.max(p.c.id), 0))).scalar_one()
         out = {
             **{c: text[c].tolist() for c in _TEXT},
@@ -146,14 +168,48 @@ class ProblemBulk(TransactionBase):
             "updated_at": [stamp] * n,
         }
         names = list(out)
-        self._insert_columns(p, names, [out[c] for c in names])
-        # the new rows are the ones past the largest id before; other writers' rows
-        # (PostgreSQL) drop out when matched by problem_id
-        new = self._x(sa.select(p.c.problem_id, p.c.id).where(p.c.id > before))
-        id_of = dict(new.all())
-        pks = [id_of[k] for k in out["problem_id"]]
+        self._insert_new_problems(names, [out[c] for c in names])
+        pks = self._new_ids(before, out["problem_id"])
         self._add_import_events(pks, out, assigned, rectified_s, actor, stamp)
         return pks
+
+    def _insert_new_problems(self, names: list[str], values: list[list]) -> None:
+        """Insert the rows under a savepoint; the unique problem_id refuses one already
+        stored.  Only then are the stored ids looked up, to name them (an import has set
+        its stored ids aside already: no second look-up of every id of every batch)."""
+        ids = values[names.index("problem_id")]
+        try:
+            with self._conn.begin_nested():
+                self._insert_columns(S.problems, names, values)
+        except StoreError as refused:
+            if isinstance(refused, StoreUnavailable):
+                raise
+            stored = self._existing(S.problems.c.problem_id, ids)
+            if not stored:
+                raise
+            raise StoreError(
+                N_("problem_id already stored: %(short)s"), short=_short(sorted(stored))
+            ) from None
+
+    def _new_ids(self, before: int, problem_ids: list[str]) -> list[int]:
+        """The ids of the problems just inserted (``problem_ids``, in insert order): the
+        rows past the largest id ``before``.  The ids a table gives one insert's rows rise
+        in the rows' order, so when exactly that many rows fill the range from the
+        smallest new id to the largest, row k has the smallest + k (no id list read back);
+        else (another writer's rows in between, on PostgreSQL) each is matched by its
+        problem_id."""
+        p = S.problems
+        low, high, count = self._x(
+            sa.select(sa.func.min(p.c.id), sa.func.max(p.c.id), sa.func.count()).where(
+                p.c.id > before
+            )
+        ).one()
+        n = len(problem_ids)
+        if count == n and low is not None and high - low + 1 == n:
+            return list(range(low, high + 1))
+        new = self._x(sa.select(p.c.problem_id, p.c.id).where(p.c.id > before))
+        id_of = dict(new.all())
+        return [id_of[k] for k in problem_ids]
 
     def _check_bulk_rectified(self, ids, status, reported_s, rectified_s) -> None:
         given = rectified_s >= 0
