@@ -16,7 +16,9 @@ baselines once), each against its named baseline measured in the same run:
   a separate run);
 * ``csv_problems_s``: the problem list CSV, streamed.
 
-``GEOAPP_BENCH_STORE_URL``: measure a store an earlier run made instead (no setup).
+``GEOAPP_BENCH_STORE_URL``: measure a store an earlier run made instead (no setup);
+``GEOAPP_BENCH_KEEP``: a folder to build the SQLite store in and keep (``sqlite/bench.sqlite``)
+instead of a temporary one.
 ``python bench/bench_ledger.py [N]`` writes bench/results/ledger.json (ledger-N.json when N is
 not 100,000) and prints ratios (baseline / new).
 """
@@ -155,6 +157,7 @@ def bench_store(url: str, info: dict) -> dict:
 def main() -> int:
     results: dict = {"n": N, "note": "timings taken on a shared, busy 2-core machine"}
     with tempfile.TemporaryDirectory() as tmp:
+        tmp = os.environ.get("GEOAPP_BENCH_KEEP") or tmp
         targets = [("sqlite", None)]
         ready = os.environ.get("GEOAPP_BENCH_STORE_URL")  # a store made by an earlier run
         if ready:
