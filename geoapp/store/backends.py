@@ -43,6 +43,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import Engine
 
 from geoapp.core.messages import N_
@@ -317,6 +318,15 @@ def postgis_engine(url: sa.URL, echo: bool) -> Engine:
     return sa.create_engine(url, echo=echo, pool_pre_ping=True)
 
 
+class _SQLiteHintCompiler(SQLiteCompiler):
+    """SQLite's statement compiler, writing a table's ``with_hint(..., dialect_name="sqlite")``
+    after its name (``FROM problems INDEXED BY ix_problems_ledger``): SQLAlchemy's own
+    SQLite compiler drops every table hint without a word."""
+
+    def get_from_hint_text(self, table: Any, text: str) -> str:
+        return text
+
+
 def sqlite_engine(url: sa.URL, echo: bool) -> Engine:
     """An engine for a ``sqlite://`` URL (its folder created) with real transactions."""
     database = url.database or ""
@@ -330,6 +340,7 @@ def sqlite_engine(url: sa.URL, echo: bool) -> Engine:
                 strerror=exc.strerror,
             ) from None
     engine = sa.create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
+    engine.dialect.statement_compiler = _SQLiteHintCompiler
 
     # SQLAlchemy's recipe for real transactions on pysqlite: let SQLAlchemy emit BEGIN itself
     # (so reads and DDL are inside the transaction too) and switch on foreign keys.
