@@ -196,8 +196,11 @@ class SqliteBackend(TransactionBase):
         return sa.literal(int(microseconds), sa.BigInteger())
 
     def _ledger_hour(self, column: Any) -> Any:
-        """``YYYY-MM-DDTHH`` of a time, in UTC: a prefix of the stored text."""
+        """``YYYY-MM-DDTHH`` of a time, in UTC: a prefix of the stored text (its own label)."""
         return sa.func.substr(column, 1, 13, type_=sa.String())
+
+    def _ledger_hour_text(self, hour: Any) -> Any:
+        return hour
 
 
 class PostgisBackend(TransactionBase):
@@ -293,9 +296,14 @@ class PostgisBackend(TransactionBase):
         return sa.literal(timedelta(microseconds=int(microseconds)), sa.Interval())
 
     def _ledger_hour(self, column: Any) -> Any:
-        """``YYYY-MM-DDTHH`` of a time, in UTC (whatever the session's time zone)."""
-        utc = sa.func.timezone("UTC", column)
-        return sa.func.to_char(utc, 'YYYY-MM-DD"T"HH24', type_=sa.String())
+        """The UTC hour a time falls in (whatever the session's time zone), as a timestamp:
+        grouped by in a hash, where ``to_char`` on every row and a sort of a million rows
+        took a second at a million problems."""
+        return sa.func.date_trunc("hour", sa.func.timezone("UTC", column), type_=sa.DateTime())
+
+    def _ledger_hour_text(self, hour: Any) -> Any:
+        """``YYYY-MM-DDTHH`` of an hour of :meth:`_ledger_hour` (once per group)."""
+        return sa.func.to_char(hour, 'YYYY-MM-DD"T"HH24', type_=sa.String())
 
 
 def _sqlite_microseconds(column: Any) -> Any:

@@ -8,7 +8,7 @@ runs the ledger's real statements on the demo county and asks SQLite for their p
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -88,3 +88,54 @@ def test_sqlite_writes_table_hints_for_sqlite_only(demo_store):
         assert conn.execute(other).scalar_one() == demo_store.count_problems()
         with pytest.raises(sa.exc.OperationalError, match="no such index"):
             conn.execute(stmt.with_hint(p, "INDEXED BY no_such_index", "sqlite"))
+
+
+CST = timezone(timedelta(hours=8))
+#: (reported_at, rectified_at or None, status): times on and near hour and day boundaries,
+#: in UTC and Beijing time
+HOURS_ROWS = [
+    (datetime(2024, 4, 1, 15, 59, 59, 999999, tzinfo=UTC), None, "reported"),
+    (datetime(2024, 4, 1, 16, 0, tzinfo=UTC), None, "reported"),
+    (
+        datetime(2024, 4, 2, 0, 30, tzinfo=CST),
+        datetime(2024, 4, 2, 23, 59, tzinfo=UTC),
+        "rectified",
+    ),
+    (datetime(2024, 4, 2, 7, 59, tzinfo=CST), datetime(2024, 4, 3, 8, 0, tzinfo=CST), "verified"),
+    (
+        datetime(2024, 12, 31, 23, 0, tzinfo=UTC),
+        datetime(2025, 1, 1, 0, 0, tzinfo=UTC),
+        "rectifying",
+    ),
+]
+
+
+def test_ledger_days_count_per_utc_hour(seeded, backend):
+    """New problems per UTC hour reported, closed ones per UTC hour rectified, whatever the
+    PostgreSQL session's time zone (counted by hand from HOURS_ROWS; the reopened one, still
+    rectifying, is not closed)."""
+    with seeded.transaction() as tx:
+        rows = [
+            {"problem_id": f"H{i}", "category": "bins", "reported_at": at, "status": status}
+            for i, (at, _rect, status) in enumerate(HOURS_ROWS)
+        ]
+        ids = tx.add_problems(rows, actor="t")
+        for pk, (_at, rect, _status) in zip(ids, HOURS_ROWS, strict=True):
+            if rect is not None:
+                detail = {"before": "rectifying", "after": "rectified"}
+                tx.add_event(pk, "status", "t", detail, at=rect)
+    zones = [None] if backend == "sqlite" else [None, "Asia/Shanghai", "America/New_York"]
+    for zone in zones:
+        with seeded.transaction() as tx:
+            if zone:
+                tx._x(sa.text(f"SET LOCAL TIME ZONE '{zone}'"))
+            days = tx.ledger_days({})
+            verified = tx.ledger_days({"status": ["verified"]})
+        assert days["new"] == [
+            ("2024-04-01T15", 1),
+            ("2024-04-01T16", 2),  # 16:00 UTC and 00:30 Beijing
+            ("2024-04-01T23", 1),  # 07:59 Beijing
+            ("2024-12-31T23", 1),
+        ], zone
+        assert days["closed"] == [("2024-04-02T23", 1), ("2024-04-03T00", 1)], zone
+        assert verified == {"new": [("2024-04-01T23", 1)], "closed": [("2024-04-03T00", 1)]}
