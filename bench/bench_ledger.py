@@ -8,7 +8,8 @@ baselines once), each against its named baseline measured in the same run:
 * ``build_*``: ``services.ledger.build`` (the store counts: SQL GROUP BY) with no filter, with
   status and dates, with one unit — baseline ``python``: the previous per-problem pandas
   computation (``ledger_baseline.python_ledger``);
-* ``api_s`` / ``page_s``: ``GET /api/ledger`` and ``GET /ledger`` (Flask test client);
+* ``api_*_s`` / ``page_s``: ``GET /api/ledger`` (no filter, status and dates, one unit) and
+  ``GET /ledger`` (Flask test client);
 * ``xlsx_*``: the workbook of ~100,000 problems (all of them at 100k, a date range at 1M)
   written by XlsxWriter in constant-memory mode, problems read in batches — baseline
   ``openpyxl``: openpyxl's write-only mode from a list of every row
@@ -16,7 +17,9 @@ baselines once), each against its named baseline measured in the same run:
   a separate run);
 * ``csv_problems_s``: the problem list CSV, streamed.
 
-``GEOAPP_BENCH_STORE_URL``: measure a store an earlier run made instead (no setup).
+``GEOAPP_BENCH_STORE_URL``: measure a store an earlier run made instead (no setup);
+``GEOAPP_BENCH_KEEP``: a folder to build the SQLite store in and keep (``sqlite/bench.sqlite``)
+instead of a temporary one.
 ``python bench/bench_ledger.py [N]`` writes bench/results/ledger.json (ledger-N.json when N is
 not 100,000) and prints ratios (baseline / new).
 """
@@ -147,6 +150,9 @@ def bench_store(url: str, info: dict) -> dict:
     figures["api_status_dates_s"] = round(
         best_of(lambda: client.get("/api/ledger", query_string=filtered)), 3
     )
+    figures["api_one_unit_s"] = round(
+        best_of(lambda: client.get("/api/ledger", query_string={"unit": unit})), 3
+    )
     figures["page_s"] = round(best_of(lambda: client.get("/ledger")), 3)
     app.extensions["geoapp.store"].close()
     return figures
@@ -155,6 +161,7 @@ def bench_store(url: str, info: dict) -> dict:
 def main() -> int:
     results: dict = {"n": N, "note": "timings taken on a shared, busy 2-core machine"}
     with tempfile.TemporaryDirectory() as tmp:
+        tmp = os.environ.get("GEOAPP_BENCH_KEEP") or tmp
         targets = [("sqlite", None)]
         ready = os.environ.get("GEOAPP_BENCH_STORE_URL")  # a store made by an earlier run
         if ready:

@@ -29,13 +29,12 @@ ROUNDS = ("市级评估", "省级评估")
 DEDUCTIONS = (0.1, 0.2, 0.5, 1.0, 2.0)
 REPORTERS = ("杨帆", "刘洋", "陈静", "王磊", "张敏")
 START = datetime.fromisoformat("2024-04-01T08:00:00+08:00")
-BATCH = 10_000
+BATCH = 50_000
 
 
-def synthetic_rows(store, count: int, seed: int = 7, start_index: int = 1) -> list[dict]:
-    """``count`` problem rows (assignment attached) ready for ``tx.add_problems``."""
-    if count <= 0:
-        return []
+def synthetic_columns(store, count: int, seed: int = 7, start_index: int = 1) -> dict:
+    """``count`` problems (assignment attached) as columns ready for
+    ``tx.add_problem_columns``: numpy arrays, no per-row Python."""
     rng = np.random.default_rng(seed)
     zoning = mapping.zoning_for(store)
     minx, miny, maxx, maxy = store.areas(zoning.generation).total_bounds
@@ -49,33 +48,30 @@ def synthetic_rows(store, count: int, seed: int = 7, start_index: int = 1) -> li
     reporter = rng.choice(np.array(REPORTERS, dtype=object), count)
     minutes = rng.integers(0, 60 * 24 * 120, count)
     assigned = zoning.assign(lon, lat, cat)
-    rows = []
-    for i, a in enumerate(assigned.itertuples(index=False)):
-        x, y = float(lon[i]), float(lat[i])
-        rows.append(
-            {
-                "problem_id": f"BENCH-{start_index + i:07d}",
-                "round": str(rnd[i]),
-                "category": str(cat[i]),
-                "description": "合成问题（基准测试）",
-                "deduction": float(deduction[i]),
-                "reported_at": (START + timedelta(minutes=int(minutes[i]))).isoformat(),
-                "status": str(status[i]),
-                "reporter": str(reporter[i]),
-                "lon": x,
-                "lat": y,
-                "source_crs": "EPSG:4326",
-                "source_x": x,
-                "source_y": y,
-                "generation_id": zoning.generation,
-                "district_id": a.district_id,
-                "area_id": a.area_id,
-                "responsible_unit_id": a.responsible_unit_id,
-                "lead_unit_id": a.lead_unit_id,
-                "rule_id": a.rule,
-            }
-        )
-    return rows
+    labels = np.char.add(
+        "BENCH-", np.char.zfill(np.arange(start_index, start_index + count).astype(str), 7)
+    )
+    return {
+        "problem_id": labels.astype(object),
+        "round": rnd,
+        "category": cat,
+        "description": np.full(count, "合成问题（基准测试）", dtype=object),
+        "deduction": deduction,
+        "reported_s": int(START.timestamp()) + minutes * 60,
+        "status": status,
+        "reporter": reporter,
+        "lon": lon,
+        "lat": lat,
+        "source_crs": np.full(count, "EPSG:4326", dtype=object),
+        "source_x": lon,
+        "source_y": lat,
+        "generation_id": zoning.generation,
+        **{
+            name: assigned[name].to_numpy(dtype=object)
+            for name in ("district_id", "area_id", "responsible_unit_id", "lead_unit_id")
+        },
+        "rule_id": assigned["rule"].to_numpy(dtype=object),
+    }
 
 
 #: the header of an inspection sheet as counties write it (Chinese column names)
@@ -136,12 +132,16 @@ def write_sheet(store, path: Path, count: int, seed: int = 11, prefix: str = "S"
 
 
 def add_synthetic_problems(store, count: int, seed: int = 7, batch: int = BATCH) -> int:
-    """Add ``count`` synthetic problems in transactions of ``batch`` rows; returns count."""
-    rows = synthetic_rows(store, count, seed=seed)
-    for i in range(0, len(rows), batch):
+    """Add ``count`` synthetic problems in transactions of ``batch`` rows, column by column
+    (one bulk insert of problems and one of events per batch); returns count."""
+    if count <= 0:
+        return 0
+    columns = synthetic_columns(store, count, seed=seed)
+    for i in range(0, count, batch):
+        part = {k: v[i : i + batch] if isinstance(v, np.ndarray) else v for k, v in columns.items()}
         with store.transaction() as tx:
-            tx.add_problems(rows[i : i + batch], actor="bench")
-    return len(rows)
+            tx.add_problem_columns(part, actor="bench")
+    return count
 
 
 def make_store(folder: Path, total: int, seed: int = 7, url: str | None = None) -> tuple[str, dict]:

@@ -342,6 +342,17 @@ def demo_sqlite_url(demo_sqlite_template, tmp_path) -> str:
     return f"sqlite:///{path}"
 
 
+@pytest.fixture(scope="module")
+def demo_store(demo_sqlite_template, tmp_path_factory):
+    """An open store on a copy of the demo county in SQLite, shared by a module's tests (for
+    tests that only read it)."""
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    shutil.copyfile(demo_sqlite_template, path)
+    store = open_store(f"sqlite:///{path}")
+    yield store
+    store.close()
+
+
 BACKENDS = ["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)]
 
 

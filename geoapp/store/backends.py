@@ -45,6 +45,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import Engine
 
 from geoapp.core.messages import N_
@@ -240,8 +241,11 @@ class SqliteBackend(TransactionBase):
         return sa.literal(int(microseconds), sa.BigInteger())
 
     def _ledger_hour(self, column: Any) -> Any:
-        """``YYYY-MM-DDTHH`` of a time, in UTC: a prefix of the stored text."""
+        """``YYYY-MM-DDTHH`` of a time, in UTC: a prefix of the stored text (its own label)."""
         return sa.func.substr(column, 1, 13, type_=sa.String())
+
+    def _ledger_hour_text(self, hour: Any) -> Any:
+        return hour
 
 
 class PostgisBackend(TransactionBase):
@@ -345,9 +349,14 @@ class PostgisBackend(TransactionBase):
         return sa.literal(timedelta(microseconds=int(microseconds)), sa.Interval())
 
     def _ledger_hour(self, column: Any) -> Any:
-        """``YYYY-MM-DDTHH`` of a time, in UTC (whatever the session's time zone)."""
-        utc = sa.func.timezone("UTC", column)
-        return sa.func.to_char(utc, 'YYYY-MM-DD"T"HH24', type_=sa.String())
+        """The UTC hour a time falls in (whatever the session's time zone), as a timestamp:
+        grouped by in a hash, where ``to_char`` on every row and a sort of a million rows
+        took a second at a million problems."""
+        return sa.func.date_trunc("hour", sa.func.timezone("UTC", column), type_=sa.DateTime())
+
+    def _ledger_hour_text(self, hour: Any) -> Any:
+        """``YYYY-MM-DDTHH`` of an hour of :meth:`_ledger_hour` (once per group)."""
+        return sa.func.to_char(hour, 'YYYY-MM-DD"T"HH24', type_=sa.String())
 
 
 def _sqlite_microseconds(column: Any) -> Any:
@@ -370,6 +379,15 @@ def postgis_engine(url: sa.URL, echo: bool) -> Engine:
     return sa.create_engine(url, echo=echo, pool_pre_ping=True)
 
 
+class _SQLiteHintCompiler(SQLiteCompiler):
+    """SQLite's statement compiler, writing a table's ``with_hint(..., dialect_name="sqlite")``
+    after its name (``FROM problems INDEXED BY ix_problems_ledger``): SQLAlchemy's own
+    SQLite compiler drops every table hint without a word."""
+
+    def get_from_hint_text(self, table: Any, text: str) -> str:
+        return text
+
+
 def sqlite_engine(url: sa.URL, echo: bool) -> Engine:
     """An engine for a ``sqlite://`` URL (its folder created) with real transactions."""
     database = url.database or ""
@@ -383,6 +401,7 @@ def sqlite_engine(url: sa.URL, echo: bool) -> Engine:
                 strerror=exc.strerror,
             ) from None
     engine = sa.create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
+    engine.dialect.statement_compiler = _SQLiteHintCompiler
 
     # SQLAlchemy's recipe for real transactions on pysqlite: let SQLAlchemy emit BEGIN itself
     # (so reads and DDL are inside the transaction too) and switch on foreign keys.

@@ -44,6 +44,9 @@ class LedgerQueries(TransactionBase):
     def _ledger_hour(self, column: Any) -> Any:  # pragma: no cover
         raise NotImplementedError
 
+    def _ledger_hour_text(self, hour: Any) -> Any:  # pragma: no cover
+        raise NotImplementedError
+
     def ledger_counts(
         self,
         filters: Mapping[str, Any] | None,
@@ -122,14 +125,16 @@ class LedgerQueries(TransactionBase):
             ),
         ):
             hour = self._ledger_hour(column).label("hour")
-            stmt = (
-                sa.select(hour, sa.func.count())
+            groups = (
+                sa.select(hour, sa.func.count().label("n"))
                 .select_from(p)
                 .where(*where, *extra)
                 .group_by(hour)
-                .order_by(hour)
             )
-            stmt = _read_index(stmt, index)
+            groups = _read_index(groups, index).subquery()
+            stmt = sa.select(self._ledger_hour_text(groups.c.hour), groups.c.n).order_by(
+                groups.c.hour
+            )
             out[name] = [(str(h), int(n)) for h, n in self._x(stmt)]
         return out
 

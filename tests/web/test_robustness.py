@@ -24,7 +24,6 @@ from geoapp.io.points import read_points
 from geoapp.io.uploads import UploadError, require_kind, save_upload, sniff
 from geoapp.services import boundary_import, errors, problem_import
 from geoapp.services.county import DEMO_DIR
-from geoapp.store import open_store
 
 CLEAR = (InputError, errors.ServiceError, CRSError)
 SETTINGS = settings(
@@ -33,15 +32,6 @@ SETTINGS = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     database=None,
 )
-
-
-@pytest.fixture(scope="module")
-def demo_store(demo_sqlite_template, tmp_path_factory):
-    path = tmp_path_factory.mktemp("robust") / "demo.sqlite"
-    shutil.copyfile(demo_sqlite_template, path)
-    store = open_store(f"sqlite:///{path}")
-    yield store
-    store.close()
 
 
 @pytest.fixture(scope="module")
