@@ -62,29 +62,6 @@ def xlsx_text(value: str) -> str:
     return _NOT_IN_XML.sub("\ufffd", value)
 
 
-def write_xlsx_frame(frame, out) -> None:
-    """A DataFrame as a one-sheet workbook (header row, then one row per record), every text
-    a string cell; NaN and None as empty cells; numpy numbers as plain numbers."""
-    import pandas as pd
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Sheet1")
-    ws.append(xlsx_cells(ws, [str(c) for c in frame.columns]))
-    for record in frame.itertuples(index=False, name=None):
-        row = []
-        for value in record:
-            if hasattr(value, "item") and not isinstance(value, str):
-                value = value.item()  # numpy scalar
-            if value is None or (not isinstance(value, str) and pd.isna(value)):
-                value = None
-            elif not isinstance(value, (str, int, float, bool)):
-                value = str(value)
-            row.append(value)
-        ws.append(xlsx_cells(ws, row))
-    wb.save(out)
-
-
 def csv_safe_frame(frame):
     """A copy of ``frame`` whose text cells are made safe by :func:`csv_text`."""
     safe = frame.copy()

@@ -31,14 +31,15 @@ Flask here.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from geoapp.io.sheets import xlsx_text
 
@@ -379,6 +380,74 @@ class SheetWriter:
             self._book._add_sheet(self._head.format(extent).encode(), self._body, tail)
         finally:
             self._body.close()
+
+
+class Table(NamedTuple):
+    """One sheet of :func:`write_tables`: its rows, header first (any iterable: it is read
+    as it is written); ``widths``: column → width in characters, for the columns whose
+    width is not fitted to their text; ``formats``: column → Excel number format."""
+
+    title: str
+    rows: Iterable[Sequence[Any]]
+    widths: Mapping[int, float] = {}
+    formats: Mapping[int, str] = {}
+
+
+#: rows whose texts decide the columns' widths
+WIDTH_ROWS = 500
+
+
+def write_tables(out: BinaryIO | str, tables: Iterable[Table]) -> None:
+    """A workbook of one sheet per table: the first row in the header style and frozen, the
+    columns as wide as the longest text in their first :data:`WIDTH_ROWS` rows (8 to 40
+    characters) unless given."""
+    with StreamWorkbook(out) as book:
+        for table in tables:
+            rows = iter(table.rows)
+            first = list(itertools.islice(rows, WIDTH_ROWS + 1))
+            columns = max((len(r) for r in first), default=0)
+            widths = [table.widths.get(i) or fitted_width(first, i) for i in range(columns)]
+            formats = {i: book.number_format(code) for i, code in table.formats.items()}
+            with book.sheet(table.title, widths, formats) as sheet:
+                if first:
+                    sheet.header(first[0])
+                sheet.rows(first[1:])
+                sheet.rows(rows)
+
+
+def write_frame(frame, out: BinaryIO | str) -> None:
+    """A DataFrame as a one-sheet workbook (header row, then one row per record), every text
+    a string cell; NaN and None as empty cells; numpy numbers as plain numbers; any other
+    value (a timestamp ...) as its text."""
+    import pandas as pd
+
+    def rows():
+        yield [str(c) for c in frame.columns]
+        for record in frame.itertuples(index=False, name=None):
+            row = []
+            for value in record:
+                if hasattr(value, "item") and not isinstance(value, str):
+                    value = value.item()  # numpy scalar
+                if value is None or (not isinstance(value, str) and pd.isna(value)):
+                    value = None
+                elif not isinstance(value, (str, int, float, bool)):
+                    value = str(value)
+                row.append(value)
+            yield row
+
+    write_tables(out, [Table("Sheet1", rows())])
+
+
+def fitted_width(rows: Sequence[Sequence[Any]], index: int) -> float:
+    """The width (characters; a CJK character counts two) of column ``index`` that holds the
+    longest of its texts in ``rows`` (the first :data:`WIDTH_ROWS`) and 2 more, 8 to 40."""
+    longest = max((_text_width(r[index]) for r in rows[:WIDTH_ROWS] if index < len(r)), default=8)
+    return float(min(max(longest + 2, 8), 40))
+
+
+def _text_width(value: Any) -> int:
+    text = "" if value is None else str(value)
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
 def _stored_width(width: float) -> float:

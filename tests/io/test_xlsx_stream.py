@@ -11,10 +11,11 @@ import zipfile
 from datetime import date, datetime
 
 import numpy as np
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from geoapp.io.xlsx_stream import StreamWorkbook, column_letter
+from geoapp.io.xlsx_stream import StreamWorkbook, Table, column_letter, write_frame, write_tables
 
 #: One dangerous text per first character, as tests/io/test_sheets.py has them.
 FORMULAS = ["=1+1", '=HYPERLINK("http://x/","y")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1)"]
@@ -223,3 +224,31 @@ def test_memory_does_not_grow_with_the_rows(tmp_path):
     assert large < small * 1.3, (small, large)
     sheet = zipfile.ZipFile(tmp_path / "large.xlsx").read("xl/worksheets/sheet1.xml")
     assert b'<dimension ref="A1:J10001"/>' in sheet and sheet.count(b"<row ") == 10_001
+
+
+def test_tables_fit_their_widths_and_a_frame_keeps_its_types(tmp_path):
+    rows = [["编号", "名称", "率"], ["P1", "第一片区（城关片区）", 0.5], ["P22", None, None]]
+    write_tables(tmp_path / "t.xlsx", [Table("t", iter(rows), {2: 12}, {2: "0.0%"})])
+    ws = load_workbook(tmp_path / "t.xlsx")["t"]
+    assert [list(r) for r in ws.iter_rows(values_only=True)] == rows
+    # 8 at least; "第一片区（城关片区）" is 10 CJK characters: 20 + 2; the given 12
+    widths = [round(ws.column_dimensions[c].width, 2) for c in "ABC"]
+    assert widths == [8.71, 22.71, 12.71]
+    assert ws["C2"].number_format == "0.0%" and ws["A1"].font.b and ws.freeze_panes == "A2"
+    frame = pd.DataFrame(
+        {
+            "id": ["=1+1", "P2"],
+            "n": np.array([3, 4], dtype=np.int64),
+            "x": [1.5, float("nan")],
+            "when": pd.to_datetime(["2024-04-01 08:00", None]),
+            "flag": [True, False],
+        }
+    )
+    write_frame(frame, tmp_path / "f.xlsx")
+    ws = load_workbook(tmp_path / "f.xlsx")["Sheet1"]
+    assert [list(r) for r in ws.iter_rows(values_only=True)] == [
+        ["id", "n", "x", "when", "flag"],
+        ["=1+1", 3, 1.5, "2024-04-01 08:00:00", True],
+        ["P2", 4, None, None, False],
+    ]
+    assert ws["A2"].data_type == "s" and type(ws["B2"].value) is int
