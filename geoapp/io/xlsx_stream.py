@@ -57,6 +57,8 @@ FLUSH_ROWS = 500
 ESCAPED_KEPT = 4096
 #: bytes copied at a time from a sheet's rows into the workbook
 COPY_BYTES = 1 << 20
+#: a sheet part this large gets zip64 sizes (not all readers like them on small ones)
+ZIP64_FROM = 1 << 31
 #: the first style (after the default): the header row's
 HEADER_STYLE = 1
 _EXCEL_EPOCH = datetime(1899, 12, 30)
@@ -114,7 +116,10 @@ class StreamWorkbook:
         return self
 
     def __exit__(self, kind, error, trace) -> None:
-        self.close()
+        if kind is None:
+            self.close()
+        else:  # the zip is finished, the workbook is not: the caller throws it away
+            self._zip.close()
 
     def number_format(self, code: str) -> int:
         """The style of cells shown with Excel's number format ``code`` (e.g. ``0.0%``)."""
@@ -135,7 +140,14 @@ class StreamWorkbook:
         if self._open:
             raise RuntimeError("the previous sheet is still being written")
         taken = {t.casefold() for t in self._titles}
-        if not title or len(title) > 31 or _BAD_TITLE.search(title) or title.casefold() in taken:
+        if (
+            not title
+            or len(title) > 31
+            or _BAD_TITLE.search(title)
+            or title.startswith("'")
+            or title.endswith("'")
+            or title.casefold() in taken
+        ):
             raise ValueError(f"not a usable sheet title: {title!r}")
         self._titles.append(title)
         self._open = True
@@ -145,7 +157,8 @@ class StreamWorkbook:
     def _add_sheet(self, head: bytes, body: BinaryIO, tail: bytes) -> None:
         """The sheet's part: ``head``, the rows kept in the file ``body``, ``tail``."""
         part = f"xl/worksheets/sheet{len(self._titles)}.xml"
-        with self._zip.open(part, "w", force_zip64=True) as stream:
+        size = len(head) + body.seek(0, 2) + len(tail)
+        with self._zip.open(part, "w", force_zip64=size >= ZIP64_FROM) as stream:
             stream.write(head)
             body.seek(0)
             shutil.copyfileobj(body, stream, COPY_BYTES)

@@ -170,7 +170,9 @@ def test_a_header_only_workbook_and_an_empty_one_are_valid():
     assert empty.sheetnames == ["Sheet1"] and empty["Sheet1"].max_row == 1
 
 
-@pytest.mark.parametrize("title", ["", "a" * 32, "a/b", "a[1]", "a:b", "a*", "a?", "a\\b"])
+@pytest.mark.parametrize(
+    "title", ["", "a" * 32, "a/b", "a[1]", "a:b", "a*", "a?", "a\\b", "'a", "a'"]
+)
 def test_a_sheet_title_excel_refuses_is_refused(title):
     with StreamWorkbook(io.BytesIO()) as book, pytest.raises(ValueError, match="title"):
         book.sheet(title)
@@ -181,7 +183,7 @@ def test_titles_are_unique_and_sheets_are_written_one_at_a_time():
         with book.sheet("a"), pytest.raises(RuntimeError, match="still being written"):
             book.sheet("b")
         with pytest.raises(ValueError, match="title"):
-            book.sheet("a")
+            book.sheet("A")  # Excel's titles ignore case
 
 
 def test_column_letters():
@@ -252,3 +254,16 @@ def test_tables_fit_their_widths_and_a_frame_keeps_its_types(tmp_path):
         ["P2", 4, None, None, False],
     ]
     assert ws["A2"].data_type == "s" and type(ws["B2"].value) is int
+
+
+@pytest.mark.parametrize("good_rows", [2, 600])  # before and after the first sheet opens
+def test_a_failure_while_writing_is_raised_as_it_is(good_rows):
+    def rows():
+        yield from ([f"row {i}"] for i in range(good_rows))
+        raise LookupError("the store went away")
+
+    buf = io.BytesIO()
+    with pytest.raises(LookupError, match="went away"):
+        write_tables(buf, [Table("a", [["x"]]), Table("b", rows())])
+    names = zipfile.ZipFile(buf).namelist()  # finished as a zip, not as a workbook
+    assert "xl/workbook.xml" not in names
