@@ -63,6 +63,7 @@ ZIP64_FROM = 1 << 31
 HEADER_STYLE = 1
 _EXCEL_EPOCH = datetime(1899, 12, 30)
 _EXCEL_ESCAPE = re.compile(r"_x[0-9A-Fa-f]{4}_")
+_END = object()
 _BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -406,14 +407,20 @@ class Table(NamedTuple):
     formats: Mapping[int, str] = {}
 
 
+#: the rows of an Excel sheet
+EXCEL_MAX_ROWS = 1_048_576
 #: rows whose texts decide the columns' widths
 WIDTH_ROWS = 500
 
 
-def write_tables(out: BinaryIO | str, tables: Iterable[Table]) -> None:
+def write_tables(
+    out: BinaryIO | str, tables: Iterable[Table], max_rows: int = EXCEL_MAX_ROWS
+) -> None:
     """A workbook of one sheet per table: the first row in the header style and frozen, the
     columns as wide as the longest text in their first :data:`WIDTH_ROWS` rows (8 to 40
-    characters) unless given."""
+    characters) unless given.  A table longer than a sheet holds (``max_rows``, header
+    included: Excel's 1,048,576) goes on in sheets titled "title (2)", "title (3)" ...,
+    each with the header."""
     with StreamWorkbook(out) as book:
         for table in tables:
             rows = iter(table.rows)
@@ -421,11 +428,18 @@ def write_tables(out: BinaryIO | str, tables: Iterable[Table]) -> None:
             columns = max((len(r) for r in first), default=0)
             widths = [table.widths.get(i) or fitted_width(first, i) for i in range(columns)]
             formats = {i: book.number_format(code) for i, code in table.formats.items()}
-            with book.sheet(table.title, widths, formats) as sheet:
-                if first:
-                    sheet.header(first[0])
-                sheet.rows(first[1:])
-                sheet.rows(rows)
+            header = first[:1]
+            body = itertools.chain(first[1:], rows)
+            for part in itertools.count(1):
+                title = table.title if part == 1 else f"{table.title[:24]} ({part})"
+                with book.sheet(title, widths, formats) as sheet:
+                    for row in header:
+                        sheet.header(row)
+                    sheet.rows(itertools.islice(body, max_rows - len(header)))
+                following = next(body, _END)
+                if following is _END:
+                    break
+                body = itertools.chain([following], body)
 
 
 def write_frame(frame, out: BinaryIO | str) -> None:

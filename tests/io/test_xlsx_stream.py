@@ -267,3 +267,22 @@ def test_a_failure_while_writing_is_raised_as_it_is(good_rows):
         write_tables(buf, [Table("a", [["x"]]), Table("b", rows())])
     names = zipfile.ZipFile(buf).namelist()  # finished as a zip, not as a workbook
     assert "xl/workbook.xml" not in names
+
+
+def test_a_table_longer_than_a_sheet_goes_on_in_further_sheets():
+    """Excel's sheets hold 1,048,576 rows; here a sheet holds 3 (the header and 2)."""
+    buf = io.BytesIO()
+    rows = [["编号", "n"]] + [[f"P{i}", i] for i in range(1, 6)]
+    write_tables(buf, [Table("问题清单", iter(rows)), Table("筛选条件", [["a"]])], max_rows=3)
+    wb = load_workbook(io.BytesIO(buf.getvalue()))
+    assert wb.sheetnames == ["问题清单", "问题清单 (2)", "问题清单 (3)", "筛选条件"]
+    got = [list(wb[t].iter_rows(values_only=True)) for t in wb.sheetnames[:3]]
+    assert got == [
+        [("编号", "n"), ("P1", 1), ("P2", 2)],
+        [("编号", "n"), ("P3", 3), ("P4", 4)],
+        [("编号", "n"), ("P5", 5)],
+    ]
+    assert all(wb[t]["A1"].font.b and wb[t].freeze_panes == "A2" for t in wb.sheetnames[:3])
+    exact = io.BytesIO()  # exactly full: no empty further sheet
+    write_tables(exact, [Table("t", iter(rows[:5]))], max_rows=5)
+    assert load_workbook(exact).sheetnames == ["t"]
