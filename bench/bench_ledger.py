@@ -11,10 +11,13 @@ baselines once), each against its named baseline measured in the same run:
 * ``api_*_s`` / ``page_s``: ``GET /api/ledger`` (no filter, status and dates, one unit) and
   ``GET /ledger`` (Flask test client);
 * ``xlsx_*``: the workbook of ~100,000 problems (all of them at 100k, a date range at 1M)
-  written by XlsxWriter in constant-memory mode, problems read in batches — baseline
-  ``openpyxl``: openpyxl's write-only mode from a list of every row
-  (``ledger_baseline.write_openpyxl``); memory as the peak of Python allocations (tracemalloc,
-  a separate run);
+  streamed by ``geoapp.io.xlsx_stream`` (problems read in batches, made a column at a time)
+  — baseline ``openpyxl``: openpyxl's write-only mode from a list of every row
+  (``ledger_baseline.write_openpyxl``); second baseline ``xlsxwriter``: XlsxWriter's
+  constant-memory mode, a call per cell, a record per problem
+  (``ledger_baseline.write_xlsxwriter``, what the export did before); seconds of wall time
+  and of CPU time (steadier on a shared machine); memory as the peak of Python allocations
+  (tracemalloc, a separate run);
 * ``csv_problems_s``: the problem list CSV, streamed.
 
 ``GEOAPP_BENCH_STORE_URL``: measure a store an earlier run made instead (no setup);
@@ -26,7 +29,6 @@ not 100,000) and prints ratios (baseline / new).
 
 from __future__ import annotations
 
-import io
 import os
 import sys
 import tempfile
@@ -39,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # webclient: signs in
 
 from common import best_of, peak_rss_mb, write_results  # noqa: E402
-from ledger_baseline import python_ledger, write_openpyxl  # noqa: E402
+from ledger_baseline import python_ledger, write_openpyxl, write_xlsxwriter  # noqa: E402
 from make_problems import make_store  # noqa: E402
 from webclient import make_app, sign_in  # noqa: E402
 
@@ -96,6 +98,13 @@ def peak_mb(fn) -> float:
         tracemalloc.stop()
 
 
+def timed(fn) -> tuple[float, float]:
+    """Seconds of wall time and of this process's CPU time that ``fn()`` took, once."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
 def ratio(base: float, new: float) -> float:
     return round(base / new, 1) if new else float("inf")
 
@@ -121,22 +130,27 @@ def bench_store(url: str, info: dict) -> dict:
         led = services_ledger.build(store, args)
         figures["xlsx_problems"] = led.totals["problems"]
         figures["xlsx_filter"] = args
+        writers = {
+            "": ledger_export.write_xlsx,
+            "_openpyxl": write_openpyxl,
+            "_xlsxwriter": write_xlsxwriter,
+        }
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "ledger.xlsx"
-            new = best_of(lambda: ledger_export.write_xlsx(store, led, str(path)), repeat=1)
-            figures["xlsx_bytes"] = path.stat().st_size
-        old = best_of(lambda: write_openpyxl(store, led, io.BytesIO()), repeat=1)
-        figures["xlsx_s"] = round(new, 2)
-        figures["xlsx_openpyxl_s"] = round(old, 2)
-        figures["xlsx_ratio"] = ratio(old, new)
-        print("xlsx", new, old, flush=True)
-        with tempfile.TemporaryDirectory() as tmp:
-            figures["xlsx_peak_mb"] = round(
-                peak_mb(lambda: ledger_export.write_xlsx(store, led, str(Path(tmp) / "a.xlsx"))), 1
+            for name, write in writers.items():
+                wall, cpu = timed(lambda w=write: w(store, led, str(path)))
+                figures[f"xlsx{name}_s"] = round(wall, 2)
+                figures[f"xlsx{name}_cpu_s"] = round(cpu, 2)
+                figures[f"xlsx{name}_bytes"] = path.stat().st_size
+                print("xlsx", name or "stream", wall, cpu, flush=True)
+            for name, write in writers.items():
+                peak = peak_mb(lambda w=write: w(store, led, str(path)))
+                figures[f"xlsx{name}_peak_mb"] = round(peak, 1)
+        for base in ("openpyxl", "xlsxwriter"):
+            figures[f"xlsx_{base}_ratio"] = ratio(figures[f"xlsx_{base}_s"], figures["xlsx_s"])
+            figures[f"xlsx_{base}_cpu_ratio"] = ratio(
+                figures[f"xlsx_{base}_cpu_s"], figures["xlsx_cpu_s"]
             )
-        figures["xlsx_openpyxl_peak_mb"] = round(
-            peak_mb(lambda: write_openpyxl(store, led, io.BytesIO())), 1
-        )
         figures["csv_problems_s"] = round(
             best_of(lambda: sum(map(len, ledger_export.iter_csv(store, led, "problems"))), 1), 2
         )

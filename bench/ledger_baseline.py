@@ -6,7 +6,9 @@ every rectification event into a dict (``rectified_times``), then counted in pan
 per-problem rules of :mod:`geoapp.core.ledger` (``problem_table``, ``totals``,
 ``group_totals``, ``daily``) — what ``services.ledger.build`` did.  ``write_openpyxl``: the
 workbook written by openpyxl's write-only mode from lists of every row, as
-``ledger_files.write_xlsx`` did.  Kept here, not in the application.
+``ledger_files.write_xlsx`` did first; ``write_xlsxwriter``: written by XlsxWriter in its
+constant-memory mode from the problems' rows, as it did next.  Kept here, not in the
+application.
 """
 
 from __future__ import annotations
@@ -132,3 +134,85 @@ def write_openpyxl(store, led, out) -> None:
                 row[rate] = cell
             ws.append(xlsx_cells(ws, row))
     wb.save(out)
+
+
+def write_xlsxwriter(store, led, out) -> None:
+    """The workbook as before the streaming writer: XlsxWriter in constant-memory mode, a
+    call per cell, the problems' rows made a record at a time."""
+    import itertools
+
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(
+        out,
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
+    header_format = wb.add_format(
+        {
+            "bold": True,
+            "bg_color": "#DDEBF7",
+            "pattern": 1,
+            "align": "center",
+            "valign": "vcenter",
+            "text_wrap": True,
+        }
+    )
+    rate_format = wb.add_format({"num_format": "0.0%"})
+    sheets = [
+        (files.SHEET_TITLES[g], [f for f, _ in files.headers(g)], files.group_table(led, g))
+        for g in files.SHEET_TITLES
+    ]
+    problems = itertools.chain([[h for _, h in files.PROBLEM_HEADERS]], _record_rows(store, led))
+    sheets.append((files.PROBLEMS_SHEET, [f for f, _ in files.PROBLEM_HEADERS], problems))
+    sheets.append((files.FILTERS_SHEET, ["name", "value"], files.filter_lines(led)))
+    try:
+        for title, fields, rows in sheets:
+            ws = wb.add_worksheet(title)
+            ws.freeze_panes(1, 0)
+            rows = iter(rows)
+            first = list(itertools.islice(rows, 501))
+            for i, name in enumerate(fields):
+                ws.set_column(i, i, files._width(name, first, i))
+            rate = fields.index("on_time_rate") if "on_time_rate" in fields else None
+            for n, row in enumerate(itertools.chain(first, rows)):
+                for col, value in enumerate(row):
+                    fmt = header_format if n == 0 else (rate_format if col == rate else None)
+                    _write_xlsxwriter_cell(ws, n, col, value, fmt)
+    finally:
+        wb.close()
+
+
+def _record_rows(store, led):
+    """The problems' rows made a record (a dict) at a time, as before."""
+    from geoapp.services.ledger import iter_problem_records
+
+    for r in iter_problem_records(store, led, "zh"):
+        r["on_time_label"] = {True: "是", False: "否"}.get(r["on_time"], "")
+        r["overdue_label"] = "是" if r["overdue"] else ""
+        for key in ("reported_at", "due", "rectified_at"):
+            r[key] = files._time(r[key])
+        yield [files._cell(r.get(f)) for f, _ in files.PROBLEM_HEADERS]
+
+
+def _write_xlsxwriter_cell(ws, row, col, value, fmt) -> None:
+    import numbers
+
+    from geoapp.io.sheets import xlsx_text
+
+    if value is None or (isinstance(value, float) and value != value):
+        if fmt is not None:
+            ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, str):
+        text = value.replace("\r\n", "\n").replace("\r", "\n")
+        ws.write_string(row, col, xlsx_text(text), fmt)
+    elif isinstance(value, bool):
+        ws.write_boolean(row, col, value, fmt)
+    elif isinstance(value, numbers.Real):
+        ws.write_number(row, col, value, fmt)
+    else:
+        ws.write_string(row, col, xlsx_text(str(value)), fmt)

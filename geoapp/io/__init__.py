@@ -6,7 +6,8 @@ What lives where: ``files`` (the uploaded bytes: suffix, temporary file, text de
 content and ZIP checks), ``boundaries`` (areas), ``points`` (problem points), ``tables``
 (CSV/XLSX rows), ``geojson`` (GeoJSON documents), ``writers`` (points written back out),
 ``errors`` (``InputError``, ``BadRow``), ``uploads`` (the kind of an upload read from its
-content, server-chosen names) and ``sheets`` (spreadsheet-safe cells).
+content, server-chosen names), ``sheets`` (spreadsheet-safe cells) and ``xlsx_stream`` (the
+XLSX writer: workbooks of any size streamed in flat memory).
 
 May import: ``geoapp.core`` and third-party readers (geopandas/pyogrio, openpyxl, pyarrow).
 Never the store, the services, the web layer or the CLI.

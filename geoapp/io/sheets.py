@@ -9,20 +9,21 @@ names come from the people who report problems, so:
   a text that is just a number (``-5``, ``+3.5``) is left alone: it cannot be a formula.
 * XLSX: every text is a string cell (``data_type 's'``), never a formula, whatever it
   begins with; characters XML cannot hold (control characters other than tab, line feed
-  and carriage return) become U+FFFD instead of failing the whole export.
+  and carriage return, lone surrogates, U+FFFE and U+FFFF) become U+FFFD instead of
+  failing the whole export.  The workbooks the application writes are streamed by
+  :mod:`geoapp.io.xlsx_stream`; :func:`xlsx_cells` serves openpyxl.
 
 Numbers, booleans and None pass through unchanged in both.  No Flask here.
 """
 
 from __future__ import annotations
 
-import numbers
 import re
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_NOT_IN_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def csv_text(value: Any) -> Any:
@@ -59,50 +60,6 @@ def xlsx_cells(ws, values) -> list[Any]:
 def xlsx_text(value: str) -> str:
     """A text as an XLSX string cell can hold it (control characters as U+FFFD)."""
     return _NOT_IN_XML.sub("\ufffd", value)
-
-
-def write_xlsxwriter_row(ws, row: int, values, formats=None) -> None:
-    """One row of an XlsxWriter worksheet: each text as a string cell (never a formula,
-    whatever it begins with), numbers and booleans as such, None as an empty cell.
-    ``formats``: column → cell format, for some columns.  A carriage return is written as
-    a line feed (as an XML reader reads it back; XlsxWriter would write ``_x000D_``)."""
-    for col, value in enumerate(values):
-        fmt = formats.get(col) if formats else None
-        if value is None or (isinstance(value, float) and value != value):
-            if fmt is not None:
-                ws.write_blank(row, col, None, fmt)
-        elif isinstance(value, str):
-            text = value.replace("\r\n", "\n").replace("\r", "\n")
-            ws.write_string(row, col, xlsx_text(text), fmt)
-        elif isinstance(value, bool):
-            ws.write_boolean(row, col, value, fmt)
-        elif isinstance(value, numbers.Real):
-            ws.write_number(row, col, value, fmt)
-        else:
-            ws.write_string(row, col, xlsx_text(str(value)), fmt)
-
-
-def write_xlsx_frame(frame, out) -> None:
-    """A DataFrame as a one-sheet workbook (header row, then one row per record), every text
-    a string cell; NaN and None as empty cells; numpy numbers as plain numbers."""
-    import pandas as pd
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Sheet1")
-    ws.append(xlsx_cells(ws, [str(c) for c in frame.columns]))
-    for record in frame.itertuples(index=False, name=None):
-        row = []
-        for value in record:
-            if hasattr(value, "item") and not isinstance(value, str):
-                value = value.item()  # numpy scalar
-            if value is None or (not isinstance(value, str) and pd.isna(value)):
-                value = None
-            elif not isinstance(value, (str, int, float, bool)):
-                value = str(value)
-            row.append(value)
-        ws.append(xlsx_cells(ws, row))
-    wb.save(out)
 
 
 def csv_safe_frame(frame):

@@ -15,7 +15,8 @@ import shapely
 from geoapp.core.crs import InputCRS
 from geoapp.io.files import _kind
 from geoapp.io.points import POINT_SUFFIXES, PointTable
-from geoapp.io.sheets import csv_safe_frame, write_xlsx_frame
+from geoapp.io.sheets import csv_safe_frame
+from geoapp.io.xlsx_stream import write_frame
 
 
 def write_points(table: PointTable, extra: pd.DataFrame, out: Path) -> None:
@@ -51,7 +52,7 @@ def write_points(table: PointTable, extra: pd.DataFrame, out: Path) -> None:
             if table.fmt not in ("csv", "xlsx"):
                 frame["lon"] = table.src_x
                 frame["lat"] = table.src_y
-            write_xlsx_frame(frame, tmp)  # text as text, never a formula
+            write_frame(frame, tmp)  # text as text, never a formula
         os.replace(tmp, out)
     finally:
         if tmp.exists():

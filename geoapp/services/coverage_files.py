@@ -10,7 +10,8 @@ import csv
 import io
 from typing import Any
 
-from geoapp.io.sheets import csv_row, xlsx_cells
+from geoapp.io.sheets import csv_row
+from geoapp.io.xlsx_stream import Table, write_tables
 from geoapp.services.coverage_figures import Coverage
 from geoapp.services.times import display_time
 
@@ -125,20 +126,16 @@ def filter_rows(cov: Coverage) -> list[list[Any]]:
 
 
 def xlsx_bytes(store, cov: Coverage, kinds: dict[str, str]) -> bytes:
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    for title, rows in (
-        ("受检点台账", visit_rows(store, cov, kinds)),
-        ("检查巡查覆盖", unit_rows(cov)),
-        ("筛选条件", filter_rows(cov)),
-    ):
-        ws = wb.create_sheet(title)
-        ws.freeze_panes = "A2"
-        for row in rows:
-            ws.append(xlsx_cells(ws, row))
+    """Both tables and the filters as a workbook (:func:`geoapp.io.xlsx_stream.write_tables`)."""
     buf = io.BytesIO()
-    wb.save(buf)
+    write_tables(
+        buf,
+        [
+            Table("受检点台账", visit_rows(store, cov, kinds)),
+            Table("检查巡查覆盖", unit_rows(cov)),
+            Table("筛选条件", filter_rows(cov)),
+        ],
+    )
     return buf.getvalue()
 
 

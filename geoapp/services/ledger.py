@@ -1,7 +1,7 @@
 """Use cases of the ledger (台账): the store counts the filtered problems (SQL ``GROUP BY``),
 :mod:`geoapp.core.ledger` adds the counts up and ranks the units; the page, the API, the
 exports and the print view take the result.  Lists and exports read the problems a batch at a
-time (:func:`iter_problem_records`), never all at once.
+time (:func:`iter_problem_columns`), never all at once.
 
 Filters are parsed by :func:`geoapp.services.query_params.parse_problem_filter` and applied by
 the store's ``_problem_where``, exactly as for the map, so the ledger and the map always count
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from geoapp.core import charts, ledger
@@ -155,11 +156,13 @@ def _iso(value) -> str | None:
 
 def _iso_column(values: pd.Series) -> list[str | None]:
     """UTC timestamps as ISO 8601 Beijing time (as
-    :func:`~geoapp.services.times.local_time`), None for NaT."""
+    :func:`~geoapp.services.times.local_time`), None for NaT: the wall-clock times written
+    by numpy a column at once (pandas' strftime formats one value at a time)."""
     if not len(values):
         return []
-    text = values.dt.tz_convert(LOCAL_TZ).dt.strftime("%Y-%m-%dT%H:%M:%S+08:00")
-    return [None if t != t else t for t in text.tolist()]
+    wall = values.dt.tz_convert(LOCAL_TZ).dt.tz_localize(None).to_numpy("datetime64[s]")
+    text = np.datetime_as_string(wall, unit="s").tolist()
+    return [None if t == "NaT" else t + "+08:00" for t in text]
 
 
 def as_json(led: Ledger, group: str) -> dict[str, Any]:
@@ -183,26 +186,72 @@ def as_json(led: Ledger, group: str) -> dict[str, Any]:
     return out
 
 
-def iter_problem_records(
+#: The fields of a problem record (:func:`iter_problem_records`), in order.
+RECORD_FIELDS = (
+    "id",
+    "problem_id",
+    "round",
+    "category",
+    "category_label",
+    "description",
+    "deduction",
+    "counted_deduction",
+    "duplicate_of",
+    "reported_at",
+    "due",
+    "status",
+    "status_label",
+    "rectified_at",
+    "on_time",
+    "overdue",
+    "district_id",
+    "district_name",
+    "area_id",
+    "area_name",
+    "responsible_unit_id",
+    "responsible_unit_name",
+    "lead_unit_id",
+    "lead_unit_name",
+    "lon",
+    "lat",
+)
+
+
+def iter_problem_columns(
     store, led: Ledger, locale: str = "zh", batch: int | None = None
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[dict[str, list[Any]]]:
     """The ledger's problems (its filters) with names and the ledger's columns, sorted by
-    id, for lists and exports: read from the store a batch at a time (flat memory at any
-    size), in one read transaction (a consistent snapshot)."""
+    id, a batch at a time as columns (field of :data:`RECORD_FIELDS` → the batch's values,
+    None when missing; times as ISO 8601 Beijing time): read from the store a batch at a
+    time (flat memory at any size), in one read transaction (a consistent snapshot), and
+    computed a column at a time (each name looked up once per batch)."""
     ref: reference.Reference = led.extra["ref"]
     hours = {c: v.get("deadline_hours") for c, v in ref.categories.items()}
     options = {} if batch is None else {"batch": batch}
+    area_names: dict = {}
+    generations: set = set()
     with reading._reading(store) as read:
         frames = read.tx.iter_problem_frames(
             led.extra["store_filter"], ledger.INPUT_COLUMNS, **options
         )
         for frame in frames:
             table = ledger.problem_table(frame, hours, None, led.generated_at)
-            gens = table["generation_id"].dropna().unique().tolist()
-            names = reading._area_names(read, gens)
+            new = set(table["generation_id"].dropna().unique().tolist()) - generations
+            area_names.update(reading._area_names(read, new))
+            generations |= new
             duplicates = table["duplicate_of"].dropna().unique().tolist()
             labels = read.tx.problem_labels(duplicates) if duplicates else {}
-            yield from _records(table, ref, locale, names, labels)
+            yield _record_columns(table, ref, locale, area_names, labels)
+
+
+def iter_problem_records(
+    store, led: Ledger, locale: str = "zh", batch: int | None = None
+) -> Iterator[dict[str, Any]]:
+    """The problems of :func:`iter_problem_columns` one record (a dict) at a time."""
+    for columns in iter_problem_columns(store, led, locale, batch):
+        lists = [columns[f] for f in RECORD_FIELDS]
+        for values in zip(*lists, strict=True):
+            yield dict(zip(RECORD_FIELDS, values, strict=True))
 
 
 def problem_records(store, led: Ledger, locale: str = "zh") -> list[dict[str, Any]]:
@@ -210,47 +259,46 @@ def problem_records(store, led: Ledger, locale: str = "zh") -> list[dict[str, An
     return list(iter_problem_records(store, led, locale))
 
 
-def _records(
+def _looked_up(values: list, name) -> list:
+    """``name(value)`` of each value, called once per distinct value."""
+    found = {v: name(v) for v in set(values)}
+    return [found[v] for v in values]
+
+
+def _record_columns(
     table: pd.DataFrame,
     ref: reference.Reference,
     locale: str,
     area_names: dict,
     labels: dict,
-) -> Iterator[dict[str, Any]]:
+) -> dict[str, list[Any]]:
+    wanted = {*RECORD_FIELDS, "is_duplicate", "generation_id"} - {"reported_at", "due"}
+    raw = {k: table[k].tolist() for k in table.columns if k in wanted and k != "rectified_at"}
     zh = reference._zh(locale)
-    times = {k: _iso_column(table[k]) for k in ("reported_at", "due", "rectified_at")}
-    columns = {k: table[k].tolist() for k in table.columns}
-    for i in range(len(table)):
-        r = {k: v[i] for k, v in columns.items()}
-        dup = r["duplicate_of"]
-        yield {
-            "id": int(r["id"]),
-            "problem_id": r["problem_id"],
-            "round": r["round"],
-            "category": r["category"],
-            "category_label": ref.category_label(r["category"], locale),
-            "description": r["description"],
-            "deduction": float(r["deduction"]),
-            "counted_deduction": float(r["counted_deduction"]),
-            "duplicate_of": labels.get(dup, dup) if r["is_duplicate"] else None,
-            "reported_at": times["reported_at"][i],
-            "due": times["due"][i],
-            "status": r["status"],
-            "status_label": STATUSES.get(r["status"], r["status"]) if zh else r["status"],
-            "rectified_at": times["rectified_at"][i],
-            "on_time": r["on_time"],
-            "overdue": bool(r["overdue"]),
-            "district_id": r["district_id"],
-            "district_name": ref.district_name(r["district_id"]),
-            "area_id": r["area_id"],
-            "area_name": area_names.get((r["generation_id"], r["area_id"])),
-            "responsible_unit_id": r["responsible_unit_id"],
-            "responsible_unit_name": ref.unit_name(r["responsible_unit_id"]),
-            "lead_unit_id": r["lead_unit_id"],
-            "lead_unit_name": ref.unit_name(r["lead_unit_id"]),
-            "lon": None if r["lon"] != r["lon"] else r["lon"],
-            "lat": None if r["lat"] != r["lat"] else r["lat"],
-        }
+    out = {k: raw[k] for k in RECORD_FIELDS if k in raw}
+    out["id"] = table["id"].astype("int64").tolist()
+    out["category_label"] = _looked_up(raw["category"], lambda c: ref.category_label(c, locale))
+    out["deduction"] = table["deduction"].astype(float).tolist()
+    out["counted_deduction"] = table["counted_deduction"].astype(float).tolist()
+    out["duplicate_of"] = [
+        labels.get(dup, dup) if flag else None
+        for dup, flag in zip(raw["duplicate_of"], raw["is_duplicate"], strict=True)
+    ]
+    for key in ("reported_at", "due", "rectified_at"):
+        out[key] = _iso_column(table[key])
+    out["status_label"] = (
+        _looked_up(raw["status"], lambda s: STATUSES.get(s, s)) if zh else raw["status"]
+    )
+    out["overdue"] = [bool(v) for v in raw["overdue"]]
+    out["district_name"] = _looked_up(raw["district_id"], ref.district_name)
+    out["area_name"] = [
+        area_names.get(key) for key in zip(raw["generation_id"], raw["area_id"], strict=True)
+    ]
+    for key in ("responsible_unit", "lead_unit"):
+        out[f"{key}_name"] = _looked_up(raw[f"{key}_id"], ref.unit_name)
+    for key in ("lon", "lat"):
+        out[key] = [None if v != v else v for v in raw[key]]
+    return out
 
 
 def unit_bar_chart(led: Ledger, href, limit: int = 15) -> dict[str, Any]:

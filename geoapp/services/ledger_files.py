@@ -6,9 +6,8 @@ it as UTF-8; it holds ONE table: a grouping (default: per unit) or the problem l
 (``problems``) — the XLSX holds them all.
 
 Flat memory at any size: the problems are read from the store a batch at a time
-(:func:`~geoapp.services.ledger.iter_problem_records`); the workbook is written by XlsxWriter
-in its constant-memory mode (each row goes to a temporary file as it is written) and the CSV
-is produced row by row (:func:`iter_csv`) for a streamed response.  No Flask here.
+(:func:`~geoapp.services.ledger.iter_problem_frames`); the workbook is streamed into its
+zip as it is written (:mod:`geoapp.io.xlsx_stream`) and the CSV is produced row by row (:func:`iter_csv`) for a streamed response.  No Flask here.
 """
 
 from __future__ import annotations
@@ -19,8 +18,9 @@ import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
-from geoapp.io.sheets import csv_row, write_xlsxwriter_row
-from geoapp.services.ledger import Ledger, filter_label, iter_problem_records
+from geoapp.io.sheets import csv_row
+from geoapp.io.xlsx_stream import Table, fitted_width, write_tables
+from geoapp.services.ledger import Ledger, filter_label, iter_problem_columns
 from geoapp.services.times import display_time
 
 SHEET_TITLES = {"unit": "按责任单位", "district": "按片区", "category": "按问题类别"}
@@ -107,13 +107,16 @@ def group_table(led: Ledger, group: str) -> list[list[Any]]:
 
 
 def problem_rows(store, led: Ledger) -> Iterator[list[Any]]:
-    """The problems as rows of cells (no header), read from the store a batch at a time."""
-    for r in iter_problem_records(store, led, "zh"):
-        r["on_time_label"] = {True: "是", False: "否"}.get(r["on_time"], "")
-        r["overdue_label"] = "是" if r["overdue"] else ""
+    """The problems as rows of cells (no header), read from the store a batch at a time and
+    made a column at a time."""
+    on_time = {True: "是", False: "否"}
+    for columns in iter_problem_columns(store, led, "zh"):
+        columns["on_time_label"] = [on_time.get(v, "") for v in columns["on_time"]]
+        columns["overdue_label"] = ["是" if v else "" for v in columns["overdue"]]
         for key in ("reported_at", "due", "rectified_at"):
-            r[key] = _time(r[key])
-        yield [_cell(r.get(f)) for f, _ in PROBLEM_HEADERS]
+            columns[key] = [_time(v) for v in columns[key]]
+        cells = [_cells(columns[f]) for f, _ in PROBLEM_HEADERS]
+        yield from map(list, zip(*cells, strict=True))
 
 
 def problem_table(store, led: Ledger) -> list[list[Any]]:
@@ -134,6 +137,11 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _cells(values: list[Any]) -> list[Any]:
+    """A column's cells: NaN as None."""
+    return [None if v != v else v for v in values]
+
+
 def filter_lines(led: Ledger) -> list[list[str]]:
     rows = [["条件", "取值"]]
     ref = led.extra["ref"]
@@ -146,71 +154,28 @@ def filter_lines(led: Ledger) -> list[list[str]]:
     return rows
 
 
-#: XlsxWriter's options: rows streamed to temporary files; texts never become formulas,
-#: links or numbers.
-XLSX_OPTIONS = {
-    "constant_memory": True,
-    "strings_to_formulas": False,
-    "strings_to_urls": False,
-    "strings_to_numbers": False,
-}
-
-
 def write_xlsx(store, led: Ledger, out: BinaryIO | str) -> None:
     """The workbook: per unit, per district, per category, the problems, the filters.
 
-    XlsxWriter in constant-memory mode: memory stays flat whatever the number of problems,
-    which are read from the store a batch at a time."""
-    import xlsxwriter
-
-    wb = xlsxwriter.Workbook(out, XLSX_OPTIONS)
-    header_format = wb.add_format(
-        {
-            "bold": True,
-            "bg_color": "#DDEBF7",
-            "pattern": 1,
-            "align": "center",
-            "valign": "vcenter",
-            "text_wrap": True,
-        }
-    )
-    rate_format = wb.add_format({"num_format": "0.0%"})
-    sheets: list[tuple[str, list[str], Iterable[list[Any]]]] = [
-        (SHEET_TITLES[g], [f for f, _ in headers(g)], group_table(led, g)) for g in SHEET_TITLES
-    ]
+    Streamed (:func:`geoapp.io.xlsx_stream.write_tables`): memory stays flat whatever the
+    number of problems, which are read from the store a batch at a time."""
+    tables = [_table(SHEET_TITLES[g], headers(g), group_table(led, g)) for g in SHEET_TITLES]
     problems = itertools.chain([[h for _, h in PROBLEM_HEADERS]], problem_rows(store, led))
-    sheets.append((PROBLEMS_SHEET, [f for f, _ in PROBLEM_HEADERS], problems))
-    sheets.append((FILTERS_SHEET, ["name", "value"], filter_lines(led)))
-    try:
-        for title, fields, rows in sheets:
-            ws = wb.add_worksheet(title)
-            ws.freeze_panes(1, 0)
-            rows = iter(rows)
-            first = list(itertools.islice(rows, 501))  # the widths come from these
-            for i, name in enumerate(fields):
-                ws.set_column(i, i, _width(name, first, i))
-            formats = (
-                {fields.index("on_time_rate"): rate_format} if "on_time_rate" in fields else {}
-            )
-            for n, row in enumerate(itertools.chain(first, rows)):
-                if n == 0:
-                    write_xlsxwriter_row(ws, 0, row, dict.fromkeys(range(len(row)), header_format))
-                else:
-                    write_xlsxwriter_row(ws, n, row, formats)
-    finally:
-        wb.close()
+    tables.append(_table(PROBLEMS_SHEET, PROBLEM_HEADERS, problems))
+    tables.append(_table(FILTERS_SHEET, [("name", ""), ("value", "")], filter_lines(led)))
+    write_tables(out, tables)
+
+
+def _table(title: str, columns: list[tuple[str, str]], rows: Iterable[list[Any]]) -> Table:
+    fields = [f for f, _ in columns]
+    widths = {i: WIDE[f] for i, f in enumerate(fields) if f in WIDE}
+    formats = {fields.index("on_time_rate"): "0.0%"} if "on_time_rate" in fields else {}
+    return Table(title, rows, widths, formats)
 
 
 def _width(name: str, rows: list[list[Any]], index: int) -> float:
-    if name in WIDE:
-        return WIDE[name]
-
-    def size(v: Any) -> int:
-        text = "" if v is None else str(v)
-        return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-    longest = max((size(r[index]) for r in rows[:500] if index < len(r)), default=8)
-    return float(min(max(longest + 2, 8), 40))
+    """A column's width, as the workbook has it (for the benchmark's baselines)."""
+    return WIDE.get(name) or fitted_width(rows, index)
 
 
 def csv_table(store, led: Ledger, table: str = "unit") -> Iterator[list[Any]]:

@@ -204,3 +204,25 @@ def test_refusal_in_english_names_the_area(client_as, store):
     message = away.json["message"]
     assert away.status_code == 422 and message.startswith("refused: the phone is in ")
     assert other_name in message and name in message
+
+
+def test_the_coverage_workbook_holds_the_csv_tables_cell_by_cell(client_as):
+    """Each sheet of the workbook reads back as the CSV of the same table (numbers as
+    numbers, texts as texts, the same cells), with a bold, frozen header row."""
+    import csv
+
+    import openpyxl
+
+    coordinator = client_as("coordinator")
+    book = openpyxl.load_workbook(io.BytesIO(coordinator.get("/ledger/coverage/export.xlsx").data))
+    for title, table in (("受检点台账", "visits"), ("检查巡查覆盖", "units")):
+        data = coordinator.get(f"/ledger/coverage/export.csv?table={table}").data
+        expected = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+        ws = book[title]
+        got = [["" if v is None else str(v) for v in row] for row in ws.iter_rows(values_only=True)]
+        assert got == expected and len(got) > 1
+        assert ws.freeze_panes == "A2" and all(c.font.b for c in ws[1])
+        for row in ws.iter_rows(min_row=2):
+            assert all(c.data_type in ("s", "n") for c in row)
+    numbers = [c.value for c in book["检查巡查覆盖"]["C"][1:]]  # 已检查: counts
+    assert numbers and all(type(v) is int for v in numbers)
