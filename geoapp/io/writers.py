@@ -52,7 +52,7 @@ def write_points(table: PointTable, extra: pd.DataFrame, out: Path) -> None:
             if table.fmt not in ("csv", "xlsx"):
                 frame["lon"] = table.src_x
                 frame["lat"] = table.src_y
-            write_frame(frame, tmp)  # text as text, never a formula
+            write_frame(frame, str(tmp))  # text as text, never a formula
         os.replace(tmp, out)
     finally:
         if tmp.exists():

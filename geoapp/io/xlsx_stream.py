@@ -39,7 +39,7 @@ import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, BinaryIO, NamedTuple
+from typing import Any, BinaryIO, NamedTuple, cast
 
 from geoapp.io.sheets import xlsx_text
 
@@ -439,7 +439,7 @@ def write_tables(
                 following = next(body, _END)
                 if following is _END:
                     break
-                body = itertools.chain([following], body)
+                body = itertools.chain([cast(Sequence[Any], following)], body)
 
 
 def write_frame(frame, out: BinaryIO | str) -> None:

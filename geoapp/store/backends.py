@@ -302,7 +302,7 @@ class PostgisBackend(TransactionBase):
         statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
             sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, columns))
         )
-        raw = self._conn.connection.dbapi_connection
+        raw: psycopg.Connection = self._conn.connection.dbapi_connection  # type: ignore[assignment]
         try:
             with raw.cursor() as cursor, cursor.copy(statement) as copy:
                 for row in zip(*values, strict=True):
@@ -384,7 +384,7 @@ class _SQLiteHintCompiler(SQLiteCompiler):
     after its name (``FROM problems INDEXED BY ix_problems_ledger``): SQLAlchemy's own
     SQLite compiler drops every table hint without a word."""
 
-    def get_from_hint_text(self, table: Any, text: str) -> str:
+    def get_from_hint_text(self, table: Any, text: str | None) -> str | None:
         return text
 
 

@@ -263,7 +263,7 @@ class ProblemBulk(TransactionBase):
         kind = np.repeat(
             np.array(["created", "assigned", "status"], dtype=object), [n, len(has), len(given)]
         )
-        detail = np.concatenate(
+        event_detail = np.concatenate(
             [
                 created,
                 assigned_detail,
@@ -283,6 +283,6 @@ class ProblemBulk(TransactionBase):
                 at[sort].tolist(),
                 [actor] * len(sort),
                 kind[sort].tolist(),
-                detail[sort].tolist(),
+                event_detail[sort].tolist(),
             ],
         )
