@@ -89,6 +89,10 @@ def localise(html: str) -> tuple[str, list[str]]:
                 dropped.append(url)
         else:
             html = html.replace(f'"{url}"', f'"{PREFIX}/{rel}"')
+    # in a process where geoapp.web.assets.make_folium_offline() has run, folium's Leaflet
+    # links already point at geoapp's static/vendor/<npm package>/<path>: the same layout
+    # as node_modules, served by the baseline app instead
+    html = html.replace('"/static/vendor/', f'"{PREFIX}/')
     outside = external_urls(html)
     if outside:
         raise BaselineError(
