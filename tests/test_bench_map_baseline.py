@@ -70,3 +70,13 @@ def test_only_the_baseline_packages_are_served(page):
         answer = client.get(map_baseline.PREFIX + rel)
         assert answer.status_code == status, rel
         answer.close()
+
+
+def test_page_stays_the_baselines_after_geoapp_pointed_folium_at_its_vendor(tmp_path):
+    # geoapp's app factory rewrites folium's Leaflet links to static/vendor in the process
+    assets.make_folium_offline()
+    path, _ = map_baseline.render_page([[39.9, 116.4]], (116.4, 39.9, 116.41, 39.91), tmp_path)
+    urls = assets.resource_urls(path.read_text(encoding="utf-8"))
+    assert not [u for u in urls if u.startswith("/static/")]
+    assert assets.external_urls(path.read_text(encoding="utf-8")) == []
+    assert f"{map_baseline.PREFIX}/leaflet/dist/leaflet.js" in urls
