@@ -13,7 +13,8 @@ after the server started (``geoapp serve`` warms its caches before it listens).
 
 Setup (timed, not part of the figure): a SQLite store in a temporary folder with the demo
 county plus synthetic problems up to N (``bench/make_problems.py``). Both pages are served on
-127.0.0.1 by werkzeug (threaded), every script and stylesheet locally; any request to another
+127.0.0.1 by werkzeug (threaded), every script and stylesheet locally (the baseline's from node_modules,
+``bench/map_baseline.py``); any request to another
 host is aborted and counted. Each side runs once unmeasured (server-side warm-up: caches,
 templates), then RUNS times alternating, each in a browser of its own and a fresh context
 (cold cache, 1400×900) that is left idle for IDLE seconds after the browser starts (and the
@@ -24,7 +25,8 @@ the condition holds, by a probe of a few lines installed before the page's own s
 
 Environment: GEOAPP_BENCH_PROBLEMS (default 100000), GEOAPP_BENCH_MAP_RUNS (default 9),
 GEOAPP_BENCH_MAP_IDLE (default 1.5 s; 0 loads at once, with the browser's own start-up still
-running), GEOAPP_CHROMIUM (default /usr/bin/chromium). Figures go to bench/results/map.json. Exits
+running), GEOAPP_BENCH_STORE_URL (measure a store an earlier run made, e.g. bench_ledger's 1M
+one, instead of building one; the bench's coordinator is added to it if missing), GEOAPP_CHROMIUM (default /usr/bin/chromium). Figures go to bench/results/map.json. Exits
 non-zero only on errors (a missing target is a figure, not an error); if the map page never
 becomes ready, ``geoapp_ms`` is null and the reason is in ``geoapp_error``.
 """
@@ -46,6 +48,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import map_baseline  # noqa: E402
 from common import peak_rss_mb, write_results  # noqa: E402
 from make_problems import make_store  # noqa: E402
 
@@ -202,45 +205,17 @@ def stop(proc) -> None:
 
 
 def baseline_page(url: str, folder: Path) -> tuple[Path, dict]:
-    """A plain folium page: the same points in a FastMarkerCluster, assets served locally."""
-    import folium
-    from folium.plugins import FastMarkerCluster
-
+    """A plain folium page: the same points in a FastMarkerCluster, its files served
+    locally from node_modules by the baseline's own app (``bench/map_baseline.py``)."""
     from geoapp.store import open_store
-    from geoapp.web.assets import external_urls, make_folium_offline
 
     start = time.perf_counter()
     with open_store(url) as store:
         points = [[p["lat"], p["lon"]] for p in store.problems()]
-        minx, miny, maxx, maxy = store.areas().total_bounds
+        bounds = store.areas().total_bounds
     read_s = time.perf_counter() - start
-    start = time.perf_counter()
-    make_folium_offline()
-    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=14, tiles=None)
-    m.options["max_zoom"] = 19
-    FastMarkerCluster(data=points).add_to(m)
-    path = folder / "folium_fastmarkercluster.html"
-    m.save(str(path))
-    html = path.read_text(encoding="utf-8")
-    return path, {
-        "points": len(points),
-        "read_points_s": round(read_s, 2),
-        "render_s": round(time.perf_counter() - start, 2),
-        "external_urls_in_html": external_urls(html),
-    }
-
-
-def baseline_app(html_file: Path):
-    """A tiny WSGI app: the saved page at / and the repository's static/ folder."""
-    from flask import Flask, send_file
-
-    app = Flask("bench_map_baseline", static_folder=str(REPO / "static"))
-
-    @app.get("/")
-    def index():
-        return send_file(html_file, mimetype="text/html")
-
-    return app
+    path, facts = map_baseline.render_page(points, bounds, folder)
+    return path, {"read_points_s": round(read_s, 2), **facts}
 
 
 def html_size(base: str, login: bool = False) -> int:
@@ -396,8 +371,6 @@ def summarise(runs: list[dict], warmup: dict | None, broken: str | None = None) 
 def main() -> int:
     from playwright.sync_api import sync_playwright
 
-    # make_folium_offline() warns about plugins we do not use; werkzeug logs every request
-    logging.getLogger("geoapp.web.assets").setLevel(logging.ERROR)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     if not os.access(CHROMIUM, os.X_OK):
         print(f"Chromium not found at {CHROMIUM} (never `playwright install`)", file=sys.stderr)
@@ -405,12 +378,21 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="geoapp-bench-map-") as tmp:
         folder = Path(tmp)
         print(f"setting up a store with {N:,} problems…", flush=True)
-        url, setup = make_store(folder, N)
         from geoapp.services.accounts import create_user
         from geoapp.store import open_store
+        from geoapp.store.errors import NotFound
 
+        url = os.environ.get("GEOAPP_BENCH_STORE_URL")  # a store an earlier run made
+        if url:
+            with open_store(url) as store:
+                setup = {"problems": store.count_problems(), "setup_s": 0.0, "reused": url}
+        else:
+            url, setup = make_store(folder, N)
         with open_store(url) as store:
-            create_user(store, BENCH_USER, BENCH_PASSWORD, "coordinator")
+            try:
+                store.get_user(BENCH_USER)
+            except NotFound:
+                create_user(store, BENCH_USER, BENCH_PASSWORD, "coordinator")
         html_file, baseline_setup = baseline_page(url, folder)
         print(f"setup: {setup}\nbaseline page: {baseline_setup}", flush=True)
 
@@ -529,7 +511,9 @@ def main() -> int:
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--serve-baseline":
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        baseline_app(Path(sys.argv[2])).run(host="127.0.0.1", port=int(sys.argv[3]), threaded=True)
+        map_baseline.make_app(Path(sys.argv[2])).run(
+            host="127.0.0.1", port=int(sys.argv[3]), threaded=True
+        )
         sys.exit(0)
     try:
         sys.exit(main())

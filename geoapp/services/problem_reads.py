@@ -214,8 +214,13 @@ def _due_seconds(read: _Read, pts: dict[str, Any]) -> np.ndarray:
     """Each point's deadline (POSIX seconds; NaN without one), from its ``reported_at`` and
     ``category`` columns and the categories' deadlines."""
     hours = {c: v.get("deadline_hours") for c, v in read.ref.categories.items()}
-    limit = pd.to_numeric(pd.Series(pts["category"]).map(hours), errors="coerce")
-    return pts["reported_at"] + limit.to_numpy(np.float64) * 3600.0
+    # each distinct category looked up once, not each of a million rows (the per-row
+    # mapping took 1.4 s of a 1.5 s cluster answer at 1M problems)
+    codes, distinct = pd.factorize(np.asarray(pts["category"], dtype=object))
+    per = pd.to_numeric(pd.Series([hours.get(c) for c in distinct], dtype=object), errors="coerce")
+    # code -1 (no category) takes the NaN appended at the end
+    limit = np.append(per.to_numpy(np.float64), np.nan)[codes]
+    return pts["reported_at"] + limit * 3600.0
 
 
 #: The point columns clustering reads besides id, position, status and deduction.

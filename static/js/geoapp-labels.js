@@ -1,7 +1,7 @@
 /* geoapp map names: district and area labels that never overlap (geoapp-map.js).
  *
  * Every label has a place (lat/lon), a priority and the zoom from which it is shown. After
- * each zoom or pan, the labels whose place is in view are taken in order of priority
+ * each zoom or pan (once, on 'moveend'), the labels whose place is in view are taken in order of priority
  * (districts first, then areas by size) and each is shown only if its box meets no box
  * already shown: the greedy placement of map labelling. Boxes are measured once per label
  * (one layout for all new labels of a pass), so a pass costs a sort-free scan of the labels
@@ -44,8 +44,11 @@
       this._container = null;
     },
 
+    // One placement per change of view: Leaflet ends every zoom, pan and setView with
+    // 'moveend' (after 'zoomend' and before 'viewreset', which would each place the same
+    // view again: two or three passes over every label for one move).
     getEvents: function () {
-      return { zoomstart: this._hide, zoomend: this._place, moveend: this._place, viewreset: this._place, resize: this._place };
+      return { zoomstart: this._hide, moveend: this._place, resize: this._place };
     },
 
     // Replace a group's labels; a group is shown unless switched off with its toggle.

@@ -22,14 +22,6 @@
     return new Date(ms + 8 * 3600 * 1000).toISOString().slice(0, 16).replace("T", " ");
   }
 
-  // black or white, whichever reads better on a #rrggbb background
-  function textOn(hex) {
-    var n = parseInt(String(hex).slice(1), 16);
-    if (isNaN(n)) return "#111";
-    var luma = 0.299 * (n >> 16) + 0.587 * ((n >> 8) & 255) + 0.114 * (n & 255);
-    return luma > 150 ? "#111" : "#fff";
-  }
-
   // the data functions come from geoapp-prefetch.js, inlined in the page's <head>
   var D = window.GeoappData;
   var query = D.query, getJSON = D.getJSON, prefetched = D.prefetched;
@@ -238,6 +230,16 @@
       }).catch(function (err) { status(err.message, true); });
     }
 
+    // the cluster answers after the first are fetched, parsed and made into dots by a Web
+    // Worker (geoapp-clusters.js): only the finished dots reach the main thread
+    var clusterWorker = window.GeoappClusters ? GeoappClusters.worker() : null;
+    function showProblems(out) {
+      dots.setData(out.dots);
+      var counter = document.getElementById("problem-count");
+      if (counter) counter.textContent = String(out.numberFiltered !== undefined ? out.numberFiltered : out.total);
+      document.body.setAttribute("data-problems-shown", String(out.total));
+      markReady("problems");
+    }
     function loadProblems(first) {
       var seq = ++loadSeq;
       var b = map.getBounds().pad(0.25);
@@ -246,41 +248,23 @@
         bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(6); }).join(","),
       }));
       var url = cfg.urls.clusters + query(params);
-      if (first === true && cfg.bounds) {
-        var early = initialCluster(cfg, map.getZoom());
-        if (prefetched[early]) url = early;
+      var answer;
+      if (first === true && cfg.bounds && prefetched[initialCluster(cfg, map.getZoom())]) {
+        // asked for by the page's head before any script had loaded: prepared here
+        answer = getJSON(initialCluster(cfg, map.getZoom())).then(function (fc) {
+          return GeoappClusters.prepare(fc, statusColours);
+        });
+      } else if (clusterWorker) {
+        answer = clusterWorker.ask(url, statusColours);
+      } else {
+        answer = getJSON(url).then(function (fc) { return GeoappClusters.prepare(fc, statusColours); });
       }
       pending++;
-      getJSON(url).then(function (fc) {
-        if (seq !== loadSeq) return;
-        var total = 0;
-        dots.setData(fc.features.map(function (f) {
-          var p = f.properties, c = f.geometry.coordinates;
-          total += p.count;
-          // a dot takes the colour of its most urgent problem (p.worst: overdue, then open,
-          // then closed), never of the most common one: one overdue problem among a hundred
-          // closed ones must show; a cluster's ring is split by p.ring, most urgent first
-          var worst = p.worst || p.status;
-          if (p.count === 1) {
-            return {
-              lon: c[0], lat: c[1], id: p.id, count: 1, worst: worst,
-              radius: worst === "overdue" ? 7 : 6, weight: worst === "overdue" ? 2 : 1, color: "#222",
-              fillColor: statusColours[worst] || "#777", fillOpacity: 0.9,
-            };
-          }
-          var fill = statusColours[worst] || "#777";
-          return {
-            lon: c[0], lat: c[1], count: p.count, label: String(p.count), worst: worst,
-            ring: (p.ring || []).map(function (r) { return { color: statusColours[r[0]] || "#777", value: r[1], name: r[0] }; }),
-            radius: Math.round(12 + Math.min(12, Math.log(p.count) * 2)),
-            weight: 4, color: "#fff", fillColor: fill, fillOpacity: 1, labelColor: textOn(fill),
-          };
-        }));
-        var counter = document.getElementById("problem-count");
-        if (counter) counter.textContent = String(fc.numberFiltered !== undefined ? fc.numberFiltered : total);
-        document.body.setAttribute("data-problems-shown", String(total));
-        markReady("problems");
-      }).catch(fail("problems")).then(function () { pending--; });
+      answer.then(function (out) {
+        if (out && seq === loadSeq) showProblems(out);
+      }).catch(function (err) {
+        if (seq === loadSeq) fail("problems")(err);
+      }).then(function () { pending--; });
     }
     // clusters (click: zoom in) and single problems (click: the problem's popup)
     var dots = new Dots({

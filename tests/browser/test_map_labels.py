@@ -146,3 +146,32 @@ def test_area_names_switch_off_in_the_layer_control(page, serve, demo_sqlite_url
     assert shown is not None and not any(s["key"].startswith("area:") for s in shown)
     page.locator(".leaflet-control-layers label", has_text="包干区名称").locator("input").check()
     assert any(s["key"].startswith("area:") for s in page.evaluate(SHOWN))
+
+
+def test_names_are_placed_once_per_move(page, serve, demo_sqlite_url):
+    """A jump, an animated zoom and a pan each place the names once (Leaflet also fires
+    'zoomend' and 'viewreset' for the same view: placing on those too did the work twice or
+    three times)."""
+    base = serve(demo_sqlite_url, "admin", "/favicon.ico")
+    page.goto(base + "/")
+    page.wait_for_selector(READY, timeout=30000)
+    page.evaluate(
+        "() => { window.__passes = 0;"
+        " window.geoappMap.names.on('placed', () => { window.__passes++; }); }"
+    )
+    moves = [
+        "m.setView(m.getCenter(), m.getZoom() + 1, {animate: false})",
+        "m.setZoom(m.getZoom() + 1)",
+        "m.panBy([120, 80])",
+        "m.setView(m.getCenter(), m.getZoom() - 2, {animate: false})",
+    ]
+    for n, move in enumerate(moves, start=1):
+        page.evaluate(
+            "() => new Promise((done) => { const m = window.geoappMap.map;"
+            f" m.once('moveend', () => setTimeout(done, 400)); {move}; }})"
+        )
+        assert page.evaluate("() => window.__passes") == n, move
+        shown = page.evaluate(SHOWN)
+        assert shown
+        for a, b in combinations(shown, 2):
+            assert not overlaps(a["box"], b["box"])
