@@ -91,6 +91,23 @@ def _sqlite_shapes_intersect(wkb: bytes | None, other: bytes | None) -> int:
     return int(shapely.intersects(_prepared(bytes(other)), shapely.from_wkb(bytes(wkb))))
 
 
+def _with_large_cache(tx: Any, rows: int, work: Any) -> None:
+    """SQLite: ``work()`` with a :data:`BULK_CACHE_KIB` page cache from :data:`BULK_ROWS`
+    rows on, set back afterwards; the driver's errors as the store's."""
+    try:
+        if rows < BULK_ROWS:
+            work()
+            return
+        before = tx._conn.exec_driver_sql("PRAGMA cache_size").scalar()
+        tx._conn.exec_driver_sql(f"PRAGMA cache_size = {BULK_CACHE_KIB}")
+        try:
+            work()
+        finally:
+            tx._conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
+    except sa_exc.DBAPIError as exc:
+        raise database_error(exc, tx._store.url) from exc
+
+
 class SqliteBackend(TransactionBase):
     """SQLite's side of the differences (the default backend)."""
 
@@ -142,23 +159,7 @@ class SqliteBackend(TransactionBase):
         # a large batch updates a dozen indexes at random places: with SQLite's default
         # 2 MiB page cache their pages would be written out and read back again and again
         # (a fifth of the insert's time at 100,000 problems)
-        self._with_large_cache(len(rows), lambda: self._conn.exec_driver_sql(sql, rows))
-
-    def _with_large_cache(self, rows: int, work: Any) -> None:
-        """``work()`` with a :data:`BULK_CACHE_KIB` page cache from :data:`BULK_ROWS` rows on,
-        set back afterwards; the driver's errors as the store's."""
-        try:
-            if rows < BULK_ROWS:
-                work()
-                return
-            before = self._conn.exec_driver_sql("PRAGMA cache_size").scalar()
-            self._conn.exec_driver_sql(f"PRAGMA cache_size = {BULK_CACHE_KIB}")
-            try:
-                work()
-            finally:
-                self._conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
-        except sa_exc.DBAPIError as exc:
-            raise database_error(exc, self._store.url) from exc
+        _with_large_cache(self, len(rows), lambda: self._conn.exec_driver_sql(sql, rows))
 
     def _drop_indexes(self, tables: Sequence[sa.Table], incoming: int) -> list[str]:
         """SQLite: when ``incoming`` rows are at least as many as the first table holds,
@@ -196,7 +197,7 @@ class SqliteBackend(TransactionBase):
                 self._conn.exec_driver_sql(statement)
 
         if statements:
-            self._with_large_cache(rows, create)
+            _with_large_cache(self, rows, create)
 
     def _rows_with_keys(
         self, key: sa.Column[Any], keys: Iterable[Any], *columns: sa.Column[Any]
