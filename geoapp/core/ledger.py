@@ -114,7 +114,8 @@ def problem_table(
     closed = frame["status"].isin(CLOSED_STATUSES).astype(bool)
     frame["is_open"] = ~closed
     hours = pd.to_numeric(
-        frame["category"].map(lambda c: deadline_hours.get(c) if c is not None else None),
+        # one look-up per category, not per problem (a million rows at city scale)
+        frame["category"].map(dict(deadline_hours)),
         errors="coerce",
     ).astype(float)
     # as deadlines.usable_hours: outside (0, MAX_DEADLINE_HOURS] counts as no deadline

@@ -61,11 +61,11 @@ def visit_rows(store, cov: Coverage, kinds: dict[str, str]) -> list[list[Any]]:
     wanted = {p["point_pk"] for p in cov.points}
     units = {u["unit_id"]: u["name"] for u in store.list_units()}
     rows = [VISIT_HEADERS]
-    for v in store.visits(cov.round):
-        if v["point_pk"] not in wanted:
-            continue
-        problems = [store.get_problem(pk) for pk in v["problem_pks"]]
-        deduction = sum(p["deduction"] for p in problems if p["duplicate_of"] is None)
+    visits = [v for v in store.visits(cov.round) if v["point_pk"] in wanted]
+    found = store.problem_deductions(pk for v in visits for pk in v["problem_pks"])
+    for v in visits:
+        problems = [found[pk] for pk in v["problem_pks"] if pk in found]
+        deduction = sum(points for _, points, duplicate in problems if not duplicate)
         rows.append(
             [
                 v["point_id"],
@@ -76,7 +76,7 @@ def visit_rows(store, cov: Coverage, kinds: dict[str, str]) -> list[list[Any]]:
                 v["inspector"],
                 RESULT_ZH.get(v["result"], v["result"]),
                 deduction,
-                "、".join(p["problem_id"] for p in problems),
+                "、".join(label for label, _, _ in problems),
                 units.get(v["responsible_unit_id"], v["responsible_unit_id"]),
                 units.get(v["lead_unit_id"], v["lead_unit_id"]),
                 v["photo_name"],

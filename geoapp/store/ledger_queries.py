@@ -144,6 +144,16 @@ class LedgerQueries(TransactionBase):
         p = S.problems
         return {int(k): label for k, label in self._rows_with_keys(p.c.id, keys, p.c.problem_id)}
 
+    def problem_deductions(self, ids: Iterable[int]) -> dict[int, tuple[str, Any, bool]]:
+        """id → (problem_id, deduction, is a duplicate) of the problems among ``ids``, read
+        in one pass however many there are (a register's visits list thousands)."""
+        keys = {V.convert(i, V.to_int, "problem", "id") for i in ids} - {None}
+        p = S.problems
+        rows = self._rows_with_keys(p.c.id, keys, p.c.problem_id, p.c.deduction, p.c.duplicate_of)
+        return {
+            int(k): (code, points, dup is not None) for k, code, points, dup in map(tuple, rows)
+        }
+
     def iter_problem_frames(
         self,
         filters: Mapping[str, Any] | None = None,
