@@ -61,6 +61,8 @@ POSTGIS_URL_ENV = "GEOAPP_TEST_POSTGIS_URL"
 #: How the tests copy a database: file by file (PostgreSQL 15's default, WAL_LOG, writes every
 #: page of the copy to the WAL too: twice the server's CPU per test database, measured).
 CLONE = "STRATEGY = FILE_COPY"
+#: Copies of each template a worker keeps ready for its next tests.
+SPARES = 2
 
 
 def _share_url_builders() -> None:
@@ -140,10 +142,11 @@ class PostgisDatabases:
     """Creates throwaway databases on the test server, from templates.
 
     ``CREATE DATABASE`` waits for two checkpoints of the server (about half of its time is
-    spent waiting, not working), so each worker keeps one spare copy of the last template it
-    was asked for, made by a background thread while the test that took the previous copy
-    runs, and drops the databases it is done with in that thread too.  A copy is identical
-    whenever it is made: a template never changes once built."""
+    spent waiting, not working), so each worker keeps ``SPARES`` copies of each template it
+    was asked for ready, made by background threads while the tests that took the previous
+    copies run (copies made at once share the server's checkpoints), and drops the databases
+    it is done with in the background too.  A copy is identical whenever it is made: a
+    template never changes once built."""
 
     def __init__(self, url: str):
         self.url = sa.make_url(url)
@@ -151,9 +154,9 @@ class PostgisDatabases:
             self.url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
         )
         self.created: list[str] = []
-        self._spares: dict[str, Future] = {}  # template ("" for none) -> a copy being made
+        self._spares: dict[str, list[Future]] = {}  # template ("" for none) -> copies made
         self._lock = threading.Lock()
-        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-spares")
+        self._background = ThreadPoolExecutor(max_workers=SPARES, thread_name_prefix="pg-spares")
 
     def _create_now(self, template: str | None) -> str:
         name = f"geoapp_t_{uuid.uuid4().hex[:12]}"
@@ -169,7 +172,11 @@ class PostgisDatabases:
     def create(self, template: str | None = None) -> str:
         key = template or ""
         with self._lock:
-            spare = self._spares.pop(key, None)
+            waiting = self._spares.setdefault(key, [])
+            ready = [f for f in waiting if f.done()]
+            spare = (ready or waiting or [None])[0]
+            if spare is not None:
+                waiting.remove(spare)
         name = None
         if spare is not None:
             try:
@@ -179,8 +186,9 @@ class PostgisDatabases:
         if name is None:
             name = self._create_now(template)
         with self._lock:
-            if key not in self._spares:
-                self._spares[key] = self._background.submit(self._create_now, template)
+            waiting = self._spares[key]
+            while len(waiting) < SPARES:
+                waiting.append(self._background.submit(self._create_now, template))
         return self.url_for(name)
 
     def url_for(self, name: str) -> str:
@@ -199,7 +207,7 @@ class PostgisDatabases:
 
     def close(self) -> None:
         with self._lock:
-            spares = list(self._spares.values())
+            spares = [f for waiting in self._spares.values() for f in waiting]
             self._spares.clear()
         for spare in spares:
             with contextlib.suppress(Exception):
@@ -481,6 +489,10 @@ def own_postgres():
         server.remove()
 
 
+#: How often a live server's loop checks whether it was asked to stop (seconds).
+SERVER_POLL_S = 0.02
+
+
 @pytest.fixture
 def live_server() -> Iterator[Callable[..., str]]:
     """``base_url = live_server(app)`` serves a Flask/WSGI app on 127.0.0.1 on a free port
@@ -492,7 +504,12 @@ def live_server() -> Iterator[Callable[..., str]]:
     def start(app) -> str:
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(
-            target=server.serve_forever, name=f"live_server:{server.server_port}", daemon=True
+            target=server.serve_forever,
+            # shutdown() returns once the loop next looks: werkzeug's default 0.5 s is
+            # a quarter of a second of nothing on average at every browser test's teardown
+            kwargs={"poll_interval": SERVER_POLL_S},
+            name=f"live_server:{server.server_port}",
+            daemon=True,
         )
         thread.start()
         running.append((server, thread))
