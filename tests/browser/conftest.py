@@ -15,6 +15,16 @@
   the real sign-in form as the demo account of that role (password ``"<role>-password"``,
   as ``TEST_PASSWORDS`` in tests/conftest.py) and waits for the page it lands on.
 
+* ``live_server`` (function): as tests/conftest.py's, but its server polls for shutdown every
+  20 ms instead of 500 ms (stopping a server cost half a second of every test's teardown).
+* ``shared_server`` (module): ``served = shared_server(url, **config)`` serves one app per
+  module (a ``Served``: ``base``, ``url``, ``store``); closed at the end of the module.  For
+  tests that only read the store (each test still has its own context and ``page``).
+* ``Served.sign_in(page, role)`` signs ``page`` in as ``role`` with the session cookies of one
+  real sign-in through the form per role and app (no page load, no password hashing).
+* ``shared_demo_url`` / ``shared_tiny_url`` (module): a private copy of the demo county (once
+  per backend: SQLite and PostGIS) / of the tiny county in SQLite, per module, for readers.
+
 Never download a browser (no ``playwright install``); set GEOAPP_CHROMIUM to use another
 executable.
 """
@@ -23,6 +33,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,10 +103,9 @@ def page_log() -> PageLog:
     return PageLog()
 
 
-@pytest.fixture
-def page(browser, page_log: PageLog, request, live_server):
-    # live_server is asked for first so that it stops after this page's context closes:
-    # otherwise a request still in flight (a favicon) is reset and logged as an error
+def guarded_context(browser, page_log: PageLog):
+    """A new context (locale zh-CN, Beijing time, 1280 x 800, no service workers) in which
+    every request to another host is aborted and recorded in ``page_log.blocked``."""
     context = browser.new_context(
         locale="zh-CN",
         timezone_id="Asia/Shanghai",
@@ -113,6 +123,14 @@ def page(browser, page_log: PageLog, request, live_server):
             route.abort("blockedbyclient")
 
     context.route("**/*", guard)
+    return context
+
+
+@pytest.fixture
+def page(browser, page_log: PageLog, request, live_server):
+    # live_server is asked for first so that it stops after this page's context closes:
+    # otherwise a request still in flight (a favicon) is reset and logged as an error
+    context = guarded_context(browser, page_log)
     page = context.new_page()
 
     def on_console(message):
@@ -160,17 +178,146 @@ def login() -> Callable[..., None]:
     return sign_in_page
 
 
+def start_server(app) -> tuple[str, Callable[[], None]]:
+    """Serve ``app`` on 127.0.0.1 on a free port in a daemon thread: (base URL, stop).  The
+    server looks for a shutdown request every 20 ms (werkzeug's default, 500 ms, was half a
+    second of every browser test's teardown)."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.02},
+        name=f"live_server:{server.server_port}",
+        daemon=True,
+    )
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+    return f"http://127.0.0.1:{server.server_port}", stop
+
+
+@pytest.fixture
+def live_server():
+    """``base_url = live_server(app)``: the app served until the end of the test (see
+    ``start_server``)."""
+    stops = []
+
+    def start(app) -> str:
+        base, stop = start_server(app)
+        stops.append(stop)
+        return base
+
+    yield start
+    for stop in stops:
+        stop()
+
+
+def browser_app(url: str, **config):
+    """The app on the store at ``url`` (already at the schema's head), as the browser tests
+    serve it; its templates' compiled code is shared with every other app of the run."""
+    from webclient import TEMPLATE_CODE
+
+    from geoapp import create_app
+
+    app = create_app({"DATABASE_URL": url, "TESTING": True, **config})
+    app.jinja_env.bytecode_cache = TEMPLATE_CODE
+    return app
+
+
+class Served:
+    """An app served for a whole module: ``base`` (URL), ``url`` (its store's), ``store``."""
+
+    def __init__(self, browser, url: str, **config):
+        self.browser = browser
+        self.url = url
+        self.app = browser_app(url, **config)
+        self.store = self.app.extensions["geoapp.store"]
+        self.base, self._stop = start_server(self.app)
+        self._cookies: dict[str, list] = {}
+
+    def sign_in(self, page, role: str = "admin") -> None:
+        """Sign ``page`` in as the demo account ``role``: the session cookies of one sign-in
+        through the real form (per role and app) are given to the page's context."""
+        if role not in self._cookies:
+            log = PageLog()
+            context = guarded_context(self.browser, log)
+            try:
+                sign_in_page(context.new_page(), self.base, role, "/favicon.ico")
+                self._cookies[role] = context.cookies()
+            finally:
+                context.close()
+            assert not log.blocked, log.blocked
+        page.context.add_cookies(self._cookies[role])
+
+    def close(self) -> None:
+        self._stop()
+        self.store.close()
+
+
+@pytest.fixture(scope="module")
+def shared_server(browser):
+    """``served = shared_server(url, **config)``: the app on ``url`` served until the end of
+    the module (a ``Served``), for tests that only read its store."""
+    started: list[Served] = []
+
+    def start(url: str, **config) -> Served:
+        served = Served(browser, url, **config)
+        started.append(served)
+        return served
+
+    yield start
+    for served in started:
+        served.close()
+
+
+BACKENDS = ["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def shared_demo_url(request, demo_sqlite_template, tmp_path_factory):
+    """A private copy of the demo county for one module's readers, once per backend."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("shared-demo") / "demo.sqlite"
+        shutil.copyfile(demo_sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    dbs = request.getfixturevalue("postgis_databases")
+    url = dbs.create(template=request.getfixturevalue("demo_postgis_template"))
+    yield url
+    dbs.drop(url)
+
+
+@pytest.fixture(scope="module")
+def shared_demo_sqlite_url(demo_sqlite_template, tmp_path_factory) -> str:
+    """A private SQLite copy of the demo county for one module's readers."""
+    path = tmp_path_factory.mktemp("shared-demo") / "demo.sqlite"
+    shutil.copyfile(demo_sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="module")
+def shared_tiny_url(tiny_county_template: Path, tmp_path_factory) -> str:
+    """A private SQLite copy of the tiny county (with the demo accounts) for one module's
+    readers."""
+    path = tmp_path_factory.mktemp("shared-tiny") / "tiny.sqlite"
+    shutil.copyfile(tiny_county_template, path)
+    return f"sqlite:///{path}"
+
+
 @pytest.fixture
 def serve(live_server, page):
     """``base = serve(database_url, role="admin", next_path="/")``: the app on that store
     served, and ``page`` signed in as the demo account ``role``; the store is closed at
     teardown."""
-    from geoapp import create_app
-
     apps = []
 
     def start(url: str, role: str = "admin", next_path: str = "/") -> str:
-        app = create_app({"DATABASE_URL": url, "TESTING": True})
+        app = browser_app(url)
         apps.append(app)
         base = live_server(app)
         sign_in_page(page, base, role, next_path)

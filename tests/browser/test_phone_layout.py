@@ -9,11 +9,26 @@ pytestmark = pytest.mark.browser
 PHONE = {"width": 393, "height": 851}
 
 
+#: the pages that start a draft: each test of those has its own copy of the county
+WRITERS = ("/editor-draft", "/editor-drafts")
+
+
+@pytest.fixture(scope="module")
+def shared(shared_server, shared_tiny_url):
+    """The tiny county served once for the tests that only read it."""
+    return shared_server(shared_tiny_url)
+
+
 @pytest.fixture
-def served(serve, tiny_county_url):
-    """The tiny county served, ``page`` signed in as the admin at phone width."""
-    base = serve(tiny_county_url, "admin")
-    return base
+def served(request, page):
+    """The tiny county served, ``page`` signed in as the admin: the module's shared app for
+    a page that only reads, a private copy for a page that starts a draft."""
+    if request.node.callspec.params["path"] in WRITERS:
+        serve = request.getfixturevalue("serve")
+        return serve(request.getfixturevalue("tiny_county_url"), "admin", "/favicon.ico")
+    shared = request.getfixturevalue("shared")
+    shared.sign_in(page, "admin")
+    return shared.base
 
 
 def first_problem_path(page, base):
