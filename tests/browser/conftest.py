@@ -22,8 +22,9 @@
   tests that only read the store (each test still has its own context and ``page``).
 * ``Served.sign_in(page, role)`` signs ``page`` in as ``role`` with the session cookies of one
   real sign-in through the form per role and app (no page load, no password hashing).
-* ``shared_demo_url`` / ``shared_tiny_url`` (module): a private copy of the demo county (once
-  per backend: SQLite and PostGIS) / of the tiny county in SQLite, per module, for readers.
+* ``shared_demo`` / ``shared_tiny`` / ``shared_demo_any`` (module): a ``Served`` on a private
+  copy of the demo county in SQLite / of the tiny county / of the demo county once per
+  backend (SQLite and PostGIS), for one module's readers.
 
 Never download a browser (no ``playwright install``); set GEOAPP_CHROMIUM to use another
 executable.
@@ -240,9 +241,10 @@ class Served:
         self.base, self._stop = start_server(self.app)
         self._cookies: dict[str, list] = {}
 
-    def sign_in(self, page, role: str = "admin") -> None:
+    def sign_in(self, page, role: str = "admin") -> str:
         """Sign ``page`` in as the demo account ``role``: the session cookies of one sign-in
-        through the real form (per role and app) are given to the page's context."""
+        through the real form (per role and app) are given to the page's context.  Returns
+        the base URL."""
         if role not in self._cookies:
             log = PageLog()
             context = guarded_context(self.browser, log)
@@ -253,10 +255,13 @@ class Served:
                 context.close()
             assert not log.blocked, log.blocked
         page.context.add_cookies(self._cookies[role])
+        return self.base
 
     def close(self) -> None:
-        self._stop()
-        self.store.close()
+        if self._stop is not None:
+            self._stop()
+            self.store.close()
+            self._stop = None
 
 
 @pytest.fixture(scope="module")
@@ -278,35 +283,39 @@ def shared_server(browser):
 BACKENDS = ["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)]
 
 
+def sqlite_copy(template, tmp_path_factory, name: str) -> str:
+    path = tmp_path_factory.mktemp("shared") / name
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
-def shared_demo_url(request, demo_sqlite_template, tmp_path_factory):
-    """A private copy of the demo county for one module's readers, once per backend."""
+def shared_demo_any(request, shared_server, tmp_path_factory):
+    """The demo county served for one module's readers (a ``Served`` on a private copy),
+    once per backend: SQLite and PostGIS."""
     if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("shared-demo") / "demo.sqlite"
-        shutil.copyfile(demo_sqlite_template, path)
-        yield f"sqlite:///{path}"
+        template = request.getfixturevalue("demo_sqlite_template")
+        yield shared_server(sqlite_copy(template, tmp_path_factory, "demo.sqlite"))
         return
     dbs = request.getfixturevalue("postgis_databases")
     url = dbs.create(template=request.getfixturevalue("demo_postgis_template"))
-    yield url
+    served = shared_server(url)
+    yield served
+    served.close()
     dbs.drop(url)
 
 
 @pytest.fixture(scope="module")
-def shared_demo_sqlite_url(demo_sqlite_template, tmp_path_factory) -> str:
-    """A private SQLite copy of the demo county for one module's readers."""
-    path = tmp_path_factory.mktemp("shared-demo") / "demo.sqlite"
-    shutil.copyfile(demo_sqlite_template, path)
-    return f"sqlite:///{path}"
+def shared_demo(shared_server, demo_sqlite_template, tmp_path_factory) -> Served:
+    """The demo county in SQLite served for one module's readers (a ``Served``)."""
+    return shared_server(sqlite_copy(demo_sqlite_template, tmp_path_factory, "demo.sqlite"))
 
 
 @pytest.fixture(scope="module")
-def shared_tiny_url(tiny_county_template: Path, tmp_path_factory) -> str:
-    """A private SQLite copy of the tiny county (with the demo accounts) for one module's
-    readers."""
-    path = tmp_path_factory.mktemp("shared-tiny") / "tiny.sqlite"
-    shutil.copyfile(tiny_county_template, path)
-    return f"sqlite:///{path}"
+def shared_tiny(shared_server, tiny_county_template: Path, tmp_path_factory) -> Served:
+    """The tiny county (with the demo accounts) in SQLite served for one module's readers
+    (a ``Served``)."""
+    return shared_server(sqlite_copy(tiny_county_template, tmp_path_factory, "tiny.sqlite"))
 
 
 @pytest.fixture

@@ -10,17 +10,11 @@ pytestmark = pytest.mark.browser
 A4_POINTS = (595.28, 841.89)
 
 
-@pytest.fixture(scope="module")
-def demo_app(shared_server, shared_demo_url):
-    """The demo county served once per module and backend (the tests only read it)."""
-    return shared_server(shared_demo_url)
-
-
 @pytest.fixture
-def served(demo_app, page):
-    """The demo county served, and ``page`` signed in as the demo coordinator."""
-    demo_app.sign_in(page, "coordinator")
-    return demo_app.base
+def served(shared_demo_any, page):
+    """The demo county served for the module, once per backend (the tests only read it),
+    and ``page`` signed in as the demo coordinator."""
+    return shared_demo_any.sign_in(page, "coordinator")
 
 
 def page_table(page, table_id):
@@ -87,17 +81,11 @@ def test_print_view_is_a4(page, served):
     assert len(boxes) > 1  # the problem list runs over several pages
 
 
-@pytest.fixture(scope="module")
-def tiny_app(shared_server, shared_tiny_url):
-    """The tiny county of tests/hand_county.py served once per module (read only)."""
-    return shared_server(shared_tiny_url)
-
-
 @pytest.fixture
-def tiny_served(tiny_app, page):
-    """The tiny county served, and ``page`` signed in as the demo coordinator."""
-    tiny_app.sign_in(page, "coordinator")
-    return tiny_app.base
+def tiny_served(shared_tiny, page):
+    """The tiny county of tests/hand_county.py served for the module (read only), and
+    ``page`` signed in as the demo coordinator."""
+    return shared_tiny.sign_in(page, "coordinator")
 
 
 def test_ledger_page_figures_match_the_hand_count(page, tiny_served):

@@ -13,17 +13,10 @@ from geoapp.services.county import DEMO_DIR
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def demo_app(shared_server, shared_demo_sqlite_url):
-    """The demo county served once for the module (its tests only read it)."""
-    return shared_server(shared_demo_sqlite_url)
-
-
 @pytest.fixture
-def served(demo_app, page):
-    """The demo county served, and ``page`` signed in as admin."""
-    demo_app.sign_in(page, "admin")
-    return demo_app.base
+def served(shared_demo, page):
+    """The demo county served for the module (read only), ``page`` signed in as admin."""
+    return shared_demo.sign_in(page, "admin")
 
 
 READY = "body[data-map-ready]"

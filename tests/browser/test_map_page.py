@@ -13,17 +13,11 @@ pytestmark = pytest.mark.browser
 READY = "body[data-map-ready]"
 
 
-@pytest.fixture(scope="module")
-def demo_app(shared_server, shared_demo_sqlite_url):
-    """The demo county served once for the module's tests that only read it."""
-    return shared_server(shared_demo_sqlite_url)
-
-
 @pytest.fixture
-def served(demo_app, page):
-    """The demo app served, and ``page`` signed in as admin (on no page yet)."""
-    demo_app.sign_in(page, "admin")
-    return demo_app.base
+def served(shared_demo, page):
+    """The demo county served for the module's readers, ``page`` signed in as admin (on no
+    page yet)."""
+    return shared_demo.sign_in(page, "admin")
 
 
 def leaflet_point(page, lon, lat):
@@ -128,8 +122,8 @@ def test_search_box_and_problem_popup(page, served):
     assert "扣分" in text and "责任单位" in text and "边界版本" in text
 
 
-def test_filtered_link_survives_reload(page, served, demo_app):
-    with open_store(demo_app.url) as store:
+def test_filtered_link_survives_reload(page, served, shared_demo):
+    with open_store(shared_demo.url) as store:
         expected = store.count_problems({"status": ["verified"], "district_id": ["D2"]})
     url = served + "/?status=verified&district=D2"
     page.goto(url)
@@ -143,16 +137,16 @@ def test_filtered_link_survives_reload(page, served, demo_app):
     page.reload()
     page.wait_for_selector(READY, timeout=30000)
     assert page.input_value("select[name=status]") == "rectified"
-    with open_store(demo_app.url) as store:
+    with open_store(shared_demo.url) as store:
         expected = store.count_problems({"status": ["rectified"], "district_id": ["D2"]})
     assert int(page.get_attribute("body", "data-problems-shown")) == expected
 
 
-def test_unit_page_shows_its_areas_and_totals(page, served, demo_app):
+def test_unit_page_shows_its_areas_and_totals(page, served, shared_demo):
     areas = gpd.read_file(DEMO_DIR / "areas.geojson")
     unit_id = areas["responsible_unit_id"].value_counts().index[0]
     own = int((areas["responsible_unit_id"] == unit_id).sum())
-    with open_store(demo_app.url) as store:
+    with open_store(shared_demo.url) as store:
         total = store.count_problems({"responsible_unit_id": [unit_id]})
         name = store.get_unit(unit_id)["name"]
     page.goto(f"{served}/units/{unit_id}")
@@ -255,17 +249,11 @@ def test_a_cluster_names_its_count_and_zooms_in_when_clicked(page, served):
     assert page.locator(".lookup-popup").count() == 0
 
 
-@pytest.fixture(scope="module")
-def tiny_app(shared_server, shared_tiny_url):
-    """The tiny county of tests/hand_county.py served once per module (read only)."""
-    return shared_server(shared_tiny_url)
-
-
 @pytest.fixture
-def tiny_served(tiny_app, page):
-    """The tiny county served, and ``page`` signed in as admin."""
-    tiny_app.sign_in(page, "admin")
-    return tiny_app.base
+def tiny_served(shared_tiny, page):
+    """The tiny county of tests/hand_county.py served for the module (read only), ``page``
+    signed in as admin."""
+    return shared_tiny.sign_in(page, "admin")
 
 
 def canvas_rgb(page, x, y):

@@ -13,12 +13,6 @@ PHONE = {"width": 393, "height": 851}
 WRITERS = ("/editor-draft", "/editor-drafts")
 
 
-@pytest.fixture(scope="module")
-def shared(shared_server, shared_tiny_url):
-    """The tiny county served once for the tests that only read it."""
-    return shared_server(shared_tiny_url)
-
-
 @pytest.fixture
 def served(request, page):
     """The tiny county served, ``page`` signed in as the admin: the module's shared app for
@@ -26,9 +20,7 @@ def served(request, page):
     if request.node.callspec.params["path"] in WRITERS:
         serve = request.getfixturevalue("serve")
         return serve(request.getfixturevalue("tiny_county_url"), "admin", "/favicon.ico")
-    shared = request.getfixturevalue("shared")
-    shared.sign_in(page, "admin")
-    return shared.base
+    return request.getfixturevalue("shared_tiny").sign_in(page, "admin")
 
 
 def first_problem_path(page, base):
