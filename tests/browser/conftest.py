@@ -15,6 +15,8 @@
   the real sign-in form as the demo account of that role (password ``"<role>-password"``,
   as ``TEST_PASSWORDS`` in tests/conftest.py) and waits for the page it lands on.
 
+* ``make_app_for_browser(url, **config)`` (function): the app on the store at ``url`` (its
+  templates compiled once per run).
 * ``live_server`` (function): as tests/conftest.py's, but its server polls for shutdown every
   20 ms instead of 500 ms (stopping a server cost half a second of every test's teardown).
 * ``shared_server`` (module): ``served = shared_server(url, **config)`` serves one app per
@@ -228,6 +230,12 @@ def browser_app(url: str, **config):
     app = create_app({"DATABASE_URL": url, "TESTING": True, **config})
     app.jinja_env.bytecode_cache = TEMPLATE_CODE
     return app
+
+
+@pytest.fixture
+def make_app_for_browser() -> Callable[..., object]:
+    """``app = make_app_for_browser(url, **config)``: see ``browser_app``."""
+    return browser_app
 
 
 class Served:
