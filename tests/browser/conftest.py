@@ -7,14 +7,12 @@
   errors are recorded. At teardown the test errors if anything external was attempted or
   (unless marked ``@pytest.mark.allow_console_errors``) anything went to the console as
   an error. ``page_log`` gives the test the recorded data while it runs.
-* ``live_server`` (in tests/conftest.py): ``base_url = live_server(app)``.
 * ``keep_screenshot(page, name, **options)`` (function): a screenshot for a human to look at, taken only
   when GEOAPP_SCREENSHOT_DIR names a folder (a full-page PNG costs the browser a second at
   phone height; a test that checks pixels takes its own).
 * ``login`` (function): ``login(page, base_url, role="admin")`` signs the page in through
   the real sign-in form as the demo account of that role (password ``"<role>-password"``,
   as ``TEST_PASSWORDS`` in tests/conftest.py) and waits for the page it lands on.
-
 * ``make_app_for_browser(url, **config)`` (function): the app on the store at ``url`` (its
   templates compiled once per run).
 * ``live_server`` (function): as tests/conftest.py's, but its server polls for shutdown every
@@ -23,7 +21,9 @@
   module (a ``Served``: ``base``, ``url``, ``store``); closed at the end of the module.  For
   tests that only read the store (each test still has its own context and ``page``).
 * ``Served.sign_in(page, role)`` signs ``page`` in as ``role`` with the session cookies of one
-  real sign-in through the form per role and app (no page load, no password hashing).
+  real sign-in through the form per role and app (no page load, no password hashing); the
+  sign-in page gets the ``page`` fixture's checks.  A test that signs out (which ends every
+  session of the account) must not share its role's cookies.
 * ``shared_demo`` / ``shared_tiny`` / ``shared_demo_any`` (module): a ``Served`` on a private
   copy of the demo county in SQLite / of the tiny county / of the demo county once per
   backend (SQLite and PostGIS), for one module's readers.
@@ -134,6 +134,19 @@ def page(browser, page_log: PageLog, request, live_server):
     # live_server is asked for first so that it stops after this page's context closes:
     # otherwise a request still in flight (a favicon) is reset and logged as an error
     context = guarded_context(browser, page_log)
+    page = watched_page(context, page_log)
+    try:
+        yield page
+    finally:
+        context.close()
+    check_log(
+        page_log, allow_console_errors=bool(request.node.get_closest_marker("allow_console_errors"))
+    )
+
+
+def watched_page(context, page_log: PageLog):
+    """A new page of ``context`` whose requests, console errors, page errors and failed
+    responses go to ``page_log``."""
     page = context.new_page()
 
     def on_console(message):
@@ -149,15 +162,16 @@ def page(browser, page_log: PageLog, request, live_server):
     page.on("pageerror", lambda error: page_log.console_errors.append(f"pageerror: {error}"))
     page.on("request", lambda req: page_log.requests.append(req.url))
     page.on("response", on_response)
-    try:
-        yield page
-    finally:
-        context.close()
+    return page
 
+
+def check_log(page_log: PageLog, allow_console_errors: bool = False) -> None:
+    """Fail when anything external was attempted or (unless allowed) anything went to the
+    console as an error or a local request failed."""
     problems = []
     if page_log.blocked:
         problems.append(f"external requests attempted (aborted): {page_log.blocked}")
-    if not request.node.get_closest_marker("allow_console_errors"):
+    if not allow_console_errors:
         if page_log.console_errors:
             problems.append(f"console errors: {page_log.console_errors}")
         if page_log.failed_responses:
@@ -257,11 +271,11 @@ class Served:
             log = PageLog()
             context = guarded_context(self.browser, log)
             try:
-                sign_in_page(context.new_page(), self.base, role, "/favicon.ico")
+                sign_in_page(watched_page(context, log), self.base, role, "/favicon.ico")
                 self._cookies[role] = context.cookies()
             finally:
                 context.close()
-            assert not log.blocked, log.blocked
+            check_log(log)  # the page fixture's checks, on the sign-in
         page.context.add_cookies(self._cookies[role])
         return self.base
 
