@@ -7,13 +7,26 @@
   errors are recorded. At teardown the test errors if anything external was attempted or
   (unless marked ``@pytest.mark.allow_console_errors``) anything went to the console as
   an error. ``page_log`` gives the test the recorded data while it runs.
-* ``live_server`` (in tests/conftest.py): ``base_url = live_server(app)``.
 * ``keep_screenshot(page, name, **options)`` (function): a screenshot for a human to look at, taken only
   when GEOAPP_SCREENSHOT_DIR names a folder (a full-page PNG costs the browser a second at
   phone height; a test that checks pixels takes its own).
 * ``login`` (function): ``login(page, base_url, role="admin")`` signs the page in through
   the real sign-in form as the demo account of that role (password ``"<role>-password"``,
   as ``TEST_PASSWORDS`` in tests/conftest.py) and waits for the page it lands on.
+* ``make_app_for_browser(url, **config)`` (function): the app on the store at ``url`` (its
+  templates compiled once per run).
+* ``live_server`` (function): as tests/conftest.py's, but its server polls for shutdown every
+  20 ms instead of 500 ms (stopping a server cost half a second of every test's teardown).
+* ``shared_server`` (module): ``served = shared_server(url, **config)`` serves one app per
+  module (a ``Served``: ``base``, ``url``, ``store``); closed at the end of the module.  For
+  tests that only read the store (each test still has its own context and ``page``).
+* ``Served.sign_in(page, role)`` signs ``page`` in as ``role`` with the session cookies of one
+  real sign-in through the form per role and app (no page load, no password hashing); the
+  sign-in page gets the ``page`` fixture's checks.  A test that signs out (which ends every
+  session of the account) must not share its role's cookies.
+* ``shared_demo`` / ``shared_tiny`` / ``shared_demo_any`` (module): a ``Served`` on a private
+  copy of the demo county in SQLite / of the tiny county / of the demo county once per
+  backend (SQLite and PostGIS), for one module's readers.
 
 Never download a browser (no ``playwright install``); set GEOAPP_CHROMIUM to use another
 executable.
@@ -23,6 +36,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,10 +106,9 @@ def page_log() -> PageLog:
     return PageLog()
 
 
-@pytest.fixture
-def page(browser, page_log: PageLog, request, live_server):
-    # live_server is asked for first so that it stops after this page's context closes:
-    # otherwise a request still in flight (a favicon) is reset and logged as an error
+def guarded_context(browser, page_log: PageLog):
+    """A new context (locale zh-CN, Beijing time, 1280 x 800, no service workers) in which
+    every request to another host is aborted and recorded in ``page_log.blocked``."""
     context = browser.new_context(
         locale="zh-CN",
         timezone_id="Asia/Shanghai",
@@ -113,6 +126,27 @@ def page(browser, page_log: PageLog, request, live_server):
             route.abort("blockedbyclient")
 
     context.route("**/*", guard)
+    return context
+
+
+@pytest.fixture
+def page(browser, page_log: PageLog, request, live_server):
+    # live_server is asked for first so that it stops after this page's context closes:
+    # otherwise a request still in flight (a favicon) is reset and logged as an error
+    context = guarded_context(browser, page_log)
+    page = watched_page(context, page_log)
+    try:
+        yield page
+    finally:
+        context.close()
+    check_log(
+        page_log, allow_console_errors=bool(request.node.get_closest_marker("allow_console_errors"))
+    )
+
+
+def watched_page(context, page_log: PageLog):
+    """A new page of ``context`` whose requests, console errors, page errors and failed
+    responses go to ``page_log``."""
     page = context.new_page()
 
     def on_console(message):
@@ -128,15 +162,16 @@ def page(browser, page_log: PageLog, request, live_server):
     page.on("pageerror", lambda error: page_log.console_errors.append(f"pageerror: {error}"))
     page.on("request", lambda req: page_log.requests.append(req.url))
     page.on("response", on_response)
-    try:
-        yield page
-    finally:
-        context.close()
+    return page
 
+
+def check_log(page_log: PageLog, allow_console_errors: bool = False) -> None:
+    """Fail when anything external was attempted or (unless allowed) anything went to the
+    console as an error or a local request failed."""
     problems = []
     if page_log.blocked:
         problems.append(f"external requests attempted (aborted): {page_log.blocked}")
-    if not request.node.get_closest_marker("allow_console_errors"):
+    if not allow_console_errors:
         if page_log.console_errors:
             problems.append(f"console errors: {page_log.console_errors}")
         if page_log.failed_responses:
@@ -160,17 +195,160 @@ def login() -> Callable[..., None]:
     return sign_in_page
 
 
+def start_server(app) -> tuple[str, Callable[[], None]]:
+    """Serve ``app`` on 127.0.0.1 on a free port in a daemon thread: (base URL, stop).  The
+    server looks for a shutdown request every 20 ms (werkzeug's default, 500 ms, was half a
+    second of every browser test's teardown)."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.02},
+        name=f"live_server:{server.server_port}",
+        daemon=True,
+    )
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+    return f"http://127.0.0.1:{server.server_port}", stop
+
+
+@pytest.fixture
+def live_server():
+    """``base_url = live_server(app)``: the app served until the end of the test (see
+    ``start_server``)."""
+    stops = []
+
+    def start(app) -> str:
+        base, stop = start_server(app)
+        stops.append(stop)
+        return base
+
+    yield start
+    for stop in stops:
+        stop()
+
+
+def browser_app(url: str, **config):
+    """The app on the store at ``url`` (already at the schema's head), as the browser tests
+    serve it; its templates' compiled code is shared with every other app of the run."""
+    from webclient import TEMPLATE_CODE
+
+    from geoapp import create_app
+
+    app = create_app({"DATABASE_URL": url, "TESTING": True, **config})
+    app.jinja_env.bytecode_cache = TEMPLATE_CODE
+    return app
+
+
+@pytest.fixture
+def make_app_for_browser() -> Callable[..., object]:
+    """``app = make_app_for_browser(url, **config)``: see ``browser_app``."""
+    return browser_app
+
+
+class Served:
+    """An app served for a whole module: ``base`` (URL), ``url`` (its store's), ``store``."""
+
+    def __init__(self, browser, url: str, **config):
+        self.browser = browser
+        self.url = url
+        self.app = browser_app(url, **config)
+        self.store = self.app.extensions["geoapp.store"]
+        self.base, self._stop = start_server(self.app)
+        self._cookies: dict[str, list] = {}
+
+    def sign_in(self, page, role: str = "admin") -> str:
+        """Sign ``page`` in as the demo account ``role``: the session cookies of one sign-in
+        through the real form (per role and app) are given to the page's context.  Returns
+        the base URL."""
+        if role not in self._cookies:
+            log = PageLog()
+            context = guarded_context(self.browser, log)
+            try:
+                sign_in_page(watched_page(context, log), self.base, role, "/favicon.ico")
+                self._cookies[role] = context.cookies()
+            finally:
+                context.close()
+            check_log(log)  # the page fixture's checks, on the sign-in
+        page.context.add_cookies(self._cookies[role])
+        return self.base
+
+    def close(self) -> None:
+        if self._stop is not None:
+            self._stop()
+            self.store.close()
+            self._stop = None
+
+
+@pytest.fixture(scope="module")
+def shared_server(browser):
+    """``served = shared_server(url, **config)``: the app on ``url`` served until the end of
+    the module (a ``Served``), for tests that only read its store."""
+    started: list[Served] = []
+
+    def start(url: str, **config) -> Served:
+        served = Served(browser, url, **config)
+        started.append(served)
+        return served
+
+    yield start
+    for served in started:
+        served.close()
+
+
+BACKENDS = ["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)]
+
+
+def sqlite_copy(template, tmp_path_factory, name: str) -> str:
+    path = tmp_path_factory.mktemp("shared") / name
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def shared_demo_any(request, shared_server, tmp_path_factory):
+    """The demo county served for one module's readers (a ``Served`` on a private copy),
+    once per backend: SQLite and PostGIS."""
+    if request.param == "sqlite":
+        template = request.getfixturevalue("demo_sqlite_template")
+        yield shared_server(sqlite_copy(template, tmp_path_factory, "demo.sqlite"))
+        return
+    dbs = request.getfixturevalue("postgis_databases")
+    url = dbs.create(template=request.getfixturevalue("demo_postgis_template"))
+    served = shared_server(url)
+    yield served
+    served.close()
+    dbs.drop(url)
+
+
+@pytest.fixture(scope="module")
+def shared_demo(shared_server, demo_sqlite_template, tmp_path_factory) -> Served:
+    """The demo county in SQLite served for one module's readers (a ``Served``)."""
+    return shared_server(sqlite_copy(demo_sqlite_template, tmp_path_factory, "demo.sqlite"))
+
+
+@pytest.fixture(scope="module")
+def shared_tiny(shared_server, tiny_county_template: Path, tmp_path_factory) -> Served:
+    """The tiny county (with the demo accounts) in SQLite served for one module's readers
+    (a ``Served``)."""
+    return shared_server(sqlite_copy(tiny_county_template, tmp_path_factory, "tiny.sqlite"))
+
+
 @pytest.fixture
 def serve(live_server, page):
     """``base = serve(database_url, role="admin", next_path="/")``: the app on that store
     served, and ``page`` signed in as the demo account ``role``; the store is closed at
     teardown."""
-    from geoapp import create_app
-
     apps = []
 
     def start(url: str, role: str = "admin", next_path: str = "/") -> str:
-        app = create_app({"DATABASE_URL": url, "TESTING": True})
+        app = browser_app(url)
         apps.append(app)
         base = live_server(app)
         sign_in_page(page, base, role, next_path)

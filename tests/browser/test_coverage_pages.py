@@ -12,7 +12,6 @@ import os
 import pytest
 from field_helpers import camera_jpeg
 
-from geoapp import create_app
 from geoapp.services.accounts import demo_unit
 
 pytestmark = pytest.mark.browser
@@ -20,10 +19,8 @@ PHONE = {"width": 360, "height": 780}
 
 
 @pytest.fixture
-def served(live_server, demo_sqlite_url, tmp_path):
-    app = create_app(
-        {"DATABASE_URL": demo_sqlite_url, "TESTING": True, "UPLOAD_DIR": str(tmp_path / "up")}
-    )
+def served(live_server, make_app_for_browser, demo_sqlite_url, tmp_path):
+    app = make_app_for_browser(demo_sqlite_url, UPLOAD_DIR=str(tmp_path / "up"))
     yield live_server(app), app.extensions["geoapp.store"]
     app.extensions["geoapp.store"].close()
 

@@ -8,7 +8,6 @@ import re
 import pytest
 import shapely
 
-from geoapp import create_app
 from geoapp.core import editing
 from geoapp.core.model import OPEN_STATUSES
 from geoapp.services import editor, editor_areas, editor_edits, editor_review
@@ -18,11 +17,12 @@ READY = "body[data-editor-ready]"
 
 
 @pytest.fixture
-def served(live_server, demo_sqlite_url, page, login):
-    """The app served, and ``page`` signed in as the demo planner."""
-    app = create_app({"DATABASE_URL": demo_sqlite_url, "TESTING": True})
+def served(live_server, make_app_for_browser, demo_sqlite_url, page, login):
+    """The app served, and ``page`` signed in as the demo planner (on no page yet: the
+    tests open the one they need)."""
+    app = make_app_for_browser(demo_sqlite_url)
     base = live_server(app)
-    login(page, base, "planner")
+    login(page, base, "planner", "/favicon.ico")
     yield base, app.extensions["geoapp.store"]
     app.extensions["geoapp.store"].close()
 

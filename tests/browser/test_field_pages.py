@@ -16,8 +16,6 @@ import pytest
 from field_helpers import CANVAS_PHOTO_JS, exif_block, jpeg_size, segment
 from intake_helpers import inside_point
 
-from geoapp import create_app
-
 LOCAL = ("http://127.0.0.1", "http://localhost")
 
 
@@ -31,10 +29,8 @@ SHRUNK_LIMIT = 500 * 1024
 
 
 @pytest.fixture
-def served(live_server, demo_sqlite_url, tmp_path):
-    app = create_app(
-        {"DATABASE_URL": demo_sqlite_url, "TESTING": True, "UPLOAD_DIR": str(tmp_path / "up")}
-    )
+def served(live_server, make_app_for_browser, demo_sqlite_url, tmp_path):
+    app = make_app_for_browser(demo_sqlite_url, UPLOAD_DIR=str(tmp_path / "up"))
     base = live_server(app)
     yield base, app.extensions["geoapp.store"], tmp_path / "up" / "photos"
     app.extensions["geoapp.store"].close()

@@ -11,9 +11,10 @@ A4_POINTS = (595.28, 841.89)
 
 
 @pytest.fixture
-def served(serve, demo_url):
-    """The app served, and ``page`` signed in as the demo coordinator."""
-    return serve(demo_url, "coordinator")
+def served(shared_demo_any, page):
+    """The demo county served for the module, once per backend (the tests only read it),
+    and ``page`` signed in as the demo coordinator."""
+    return shared_demo_any.sign_in(page, "coordinator")
 
 
 def page_table(page, table_id):
@@ -81,9 +82,10 @@ def test_print_view_is_a4(page, served):
 
 
 @pytest.fixture
-def tiny_served(serve, tiny_county_url):
-    """The tiny county of tests/hand_county.py served, signed in as coordinator."""
-    return serve(tiny_county_url, "coordinator")
+def tiny_served(shared_tiny, page):
+    """The tiny county of tests/hand_county.py served for the module (read only), and
+    ``page`` signed in as the demo coordinator."""
+    return shared_tiny.sign_in(page, "coordinator")
 
 
 def test_ledger_page_figures_match_the_hand_count(page, tiny_served):

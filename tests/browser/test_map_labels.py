@@ -11,6 +11,14 @@ import pytest
 from geoapp.services.county import DEMO_DIR
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def served(shared_demo, page):
+    """The demo county served for the module (read only), ``page`` signed in as admin."""
+    return shared_demo.sign_in(page, "admin")
+
+
 READY = "body[data-map-ready]"
 AREA_LABEL_ZOOM = 16  # the map's default (cfg.area_label_zoom)
 HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -94,10 +102,8 @@ def area_names(page, base):
 
 
 @pytest.mark.parametrize("width,height", [(1400, 900), (360, 740)])
-def test_names_at_every_zoom_never_overlap(
-    page, serve, demo_sqlite_url, tmp_path, width, height, keep_screenshot
-):
-    base = serve(demo_sqlite_url, "admin", "/favicon.ico")
+def test_names_at_every_zoom_never_overlap(page, served, tmp_path, width, height, keep_screenshot):
+    base = served
     page.set_viewport_size({"width": width, "height": height})
     page.goto(base + "/")
     page.wait_for_selector(READY, timeout=30000)
@@ -133,8 +139,8 @@ def test_names_at_every_zoom_never_overlap(
     keep_screenshot(page, f"map-names-{width}.png")
 
 
-def test_area_names_switch_off_in_the_layer_control(page, serve, demo_sqlite_url):
-    base = serve(demo_sqlite_url, "admin", "/favicon.ico")
+def test_area_names_switch_off_in_the_layer_control(page, served):
+    base = served
     page.goto(base + "/")
     page.wait_for_selector(READY, timeout=30000)
     areas = gpd.read_file(DEMO_DIR / "areas.geojson")
@@ -148,11 +154,11 @@ def test_area_names_switch_off_in_the_layer_control(page, serve, demo_sqlite_url
     assert any(s["key"].startswith("area:") for s in page.evaluate(SHOWN))
 
 
-def test_names_are_placed_once_per_move(page, serve, demo_sqlite_url):
+def test_names_are_placed_once_per_move(page, served):
     """A jump, an animated zoom and a pan each place the names once (Leaflet also fires
     'zoomend' and 'viewreset' for the same view: placing on those too did the work twice or
     three times)."""
-    base = serve(demo_sqlite_url, "admin", "/favicon.ico")
+    base = served
     page.goto(base + "/")
     page.wait_for_selector(READY, timeout=30000)
     page.evaluate(

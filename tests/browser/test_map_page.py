@@ -14,9 +14,10 @@ READY = "body[data-map-ready]"
 
 
 @pytest.fixture
-def served(serve, demo_sqlite_url):
-    """The demo app served, and ``page`` signed in as admin (landing on a blank page)."""
-    return serve(demo_sqlite_url, "admin", "/favicon.ico")
+def served(shared_demo, page):
+    """The demo county served for the module's readers, ``page`` signed in as admin (on no
+    page yet)."""
+    return shared_demo.sign_in(page, "admin")
 
 
 def leaflet_point(page, lon, lat):
@@ -121,8 +122,8 @@ def test_search_box_and_problem_popup(page, served):
     assert "扣分" in text and "责任单位" in text and "边界版本" in text
 
 
-def test_filtered_link_survives_reload(page, served, demo_sqlite_url):
-    with open_store(demo_sqlite_url) as store:
+def test_filtered_link_survives_reload(page, served, shared_demo):
+    with open_store(shared_demo.url) as store:
         expected = store.count_problems({"status": ["verified"], "district_id": ["D2"]})
     url = served + "/?status=verified&district=D2"
     page.goto(url)
@@ -136,16 +137,16 @@ def test_filtered_link_survives_reload(page, served, demo_sqlite_url):
     page.reload()
     page.wait_for_selector(READY, timeout=30000)
     assert page.input_value("select[name=status]") == "rectified"
-    with open_store(demo_sqlite_url) as store:
+    with open_store(shared_demo.url) as store:
         expected = store.count_problems({"status": ["rectified"], "district_id": ["D2"]})
     assert int(page.get_attribute("body", "data-problems-shown")) == expected
 
 
-def test_unit_page_shows_its_areas_and_totals(page, served, demo_sqlite_url):
+def test_unit_page_shows_its_areas_and_totals(page, served, shared_demo):
     areas = gpd.read_file(DEMO_DIR / "areas.geojson")
     unit_id = areas["responsible_unit_id"].value_counts().index[0]
     own = int((areas["responsible_unit_id"] == unit_id).sum())
-    with open_store(demo_sqlite_url) as store:
+    with open_store(shared_demo.url) as store:
         total = store.count_problems({"responsible_unit_id": [unit_id]})
         name = store.get_unit(unit_id)["name"]
     page.goto(f"{served}/units/{unit_id}")
@@ -249,9 +250,10 @@ def test_a_cluster_names_its_count_and_zooms_in_when_clicked(page, served):
 
 
 @pytest.fixture
-def tiny_served(serve, tiny_county_url):
-    """The tiny county of tests/hand_county.py served, signed in as admin."""
-    return serve(tiny_county_url, "admin", "/favicon.ico")
+def tiny_served(shared_tiny, page):
+    """The tiny county of tests/hand_county.py served for the module (read only), ``page``
+    signed in as admin."""
+    return shared_tiny.sign_in(page, "admin")
 
 
 def canvas_rgb(page, x, y):

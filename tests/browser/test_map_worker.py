@@ -18,8 +18,9 @@ PAGE_CLUSTER_REQUESTS = (
 
 
 @pytest.fixture
-def served(serve, demo_sqlite_url):
-    return serve(demo_sqlite_url, "admin", "/favicon.ico")
+def served(shared_demo, page):
+    """The demo county served for the module (read only), ``page`` signed in as admin."""
+    return shared_demo.sign_in(page, "admin")
 
 
 def view_params(page) -> dict:
@@ -63,7 +64,7 @@ def api_dots(page, base: str, params: dict) -> tuple[list[tuple], dict]:
         {"status": ["assigned", "rectified"]},
     ],
 )
-def test_worker_clusters_are_the_apis_under_a_filter(page, served, demo_sqlite_url, filters):
+def test_worker_clusters_are_the_apis_under_a_filter(page, served, shared_demo, filters):
     page.set_viewport_size({"width": 1200, "height": 800})
     page.goto(served + "/?" + urlencode(filters, doseq=True))
     page.wait_for_selector(READY, timeout=30000)
@@ -89,17 +90,17 @@ def test_worker_clusters_are_the_apis_under_a_filter(page, served, demo_sqlite_u
     assert page.evaluate(PAGE_CLUSTER_REQUESTS) == first  # none on the main thread
     # the count the sidebar shows is the store's for the filter, wherever the map is
     store_filter = {("district_id" if k == "district" else k): v for k, v in filters.items()}
-    with open_store(demo_sqlite_url) as store:
+    with open_store(shared_demo.url) as store:
         expected = store.count_problems(store_filter)
     assert fc["numberFiltered"] == expected
     assert page.inner_text("#problem-count").strip() == str(expected)
 
 
-def test_a_changed_filter_goes_through_the_worker_too(page, served, demo_sqlite_url):
+def test_a_changed_filter_goes_through_the_worker_too(page, served, shared_demo):
     page.goto(served + "/")
     page.wait_for_selector(READY, timeout=30000)
     first = page.evaluate(PAGE_CLUSTER_REQUESTS)
-    with open_store(demo_sqlite_url) as store:
+    with open_store(shared_demo.url) as store:
         expected = store.count_problems({"status": ["rectified"]})
     page.select_option("select[name=status]", "rectified")
     page.wait_for_function(

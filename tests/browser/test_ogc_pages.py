@@ -9,8 +9,8 @@ PHONE = {"width": 360, "height": 740}
 
 
 @pytest.mark.parametrize("cid", ["problems", "areas"])
-def test_items_page_at_phone_width(page, serve, tiny_county_url, cid):
-    base = serve(tiny_county_url, "admin")
+def test_items_page_at_phone_width(page, shared_tiny, cid):
+    base = shared_tiny.sign_in(page, "admin")  # the tests only read the county
     page.set_viewport_size(PHONE)
     page.goto(f"{base}/ogc/collections/{cid}/items?limit=2")  # a browser's Accept: HTML
     page.wait_for_load_state("load")
@@ -28,8 +28,8 @@ def test_items_page_at_phone_width(page, serve, tiny_county_url, cid):
     page.locator("#ogc-map path.leaflet-interactive").first.wait_for()
 
 
-def test_landing_to_an_item(page, serve, tiny_county_url):
-    base = serve(tiny_county_url, "admin")
+def test_landing_to_an_item(page, shared_tiny):
+    base = shared_tiny.sign_in(page, "admin")
     page.set_viewport_size(PHONE)
     page.goto(f"{base}/ogc/")
     with page.expect_navigation():

@@ -9,11 +9,18 @@ pytestmark = pytest.mark.browser
 PHONE = {"width": 393, "height": 851}
 
 
+#: the pages that start a draft: each test of those has its own copy of the county
+WRITERS = ("/editor-draft", "/editor-drafts")
+
+
 @pytest.fixture
-def served(serve, tiny_county_url):
-    """The tiny county served, ``page`` signed in as the admin at phone width."""
-    base = serve(tiny_county_url, "admin")
-    return base
+def served(request, page):
+    """The tiny county served, ``page`` signed in as the admin: the module's shared app for
+    a page that only reads, a private copy for a page that starts a draft."""
+    if request.node.callspec.params["path"] in WRITERS:
+        serve = request.getfixturevalue("serve")
+        return serve(request.getfixturevalue("tiny_county_url"), "admin", "/favicon.ico")
+    return request.getfixturevalue("shared_tiny").sign_in(page, "admin")
 
 
 def first_problem_path(page, base):

@@ -5,19 +5,16 @@ from __future__ import annotations
 import pytest
 from intake_helpers import inside_point, png_bytes
 
-from geoapp import create_app
-
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def served(live_server, demo_sqlite_url, tmp_path, page, login):
-    """The app served, and ``page`` signed in as the demo inspector."""
-    app = create_app(
-        {"DATABASE_URL": demo_sqlite_url, "TESTING": True, "UPLOAD_DIR": str(tmp_path / "up")}
-    )
+def served(live_server, make_app_for_browser, demo_sqlite_url, tmp_path, page, login):
+    """The app served, and ``page`` signed in as the demo inspector (on no page yet: the
+    tests open the one they need)."""
+    app = make_app_for_browser(demo_sqlite_url, UPLOAD_DIR=str(tmp_path / "up"))
     base = live_server(app)
-    login(page, base, "inspector")
+    login(page, base, "inspector", "/favicon.ico")
     yield base, app.extensions["geoapp.store"]
     app.extensions["geoapp.store"].close()
 

@@ -2,8 +2,6 @@
 
 import pytest
 
-from geoapp import create_app
-
 pytestmark = pytest.mark.browser
 READY = "body[data-map-ready]"
 # records every CSP violation the page reports (the page fixture also fails on the console
@@ -16,10 +14,11 @@ document.addEventListener('securitypolicyviolation',
 
 
 @pytest.fixture
-def base(live_server, demo_sqlite_url):
-    app = create_app({"DATABASE_URL": demo_sqlite_url, "TESTING": True})
-    yield live_server(app)
-    app.extensions["geoapp.store"].close()
+def base(shared_demo):
+    """The demo county served for the module.  Each test signs in through the form as its
+    own role; the two that sign out (which ends every session of the account) are the only
+    ones of their roles (coordinator, planner), so no test ends another's session."""
+    return shared_demo.base
 
 
 def test_every_page_draws_under_the_csp(page, base, login):
@@ -66,17 +65,12 @@ def test_sign_out_button(page, base, login):
 
 
 def test_a_unit_account_gets_a_working_problem_page_without_the_correction_form(
-    page, base, login, demo_sqlite_url
+    page, base, login, shared_demo
 ):
     """The page script runs with only the controls the role may use (no console error)."""
-    from geoapp.store import open_store
-
-    store = open_store(demo_sqlite_url)
-    try:
-        unit = store.get_user("unit")["unit_id"]
-        pk = int(store.problems({"responsible_unit_id": unit}, limit=1)[0]["id"])
-    finally:
-        store.close()
+    store = shared_demo.store
+    unit = store.get_user("unit")["unit_id"]
+    pk = int(store.problems({"responsible_unit_id": unit}, limit=1)[0]["id"])
     login(page, base, "unit", next_path=f"/problems/{pk}")
     page.wait_for_selector(READY, timeout=30000)
     assert page.locator("#edit-form").count() == 0
