@@ -115,3 +115,26 @@ def test_reads_that_lost_their_own_index_search_another(store: Store, read: str)
     for plan in _plans(store, run):
         assert index in plan, plan
         assert "SCAN problems\n" not in plan + "\n" and "Seq Scan" not in plan, plan
+
+
+def test_a_bulk_load_leaves_the_same_indexes(seeded: Store) -> None:
+    """An import into an empty store builds the indexes again at its end (SQLite): the
+    same definitions, partial ones included, hold the rows they should (a look-up by
+    client id through the partial index still finds a report stored beside the import)."""
+    before = _indexes(seeded)
+    seeded.add_problems([{"problem_id": "R1", "lon": 110.1, "lat": 30.1, "client_id": "ph-1"}])
+    n = 50
+    with seeded.transaction() as tx, tx.loading_problems():
+        tx.add_problem_columns(
+            {
+                "problem_id": [f"B{i}" for i in range(n)],
+                "reported_s": [1_711_929_600 + 60 * i for i in range(n)],
+                "lon": [110.1] * n,
+                "lat": [30.1] * n,
+            },
+            actor="t",
+        )
+    assert _indexes(seeded) == before
+    assert seeded.problem_by_client_id("ph-1")["problem_id"] == "R1"
+    window = {"date_from": "2024-04-01T00:00:00+00:00", "date_to": "2024-04-02T00:00:00+00:00"}
+    assert seeded.count_problems(window) == n
