@@ -3,12 +3,20 @@
 Named baseline, measured in the same run: the row-by-row import as it was before batches
 (``bench/rowwise_import.py``: plan, then commit through ``add_problems``).  Each import runs in
 a child process on a fresh copy of the demo county, so its peak resident memory
-(``ru_maxrss``) is its own; "peak_mb" is that figure, "over_start_mb" what the import added
+(``VmHWM``, the high-water mark of its own address space: ``ru_maxrss`` would carry over
+the parent's, grown by ``--prefill``) is its own; "peak_mb" is that figure, "over_start_mb" what the import added
 to the process it started in (interpreter, libraries, store open, the generation's raster
 index built: "index_build_s", timed apart as every process pays it once).
 
     python bench/bench_import.py [--rows 100000] [--baseline-rows 20000] [--memory 400000]
-                                 [--postgis URL]
+                                 [--prefill N] [--postgis URL]
+
+``--prefill N`` imports into a store already holding N more problems (synthetic, added to
+the template once): the cost of index upkeep grows with the table.  On PostGIS the figures
+also give "server_cpu_s", the CPU time of the database backend that ran the import (read
+from /proc when the server runs on this machine; steadier than wall time under load) and
+the server's settings that weigh on bulk writes ("server_settings": report the figure on
+the defaults of scripts/pg-test-server).
 
 ``--memory N`` also imports an N-row sheet (batch import only): memory flat in the file
 size means the same peak at 100k and at N rows.  ``--postgis`` (or GEOAPP_TEST_POSTGIS_URL)
@@ -47,7 +55,8 @@ def child(mode: str, url: str, sheet: str) -> None:
         t = time.perf_counter()
         assert mapping.zoning_for(store).grid is not None
         index_s = time.perf_counter() - t
-        start_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        start_mb = _peak_mb()
+        server = _server_cpu(store)
         t, cpu = time.perf_counter(), time.process_time()
         if mode == "rowwise":
             import rowwise_import
@@ -64,8 +73,9 @@ def child(mode: str, url: str, sheet: str) -> None:
             rows = plan_problem_import(store, sheet, keep_rows=False).new
         seconds = time.perf_counter() - t
         cpu_s = time.process_time() - cpu
+        server_s = server() if server else None
         stored = store.count_problems()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _peak_mb()
     print(
         json.dumps(
             {
@@ -79,11 +89,65 @@ def child(mode: str, url: str, sheet: str) -> None:
                 "cpu_s": round(cpu_s, 2),
                 "rows_per_cpu_s": round(rows / cpu_s),
                 "index_build_s": round(index_s, 2),
+                **(
+                    {
+                        "server_cpu_s": round(server_s, 2),
+                        "rows_per_cpu_s_with_server": round(rows / (cpu_s + server_s)),
+                    }
+                    if server_s is not None
+                    else {}
+                ),
                 "peak_mb": round(peak),
                 "over_start_mb": round(peak - start_mb),
             }
         )
     )
+
+
+def _peak_mb() -> float:
+    """This process's peak resident memory in MB: ``VmHWM`` (Linux; new with each exec),
+    else ``ru_maxrss`` (which a child inherits from the process that forked it)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _server_cpu(store):
+    """PostgreSQL on this machine: a function giving the CPU seconds the backends serving
+    this run's database (each import has one of its own) have used since this call, summed
+    (read from /proc; the pool may hand the import any of its connections); None
+    elsewhere."""
+    if store.engine.dialect.name != "postgresql":
+        return None
+    import sqlalchemy as sa
+
+    def backends() -> dict[int, float]:
+        with store.engine.connect() as conn:
+            pids = conn.execute(
+                sa.text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+            ).scalars()
+            return {pid: _cpu_of(pid) for pid in pids}
+
+    start = backends()
+
+    def used() -> float:
+        now = backends()
+        return sum(now[pid] - start.get(pid, 0.0) for pid in now)
+
+    return used
+
+
+def _cpu_of(pid: int) -> float:
+    """User + system CPU seconds of a process on this machine (0 when it is not readable)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_child(mode: str, url: str, sheet: Path) -> dict:
@@ -102,12 +166,36 @@ def run_child(mode: str, url: str, sheet: Path) -> dict:
     return figures
 
 
+#: PostgreSQL settings that weigh on bulk writes, reported with the figures
+PG_SETTINGS = (
+    "shared_buffers",
+    "max_wal_size",
+    "checkpoint_timeout",
+    "full_page_writes",
+    "fsync",
+    "synchronous_commit",
+    "wal_level",
+)
+
+
+def _prefill(store, count: int) -> None:
+    """Add ``count`` synthetic problems to a template store (100,000 a transaction)."""
+    from make_problems import synthetic_columns
+
+    for start in range(0, count, 100_000):
+        columns = synthetic_columns(
+            store, min(100_000, count - start), seed=start, start_index=start + 1
+        )
+        with store.transaction() as tx:
+            tx.add_problem_columns(columns, actor="bench-prefill")
+
+
 class SqliteStores:
     """A fresh copy of the demo county in SQLite for each import."""
 
     name = "sqlite"
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, prefill: int = 0):
         from geoapp.services import county
         from geoapp.store import open_store
 
@@ -115,6 +203,8 @@ class SqliteStores:
         self.template = folder / "demo.sqlite"
         with open_store(f"sqlite:///{self.template}", upgrade=True) as store:
             county.load_county(store)
+            _prefill(store, prefill)
+        self.settings: dict = {}
 
     def fresh(self) -> str:
         path = self.folder / f"{uuid.uuid4().hex}.sqlite"
@@ -130,7 +220,7 @@ class PostgisStores:
 
     name = "postgis"
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, prefill: int = 0):
         import sqlalchemy as sa
 
         from geoapp.services import county
@@ -143,6 +233,11 @@ class PostgisStores:
         self.made.append(self.template)
         with open_store(self._url(self.template), upgrade=True) as store:
             county.load_county(store)
+            _prefill(store, prefill)
+            with store.engine.connect() as conn:
+                self.settings = {
+                    name: conn.exec_driver_sql(f"SHOW {name}").scalar_one() for name in PG_SETTINGS
+                }
 
     def _url(self, name: str) -> str:
         return self.url.set(database=name).render_as_string(hide_password=False)
@@ -170,6 +265,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--baseline-rows", type=int, default=20_000)
     parser.add_argument("--memory", type=int, default=0, help="also import a sheet this large")
+    parser.add_argument("--prefill", type=int, default=0, help="problems in the store before")
     parser.add_argument("--postgis", default=os.environ.get("GEOAPP_TEST_POSTGIS_URL"))
     parser.add_argument("--child", nargs=3, metavar=("MODE", "URL", "SHEET"))
     args = parser.parse_args()
@@ -183,9 +279,9 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-import-"))
     try:
-        backends = [SqliteStores(tmp)]
+        backends = [SqliteStores(tmp, args.prefill)]
         if args.postgis:
-            backends.append(PostgisStores(args.postgis))
+            backends.append(PostgisStores(args.postgis, args.prefill))
         sheets = {}
         with open_store(backends[0].fresh()) as store:
             for n in sorted({args.rows, args.baseline_rows, args.memory} - {0}):
@@ -195,6 +291,7 @@ def main() -> None:
             "ratio (same run, same machine) is the figure to read",
             "baseline": "row-by-row import as before batches (bench/rowwise_import.py)",
             "sheet": "CSV, Chinese headers, 15 categories, 5 statuses, 10 rounds",
+            "prefilled_problems": args.prefill,
         }
         for backend in backends:
             result = {
@@ -212,6 +309,8 @@ def main() -> None:
                 result["batch_import"]["rows_per_s"] / result["baseline_rowwise"]["rows_per_s"],
                 1,
             )
+            if backend.settings:
+                result["server_settings"] = backend.settings
             figures[backend.name] = result
             backend.close()
         write_results("import", figures)

@@ -198,17 +198,24 @@ problems = sa.Table(
     # already stored) and the radius in metres of the phone's position fix
     sa.Column("client_id", Text),
     sa.Column("location_accuracy_m", Double),
+    # reported_at and responsible_unit_id lead the ledger's indexes (migration 0010: no
+    # index of their own); every index here is updated for every row an import adds
     sa.Index(None, "round"),
     sa.Index(None, "category"),
     sa.Index(None, "status"),
-    sa.Index(None, "reported_at"),
     sa.Index(None, "generation_id"),
     sa.Index(None, "district_id"),
     sa.Index(None, "area_id"),
-    sa.Index(None, "responsible_unit_id"),
     sa.Index(None, "lead_unit_id"),
     sa.Index(None, "lon", "lat"),
-    sa.Index(None, "client_id", unique=True),
+    # only the phones' reports carry a client id (migration 0010: imported rows add no entry)
+    sa.Index(
+        None,
+        "client_id",
+        unique=True,
+        sqlite_where=sa.text("client_id IS NOT NULL"),
+        postgresql_where=sa.text("client_id IS NOT NULL"),
+    ),
     sqlite_autoincrement=True,
 )
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
+from query_plans import problem_selects
 
 from geoapp.store import schema as S
 
@@ -30,19 +30,12 @@ LEDGER_INDEXES = ("ix_problems_ledger", "ix_problems_ledger_days", "ix_problems_
 
 def _plans(store, run) -> list[tuple[str, str]]:
     """(statement, its query plan) of every SELECT on problems that ``run(tx)`` executes."""
-    seen: list[tuple[str, object]] = []
 
-    def note(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("SELECT") and "FROM problems" in statement:
-            seen.append((statement, parameters))
-
-    event.listen(store.engine, "before_cursor_execute", note)
-    try:
+    def inside() -> None:
         with store.transaction() as tx:
             run(tx)
-    finally:
-        event.remove(store.engine, "before_cursor_execute", note)
-    assert seen, "the ledger ran no query on problems"
+
+    seen = problem_selects(store.engine, inside)
     out = []
     with store.engine.connect() as conn:
         for statement, parameters in seen:
