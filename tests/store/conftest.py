@@ -64,7 +64,10 @@ def migrated_sqlite_template(build_once) -> str:
     return build_once("migrated-sqlite", build)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
+BACKENDS = ["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)]
+
+
+@pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     """Runs a test once per backend: "sqlite" and "postgis"."""
     return request.param
@@ -121,9 +124,7 @@ def store(new_database: Callable[[str], str]) -> Iterator[Store]:
         store.close()
 
 
-@pytest.fixture
-def seeded(store: Store) -> Store:
-    """Units, districts, categories and rules; no generations."""
+def _seed(store: Store) -> Store:
     with store.transaction() as tx:
         tx.upsert_units(UNITS)
         tx.upsert_districts(DISTRICTS)
@@ -132,11 +133,43 @@ def seeded(store: Store) -> Store:
     return store
 
 
-@pytest.fixture
-def tiled(seeded: Store) -> Store:
-    """``seeded`` plus one published generation holding the 2×2 tiling."""
-    with seeded.transaction() as tx:
+def _tile(store: Store) -> Store:
+    with store.transaction() as tx:
         gid = tx.create_generation("planner", "2×2 tiling")
         tx.put_area_versions(gid, tiling_rows())
         tx.publish_generation(gid, "planner", "first")
-    return seeded
+    return store
+
+
+@pytest.fixture
+def seeded(store: Store) -> Store:
+    """Units, districts, categories and rules; no generations."""
+    return _seed(store)
+
+
+@pytest.fixture
+def tiled(seeded: Store) -> Store:
+    """``seeded`` plus one published generation holding the 2×2 tiling."""
+    return _tile(seeded)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def tiled_to_read(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Store]:
+    """``tiled``, made once per module and backend, for the tests that only read it (none
+    may write to it: they share it)."""
+    dbs = None
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("tiled") / "store.sqlite"
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite_template"), path)
+        url = f"sqlite:///{path}"
+    else:
+        dbs = request.getfixturevalue("postgis_databases")
+        url = dbs.create(template=request.getfixturevalue("postgis_server")["migrated"])
+    store = open_store(url)
+    try:
+        store.upgrade()
+        yield _tile(_seed(store))
+    finally:
+        store.close()
+        if dbs is not None:
+            dbs.drop(url)
