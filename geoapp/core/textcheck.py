@@ -15,6 +15,7 @@ through the web.
 from __future__ import annotations
 
 import re
+from itertools import accumulate
 from typing import Any
 
 NUL = "nul"
@@ -34,6 +35,31 @@ def may_hold_bad_text(json_text: str) -> bool:
     """False when decoding ``json_text`` cannot give a NUL or a lone surrogate (a quick
     test on the source before walking a large decoded document)."""
     return "\x00" in json_text or _BAD_ESCAPE.search(json_text) is not None
+
+
+#: A JSON string (its quotes and escapes), and a run of anything but brackets.
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_BRACKET_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def nesting_depth(json_text: str) -> int:
+    """How deep the containers of the valid JSON ``json_text`` nest (0 for a scalar, 1 for
+    ``[]``), read from the source: the brackets outside its strings."""
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", json_text))
+    return max(accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0)
+
+
+def first_fault_of_text(
+    json_text: str | None, value: Any, max_depth: int = MAX_DEPTH
+) -> tuple[str, str] | None:
+    """:func:`first_fault` of ``value``, decoded from the valid JSON ``json_text``.  When the
+    source can hold neither a NUL nor a lone surrogate, only the depth can be at fault, and
+    the source tells it without walking every container of a large document (a GeoJSON
+    body has one per coordinate pair).  ``json_text`` None (a source not at hand): walks."""
+    if json_text is None or may_hold_bad_text(json_text) or text_fault(json_text) is not None:
+        return first_fault(value, max_depth)
+    return ("", TOO_DEEP) if nesting_depth(json_text) > max_depth else None
 
 
 def text_fault(text: str) -> str | None:
@@ -63,17 +89,34 @@ def _path(parent: str, key: Any) -> str:
     return f"{parent}.{key}" if parent else str(key)
 
 
+#: Where a container sits: None for the top level, else ``(where its parent sits, its key)``.
+_Trail = tuple[Any, Any] | None
+
+
+def _path_of(trail: _Trail, key: Any = None) -> str:
+    """The path of ``trail`` (then of ``key`` in it), e.g. ``features[3].properties.name``;
+    written only for the one value named, not for every container walked."""
+    keys = [] if key is None else [key]
+    while trail is not None:
+        trail, step = trail
+        keys.append(step)
+    path = ""
+    for step in reversed(keys):
+        path = _path(path, step)
+    return path
+
+
 def first_fault(value: Any, max_depth: int = MAX_DEPTH) -> tuple[str, str] | None:
     """``(path, fault)`` of the first string (key or value) in a decoded JSON ``value`` that
     cannot be stored, or of the first container nested deeper than ``max_depth``; None when
     all is well.  The top level's path is ``""``."""
-    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    stack: list[tuple[Any, _Trail, int]] = [(value, None, 0)]
     while stack:
-        item, path, depth = stack.pop()
+        item, trail, depth = stack.pop()
         if isinstance(item, str):
             fault = text_fault(item)
             if fault:
-                return path, fault
+                return _path_of(trail), fault
             continue
         if isinstance(item, dict):
             children = item.items()
@@ -88,7 +131,7 @@ def first_fault(value: Any, max_depth: int = MAX_DEPTH) -> tuple[str, str] | Non
             if fault is None and isinstance(child, str):
                 fault = text_fault(child)
             if fault:
-                return _path(path, key), fault
+                return _path_of(trail, key), fault
             if isinstance(child, (dict, list)):
-                stack.append((child, _path(path, key), depth + 1))
+                stack.append((child, (trail, key), depth + 1))
     return None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from geoapp.core.messages import N_
-from geoapp.core.textcheck import MAX_DEPTH, NUL, SURROGATE, first_fault, may_hold_bad_text
+from geoapp.core.textcheck import MAX_DEPTH, NUL, SURROGATE, first_fault_of_text
 from geoapp.io.errors import InputError
 from geoapp.io.files import decode_text
 
@@ -51,7 +51,7 @@ def load_geojson(data: bytes, name: str) -> dict:
         ) from None
     except RecursionError:
         raise InputError(N_("%(name)s: the JSON is nested too deeply"), name=name) from None
-    fault = first_fault(doc) if may_hold_bad_text(text) else None
+    fault = first_fault_of_text(text, doc)
     if fault is not None:
         where, kind = fault
         if kind == NUL:

@@ -1,8 +1,8 @@
 """Text the app cannot store is refused at the edge with a 400 naming the field.
 
-* JSON bodies: the app's JSON provider parses, then walks the value
-  (:func:`geoapp.core.textcheck.first_fault`): a NUL character, a lone surrogate or nesting
-  deeper than :data:`geoapp.core.textcheck.MAX_DEPTH` is a :class:`BadText`.  Python's parser
+* JSON bodies: the app's JSON provider parses, then checks the value
+  (:func:`geoapp.core.textcheck.first_fault_of_text`): a NUL character, a lone surrogate or
+  nesting deeper than :data:`geoapp.core.textcheck.MAX_DEPTH` is a :class:`BadText`.  Python's parser
   gives up on very deep nesting with a RecursionError; that is a :class:`BadText` too.
   :class:`BadText` is not a ValueError, so ``request.get_json(silent=True)`` does not turn
   it into "no body".
@@ -18,7 +18,13 @@ from flask import request
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext
 
-from geoapp.core.textcheck import MAX_DEPTH, NUL, SURROGATE, first_fault, text_fault
+from geoapp.core.textcheck import (
+    MAX_DEPTH,
+    NUL,
+    SURROGATE,
+    first_fault_of_text,
+    text_fault,
+)
 
 
 class BadText(Exception):
@@ -44,6 +50,16 @@ class BadText(Exception):
         super().__init__(reason)
 
 
+def _source_text(source) -> str | None:
+    """The JSON source as text (None when it is bytes in an encoding other than UTF-8)."""
+    if isinstance(source, str):
+        return source
+    try:
+        return bytes(source).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 class CheckedJSONProvider(DefaultJSONProvider):
     """Flask's JSON provider, refusing decoded values that cannot be stored."""
 
@@ -52,7 +68,7 @@ class CheckedJSONProvider(DefaultJSONProvider):
             value = super().loads(s, **kwargs)
         except RecursionError:
             raise BadText("body", "too_deep") from None
-        fault = first_fault(value)
+        fault = first_fault_of_text(_source_text(s), value)
         if fault is not None:
             raise BadText(*fault)
         return value

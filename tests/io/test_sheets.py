@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
+from collections.abc import Iterator
 
 import geopandas as gpd
 import pandas as pd
@@ -15,6 +17,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from intake_helpers import inside_point
 from openpyxl import load_workbook
+from webclient import make_app, sign_in
 
 from geoapp.cli import main
 from geoapp.io.sheets import FORMULA_STARTS, csv_text
@@ -71,11 +74,37 @@ def assert_csv_safe(rows: list[list[str]]) -> None:
                 assert csv_text(cell) == cell, cell
 
 
-@pytest.fixture
-def injected(client, app, demo_url):
+BACKENDS = ["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def demo_url(request, tmp_path_factory) -> Iterator[str]:
+    """A copy of the demo county per backend, shared by this module's tests: ``injected``
+    writes the payloads into it once, and the tests only read it (exports)."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+        shutil.copyfile(request.getfixturevalue("demo_sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    dbs = request.getfixturevalue("postgis_databases")
+    url = dbs.create(template=request.getfixturevalue("demo_postgis_template"))
+    yield url
+    dbs.drop(url)
+
+
+@pytest.fixture(scope="module")
+def client(demo_url):
+    """An admin's client of the app on the module's demo copy."""
+    app = make_app(demo_url)
+    yield sign_in(app.test_client(), "admin")
+    app.extensions["geoapp.store"].close()
+
+
+@pytest.fixture(scope="module")
+def injected(client, demo_url):
     """Problems whose id, round and description are the payloads, and a unit and a district
-    whose names are; returns what was put where."""
-    store = app.extensions["geoapp.store"]
+    whose names are; returns what was put where (once per module and backend)."""
+    store = client.application.extensions["geoapp.store"]
     _, lon, lat = inside_point(store)
     made = []
     for i, (start, text) in enumerate(PAYLOADS.items()):

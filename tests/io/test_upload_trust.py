@@ -4,11 +4,13 @@ geometry in an uploaded boundary set becomes a draft whose validation names it."
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -60,9 +62,31 @@ def upload_draft(client, name: str, data: bytes):
     return post_file(client, "/api/drafts/upload", name, data)
 
 
+#: What the tests of this module build again and again from the demo county (its published
+#: boundary set as the API serves it, the files made from it), kept per backend for the
+#: module: every test's demo copy holds the same generation 1 (no test changes a published
+#: generation: uploads make drafts), and the files are only read.  Each test still uploads
+#: them to its own app on its own copy of the demo.
+_BUILT: dict[tuple, object] = {}
+
+
+def backend_of(client) -> str:
+    return client.application.extensions["geoapp.store"].engine.dialect.name
+
+
+def once(key: tuple, build: Callable[[], object]):
+    """``build()``, called once per module and key."""
+    if key not in _BUILT:
+        _BUILT[key] = build()
+    return _BUILT[key]
+
+
 def current_areas(client) -> gpd.GeoDataFrame:
-    doc = json.loads(client.get("/api/generations/1/areas.geojson").data)
-    return gpd.GeoDataFrame.from_features(doc["features"], crs=4326)
+    def read() -> gpd.GeoDataFrame:
+        doc = json.loads(client.get("/api/generations/1/areas.geojson").data)
+        return gpd.GeoDataFrame.from_features(doc["features"], crs=4326)
+
+    return once(("areas", backend_of(client)), read).copy()
 
 
 def changed_set(client) -> gpd.GeoDataFrame:
@@ -88,6 +112,22 @@ def as_shp_zip(frame: gpd.GeoDataFrame, folder: Path, epsg: int) -> Path:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for f in sorted(src.iterdir()):
             zf.write(f, f.name)
+    return path
+
+
+def file_bytes(client, key: tuple, write: Callable[[Path], Path]) -> bytes:
+    """The bytes of the file ``write(folder)`` makes (in a folder of its own), made once per
+    module, backend and ``key``."""
+
+    def build() -> bytes:
+        with tempfile.TemporaryDirectory() as folder:
+            return write(Path(folder)).read_bytes()
+
+    return once(("file", backend_of(client), *key), build)
+
+
+def saved(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
     return path
 
 
@@ -122,7 +162,9 @@ def test_gpkg_and_zipped_shapefile_uploads_equal_import_areas(
     client, store, tmp_path, private_tmp, fmt, epsg
 ):
     frame = changed_set(client)
-    path = (as_gpkg if fmt == "gpkg" else as_shp_zip)(frame, tmp_path, epsg)
+    write = as_gpkg if fmt == "gpkg" else as_shp_zip
+    path = tmp_path / f"areas-{epsg}.{'gpkg' if fmt == 'gpkg' else 'zip'}"
+    saved(path, file_bytes(client, ("changed", fmt, epsg), lambda f: write(frame, f, epsg)))
     r = upload_draft(client, path.name, path.read_bytes())
     assert r.status_code == 201, r.get_json()
     gid = r.get_json()["generation"]["id"]
@@ -140,12 +182,17 @@ def server_file(folder: Path, suffix: str, client) -> Path:
     frame["responsible_unit_id"] = frame.loc[1, "responsible_unit_id"]
     frame = frame[["area_id", "name", "kind", "district_id", "responsible_unit_id", "geometry"]]
     if suffix == ".gpkg":
-        return as_gpkg(frame, folder, 4326)
-    if suffix == ".zip":
-        return as_shp_zip(frame, folder, 4326)
-    path = folder / "areas-4326.geojson"
-    path.write_text(frame.to_json(), encoding="utf-8")
-    return path
+        write = functools.partial(as_gpkg, frame, epsg=4326)
+    elif suffix == ".zip":
+        write = functools.partial(as_shp_zip, frame, epsg=4326)
+    else:
+
+        def write(folder: Path) -> Path:
+            path = folder / "areas-4326.geojson"
+            path.write_text(frame.to_json(), encoding="utf-8")
+            return path
+
+    return saved(folder / f"areas-4326{suffix}", file_bytes(client, ("server", suffix), write))
 
 
 @pytest.mark.parametrize("suffix", [".gpkg", ".zip", ".geojson"])
@@ -168,10 +215,14 @@ def test_a_file_name_naming_a_server_file_is_never_opened(
     assert (work / name.replace("\\", "/")).resolve() == on_disk.resolve() or how == "absolute"
     # the uploaded bytes: the whole demo set, changed (in the same format)
     frame = changed_set(client)
-    if suffix == ".gpkg":
-        data = as_gpkg(frame, tmp_path, EPSG_CGCS2000_3DEG_117E).read_bytes()
-    elif suffix == ".zip":
-        data = as_shp_zip(frame, tmp_path, EPSG_CGCS2000_3DEG_117E).read_bytes()
+    if suffix in (".gpkg", ".zip"):
+        fmt = "gpkg" if suffix == ".gpkg" else "shpzip"
+        write = as_gpkg if suffix == ".gpkg" else as_shp_zip
+        data = file_bytes(
+            client,
+            ("changed", fmt, EPSG_CGCS2000_3DEG_117E),
+            lambda f: write(frame, f, EPSG_CGCS2000_3DEG_117E),
+        )
     else:
         data = frame.to_json().encode()
     r = upload_draft(client, name, data)
@@ -224,6 +275,7 @@ def rezip(data: bytes, change) -> bytes:
     return out.getvalue()
 
 
+@functools.cache
 def xlsx_bomb(padding_mib: int, lie: bool = False) -> bytes:
     """A valid one-row workbook whose sheet XML holds ``padding_mib`` MiB of whitespace
     (it compresses about a thousandfold).  ``lie``: the headers say the sheet is 100 bytes."""
@@ -367,15 +419,20 @@ def test_an_xlsx_that_claims_huge_dimensions_is_read_by_its_cells(client, store)
 
 
 # --- 3. a failed upload leaves nothing behind ------------------------------------------------
-def shp_zip_bomb(client, folder: Path) -> bytes:
+def shp_zip_bomb(client) -> bytes:
     """A zipped Shapefile with 3 MiB of zeros beside it, its headers saying 1 byte."""
-    path = as_shp_zip(changed_set(client).iloc[:3], folder, 4326)
+    frame = changed_set(client).iloc[:3]
+    return file_bytes(client, ("shp-zip-bomb",), lambda folder: padded(frame, folder))
+
+
+def padded(frame: gpd.GeoDataFrame, folder: Path) -> Path:
+    path = as_shp_zip(frame, folder, 4326)
     with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("padding.bin", b"\0" * (3 << 20))
     raw = bytearray(path.read_bytes())
     at = raw.rfind(b"PK\x01\x02", 0, raw.rfind(b"padding.bin"))
     raw[at + 24 : at + 28] = (1).to_bytes(4, "little")
-    return bytes(raw)
+    return saved(path, bytes(raw))
 
 
 def test_failed_uploads_leave_no_folder_or_file(client, store, tmp_path, private_tmp, monkeypatch):
@@ -383,7 +440,7 @@ def test_failed_uploads_leave_no_folder_or_file(client, store, tmp_path, private
     before = (len(store.list_generations()), store.count_problems())
     drafts = [
         ("areas.gpkg", b"SQLite format 3\x00" + b"\0" * 4000, "areas.gpkg"),
-        ("areas.zip", shp_zip_bomb(client, tmp_path), "1 MiB"),
+        ("areas.zip", shp_zip_bomb(client), "1 MiB"),
         ("areas.zip", b"PK\x03\x04 not really a zip", "areas.zip"),
         ("areas.geojson", b'{"type": "FeatureCollection", "features": [{"type": "Feat', "areas"),
         ("areas.geojson", b"", "empty"),
@@ -467,9 +524,7 @@ def test_bad_shapes_become_a_draft_that_cannot_be_published(client, store, tmp_p
             name, data = "bad.geojson", bad.to_json().encode()
         else:  # the same shapes from a GeoPackage in CGCS2000 / 3-degree zone 39
             name = "bad.gpkg"
-            folder = tmp_path / case.replace(" ", "-")
-            folder.mkdir()
-            data = as_gpkg(bad, folder, 4547).read_bytes()
+            data = file_bytes(client, ("bad", case), functools.partial(as_gpkg, bad, epsg=4547))
         r = upload_draft(client, name, data)
         assert r.status_code == 201, (case, r.get_json())
         gid = r.get_json()["generation"]["id"]

@@ -3,12 +3,11 @@
 PostGIS needs a server: set ``GEOAPP_TEST_POSTGIS_URL`` (e.g. from
 ``scripts/pg-test-server start /tmp/geoapp-pg 55432``).  Without it the PostGIS half is
 skipped, except on CI (``CI=true``), where that is an error.  Each PostGIS test gets its own
-database, copied from a session-wide template that already has the PostGIS extension.
+database, copied from a session-wide template that already has the PostGIS extension (by
+``postgis_databases`` of tests/conftest.py).
 """
 
-import os
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,49 +17,37 @@ from store_data import CATEGORIES, DISTRICTS, RULES, UNITS, tiling_rows
 
 from geoapp.store import Store, open_store
 
-POSTGIS_URL_ENV = "GEOAPP_TEST_POSTGIS_URL"
-CLONE = "STRATEGY = FILE_COPY"  # as in tests/conftest.py: no copy of every page to the WAL
-
 
 @pytest.fixture(scope="session")
-def postgis_server() -> Iterator[tuple[sa.URL, sa.Engine, dict[str, str]]]:
-    """The test server: its URL, an admin engine and two template databases, "bare" (PostGIS
-    only) and "migrated" (schema at head)."""
-    raw = os.environ.get(POSTGIS_URL_ENV, "").strip()
-    if not raw:
-        message = (
-            f"{POSTGIS_URL_ENV} is not set; start a server with "
-            f"`scripts/pg-test-server start /tmp/geoapp-pg 55432` and export the URL it prints"
-        )
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must test the PostGIS backend: {message}")
-        pytest.skip(message)
-    url = sa.make_url(raw)
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-    tag = uuid.uuid4().hex[:10]
-    templates = {"bare": f"geoapp_tpl_{tag}_bare", "migrated": f"geoapp_tpl_{tag}_head"}
+def postgis_server(postgis_databases) -> dict[str, str]:
+    """Two template databases on the test server, "bare" (PostGIS only) and "migrated" (schema
+    at head), made once per worker through the shared ``postgis_databases`` of
+    tests/conftest.py: it keeps a spare copy of each template made in the background while a
+    test runs and drops the copies in the background too (a ``CREATE DATABASE`` waits for two
+    checkpoints of the server), and drops the templates at the end, once no copy is being made
+    of them."""
+    bare = postgis_databases.create()
+    engine = sa.create_engine(bare, poolclass=sa.pool.NullPool)
     try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{templates["bare"]}"')
-        bare = sa.create_engine(url.set(database=templates["bare"]), poolclass=sa.pool.NullPool)
-        try:
-            with bare.begin() as conn:
-                conn.exec_driver_sql("SET client_min_messages = warning")
-                conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
-        finally:
-            bare.dispose()
-        with admin.connect() as conn:
-            conn.exec_driver_sql(
-                f'CREATE DATABASE "{templates["migrated"]}" TEMPLATE "{templates["bare"]}"'
-            )
-        with open_store(url.set(database=templates["migrated"])) as store:
-            store.upgrade()
-        yield url, admin, templates
+        with engine.begin() as conn:
+            conn.exec_driver_sql("SET client_min_messages = warning")
+            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
     finally:
-        with admin.connect() as conn:
-            for name in templates.values():
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+        engine.dispose()
+    bare_name = sa.make_url(bare).database
+    migrated = postgis_databases.create(template=bare_name)
+    with open_store(migrated) as store:
+        store.upgrade()
+    return {"bare": bare_name, "migrated": sa.make_url(migrated).database}
+
+
+def _postgis_copy(request: pytest.FixtureRequest, kind: str) -> str:
+    """The URL of a new copy of the PostGIS template ``kind``, dropped after the test."""
+    templates = request.getfixturevalue("postgis_server")
+    dbs = request.getfixturevalue("postgis_databases")
+    url = dbs.create(template=templates[kind])
+    request.addfinalizer(lambda: dbs.drop(url))
+    return url
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +64,10 @@ def migrated_sqlite_template(build_once) -> str:
     return build_once("migrated-sqlite", build)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)])
+BACKENDS = ["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)]
+
+
+@pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     """Runs a test once per backend: "sqlite" and "postgis"."""
     return request.param
@@ -96,17 +86,7 @@ def new_database(request: pytest.FixtureRequest, backend: str, tmp_path) -> Call
             if kind == "migrated":
                 shutil.copyfile(request.getfixturevalue("migrated_sqlite_template"), path)
             return f"sqlite:///{path}"
-        url, admin, templates = request.getfixturevalue("postgis_server")
-        name = f"geoapp_t_{uuid.uuid4().hex[:12]}"
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{templates[kind]}" {CLONE}')
-
-        def drop() -> None:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-        request.addfinalizer(drop)
-        return url.set(database=name).render_as_string(hide_password=False)
+        return _postgis_copy(request, kind)
 
     return make
 
@@ -114,17 +94,7 @@ def new_database(request: pytest.FixtureRequest, backend: str, tmp_path) -> Call
 @pytest.fixture
 def postgis_url(request: pytest.FixtureRequest) -> str:
     """For PostGIS-only tests: the URL of a new database with PostGIS and no tables."""
-    url, admin, templates = request.getfixturevalue("postgis_server")
-    name = f"geoapp_t_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{templates["bare"]}" {CLONE}')
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    request.addfinalizer(drop)
-    return url.set(database=name).render_as_string(hide_password=False)
+    return _postgis_copy(request, "bare")
 
 
 @pytest.fixture
@@ -154,9 +124,7 @@ def store(new_database: Callable[[str], str]) -> Iterator[Store]:
         store.close()
 
 
-@pytest.fixture
-def seeded(store: Store) -> Store:
-    """Units, districts, categories and rules; no generations."""
+def _seed(store: Store) -> Store:
     with store.transaction() as tx:
         tx.upsert_units(UNITS)
         tx.upsert_districts(DISTRICTS)
@@ -165,11 +133,43 @@ def seeded(store: Store) -> Store:
     return store
 
 
-@pytest.fixture
-def tiled(seeded: Store) -> Store:
-    """``seeded`` plus one published generation holding the 2×2 tiling."""
-    with seeded.transaction() as tx:
+def _tile(store: Store) -> Store:
+    with store.transaction() as tx:
         gid = tx.create_generation("planner", "2×2 tiling")
         tx.put_area_versions(gid, tiling_rows())
         tx.publish_generation(gid, "planner", "first")
-    return seeded
+    return store
+
+
+@pytest.fixture
+def seeded(store: Store) -> Store:
+    """Units, districts, categories and rules; no generations."""
+    return _seed(store)
+
+
+@pytest.fixture
+def tiled(seeded: Store) -> Store:
+    """``seeded`` plus one published generation holding the 2×2 tiling."""
+    return _tile(seeded)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def tiled_to_read(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[Store]:
+    """``tiled``, made once per module and backend, for the tests that only read it (none
+    may write to it: they share it)."""
+    dbs = None
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("tiled") / "store.sqlite"
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite_template"), path)
+        url = f"sqlite:///{path}"
+    else:
+        dbs = request.getfixturevalue("postgis_databases")
+        url = dbs.create(template=request.getfixturevalue("postgis_server")["migrated"])
+    store = open_store(url)
+    try:
+        store.upgrade()
+        yield _tile(_seed(store))
+    finally:
+        store.close()
+        if dbs is not None:
+            dbs.drop(url)

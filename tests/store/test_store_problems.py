@@ -85,6 +85,15 @@ def loaded(tiled: Store) -> tuple[Store, list[int], list[dict]]:
     return tiled, ids, rows
 
 
+@pytest.fixture(scope="module")
+def loaded_to_read(tiled_to_read: Store) -> tuple[Store, list[int], list[dict]]:
+    """``loaded``, made once per module and backend, for the tests that only read it (none
+    may write to it: they share it)."""
+    gid = tiled_to_read.current_generation()["id"]
+    rows = make_rows(gid)
+    return tiled_to_read, tiled_to_read.add_problems(rows), rows
+
+
 def test_problem_round_trip(loaded) -> None:
     store, ids, rows = loaded
     assert len(ids) == len(rows) == len(set(ids))
@@ -237,22 +246,22 @@ def ids_of(problems: list[dict]) -> list[str]:
         ({"round": None, "category": None}, [f"P{i:03d}" for i in range(12)]),
     ],
 )
-def test_problem_filters(loaded, filters, expected: list[str]) -> None:
-    store, _, _ = loaded
+def test_problem_filters(loaded_to_read, filters, expected: list[str]) -> None:
+    store, _, _ = loaded_to_read
     assert ids_of(store.problems(filters)) == expected
     assert store.count_problems(filters) == len(expected)
 
 
-def test_generation_filter(loaded) -> None:
-    store, _, _ = loaded
+def test_generation_filter(loaded_to_read) -> None:
+    store, _, _ = loaded_to_read
     gid = store.current_generation()["id"]
     assert store.count_problems({"generation_id": gid}) == 8
     assert store.count_problems({"generation_id": str(gid)}) == 8
     assert store.count_problems({"generation_id": gid + 1}) == 0
 
 
-def test_paging(loaded) -> None:
-    store, _, _ = loaded
+def test_paging(loaded_to_read) -> None:
+    store, _, _ = loaded_to_read
     assert ids_of(store.problems(limit=5)) == [f"P{i:03d}" for i in range(5)]
     assert ids_of(store.problems(limit=5, offset=5)) == [f"P{i:03d}" for i in range(5, 10)]
     assert ids_of(store.problems(limit=5, offset=10)) == ["P010", "P011"]
@@ -273,8 +282,8 @@ def test_paging(loaded) -> None:
         ({"generation_id": "first"}, "generation_id: expected an integer"),
     ],
 )
-def test_bad_filters(loaded, filters, message: str) -> None:
-    store, _, _ = loaded
+def test_bad_filters(loaded_to_read, filters, message: str) -> None:
+    store, _, _ = loaded_to_read
     with pytest.raises(StoreError, match=message):
         store.problems(filters)
 

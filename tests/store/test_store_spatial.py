@@ -42,10 +42,10 @@ X2, Y2 = X0 + 2 * STEP, Y0 + 2 * STEP
         (0.0, 0.0, []),
     ],
 )
-def test_areas_covering(tiled: Store, lon: float, lat: float, expected: list[str]) -> None:
-    assert tiled.areas_covering(lon, lat) == expected
-    gid = tiled.current_generation()["id"]
-    assert tiled.areas_covering(lon, lat, generation_id=gid) == expected
+def test_areas_covering(tiled_to_read: Store, lon: float, lat: float, expected: list[str]) -> None:
+    assert tiled_to_read.areas_covering(lon, lat) == expected
+    gid = tiled_to_read.current_generation()["id"]
+    assert tiled_to_read.areas_covering(lon, lat, generation_id=gid) == expected
 
 
 def test_diagonal_edge(seeded: Store) -> None:
@@ -85,9 +85,9 @@ def test_areas_covering_without_a_generation(seeded: Store) -> None:
 
 
 @pytest.mark.parametrize(("lon", "lat"), [(float("nan"), 30.0), (110.0, None), ("east", 30.0)])
-def test_areas_covering_rejects_bad_points(tiled: Store, lon, lat) -> None:
+def test_areas_covering_rejects_bad_points(tiled_to_read: Store, lon, lat) -> None:
     with pytest.raises(StoreError):
-        tiled.areas_covering(lon, lat)
+        tiled_to_read.areas_covering(lon, lat)
 
 
 def expected_cover(lon: Fraction, lat: Fraction) -> list[str]:
