@@ -33,7 +33,8 @@ def _plans(store, run) -> list[tuple[str, str]]:
     seen: list[tuple[str, object]] = []
 
     def note(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("SELECT") and "FROM problems" in statement:
+        verb = statement.lstrip().upper()
+        if verb.startswith(("SELECT", "WITH")) and "FROM problems" in statement:
             seen.append((statement, parameters))
 
     event.listen(store.engine, "before_cursor_execute", note)
@@ -72,6 +73,13 @@ def test_ledger_queries_read_a_covering_index_only(demo_store, filters):
         assert f"COVERING INDEX {index}" in plan, plan
         # no other index, no lookups in the table
         assert "USING INDEX" not in plan.replace("COVERING INDEX", ""), plan
+        # every read of problems goes through the covering index
+        reads = [line for line in plan.splitlines() if "problems" in line]
+        assert all(f"COVERING INDEX {index}" in line for line in reads), plan
+    # per hour: ranges of the time index (seeks), never every matching row sorted by hour
+    for _statement, plan in plans[1:]:
+        assert "TEMP B-TREE FOR GROUP BY" not in plan, plan
+        assert "SCAN problems" not in plan, plan
     # closed per hour: a range of the problems with a rectification time, not every row
     assert "SEARCH problems USING COVERING INDEX ix_problems_ledger_closed" in plans[2][1]
 
@@ -131,6 +139,13 @@ def test_ledger_days_count_per_utc_hour(seeded, backend):
                 tx._x(sa.text(f"SET LOCAL TIME ZONE '{zone}'"))
             days = tx.ledger_days({})
             verified = tx.ledger_days({"status": ["verified"]})
+            none = tx.ledger_days({"category": ["no-such-category"]})
+            mid_hours = tx.ledger_days(
+                {"date_from": "2024-04-01T15:30:00+00:00", "date_to": "2024-04-01T16:00:01+00:00"}
+            )
+            one_hour = tx.ledger_days(
+                {"date_from": "2024-04-01T16:00:00+00:00", "date_to": "2024-04-01T17:00:00+00:00"}
+            )
         assert days["new"] == [
             ("2024-04-01T15", 1),
             ("2024-04-01T16", 2),  # 16:00 UTC and 00:30 Beijing
@@ -139,3 +154,8 @@ def test_ledger_days_count_per_utc_hour(seeded, backend):
         ], zone
         assert days["closed"] == [("2024-04-02T23", 1), ("2024-04-03T00", 1)], zone
         assert verified == {"new": [("2024-04-01T23", 1)], "closed": [("2024-04-03T00", 1)]}
+        assert none == {"new": [], "closed": []}
+        # bounds inside an hour: H0 (15:59:59.999999) and H1 (16:00) only
+        assert mid_hours == {"new": [("2024-04-01T15", 1), ("2024-04-01T16", 1)], "closed": []}
+        # H1 and H2, reported in that hour; H2 rectified the next day
+        assert one_hour == {"new": [("2024-04-01T16", 2)], "closed": [("2024-04-02T23", 1)]}
