@@ -47,6 +47,10 @@ class LedgerQueries(TransactionBase):
     def _ledger_hour_text(self, hour: Any) -> Any:  # pragma: no cover
         raise NotImplementedError
 
+    def _ledger_plain_plans(self) -> None:  # pragma: no cover
+        """Before the ledger's aggregates: whatever the backend needs for them (backends.py)."""
+        raise NotImplementedError
+
     def _ledger_per_hour(
         self, column: Any, where: list, index: str, lower: Any = None, upper: Any = None
     ) -> Any:  # pragma: no cover
@@ -114,6 +118,7 @@ class LedgerQueries(TransactionBase):
             .group_by(*keys)
         )
         stmt = read_index(stmt, "ix_problems_ledger")
+        self._ledger_plain_plans()
         return [tuple(r) for r in self._x(stmt)]
 
     def ledger_days(self, filters: Mapping[str, Any] | None) -> dict[str, list[tuple[str, int]]]:
@@ -133,6 +138,7 @@ class LedgerQueries(TransactionBase):
             for k in ("date_from", "date_to")
         )
         closed = [S.problems_rectified_at.is_not(None), p.c.status.in_(sorted(CLOSED_STATUSES))]
+        self._ledger_plain_plans()
         out = {}
         for name, column, conditions, bounds, index in (
             ("new", p.c.reported_at, undated, (lower, upper), "ix_problems_ledger_days"),

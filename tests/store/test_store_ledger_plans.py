@@ -159,3 +159,21 @@ def test_ledger_days_count_per_utc_hour(seeded, backend):
         assert mid_hours == {"new": [("2024-04-01T15", 1), ("2024-04-01T16", 1)], "closed": []}
         # H1 and H2, reported in that hour; H2 rectified the next day
         assert one_hour == {"new": [("2024-04-01T16", 2)], "closed": [("2024-04-02T23", 1)]}
+
+
+def test_ledger_aggregates_are_not_jit_compiled(seeded, backend):
+    """PostgreSQL compiles a costly plan to machine code (JIT) on every run, which cost the
+    ledger more than it saved at a million problems: its reads turn JIT off for their
+    transaction, even where the server would JIT every plan (``jit_above_cost = 0``)."""
+    with seeded.transaction() as tx:
+        if backend == "postgis":
+            tx._x(sa.text("SET LOCAL jit = on"))
+            tx._x(sa.text("SET LOCAL jit_above_cost = 0"))
+        counts = tx.ledger_counts({}, {"bins": 3_600_000_000}, NOW)
+        if backend == "postgis":
+            assert tx._x(sa.text("SHOW jit")).scalar_one() == "off"
+            tx._x(sa.text("SET LOCAL jit = on"))
+        days = tx.ledger_days({})
+        if backend == "postgis":
+            assert tx._x(sa.text("SHOW jit")).scalar_one() == "off"
+    assert sum(row[5] for row in counts) == sum(n for _hour, n in days["new"])
