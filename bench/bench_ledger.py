@@ -17,7 +17,7 @@ baselines once), each against its named baseline measured in the same run:
   constant-memory mode, a call per cell, a record per problem
   (``ledger_baseline.write_xlsxwriter``, what the export did before); seconds of wall time
   and of CPU time (steadier on a shared machine); memory: each writer run again in a process
-  of its own (``ledger_memory.py``), its peak resident set (``getrusage``) and what the write
+  of its own (``ledger_memory.py``), its peak resident set (``VmHWM``) and what the write
   added to it (``xlsx*_write_mb``), C allocations included and no tracing overhead
   (tracemalloc made the three writers take over a quarter of an hour at a million);
 * ``csv_problems_s``: the problem list CSV, streamed.

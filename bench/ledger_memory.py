@@ -5,9 +5,9 @@ The child opens the store, builds the ledger of ``ARGS_JSON`` as of ``NOW_ISO``,
 resident memory, runs the writer (``stream``: ``geoapp.io.xlsx_stream`` through
 ``ledger_files.write_xlsx``; ``openpyxl`` / ``xlsxwriter``: the baselines of
 ``ledger_baseline``) into a temporary file and prints one JSON line: ``peak_mb`` (the
-process's peak resident set, ``getrusage``), ``before_mb`` (resident set just before the
+process's peak resident set, ``VmHWM``), ``before_mb`` (resident set just before the
 write) and ``write_mb`` (their difference: what the write added at its peak, C allocations
-included).  Unlike tracemalloc, which traces every Python allocation and ran the three
+included; an upper bound should building the ledger have peaked higher).  Unlike tracemalloc, which traces every Python allocation and ran the three
 writers for over a quarter of an hour at a million problems, this costs nothing while the
 writer runs.
 """
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import sys
 import tempfile
 from datetime import datetime
@@ -44,8 +43,14 @@ def resident_mb() -> float:
 
 
 def peak_mb() -> float:
-    """This process's peak resident set so far, in MiB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    """This process's peak resident set so far, in MiB: ``VmHWM`` of /proc/self/status, the
+    high-water mark of this program's own memory.  Not ``getrusage``'s ``ru_maxrss``: Linux
+    carries it over ``fork`` and ``exec``, so a child of the bench reported the bench's own
+    peak (the same figure for every writer)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024.0  # kB
+    raise RuntimeError("no VmHWM in /proc/self/status (Linux only)")
 
 
 def main(url: str, writer: str, args_json: str, now_iso: str) -> dict:
