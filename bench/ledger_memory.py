@@ -7,9 +7,9 @@ resident memory, runs the writer (``stream``: ``geoapp.io.xlsx_stream`` through
 ``ledger_baseline``) into a temporary file and prints one JSON line: ``peak_mb`` (the
 process's peak resident set, ``VmHWM``), ``before_mb`` (resident set just before the
 write) and ``write_mb`` (their difference: what the write added at its peak, C allocations
-included; an upper bound should building the ledger have peaked higher).  Unlike tracemalloc, which traces every Python allocation and ran the three
-writers for over a quarter of an hour at a million problems, this costs nothing while the
-writer runs.
+included; an upper bound should building the ledger have peaked higher).  Unlike
+tracemalloc, which traces every Python allocation and ran the three writers for over a
+quarter of an hour at a million problems, this costs nothing while the writer runs.
 """
 
 from __future__ import annotations
