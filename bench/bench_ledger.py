@@ -16,8 +16,10 @@ baselines once), each against its named baseline measured in the same run:
   (``ledger_baseline.write_openpyxl``); second baseline ``xlsxwriter``: XlsxWriter's
   constant-memory mode, a call per cell, a record per problem
   (``ledger_baseline.write_xlsxwriter``, what the export did before); seconds of wall time
-  and of CPU time (steadier on a shared machine); memory as the peak of Python allocations
-  (tracemalloc, a separate run);
+  and of CPU time (steadier on a shared machine); memory: each writer run again in a process
+  of its own (``ledger_memory.py``), its peak resident set (``VmHWM``) and what the write
+  added to it (``xlsx*_write_mb``), C allocations included and no tracing overhead
+  (tracemalloc made the three writers take over a quarter of an hour at a million);
 * ``csv_problems_s``: the problem list CSV, streamed.
 
 ``GEOAPP_BENCH_STORE_URL``: measure a store an earlier run made instead (no setup);
@@ -29,11 +31,12 @@ not 100,000) and prints ratios (baseline / new).
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 from datetime import timedelta
 from pathlib import Path
 
@@ -89,13 +92,21 @@ def export_filter(store) -> dict:
         days += 1
 
 
-def peak_mb(fn) -> float:
-    tracemalloc.start()
-    try:
-        fn()
-        return tracemalloc.get_traced_memory()[1] / 2**20
-    finally:
-        tracemalloc.stop()
+def writer_memory(url: str, writer: str, args: dict, led) -> dict:
+    """Peak memory of one writer, run in a child process (``ledger_memory.py``) on the same
+    ledger (same filter, same ``now``)."""
+    script = Path(__file__).resolve().parent / "ledger_memory.py"
+    now = led.generated_at.isoformat()
+    out = subprocess.run(
+        [sys.executable, str(script), url, writer, json.dumps(args), now],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    if figures["problems"] != led.totals["problems"]:
+        raise AssertionError(f"the memory run wrote another ledger: {figures}")
+    return figures
 
 
 def timed(fn) -> tuple[float, float]:
@@ -143,13 +154,18 @@ def bench_store(url: str, info: dict) -> dict:
                 figures[f"xlsx{name}_cpu_s"] = round(cpu, 2)
                 figures[f"xlsx{name}_bytes"] = path.stat().st_size
                 print("xlsx", name or "stream", wall, cpu, flush=True)
-            for name, write in writers.items():
-                peak = peak_mb(lambda w=write: w(store, led, str(path)))
-                figures[f"xlsx{name}_peak_mb"] = round(peak, 1)
+        for name in writers:
+            memory = writer_memory(url, name.lstrip("_") or "stream", args, led)
+            figures[f"xlsx{name}_peak_mb"] = memory["peak_mb"]
+            figures[f"xlsx{name}_write_mb"] = memory["write_mb"]
+            print("xlsx memory", memory, flush=True)
         for base in ("openpyxl", "xlsxwriter"):
             figures[f"xlsx_{base}_ratio"] = ratio(figures[f"xlsx_{base}_s"], figures["xlsx_s"])
             figures[f"xlsx_{base}_cpu_ratio"] = ratio(
                 figures[f"xlsx_{base}_cpu_s"], figures["xlsx_cpu_s"]
+            )
+            figures[f"xlsx_{base}_memory_ratio"] = ratio(
+                figures[f"xlsx_{base}_write_mb"], figures["xlsx_write_mb"]
             )
         figures["csv_problems_s"] = round(
             best_of(lambda: sum(map(len, ledger_export.iter_csv(store, led, "problems"))), 1), 2

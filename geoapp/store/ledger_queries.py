@@ -47,6 +47,18 @@ class LedgerQueries(TransactionBase):
     def _ledger_hour_text(self, hour: Any) -> Any:  # pragma: no cover
         raise NotImplementedError
 
+    def _ledger_plain_plans(self) -> None:  # pragma: no cover
+        """Before the ledger's aggregates: whatever the backend needs for them (backends.py)."""
+        raise NotImplementedError
+
+    def _ledger_per_hour(
+        self, column: Any, where: list, index: str, lower: Any = None, upper: Any = None
+    ) -> Any:  # pragma: no cover
+        """A statement of (``YYYY-MM-DDTHH``, count) of the problems matching ``where`` and
+        ``lower <= column < upper`` (each bound when given: aware datetimes) per UTC hour of
+        ``column``, in order (``index``: the covering index led by ``column``)."""
+        raise NotImplementedError
+
     def ledger_counts(
         self,
         filters: Mapping[str, Any] | None,
@@ -105,7 +117,8 @@ class LedgerQueries(TransactionBase):
             .where(*self._problem_where(filters))
             .group_by(*keys)
         )
-        stmt = _read_index(stmt, "ix_problems_ledger")
+        stmt = read_index(stmt, "ix_problems_ledger")
+        self._ledger_plain_plans()
         return [tuple(r) for r in self._x(stmt)]
 
     def ledger_days(self, filters: Mapping[str, Any] | None) -> dict[str, list[tuple[str, int]]]:
@@ -113,28 +126,31 @@ class LedgerQueries(TransactionBase):
         or verified with a rectification time) per UTC hour rectified (``"closed"``), among
         the problems matching ``filters``: lists of (``YYYY-MM-DDTHH``, count)."""
         p = S.problems
+        filters = dict(filters or {})
         where = self._problem_where(filters)
+        # the new ones walk reported_at: its date range is given as the walk's own bounds
+        # (two lower bounds on the walked column made SQLite seek from the first one)
+        undated = self._problem_where(
+            {k: v for k, v in filters.items() if k not in ("date_from", "date_to")}
+        )
+        lower, upper = (
+            None if filters.get(k) is None else V.convert(filters[k], V.to_datetime, "filter", k)
+            for k in ("date_from", "date_to")
+        )
+        closed = [S.problems_rectified_at.is_not(None), p.c.status.in_(sorted(CLOSED_STATUSES))]
+        self._ledger_plain_plans()
         out = {}
-        for name, column, extra, index in (
-            ("new", p.c.reported_at, [], "ix_problems_ledger_days"),
+        for name, column, conditions, bounds, index in (
+            ("new", p.c.reported_at, undated, (lower, upper), "ix_problems_ledger_days"),
             (
                 "closed",
                 S.problems_rectified_at,
-                [S.problems_rectified_at.is_not(None), p.c.status.in_(sorted(CLOSED_STATUSES))],
+                [*where, *closed],
+                (None, None),
                 "ix_problems_ledger_closed",
             ),
         ):
-            hour = self._ledger_hour(column).label("hour")
-            groups = (
-                sa.select(hour, sa.func.count().label("n"))
-                .select_from(p)
-                .where(*where, *extra)
-                .group_by(hour)
-            )
-            groups = _read_index(groups, index).subquery()
-            stmt = sa.select(self._ledger_hour_text(groups.c.hour), groups.c.n).order_by(
-                groups.c.hour
-            )
+            stmt = self._ledger_per_hour(column, conditions, index, *bounds)
             out[name] = [(str(h), int(n)) for h, n in self._x(stmt)]
         return out
 
@@ -185,7 +201,7 @@ class LedgerQueries(TransactionBase):
             last = rows[-1][0]
 
 
-def _read_index(stmt: Any, index: str) -> Any:
+def read_index(stmt: Any, index: str) -> Any:
     """On SQLite, read ``index`` (a covering one of migration 0008): without statistics its
     planner takes a one-column index and then looks every row up in the table, three times
     slower.  PostgreSQL plans with its statistics."""

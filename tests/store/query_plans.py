@@ -8,11 +8,12 @@ from sqlalchemy import event
 
 
 def problem_selects(engine, run: Callable[[], object]) -> list[tuple[str, object]]:
-    """(statement, parameters) of every SELECT on problems that ``run()`` executes."""
+    """(statement, parameters) of every SELECT (or WITH ... SELECT) on problems that ``run()`` executes."""
     seen: list[tuple[str, object]] = []
 
     def note(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("SELECT") and "FROM problems" in statement:
+        verb = statement.lstrip().upper()
+        if verb.startswith(("SELECT", "WITH")) and "FROM problems" in statement:
             seen.append((statement, parameters))
 
     event.listen(engine, "before_cursor_execute", note)

@@ -65,6 +65,13 @@ def test_ledger_queries_read_a_covering_index_only(demo_store, filters):
         assert f"COVERING INDEX {index}" in plan, plan
         # no other index, no lookups in the table
         assert "USING INDEX" not in plan.replace("COVERING INDEX", ""), plan
+        # every read of problems goes through the covering index
+        reads = [line for line in plan.splitlines() if "problems" in line]
+        assert all(f"COVERING INDEX {index}" in line for line in reads), plan
+    # per hour: ranges of the time index (seeks), never every matching row sorted by hour
+    for _statement, plan in plans[1:]:
+        assert "TEMP B-TREE FOR GROUP BY" not in plan, plan
+        assert "SCAN problems" not in plan, plan
     # closed per hour: a range of the problems with a rectification time, not every row
     assert "SEARCH problems USING COVERING INDEX ix_problems_ledger_closed" in plans[2][1]
 
@@ -124,6 +131,13 @@ def test_ledger_days_count_per_utc_hour(seeded, backend):
                 tx._x(sa.text(f"SET LOCAL TIME ZONE '{zone}'"))
             days = tx.ledger_days({})
             verified = tx.ledger_days({"status": ["verified"]})
+            none = tx.ledger_days({"category": ["no-such-category"]})
+            mid_hours = tx.ledger_days(
+                {"date_from": "2024-04-01T15:30:00+00:00", "date_to": "2024-04-01T16:00:01+00:00"}
+            )
+            one_hour = tx.ledger_days(
+                {"date_from": "2024-04-01T16:00:00+00:00", "date_to": "2024-04-01T17:00:00+00:00"}
+            )
         assert days["new"] == [
             ("2024-04-01T15", 1),
             ("2024-04-01T16", 2),  # 16:00 UTC and 00:30 Beijing
@@ -132,3 +146,26 @@ def test_ledger_days_count_per_utc_hour(seeded, backend):
         ], zone
         assert days["closed"] == [("2024-04-02T23", 1), ("2024-04-03T00", 1)], zone
         assert verified == {"new": [("2024-04-01T23", 1)], "closed": [("2024-04-03T00", 1)]}
+        assert none == {"new": [], "closed": []}
+        # bounds inside an hour: H0 (15:59:59.999999) and H1 (16:00) only
+        assert mid_hours == {"new": [("2024-04-01T15", 1), ("2024-04-01T16", 1)], "closed": []}
+        # H1 and H2, reported in that hour; H2 rectified the next day
+        assert one_hour == {"new": [("2024-04-01T16", 2)], "closed": [("2024-04-02T23", 1)]}
+
+
+def test_ledger_aggregates_are_not_jit_compiled(seeded, backend):
+    """PostgreSQL compiles a costly plan to machine code (JIT) on every run, which cost the
+    ledger more than it saved at a million problems: its reads turn JIT off for their
+    transaction, even where the server would JIT every plan (``jit_above_cost = 0``)."""
+    with seeded.transaction() as tx:
+        if backend == "postgis":
+            tx._x(sa.text("SET LOCAL jit = on"))
+            tx._x(sa.text("SET LOCAL jit_above_cost = 0"))
+        counts = tx.ledger_counts({}, {"bins": 3_600_000_000}, NOW)
+        if backend == "postgis":
+            assert tx._x(sa.text("SHOW jit")).scalar_one() == "off"
+            tx._x(sa.text("SET LOCAL jit = on"))
+        days = tx.ledger_days({})
+        if backend == "postgis":
+            assert tx._x(sa.text("SHOW jit")).scalar_one() == "off"
+    assert sum(row[5] for row in counts) == sum(n for _hour, n in days["new"])
