@@ -18,9 +18,10 @@ own way:
   over a prepared shapely geometry registered on each SQLite connection; ``ST_Intersects``
   on the GiST-indexed ``problems.geom`` on PostGIS;
 - insert-or-ignore (``_dialect_insert``): each dialect's own ``INSERT ... ON CONFLICT``;
-- opening (:func:`sqlite_engine`, :func:`postgis_engine`): on SQLite real transactions
-  (SQLAlchemy emits ``BEGIN``), foreign keys on, write-ahead log and a busy timeout; on
-  PostgreSQL the psycopg driver and a pre-ping of pooled connections.
+- opening (:func:`geoapp.store.opening.sqlite_engine`, :func:`~geoapp.store.opening.postgis_engine`,
+  in a module of their own): on SQLite real transactions (SQLAlchemy emits ``BEGIN``),
+  foreign keys on, write-ahead log and a busy timeout; on PostgreSQL the psycopg driver and
+  a pre-ping of pooled connections.
 
 The differences that must stay next to what they describe: :class:`geoapp.store.schema.UTCDateTime`
 stores fixed-width ISO text on SQLite and ``timestamptz`` on PostgreSQL; ``get_problem(...,
@@ -33,20 +34,16 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import timedelta
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import shapely
 import sqlalchemy as sa
 from psycopg import sql
-from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
-from sqlalchemy.engine import Engine
 
 from geoapp.core.messages import N_
 from geoapp.store import schema as S
@@ -54,8 +51,6 @@ from geoapp.store.areas import _point
 from geoapp.store.errors import StoreError, _reason, database_error
 from geoapp.store.plumbing import _CHUNK, TransactionBase, _chunks
 
-#: Seconds SQLite waits for another writer's lock before giving up.
-SQLITE_BUSY_TIMEOUT = 15
 #: Rows from which SQLite inserts them with a larger page cache (:data:`BULK_CACHE_KIB`, as
 #: ``PRAGMA cache_size`` takes it: negative KiB), set back when the insert is done.
 BULK_ROWS = 10_000
@@ -441,70 +436,3 @@ def _sqlite_microseconds(column: Any) -> Any:
     """A stored time (``YYYY-MM-DDTHH:MM:SS.ffffff+00:00``) as integer POSIX microseconds."""
     seconds = sa.cast(sa.func.strftime("%s", sa.func.substr(column, 1, 19)), sa.BigInteger())
     return seconds * 1_000_000 + sa.cast(sa.func.substr(column, 21, 6), sa.BigInteger())
-
-
-def postgis_engine(url: sa.URL, echo: bool) -> Engine:
-    """An engine for a ``postgresql://`` or ``postgresql+psycopg://`` URL (psycopg only)."""
-    if url.drivername in ("postgresql", "postgres"):
-        url = url.set(drivername="postgresql+psycopg")
-    if url.get_driver_name() != "psycopg":
-        raise StoreError(
-            N_(
-                "use the psycopg driver for PostgreSQL (postgresql+psycopg://...), not %(drivername)r"
-            ),
-            drivername=url.drivername,
-        )
-    return sa.create_engine(url, echo=echo, pool_pre_ping=True)
-
-
-class _SQLiteHintCompiler(SQLiteCompiler):
-    """SQLite's statement compiler, writing a table's ``with_hint(..., dialect_name="sqlite")``
-    after its name (``FROM problems INDEXED BY ix_problems_ledger``): SQLAlchemy's own
-    SQLite compiler drops every table hint without a word."""
-
-    def get_from_hint_text(self, table: Any, text: str | None) -> str | None:
-        return text
-
-
-def sqlite_engine(url: sa.URL, echo: bool) -> Engine:
-    """An engine for a ``sqlite://`` URL (its folder created) with real transactions."""
-    database = url.database or ""
-    if database and database != ":memory:" and not database.startswith("file:"):
-        try:
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(
-                N_("cannot create the folder for %(database)s: %(strerror)s"),
-                database=database,
-                strerror=exc.strerror,
-            ) from None
-    engine = sa.create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
-    engine.dialect.statement_compiler = _SQLiteHintCompiler
-
-    # SQLAlchemy's recipe for real transactions on pysqlite: let SQLAlchemy emit BEGIN itself
-    # (so reads and DDL are inside the transaction too) and switch on foreign keys.
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys = ON")
-        dbapi_connection.create_function(
-            SQLITE_POINT_INTERSECTS, 3, _sqlite_point_intersects, deterministic=True
-        )
-        dbapi_connection.create_function(
-            SQLITE_SHAPES_INTERSECT, 2, _sqlite_shapes_intersect, deterministic=True
-        )
-        # write-ahead log: readers (every page and API request) never wait for a writer
-        if database not in ("", ":memory:"):
-            cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        # ``connection.execution_options(sqlite_begin="IMMEDIATE")`` takes the write lock at
-        # once (schema upgrades: two at a time wait for each other instead of both reading
-        # the old revision)
-        mode = connection.get_execution_options().get("sqlite_begin", "")
-        connection.exec_driver_sql(f"BEGIN {mode}".strip())
-
-    return engine

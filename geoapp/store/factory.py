@@ -6,9 +6,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from geoapp.core.messages import N_
-from geoapp.store.backends import postgis_engine, sqlite_engine
 from geoapp.store.engine import PostgisStore, Store
 from geoapp.store.errors import StoreError
+from geoapp.store.opening import postgis_engine, sqlite_engine
 
 #: Environment variable holding the database URL (any SQLAlchemy URL).
 URL_ENV_VAR = "GEOAPP_DATABASE_URL"

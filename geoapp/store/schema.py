@@ -166,6 +166,7 @@ area_versions = sa.Table(
     sa.Index(None, "area_id"),
 )
 
+_HAS_CLIENT = sa.text("client_id IS NOT NULL")
 problems = sa.Table(
     "problems",
     metadata,
@@ -198,8 +199,7 @@ problems = sa.Table(
     # already stored) and the radius in metres of the phone's position fix
     sa.Column("client_id", Text),
     sa.Column("location_accuracy_m", Double),
-    # reported_at and responsible_unit_id lead the ledger's indexes (migration 0010: no
-    # index of their own); every index here is updated for every row an import adds
+    # reported_at and responsible_unit_id lead the ledger's indexes (0010: none of their own)
     sa.Index(None, "round"),
     sa.Index(None, "category"),
     sa.Index(None, "status"),
@@ -210,11 +210,7 @@ problems = sa.Table(
     sa.Index(None, "lon", "lat"),
     # only the phones' reports carry a client id (migration 0010: imported rows add no entry)
     sa.Index(
-        None,
-        "client_id",
-        unique=True,
-        sqlite_where=sa.text("client_id IS NOT NULL"),
-        postgresql_where=sa.text("client_id IS NOT NULL"),
+        None, "client_id", unique=True, sqlite_where=_HAS_CLIENT, postgresql_where=_HAS_CLIENT
     ),
     sqlite_autoincrement=True,
 )

@@ -8,9 +8,10 @@ from geoapp.store.backends import PostgisBackend, SqliteBackend
 from geoapp.store.engine import OPERATIONS, PostgisTransaction, Transaction
 
 STORE = Path(geoapp.store.__file__).resolve().parent
-#: The modules allowed to look at which database they run on: the backends, and the column
-#: type that stores timestamps as text on SQLite (the migrations are frozen history).
-DIALECT_AWARE = {"backends.py", "schema.py"}
+#: The modules allowed to look at which database they run on: the backends (and how each one's
+#: engine is opened), and the column type that stores timestamps as text on SQLite (the
+#: migrations are frozen history).
+DIALECT_AWARE = {"backends.py", "opening.py", "schema.py"}
 
 
 def _dialect_uses(path: Path) -> list[str]:
