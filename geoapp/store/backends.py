@@ -282,7 +282,8 @@ class SqliteBackend(TransactionBase):
         # the next hour starts after this one, itself at or after ``lower``
         step = sa.select(hour_of(first(*_time_bounds(column, end_of(hours.c.hour), high))))
         hours = hours.union_all(step.where(hours.c.hour.is_not(None)))
-        since, until = hours.c.hour, end_of(hours.c.hour)
+        since: Any = hours.c.hour
+        until: Any = end_of(hours.c.hour)
         if low is not None:
             since = sa.func.max(since, low, type_=text)
         if high is not None:
@@ -417,9 +418,9 @@ class PostgisBackend(TransactionBase):
     ) -> Any:
         """``GROUP BY`` the hour (a hash aggregate), its text made once per group."""
         hour = self._ledger_hour(column).label("hour")
-        groups = sa.select(hour, sa.func.count().label("n")).select_from(S.problems)
-        groups = groups.where(*where, *_time_bounds(column, lower, upper))
-        groups = groups.group_by(hour).subquery()
+        select = sa.select(hour, sa.func.count().label("n")).select_from(S.problems)
+        select = select.where(*where, *_time_bounds(column, lower, upper))
+        groups = select.group_by(hour).subquery()
         text = self._ledger_hour_text(groups.c.hour)
         return sa.select(text, groups.c.n).order_by(groups.c.hour)
 

@@ -12,7 +12,7 @@ buckets) live in :mod:`geoapp.store.backends`.  A mixin of :class:`geoapp.store.
 
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -34,6 +34,12 @@ FRAME_BATCH = 10_000
 
 class LedgerQueries(TransactionBase):
     """The ledger's figures as SQL aggregates, and its problems in batches."""
+
+    if TYPE_CHECKING:  # of ProblemQueries, the other mixin of the same transaction
+
+        def _problem_where(self, filters: Mapping[str, Any] | None) -> list[Any]: ...
+
+        def _raw_rows(self, stmt: Any) -> list[Any]: ...
 
     def _ledger_elapsed(self, later: Any, earlier: Any) -> Any:  # pragma: no cover
         raise NotImplementedError  # backends.py
@@ -140,7 +146,7 @@ class LedgerQueries(TransactionBase):
         closed = [S.problems_rectified_at.is_not(None), p.c.status.in_(sorted(CLOSED_STATUSES))]
         self._ledger_plain_plans()
         out = {}
-        for name, column, conditions, bounds, index in (
+        walks: tuple[tuple[str, Any, list, tuple[Any, Any], str], ...] = (
             ("new", p.c.reported_at, undated, (lower, upper), "ix_problems_ledger_days"),
             (
                 "closed",
@@ -149,7 +155,8 @@ class LedgerQueries(TransactionBase):
                 (None, None),
                 "ix_problems_ledger_closed",
             ),
-        ):
+        )
+        for name, column, conditions, bounds, index in walks:
             stmt = self._ledger_per_hour(column, conditions, index, *bounds)
             out[name] = [(str(h), int(n)) for h, n in self._x(stmt)]
         return out
