@@ -15,6 +15,17 @@ from geoapp.services.ogc import CONFORMANCE, CRS84
 COLLECTIONS = ("districts", "areas", "units", "problems")
 
 
+# These tests only read: they share one app per module and backend (tests/web/conftest.py).
+@pytest.fixture
+def app(shared_app):
+    return shared_app
+
+
+@pytest.fixture
+def client(reader):
+    return reader
+
+
 def get(client, path, status=200):
     r = client.get(path)
     assert r.status_code == status, (path, r.status_code, r.get_data(as_text=True)[:300])

@@ -19,6 +19,17 @@ COLLECTIONS = tuple(ogc.COLLECTIONS)
 FOREIGN = ("foo", "sortby", "filter", "filter-lang", "crs", "properties", "display_crs", "skip")
 
 
+# These tests only read: they share one app per module and backend (tests/web/conftest.py).
+@pytest.fixture
+def app(shared_app):
+    return shared_app
+
+
+@pytest.fixture
+def client(reader):
+    return reader
+
+
 def _operations(store) -> list[tuple[str, set[str]]]:
     """Every OGC operation's path with the query parameters it accepts."""
     gen = store.current_generation()["id"]
