@@ -25,15 +25,11 @@ def reset_after_asking(port: int, path: str, headers: str = "") -> None:
     s.close()
 
 
-# These tests only read: they share one app per module and backend (tests/web/conftest.py).
 @pytest.fixture
 def app(shared_app):
+    """One app per module and backend (tests/web/conftest.py): these tests only read.  The
+    clients (``client``, ``client_as``, ``anon_client``) are of this app."""
     return shared_app
-
-
-@pytest.fixture
-def client(reader):
-    return reader
 
 
 RESETS = 20

@@ -15,15 +15,11 @@ from geoapp.services.ogc import CONFORMANCE, CRS84
 COLLECTIONS = ("districts", "areas", "units", "problems")
 
 
-# These tests only read: they share one app per module and backend (tests/web/conftest.py).
 @pytest.fixture
 def app(shared_app):
+    """One app per module and backend (tests/web/conftest.py): these tests only read.  The
+    clients (``client``, ``client_as``, ``anon_client``) are of this app."""
     return shared_app
-
-
-@pytest.fixture
-def client(reader):
-    return reader
 
 
 def get(client, path, status=200):

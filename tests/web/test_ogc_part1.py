@@ -19,15 +19,11 @@ COLLECTIONS = tuple(ogc.COLLECTIONS)
 FOREIGN = ("foo", "sortby", "filter", "filter-lang", "crs", "properties", "display_crs", "skip")
 
 
-# These tests only read: they share one app per module and backend (tests/web/conftest.py).
 @pytest.fixture
 def app(shared_app):
+    """One app per module and backend (tests/web/conftest.py): these tests only read.  The
+    clients (``client``, ``client_as``, ``anon_client``) are of this app."""
     return shared_app
-
-
-@pytest.fixture
-def client(reader):
-    return reader
 
 
 def _operations(store) -> list[tuple[str, set[str]]]:

@@ -21,20 +21,11 @@ BOX = (114.91, 28.22, 114.93, 28.235)
 COLLECTIONS = ("districts", "areas", "units", "problems")
 
 
-# These tests only read: they share one app per module and backend (tests/web/conftest.py).
 @pytest.fixture
 def app(shared_app):
+    """One app per module and backend (tests/web/conftest.py): these tests only read.  The
+    clients (``client``, ``client_as``, ``anon_client``) are of this app."""
     return shared_app
-
-
-@pytest.fixture
-def client(reader):
-    return reader
-
-
-@pytest.fixture
-def client_as(reader_as):
-    return reader_as
 
 
 def get(client, path, status=200):
