@@ -4,6 +4,8 @@ seed demo accounts."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import secrets
 from datetime import datetime, timedelta
 
@@ -26,9 +28,18 @@ def password_matches(password_hash: str, password: str) -> bool:
     return check_password_hash(password_hash, password)
 
 
-#: A hash of nothing anyone can type: verified against when the user does not exist, so
-#: that a wrong name costs as much time as a wrong password.
-DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
+@functools.lru_cache(maxsize=8)
+def dummy_hash(method: str | None) -> str:
+    """A hash of nothing anyone can type, made with ``method`` (werkzeug's default when None
+    or not a method werkzeug knows): verified against when the user does not exist, so that
+    a wrong name costs as much time as a wrong password of the store's accounts (their hashes
+    carry their own method and cost, which need not be today's default: accounts made under
+    an older werkzeug, or with another cost)."""
+    secret = secrets.token_hex(16)
+    if method:
+        with contextlib.suppress(ValueError, TypeError):
+            return generate_password_hash(secret, method)
+    return generate_password_hash(secret)
 
 
 def create_user(
@@ -86,7 +97,7 @@ def authenticate(store, name: str, password: str) -> Principal | None:
     try:
         row = store.get_user(name, with_hash=True)
     except NotFound:
-        password_matches(DUMMY_HASH, password)  # same cost as a miss
+        password_matches(dummy_hash(store.password_hash_method()), password)  # as a miss
         return None
     if not row["active"] or not password_matches(row["password_hash"], password):
         return None

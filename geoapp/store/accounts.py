@@ -199,6 +199,14 @@ class Accounts(TransactionBase):
         row = rows[0]
         return row if with_hash else {k: row[k] for k in self._USER_PUBLIC}
 
+    def password_hash_method(self) -> str | None:
+        """How the newest account's password is hashed: the method part of its hash (the
+        text before the first ``$``, e.g. ``scrypt:32768:8:1``), or None without accounts.
+        Checking a password costs what its method says (see geoapp.services.accounts)."""
+        newest = sa.select(S.users.c.password_hash).order_by(S.users.c.id.desc()).limit(1)
+        rows = self._dicts(newest)
+        return rows[0]["password_hash"].split("$", 1)[0] if rows else None
+
     def get_user_by_id(self, user_id: int) -> dict[str, Any]:
         """One account by id, without its hash; raises NotFound."""
         cols = [S.users.c[k] for k in self._USER_PUBLIC]

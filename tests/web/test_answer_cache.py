@@ -19,11 +19,18 @@ from geoapp.web.answers import AnswerCache
 FIXED = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def scoped_app(demo_url):
+@pytest.fixture(scope="module")
+def shared_app_config() -> dict:
+    return {"CLOCK": lambda: FIXED}
+
+
+@pytest.fixture(scope="module")
+def scoped_app(shared_app):
     """The demo county with a second unit account, ``unit-b``, bound to another unit that
-    also answers for problems; the clock fixed (so answers are comparable byte for byte)."""
-    app = make_app(demo_url, CLOCK=lambda: FIXED)
+    also answers for problems; the clock fixed (so answers are comparable byte for byte).
+    One per module and backend (tests/web/conftest.py): its tests only read (each empties
+    the answer cache where it needs a cold one)."""
+    app = shared_app
     store = app.extensions["geoapp.store"]
     unit_a = store.get_user("unit")["unit_id"]
     others = sorted(
@@ -32,8 +39,7 @@ def scoped_app(demo_url):
     unit_b = others[0]
     create_user(store, "unit-b", "unit-b-password", "unit", unit_b)
     app.units = (unit_a, unit_b)
-    yield app
-    store.close()
+    return app
 
 
 def _conditional_endpoints(app) -> list[str]:
@@ -260,8 +266,12 @@ def test_answers_for_signed_in_readers_are_private(scoped_app, tmp_path):
         assert {"Cookie", "Authorization"} <= set(r.headers["Vary"].split(", ")), url
     (tmp_path / "3" / "1").mkdir(parents=True)
     (tmp_path / "3" / "1" / "2.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    kept = app.config.get("TILES_DIR")
     app.config["TILES_DIR"] = str(tmp_path)
-    tile = client.get("/tiles/3/1/2.png")
+    try:
+        tile = client.get("/tiles/3/1/2.png")
+    finally:
+        app.config["TILES_DIR"] = kept  # the app is the module's
     assert tile.status_code == 200
     assert (
         "private" in tile.headers["Cache-Control"] and "public" not in tile.headers["Cache-Control"]

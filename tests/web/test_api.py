@@ -104,8 +104,8 @@ def all_problems(client, query: str = "") -> list[dict]:
 
 
 # --- districts, areas, units ----------------------------------------------------------------
-def test_districts_are_unions_of_their_areas(client, demo):
-    r = get(client, "/api/districts")
+def test_districts_are_unions_of_their_areas(reader, demo):
+    r = get(reader, "/api/districts")
     assert r.mimetype == GEOJSON
     fc = r.get_json()
     assert fc["type"] == "FeatureCollection" and fc["generation"] == 1
@@ -130,12 +130,12 @@ def test_districts_are_unions_of_their_areas(client, demo):
         ]
         assert geom.area == pytest.approx(sum(g.area for g in mine), rel=1e-6)
         assert geom.covers(shapely.Point(p["label_point"]))
-    one = get(client, "/api/districts?district=D3").get_json()
+    one = get(reader, "/api/districts?district=D3").get_json()
     assert [f["id"] for f in one["features"]] == ["D3"]
 
 
-def test_areas_shape_filters_and_labels(client, demo):
-    fc = get(client, "/api/areas").get_json()
+def test_areas_shape_filters_and_labels(reader, demo):
+    fc = get(reader, "/api/areas").get_json()
     assert len(fc["features"]) == len(demo["areas"]) == 253
     f = fc["features"][0]
     assert set(f["properties"]) == {
@@ -164,12 +164,12 @@ def test_areas_shape_filters_and_labels(client, demo):
         )
     market = next(f for f in fc["features"] if f["properties"]["name"] == "城关市场")
     assert market["properties"]["kind_label"] == "农贸市场"
-    en = get(client, "/api/areas?lang=en&district=D1").get_json()
+    en = get(reader, "/api/areas?lang=en&district=D1").get_json()
     assert {f["properties"]["kind_label"] for f in en["features"]} <= {
         k.replace("_", " ") for k in {a["kind"] for a in demo["areas"]}
     }
     assert len(en["features"]) == sum(a["district_id"] == "D1" for a in demo["areas"])
-    two = get(client, "/api/areas?district=D1,D2&unit=U08").get_json()
+    two = get(reader, "/api/areas?district=D1,D2&unit=U08").get_json()
     expected = {
         a["area_id"]
         for a in demo["areas"]
@@ -178,17 +178,17 @@ def test_areas_shape_filters_and_labels(client, demo):
     assert {f["id"] for f in two["features"]} == expected
 
 
-def test_areas_bbox_and_simplify(client, demo):
+def test_areas_bbox_and_simplify(reader, demo):
     box = (114.915, 28.22, 114.925, 28.23)
-    fc = get(client, "/api/areas?bbox=" + ",".join(map(str, box))).get_json()
+    fc = get(reader, "/api/areas?bbox=" + ",".join(map(str, box))).get_json()
     expected = {
         a["area_id"]
         for a, g in zip(demo["areas"], demo["geoms"], strict=True)
         if g.intersects(shapely.box(*box))
     }
     assert expected and {f["id"] for f in fc["features"]} == expected
-    exact = get(client, "/api/areas").get_json()["features"]
-    simple = get(client, "/api/areas?simplify=20").get_json()["features"]
+    exact = get(reader, "/api/areas").get_json()["features"]
+    simple = get(reader, "/api/areas?simplify=20").get_json()["features"]
     assert [f["id"] for f in simple] == [f["id"] for f in exact]
 
     def vertices(features):
@@ -202,8 +202,8 @@ def test_areas_bbox_and_simplify(client, demo):
         assert shapely.hausdorff_distance(a, b) < 40 / 100_000  # 20 m, with margin, in degrees
 
 
-def test_units(client, demo):
-    fc = get(client, "/api/units").get_json()
+def test_units(reader, demo):
+    fc = get(reader, "/api/units").get_json()
     assert len(fc["features"]) == len(demo["units"]) == 53
     counts = Counter(a["responsible_unit_id"] for a in demo["areas"])
     for f in fc["features"]:
@@ -232,8 +232,8 @@ FILTER_CASES = [
 ]  # fmt: skip
 
 
-def test_problems_match_the_independent_assignment(client, demo):
-    features = all_problems(client)
+def test_problems_match_the_independent_assignment(reader, demo):
+    features = all_problems(reader)
     assert len(features) == 3600
     oracle = demo["by_problem_id"]
     f = features[0]
@@ -258,29 +258,29 @@ def test_problems_match_the_independent_assignment(client, demo):
     assert f["properties"]["responsible_unit_name"] == "县交警大队"
 
 
-def test_problem_filters(client, demo):
+def test_problem_filters(reader, demo):
     d = demo["problems"]
     for query, predicate in FILTER_CASES:
         expected = set(d[predicate(d)]["problem_id"])
         assert expected, query
-        got = [f["properties"]["problem_id"] for f in all_problems(client, query)]
+        got = [f["properties"]["problem_id"] for f in all_problems(reader, query)]
         assert len(got) == len(set(got)) and set(got) == expected, query
-        summary = get(client, f"/api/summary?{query}").get_json()
+        summary = get(reader, f"/api/summary?{query}").get_json()
         assert summary["problems"] == len(expected), query
 
 
-def test_problems_bbox(client, demo):
+def test_problems_bbox(reader, demo):
     d = demo["problems"]
     box = (114.91, 28.22, 114.93, 28.235)
     inside = d["lon"].between(box[0], box[2]) & d["lat"].between(box[1], box[3])
-    got = all_problems(client, "bbox=" + ",".join(map(str, box)) + "&status=verified")
+    got = all_problems(reader, "bbox=" + ",".join(map(str, box)) + "&status=verified")
     assert {f["properties"]["problem_id"] for f in got} == set(
         d[inside & (d["status"] == "verified")]["problem_id"]
     )
 
 
-def test_problem_paging_links(client):
-    first = get(client, "/api/problems?limit=1000&status=verified,rectified").get_json()
+def test_problem_paging_links(reader):
+    first = get(reader, "/api/problems?limit=1000&status=verified,rectified").get_json()
     total = first["numberMatched"]
     assert total > 2000 and first["numberReturned"] == 1000
     rels = {link["rel"]: link["href"] for link in first["links"]}
@@ -291,7 +291,7 @@ def test_problem_paging_links(client):
         href = next(link["href"] for link in page["links"] if link["rel"] == "next")
         query = parse_qs(urlsplit(href).query)
         assert query["status"] == ["verified,rectified"] and query["limit"] == ["1000"]
-        page = get(client, href).get_json()
+        page = get(reader, href).get_json()
         pages += 1
         assert "prev" in {link["rel"] for link in page["links"]}
         seen += [f["properties"]["id"] for f in page["features"]]
@@ -299,21 +299,21 @@ def test_problem_paging_links(client):
     assert seen == sorted(seen) and len(set(seen)) == total
     prev = next(link["href"] for link in page["links"] if link["rel"] == "prev")
     assert parse_qs(urlsplit(prev).query)["offset"] == [str((pages - 2) * 1000)]
-    assert get(client, "/api/problems").get_json()["numberReturned"] == 1000
+    assert get(reader, "/api/problems").get_json()["numberReturned"] == 1000
 
 
-def test_old_problems_layer_is_an_alias(client):
-    old = get(client, "/api/problems.geojson")
+def test_old_problems_layer_is_an_alias(reader):
+    old = get(reader, "/api/problems.geojson")
     assert old.mimetype == GEOJSON
-    new = get(client, "/api/problems?limit=10000").get_json()
+    new = get(reader, "/api/problems?limit=10000").get_json()
     assert old.get_json()["features"] == new["features"]
-    some = get(client, "/api/problems.geojson?district=D4").get_json()
-    assert some["features"] == all_problems(client, "district=D4")
+    some = get(reader, "/api/problems.geojson?district=D4").get_json()
+    assert some["features"] == all_problems(reader, "district=D4")
 
 
-def test_problem_detail_and_history(client):
-    f = all_problems(client, "district=D1")[0]
-    r = get(client, f"/api/problems/{f['id']}")
+def test_problem_detail_and_history(reader):
+    f = all_problems(reader, "district=D1")[0]
+    r = get(reader, f"/api/problems/{f['id']}")
     assert r.mimetype == GEOJSON
     one = r.get_json()
     assert one["type"] == "Feature" and one["geometry"] == f["geometry"]
@@ -326,13 +326,13 @@ def test_problem_detail_and_history(client):
     assert [e["kind"] for e in p["events"]] == ["created", "assigned", *closed]
     assert p["events"][0]["at"].endswith("+08:00")
     assert set(p["events"][0]) == {"at", "actor", "kind", "detail", "note"}
-    r = get(client, "/api/problems/999999", 404)
+    r = get(reader, "/api/problems/999999", 404)
     assert r.get_json()["error"] == "not_found"
 
 
-def test_status_and_category_labels_follow_the_locale(client):
-    zh = get(client, "/api/problems?limit=1&status=verified").get_json()["features"][0]
-    en = get(client, "/api/problems?limit=1&status=verified&lang=en").get_json()["features"][0]
+def test_status_and_category_labels_follow_the_locale(reader):
+    zh = get(reader, "/api/problems?limit=1&status=verified").get_json()["features"][0]
+    en = get(reader, "/api/problems?limit=1&status=verified&lang=en").get_json()["features"][0]
     assert zh["properties"]["status_label"] == "已核查销号"
     assert en["properties"]["status_label"] == "verified"
     assert zh["properties"]["category_label"] != en["properties"]["category_label"]
@@ -340,11 +340,11 @@ def test_status_and_category_labels_follow_the_locale(client):
 
 # --- clusters -------------------------------------------------------------------------------
 @pytest.mark.parametrize("zoom", [3, 11, 13.5, 15, 17, 18])
-def test_clusters_sum_to_the_filtered_count(client, demo, zoom):
+def test_clusters_sum_to_the_filtered_count(reader, demo, zoom):
     d = demo["problems"]
     for query, predicate in [("", lambda d: d["lon"] == d["lon"]), *FILTER_CASES[1:4]]:
         expected = d[predicate(d)]
-        fc = get(client, f"/api/problems/clusters?zoom={zoom}&{query}").get_json()
+        fc = get(reader, f"/api/problems/clusters?zoom={zoom}&{query}").get_json()
         counts = [f["properties"]["count"] for f in fc["features"]]
         assert sum(counts) == fc["numberMatched"] == fc["numberFiltered"] == len(expected)
         deduction = sum(f["properties"]["deduction"] for f in fc["features"])
@@ -365,16 +365,16 @@ def test_clusters_sum_to_the_filtered_count(client, demo, zoom):
         assert len(fc["features"]) < 50
 
 
-def test_clusters_in_a_bbox(client, demo):
+def test_clusters_in_a_bbox(reader, demo):
     d = demo["problems"]
     box = (114.91, 28.22, 114.93, 28.235)
     inside = d["lon"].between(box[0], box[2]) & d["lat"].between(box[1], box[3])
-    fc = get(client, "/api/problems/clusters?zoom=15&bbox=" + ",".join(map(str, box))).get_json()
+    fc = get(reader, "/api/problems/clusters?zoom=15&bbox=" + ",".join(map(str, box))).get_json()
     assert sum(f["properties"]["count"] for f in fc["features"]) == inside.sum()
     assert fc["numberMatched"] == inside.sum() and fc["numberFiltered"] == len(d)
     singles = [f for f in fc["features"] if f["properties"]["count"] == 1]
     assert singles
-    one = get(client, f"/api/problems/{singles[0]['properties']['id']}").get_json()
+    one = get(reader, f"/api/problems/{singles[0]['properties']['id']}").get_json()
     assert one["geometry"]["coordinates"] == singles[0]["geometry"]["coordinates"]
 
 
@@ -405,22 +405,22 @@ def test_grid_clusters_pure():
 
 
 # --- display CRS ----------------------------------------------------------------------------
-def test_display_crs_gcj02_shifts_every_geojson_endpoint(client):
+def test_display_crs_gcj02_shifts_every_geojson_endpoint(reader):
     for path in ("/api/problems?limit=5", "/api/units", "/api/areas?district=D1"):
-        wgs = get(client, path).get_json()["features"]
+        wgs = get(reader, path).get_json()["features"]
         gcj = get(
-            client, path + "&display_crs=gcj02" if "?" in path else path + "?display_crs=gcj02"
+            reader, path + "&display_crs=gcj02" if "?" in path else path + "?display_crs=gcj02"
         ).get_json()["features"]
         a, b = _first_coordinate(wgs[0]["geometry"]), _first_coordinate(gcj[0]["geometry"])
         shift = np.hypot(b[0] - a[0], b[1] - a[1])
         assert 0.003 < shift < 0.009, (path, shift)
         x, y = crs.from_wgs84([a[0]], [a[1]], "gcj02")
         assert b == pytest.approx([x[0], y[0]], abs=2e-7)
-    p = get(client, "/api/problems?limit=1").get_json()["features"][0]
-    one = get(client, f"/api/problems/{p['id']}?display_crs=gcj02").get_json()
+    p = get(reader, "/api/problems?limit=1").get_json()["features"][0]
+    one = get(reader, f"/api/problems/{p['id']}?display_crs=gcj02").get_json()
     assert one["geometry"]["coordinates"] != p["geometry"]["coordinates"]
-    d = get(client, "/api/districts?display_crs=gcj02").get_json()["features"][0]
-    w = get(client, "/api/districts").get_json()["features"][0]
+    d = get(reader, "/api/districts?display_crs=gcj02").get_json()["features"][0]
+    w = get(reader, "/api/districts").get_json()["features"][0]
     assert (
         np.hypot(*np.subtract(d["properties"]["label_point"], w["properties"]["label_point"]))
         > 0.003
@@ -428,8 +428,8 @@ def test_display_crs_gcj02_shifts_every_geojson_endpoint(client):
     # a bbox is read in the display CRS: the same problems in either system
     x, y = crs.from_wgs84([114.91, 114.93], [28.22, 28.235], "gcj02")
     box = f"{x[0]},{y[0]},{x[1]},{y[1]}"
-    wgs = get(client, "/api/problems/clusters?zoom=15&bbox=114.91,28.22,114.93,28.235").get_json()
-    gcj = get(client, f"/api/problems/clusters?zoom=15&display_crs=gcj02&bbox={box}").get_json()
+    wgs = get(reader, "/api/problems/clusters?zoom=15&bbox=114.91,28.22,114.93,28.235").get_json()
+    gcj = get(reader, f"/api/problems/clusters?zoom=15&display_crs=gcj02&bbox={box}").get_json()
     assert abs(wgs["numberMatched"] - gcj["numberMatched"]) <= 2
 
 
@@ -441,31 +441,31 @@ def _first_coordinate(geometry):
 
 
 # --- search, summary ------------------------------------------------------------------------
-def test_search(client, demo):
-    hits = get(client, "/api/search?q=城关市场").get_json()
+def test_search(reader, demo):
+    hits = get(reader, "/api/search?q=城关市场").get_json()
     market = next(a for a in demo["areas"] if a["name"] == "城关市场")
     assert hits[0]["type"] == "area" and hits[0]["id"] == market["area_id"]
     geom = demo["geoms"][[a["area_id"] for a in demo["areas"]].index(market["area_id"])]
     assert hits[0]["bbox"] == pytest.approx(list(geom.bounds))
-    unit = get(client, "/api/search?q=交警").get_json()
+    unit = get(reader, "/api/search?q=交警").get_json()
     police = next(h for h in unit if h["type"] == "unit")
     src = demo["units"][police["id"]]
     assert police["name"] == "县交警大队"
     assert police["bbox"] == src["geometry"]["coordinates"] * 2
-    by_id = get(client, "/api/search?q=a023").get_json()
+    by_id = get(reader, "/api/search?q=a023").get_json()
     assert by_id[0]["id"] == "A023"
-    many = get(client, "/api/search?q=县").get_json()
+    many = get(reader, "/api/search?q=县").get_json()
     assert len(many) == 20 and {"area", "unit"} <= {h["type"] for h in many}
-    district = get(client, "/api/search?q=城东片区").get_json()
+    district = get(reader, "/api/search?q=城东片区").get_json()
     assert district[0]["type"] == "district" and district[0]["id"] == "D2"
-    assert get(client, "/api/search?q=nothing-like-this").get_json() == []
-    gcj = get(client, "/api/search?q=城关市场&display_crs=gcj02").get_json()
+    assert get(reader, "/api/search?q=nothing-like-this").get_json() == []
+    gcj = get(reader, "/api/search?q=城关市场&display_crs=gcj02").get_json()
     assert gcj[0]["bbox"][0] - hits[0]["bbox"][0] > 0.003
 
 
-def test_summary_totals(client, demo):
+def test_summary_totals(reader, demo):
     d = demo["problems"]
-    s = get(client, "/api/summary").get_json()
+    s = get(reader, "/api/summary").get_json()
     assert s["problems"] == len(d) == 3600
     assert s["deduction"] == pytest.approx(d["deduction"].sum())
     assert s["open"] == d["status"].isin(["reported", "assigned", "rectifying"]).sum()
@@ -489,7 +489,7 @@ def test_summary_totals(client, demo):
     assert sum(c["problems"] for c in s["by_category"]) == 3600
     litter = next(c for c in s["by_category"] if c["id"] == "litter")
     assert litter["name"] == "垃圾落地" and litter["problems"] == (d["category"] == "litter").sum()
-    unit = get(client, "/api/summary?unit=U11&status=verified").get_json()
+    unit = get(reader, "/api/summary?unit=U11&status=verified").get_json()
     mine = d[(d["responsible_unit_id"] == "U11") & (d["status"] == "verified")]
     assert unit["problems"] == len(mine)
     assert unit["deduction"] == pytest.approx(mine["deduction"].sum())
@@ -593,21 +593,21 @@ BAD_REQUESTS = [
 ]
 
 
-def test_bad_parameters_are_400_naming_the_parameter(client):
+def test_bad_parameters_are_400_naming_the_parameter(reader):
     for url, param in BAD_REQUESTS:
-        r = get(client, url, 400)
+        r = get(reader, url, 400)
         body = r.get_json()
         assert body["error"] == "bad_parameter", url
         assert param in body["message"], (url, body["message"])
 
 
 # --- OpenAPI --------------------------------------------------------------------------------
-def test_openapi_describes_exactly_the_registered_routes(app, client):
-    doc = get(client, "/api/openapi.json").get_json()
+def test_openapi_describes_exactly_the_registered_routes(shared_app, reader):
+    doc = get(reader, "/api/openapi.json").get_json()
     assert doc["openapi"].startswith("3.1")
     routes = {
         (rule.rule, method.lower()): rule.endpoint
-        for rule in app.url_map.iter_rules()
+        for rule in shared_app.url_map.iter_rules()
         if rule.rule.startswith("/api/")
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
     }
@@ -646,9 +646,9 @@ def test_openapi_describes_exactly_the_registered_routes(app, client):
     assert "Error" in doc["components"]["schemas"]
 
 
-def test_queries_for_the_pages(demo_url):
+def test_queries_for_the_pages(shared_demo_url):
     """The pages call the read services directly with filter dicts (lists of strings)."""
-    with open_store(demo_url) as store:
+    with open_store(shared_demo_url) as store:
         assert map_features.problem_rounds(store) == [
             ("市级评估", "市级评估"),
             ("省级评估", "省级评估"),
@@ -696,18 +696,18 @@ def _cell_of(lon: float, lat: float, zoom: float) -> tuple[float, float, float, 
 
 
 @pytest.mark.parametrize("zoom", [11, 13, 14.5, 16, 17])
-def test_each_cluster_counts_what_the_api_finds_in_its_cell(client, zoom):
+def test_each_cluster_counts_what_the_api_finds_in_its_cell(reader, zoom):
     """Exact counts under every filter at every zoom: each cluster's count (and each single
     problem) equals the number of problems the problem list finds in that cluster's grid
     cell under the same filters. A cluster sits at its problems' mean, which lies inside
     their cell."""
     for query, _ in [("", None), *FILTER_CASES[:6]]:
-        fc = get(client, f"/api/problems/clusters?zoom={zoom}&{query}").get_json()
+        fc = get(reader, f"/api/problems/clusters?zoom={zoom}&{query}").get_json()
         assert fc["features"]
         # the largest clusters and an even spread of the rest (a request each)
         ranked = sorted(fc["features"], key=lambda f: -f["properties"]["count"])
         for f in ranked[:10] + ranked[10 :: max(1, len(ranked) // 15)]:
             lon, lat = f["geometry"]["coordinates"]
             cell = ",".join(f"{v:.9f}" for v in _cell_of(lon, lat, zoom))
-            found = get(client, f"/api/problems?bbox={cell}&limit=1&{query}").get_json()
+            found = get(reader, f"/api/problems?bbox={cell}&limit=1&{query}").get_json()
             assert found["numberMatched"] == f["properties"]["count"], (query, f)

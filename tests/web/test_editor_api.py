@@ -24,6 +24,15 @@ def client(client):
     return client
 
 
+@pytest.fixture
+def drafter(reader):
+    """The same, on the module's shared app (tests/web/conftest.py): for the tests that change
+    nothing but a new draft of their own (no publishing, no rollback), which no other test
+    reads."""
+    reader.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return reader
+
+
 def post(client, url, body=None, status=200):
     response = client.post(url, json=body if body is not None else {})
     assert response.status_code == status, response.get_json()
@@ -144,36 +153,36 @@ def test_reassign_moves_open_problems_and_closed_ones_keep_theirs(app, client):
             assert "assignment_kept" in events
 
 
-def test_a_stale_version_is_a_409_and_nothing_is_lost(client):
-    gid, version = new_draft(client)
+def test_a_stale_version_is_a_409_and_nothing_is_lost(drafter):
+    gid, version = new_draft(drafter)
     first = {"type": "reassign", "area_id": "A001", "name": "planner one"}
     second = {"type": "reassign", "area_id": "A002", "name": "planner two"}
-    post(client, f"/api/drafts/{gid}/edits", {"version": version, "op": first})
-    conflict = post(client, f"/api/drafts/{gid}/edits", {"version": version, "op": second}, 409)
+    post(drafter, f"/api/drafts/{gid}/edits", {"version": version, "op": first})
+    conflict = post(drafter, f"/api/drafts/{gid}/edits", {"version": version, "op": second}, 409)
     assert conflict["error"] == "stale_version"
     assert conflict["current_version"] == version + 1
     assert conflict["op"] == second
     assert "someone else" in conflict["message"]
     # the second planner applies the returned op again on the current version
     post(
-        client,
+        drafter,
         f"/api/drafts/{gid}/edits",
         {"version": conflict["current_version"], "op": conflict["op"]},
     )
     names = {
         f["id"]: f["properties"]["name"]
-        for f in get(client, f"/api/drafts/{gid}")["areas"]["features"]
+        for f in get(drafter, f"/api/drafts/{gid}")["areas"]["features"]
     }
     assert names["A001"] == "planner one" and names["A002"] == "planner two"
     stale_publish = post(
-        client, f"/api/drafts/{gid}/publish", {"version": version, "message": "x"}, 409
+        drafter, f"/api/drafts/{gid}/publish", {"version": version, "message": "x"}, 409
     )
     assert stale_publish["current_version"] == version + 2
 
 
-def test_undo_redo_and_split(client):
-    gid, version = new_draft(client)
-    state = get(client, f"/api/drafts/{gid}")
+def test_undo_redo_and_split(drafter):
+    gid, version = new_draft(drafter)
+    state = get(drafter, f"/api/drafts/{gid}")
     feature = next(f for f in state["areas"]["features"] if f["id"] == "A050")
     ring = feature["geometry"]["coordinates"][0]
     xs = [x for x, _ in ring]
@@ -181,24 +190,24 @@ def test_undo_redo_and_split(client):
     midx = (min(xs) + max(xs)) / 2
     line = [[midx, min(ys) - 0.01], [midx + 1e-6, max(ys) + 0.01]]
     state = post(
-        client,
+        drafter,
         f"/api/drafts/{gid}/edits",
         {"version": version, "op": {"type": "split", "area_id": "A050", "line": line}},
     )
     assert state["changed"][0] == "A050" and len(state["changed"]) >= 2
     new_id = state["changed"][1]
     count = len(state["areas"]["features"])
-    state = post(client, f"/api/drafts/{gid}/undo", {"version": state["generation"]["version"]})
+    state = post(drafter, f"/api/drafts/{gid}/undo", {"version": state["generation"]["version"]})
     assert len(state["areas"]["features"]) == count - 1
     assert state["can_redo"] and not state["can_undo"]
-    assert get(client, f"/api/drafts/{gid}/preview")["changed_areas"] == []
-    state = post(client, f"/api/drafts/{gid}/redo", {"version": state["generation"]["version"]})
+    assert get(drafter, f"/api/drafts/{gid}/preview")["changed_areas"] == []
+    state = post(drafter, f"/api/drafts/{gid}/redo", {"version": state["generation"]["version"]})
     assert new_id in {f["id"] for f in state["areas"]["features"]}
-    post(client, f"/api/drafts/{gid}/redo", {"version": state["generation"]["version"]}, 400)
+    post(drafter, f"/api/drafts/{gid}/redo", {"version": state["generation"]["version"]}, 400)
     # a new edit after an undo drops the redo stack
-    state = post(client, f"/api/drafts/{gid}/undo", {"version": state["generation"]["version"]})
+    state = post(drafter, f"/api/drafts/{gid}/undo", {"version": state["generation"]["version"]})
     state = post(
-        client,
+        drafter,
         f"/api/drafts/{gid}/edits",
         {
             "version": state["generation"]["version"],
@@ -208,27 +217,29 @@ def test_undo_redo_and_split(client):
     assert state["can_undo"] and not state["can_redo"]
 
 
-def test_errors_block_publishing_and_warnings_need_a_note(client):
-    gid, version = new_draft(client)
-    state = get(client, f"/api/drafts/{gid}")
+def test_errors_block_publishing_and_warnings_need_a_note(drafter):
+    gid, version = new_draft(drafter)
+    state = get(drafter, f"/api/drafts/{gid}")
     src, owners = shared_vertex(state)
     # drag the shared vertex far away: the two areas now overlap others / self-intersect
     far = [src[0] + 0.05, src[1] + 0.05]
     state = post(
-        client,
+        drafter,
         f"/api/drafts/{gid}/edits",
         {"version": version, "op": {"type": "move_vertex", "from": src, "to": far}},
     )
-    report = get(client, f"/api/drafts/{gid}/validation")
+    report = get(drafter, f"/api/drafts/{gid}/validation")
     assert report["errors"] > 0
     v = state["generation"]["version"]
-    refused = post(client, f"/api/drafts/{gid}/publish", {"version": v, "message": "m"}, 400)
+    refused = post(drafter, f"/api/drafts/{gid}/publish", {"version": v, "message": "m"}, 400)
     assert "error" in refused["message"]
-    state = post(client, f"/api/drafts/{gid}/undo", {"version": v})
+    state = post(drafter, f"/api/drafts/{gid}/undo", {"version": v})
     v = state["generation"]["version"]
     assert (
         "message"
-        in post(client, f"/api/drafts/{gid}/publish", {"version": v, "message": ""}, 400)["message"]
+        in post(drafter, f"/api/drafts/{gid}/publish", {"version": v, "message": ""}, 400)[
+            "message"
+        ]
     )
 
 
@@ -247,16 +258,16 @@ def test_errors_block_publishing_and_warnings_need_a_note(client):
         ("not an object", "JSON object"),
     ],
 )
-def test_bad_edits_are_400_and_change_nothing(client, op, message):
-    gid, version = new_draft(client)
-    answer = post(client, f"/api/drafts/{gid}/edits", {"version": version, "op": op}, 400)
+def test_bad_edits_are_400_and_change_nothing(drafter, op, message):
+    gid, version = new_draft(drafter)
+    answer = post(drafter, f"/api/drafts/{gid}/edits", {"version": version, "op": op}, 400)
     assert message in answer["message"]
-    assert get(client, f"/api/drafts/{gid}")["generation"]["version"] == version
+    assert get(drafter, f"/api/drafts/{gid}")["generation"]["version"] == version
 
 
-def test_a_drawn_area_takes_only_uncovered_ground(client):
-    gid, version = new_draft(client)
-    state = get(client, f"/api/drafts/{gid}")
+def test_a_drawn_area_takes_only_uncovered_ground(drafter):
+    gid, version = new_draft(drafter)
+    state = get(drafter, f"/api/drafts/{gid}")
     feature = next(f for f in state["areas"]["features"] if f["id"] == "A060")
     ring = feature["geometry"]["coordinates"][0]
     # a polygon drawn inside A060 finds no uncovered ground: refused
@@ -268,7 +279,7 @@ def test_a_drawn_area_takes_only_uncovered_ground(client):
         [sum(xs) / len(xs), sum(ys) / len(ys) + 1e-5],
     ]
     refused = post(
-        client,
+        drafter,
         f"/api/drafts/{gid}/edits",
         {"version": version, "op": {"type": "add", "polygon": inside}},
         400,
@@ -277,7 +288,7 @@ def test_a_drawn_area_takes_only_uncovered_ground(client):
     # outside the county there is room: the new area is added and flagged as outside
     far = [[x + 0.5, y] for x, y in square]
     state = post(
-        client,
+        drafter,
         f"/api/drafts/{gid}/edits",
         {
             "version": version,
@@ -285,37 +296,37 @@ def test_a_drawn_area_takes_only_uncovered_ground(client):
         },
     )
     new_id = state["changed"][0]
-    report = get(client, f"/api/drafts/{gid}/validation")
+    report = get(drafter, f"/api/drafts/{gid}/validation")
     assert any(f["code"] == "outside" and new_id in f["area_ids"] for f in report["findings"])
 
 
-def test_bad_draft_requests(client):
-    assert "parent_id" in post(client, "/api/drafts", {"parent_id": "x"}, 400)["message"]
-    post(client, "/api/drafts", {"parent_id": 999}, 404)
-    gid, version = new_draft(client)
+def test_bad_draft_requests(drafter):
+    assert "parent_id" in post(drafter, "/api/drafts", {"parent_id": "x"}, 400)["message"]
+    post(drafter, "/api/drafts", {"parent_id": 999}, 404)
+    gid, version = new_draft(drafter)
     assert (
         "version"
-        in post(client, f"/api/drafts/{gid}/edits", {"op": {"type": "reassign"}}, 400)["message"]
+        in post(drafter, f"/api/drafts/{gid}/edits", {"op": {"type": "reassign"}}, 400)["message"]
     )
     assert (
         "nothing to undo"
-        in post(client, f"/api/drafts/{gid}/undo", {"version": version}, 400)["message"]
+        in post(drafter, f"/api/drafts/{gid}/undo", {"version": version}, 400)["message"]
     )
-    assert client.delete(f"/api/drafts/{gid}").status_code == 200
-    get(client, f"/api/drafts/{gid}", 404)
-    assert client.delete("/api/drafts/1").status_code == 409
-    get(client, "/api/generations/1/areas.shp", 404)
+    assert drafter.delete(f"/api/drafts/{gid}").status_code == 200
+    get(drafter, f"/api/drafts/{gid}", 404)
+    assert drafter.delete("/api/drafts/1").status_code == 409
+    get(drafter, "/api/generations/1/areas.shp", 404)
 
 
-def test_published_generations_cannot_be_edited(client):
+def test_published_generations_cannot_be_edited(drafter):
     answer = post(
-        client,
+        drafter,
         "/api/drafts/1/edits",
         {"version": 1, "op": {"type": "reassign", "area_id": "A001", "name": "x"}},
         409,
     )
     assert "published" in answer["message"]
-    get(client, "/api/drafts/999", 404)
+    get(drafter, "/api/drafts/999", 404)
 
 
 def test_publish_rollback_compare_round_trip(app, client):
@@ -352,13 +363,13 @@ def test_publish_rollback_compare_round_trip(app, client):
     get(client, "/api/generations/compare?a=1", 400)
 
 
-def test_export_geojson_and_geopackage(client, tmp_path):
-    response = client.get("/api/generations/1/areas.geojson")
+def test_export_geojson_and_geopackage(drafter, tmp_path):
+    response = drafter.get("/api/generations/1/areas.geojson")
     assert response.status_code == 200
     assert "attachment" in response.headers["Content-Disposition"]
     doc = json.loads(response.data)
     assert len(doc["features"]) == 253
-    response = client.get("/api/generations/1/areas.gpkg")
+    response = drafter.get("/api/generations/1/areas.gpkg")
     assert response.status_code == 200
     path = tmp_path / "areas.gpkg"
     path.write_bytes(response.data)
@@ -462,21 +473,21 @@ def split_across(client, gid, state, area_id):
 
 
 @pytest.mark.parametrize("reverse", [False, True])
-def test_merging_a_split_piece_back_keeps_the_original_id(client, reverse):
-    gid, _ = new_draft(client)
-    state = get(client, f"/api/drafts/{gid}")
+def test_merging_a_split_piece_back_keeps_the_original_id(drafter, reverse):
+    gid, _ = new_draft(drafter)
+    state = get(drafter, f"/api/drafts/{gid}")
     name = next(f for f in state["areas"]["features"] if f["id"] == "A024")["properties"]["name"]
     before = feature_geometry(state, "A024")
-    state = split_across(client, gid, state, "A024")
+    state = split_across(drafter, gid, state, "A024")
     assert state["changed"][:2] == ["A024", "A024-2"]
-    state = split_across(client, gid, state, "A024-2")  # a piece of a piece
+    state = split_across(drafter, gid, state, "A024-2")  # a piece of a piece
     assert state["changed"][:2] == ["A024-2", "A024-2-2"]
     pairs = [("A024-2-2", "A024-2"), ("A024-2", "A024")]
     for first, second in pairs:
         op = {"type": "merge", "area_id": first, "other_id": second}
         if reverse:
             op = {"type": "merge", "area_id": second, "other_id": first}
-        state = edit(client, gid, state, op)
+        state = edit(drafter, gid, state, op)
         assert state["kept"] == second and state["changed"][:2] == sorted([first, second])
     ids = {f["id"] for f in state["areas"]["features"]}
     assert "A024" in ids and not ids & {"A024-2", "A024-2-2"}
@@ -532,22 +543,22 @@ def assert_no_gap(client, gid):
     assert bad == []
 
 
-def test_the_demo_county_has_no_false_gap_after_ordinary_edits(client):
-    assert_no_gap(client, 1)  # the current generation itself
-    gid, _ = new_draft(client)
-    assert_no_gap(client, gid)
-    state = get(client, f"/api/drafts/{gid}")
+def test_the_demo_county_has_no_false_gap_after_ordinary_edits(drafter):
+    assert_no_gap(drafter, 1)  # the current generation itself
+    gid, _ = new_draft(drafter)
+    assert_no_gap(drafter, gid)
+    state = get(drafter, f"/api/drafts/{gid}")
     outline = shapely.union_all(
         [shapely.geometry.shape(f["geometry"]) for f in state["areas"]["features"]]
     ).boundary
     # a corner drag of a shared inner vertex
     src, _owners = shared_vertex(state)
     move = {"type": "move_vertex", "from": src, "to": [src[0] + 2e-5, src[1] - 1e-5]}
-    state = edit(client, gid, state, move)
-    assert_no_gap(client, gid)
+    state = edit(drafter, gid, state, move)
+    assert_no_gap(drafter, gid)
     # a split, then a drag of each neighbour's corner next to a point the cut made
     before = set(feature_geometry(state, "A050").exterior.coords)
-    state = split_across(client, gid, state, "A050")
+    state = split_across(drafter, gid, state, "A050")
     pieces, told = state["changed"][:2], state["changed"][2:]
     cuts = {xy for a in pieces for xy in feature_geometry(state, a).exterior.coords} - before
     neighbours = sorted(
@@ -572,16 +583,16 @@ def test_the_demo_county_has_no_false_gap_after_ordinary_edits(client):
                 continue
             corner = min(inner, key=lambda xy: (xy[0] - cut[0]) ** 2 + (xy[1] - cut[1]) ** 2)
             to = [corner[0] + 2e-5, corner[1] + 2e-5]
-            state = edit(client, gid, state, {"type": "move_vertex", "from": corner, "to": to})
-            assert_no_gap(client, gid)
+            state = edit(drafter, gid, state, {"type": "move_vertex", "from": corner, "to": to})
+            assert_no_gap(drafter, gid)
             dragged += 1
     assert dragged
     assert told == neighbours  # they changed too: the answer names them, undo restores them
 
 
-def test_an_edit_that_changes_nothing_is_refused_and_not_saved(client):
-    gid, version = new_draft(client)
-    state = get(client, f"/api/drafts/{gid}")
+def test_an_edit_that_changes_nothing_is_refused_and_not_saved(drafter):
+    gid, version = new_draft(drafter)
+    state = get(drafter, f"/api/drafts/{gid}")
     src, _owners = shared_vertex(state)
     props = next(f for f in state["areas"]["features"] if f["id"] == "A002")["properties"]
     mid = [
@@ -600,7 +611,7 @@ def test_an_edit_that_changes_nothing_is_refused_and_not_saved(client):
         {"type": "reassign", "area_id": "A002", "name": props["name"]},
     ]
     for op in nothing:
-        answer = edit(client, gid, state, op, 400)
+        answer = edit(drafter, gid, state, op, 400)
         assert answer["error"] == "unchanged" and "nothing was saved" in answer["message"]
-        now = get(client, f"/api/drafts/{gid}")
+        now = get(drafter, f"/api/drafts/{gid}")
         assert now["generation"]["version"] == version and now["can_undo"] is False

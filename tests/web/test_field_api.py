@@ -29,6 +29,11 @@ def store(app):
     return app.extensions["geoapp.store"]
 
 
+@pytest.fixture(scope="module")
+def shared_app_config(tmp_path_factory) -> dict:
+    return {"UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")), "MAX_PHOTO_MB": 1}
+
+
 def as_role(app, role):
     client = sign_in(app.test_client(), role)
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
@@ -165,18 +170,18 @@ def test_an_id_reused_for_another_report_is_a_conflict(app, store, change):
         ("accuracy_m", float("inf")),
     ],
 )
-def test_bad_field_values_are_refused_naming_the_field(app, store, field, value):
-    inspector = as_role(app, "inspector")
-    report = a_report(store)
+def test_bad_field_values_are_refused_naming_the_field(shared_app, read_store, field, value):
+    inspector = as_role(shared_app, "inspector")
+    report = a_report(read_store)
     if value is None:
         report.pop(field)
     else:
         report[field] = value
-    before = snapshot(store)
+    before = snapshot(read_store)
     r = send(inspector, report, [camera_jpeg()])
     assert r.status_code == 400, r.get_json()
     assert r.get_json()["message"].startswith(field), r.get_json()
-    assert snapshot(store) == before
+    assert snapshot(read_store) == before
 
 
 GIF = b"GIF89a" + b"\0" * 64
@@ -197,25 +202,25 @@ BIG = b"\xff\xd8\xff\xe0" + b"\0" * 2**20
     ],
     ids=["missing", "not-json", "not-object", "gif", "empty", "too-large", "seven", "category"],
 )
-def test_a_bad_request_stores_nothing(app, store, fields, photos, status):
-    inspector = as_role(app, "inspector")
-    report = a_report(store)
+def test_a_bad_request_stores_nothing(shared_app, read_store, fields, photos, status):
+    inspector = as_role(shared_app, "inspector")
+    report = a_report(read_store)
     if fields.get("report") == "GOOD":
         fields = {"report": json.dumps(report)}
     elif fields.get("report") == "NO_CATEGORY":
         fields = {"report": json.dumps({**report, "category": None})}
-    before = snapshot(store)
+    before = snapshot(read_store)
     r = post_form(inspector, "/field/api/reports", fields, photos)
     assert r.status_code == status, r.get_json()
     assert r.get_json()["message"]
-    assert snapshot(store) == before
-    assert store.problem_by_client_id(report["client_id"]) is None
+    assert snapshot(read_store) == before
+    assert read_store.problem_by_client_id(report["client_id"]) is None
 
 
 @pytest.mark.parametrize("role", ["unit", "planner", None])
-def test_only_reporting_roles_may_report(app, store, role):
-    client = as_role(app, role)
-    r = send(client, a_report(store))
+def test_only_reporting_roles_may_report(shared_app, read_store, role):
+    client = as_role(shared_app, role)
+    r = send(client, a_report(read_store))
     assert r.status_code == (401 if role is None else 403)
     page = client.get("/field/")
     assert page.status_code in (302, 403) if role else page.status_code == 302
@@ -311,8 +316,8 @@ def test_a_unit_cannot_rectify_what_is_not_its_own_or_closed(app, store):
     assert snapshot(store) == before
 
 
-def test_the_web_app_files(app):
-    anonymous = app.test_client()
+def test_the_web_app_files(shared_app):
+    anonymous = shared_app.test_client()
     sw = anonymous.get("/field/sw.js")
     assert sw.status_code == 200 and sw.mimetype == "text/javascript"
     assert "no-cache" in sw.headers["Cache-Control"]
@@ -326,7 +331,7 @@ def test_the_web_app_files(app):
     assert manifest.mimetype == "application/manifest+json"
     body = manifest.get_json()
     assert body["start_url"] == body["scope"] == "/field/" and body["name"] == "现场上报"
-    page = as_role(app, "inspector").get("/field/", headers={"Accept-Language": "zh"})
+    page = as_role(shared_app, "inspector").get("/field/", headers={"Accept-Language": "zh"})
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "使用我的位置" in html and 'capture="environment"' in html
     assert '<link rel="manifest" href="/field/manifest.webmanifest">' in html

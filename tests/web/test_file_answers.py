@@ -9,7 +9,6 @@ import gc
 import socket
 import struct
 import threading
-import time
 import warnings
 
 import pytest
@@ -26,6 +25,16 @@ def reset_after_asking(port: int, path: str, headers: str = "") -> None:
     s.close()
 
 
+@pytest.fixture
+def app(shared_app):
+    """One app per module and backend (tests/web/conftest.py): these tests only read.  The
+    clients (``client``, ``client_as``, ``anon_client``) are of this app."""
+    return shared_app
+
+
+RESETS = 20
+
+
 @pytest.mark.parametrize("headers", ["", "If-None-Match: {etag}\r\n", "Range: bytes=0-9\r\n"])
 @pytest.mark.parametrize("path", ["/favicon.ico", "/static/favicon.svg"])
 def test_a_client_that_resets_leaves_no_file_open(app, path, headers):
@@ -33,14 +42,23 @@ def test_a_client_that_resets_leaves_no_file_open(app, path, headers):
     headers = headers.format(etag=first.headers["ETag"])  # a 304, a 206, a 200
     first.close()
     server = make_server("127.0.0.1", 0, app, threaded=False)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    handled = threading.Semaphore(0)
+    done_with = server.shutdown_request  # called once each request is answered (or failed)
+
+    def count(request):
+        done_with(request)
+        handled.release()
+
+    server.shutdown_request = count
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            for _ in range(20):
+            for _ in range(RESETS):
                 reset_after_asking(server.server_port, path, headers)
-            time.sleep(0.5)
+            for _ in range(RESETS):  # every reset connection handled to its end
+                assert handled.acquire(timeout=60), "the server stopped answering"
             gc.collect()
     finally:
         server.shutdown()

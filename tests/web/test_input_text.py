@@ -11,7 +11,6 @@ import json
 
 import pytest
 from intake_helpers import inside_point, snapshot
-from webclient import make_app
 
 from geoapp.core.textcheck import MAX_DEPTH, NUL, SURROGATE, TOO_DEEP, first_fault, text_fault
 from geoapp.store import InvalidValue
@@ -26,14 +25,17 @@ BAD_JSON_TEXTS = {
 }
 
 
+@pytest.fixture(scope="module")
+def shared_app_config(tmp_path_factory) -> dict:
+    """Uploads (imports) under the module's own folder."""
+    return {"UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads"))}
+
+
 @pytest.fixture
-def app(demo_url, tmp_path):
-    """The demo app, keeping uploads (imports) under the test's own folder."""
-    app = make_app(demo_url, UPLOAD_DIR=str(tmp_path / "uploads"))
-    try:
-        yield app
-    finally:
-        app.extensions["geoapp.store"].close()
+def app(shared_app):
+    """The demo app, one per module and backend (tests/web/conftest.py): every write these
+    tests send is refused, and each test checks that its own requests changed nothing."""
+    return shared_app
 
 
 @pytest.fixture

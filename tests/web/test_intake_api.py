@@ -38,6 +38,20 @@ def store(app):
     return app.extensions["geoapp.store"]
 
 
+@pytest.fixture(scope="module")
+def shared_app_config(tmp_path_factory) -> dict:
+    return {"UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")), "MAX_PHOTO_MB": 1}
+
+
+@pytest.fixture
+def en_reader(reader):
+    """An English admin client of the module's shared app (tests/web/conftest.py), for the
+    tests that only read or whose writes are all refused (each of those checks that its own
+    requests changed nothing)."""
+    reader.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return reader
+
+
 def report(client, **fields):
     return client.post("/api/problems", json=fields)
 
@@ -132,22 +146,22 @@ def test_phone_map_coordinates_are_converted_once(client, store, crs, code):
          409, "P00001"),
     ],
 )  # fmt: skip
-def test_bad_reports_are_refused_and_change_nothing(client, store, payload, status, words):
-    before = snapshot(store)
-    r = report(client, **payload)
+def test_bad_reports_are_refused_and_change_nothing(en_reader, read_store, payload, status, words):
+    before = snapshot(read_store)
+    r = report(en_reader, **payload)
     assert r.status_code == status, r.get_json()
     body = r.get_json()
     assert body["error"] and words in body["message"]
-    assert snapshot(store) == before
+    assert snapshot(read_store) == before
 
 
-def test_not_json_is_refused(client, store):
-    before = snapshot(store)
-    r = client.post("/api/problems", data="lon=1", content_type="text/plain")
+def test_not_json_is_refused(en_reader, read_store):
+    before = snapshot(read_store)
+    r = en_reader.post("/api/problems", data="lon=1", content_type="text/plain")
     assert r.status_code == 400 and "JSON" in r.get_json()["message"]
-    r = client.post("/api/problems", json=[1, 2])
+    r = en_reader.post("/api/problems", json=[1, 2])
     assert r.status_code == 400
-    assert snapshot(store) == before
+    assert snapshot(read_store) == before
 
 
 def test_transitions_follow_the_workflow_and_are_recorded(client, store):
@@ -252,7 +266,7 @@ def test_likely_duplicates_and_links(client, store):
     assert linked["events"][-1]["kind"] == "duplicate_linked"
     orig = client.get(f"/problems/{pk1}").get_data(as_text=True)
     assert body["problem"]["problem_id"] in orig
-    # refused: itself, a chain, an unknown problem
+    # en_reader: itself, a chain, an unknown problem
     assert (
         client.put(f"/api/problems/{pk1}/duplicate", json={"duplicate_of": pk1}).status_code == 409
     )
@@ -392,14 +406,14 @@ def test_deadlines_and_overdue(client, store):
         "1.5h",
     ],
 )
-def test_bad_deadlines_are_a_400_and_change_nothing(client, store, deadline):
-    before = snapshot(store), store.count_audit()
-    r = client.put("/api/categories/litter", json={"deadline": deadline})
+def test_bad_deadlines_are_a_400_and_change_nothing(en_reader, read_store, deadline):
+    before = snapshot(read_store), read_store.count_audit()
+    r = en_reader.put("/api/categories/litter", json={"deadline": deadline})
     assert r.status_code == 400, r.get_data(as_text=True)
     body = r.get_json()
     assert body["error"] == "bad_input" and "deadline" in body["message"]
     assert len(body["message"]) < 200
-    assert (snapshot(store), store.count_audit()) == before
+    assert (snapshot(read_store), read_store.count_audit()) == before
 
 
 def test_a_year_is_the_limit_named_in_the_refusal(client, store):
@@ -463,31 +477,31 @@ def test_an_unusable_deadline_already_stored_breaks_no_page(client, store, demo_
 
 
 @pytest.mark.parametrize("big", [2**31, 2**40, 2**63, 10**30])
-def test_ids_beyond_a_database_integer_answer_alike_on_both_backends(client, store, big):
+def test_ids_beyond_a_database_integer_answer_alike_on_both_backends(en_reader, read_store, big):
     """PostgreSQL's INTEGER is 32-bit: a larger id used to reach it and answer 503 there
     (404 on SQLite); now it is a 4xx on both, before any query."""
-    _, lon, lat = inside_point(store)
-    before = snapshot(store)
-    r = report(client, lon=lon, lat=lat, category="litter", round="R", duplicate_of=big)
+    _, lon, lat = inside_point(read_store)
+    before = snapshot(read_store)
+    r = report(en_reader, lon=lon, lat=lat, category="litter", round="R", duplicate_of=big)
     assert r.status_code == 400 and "out of range" in r.get_json()["message"]
-    r = client.put("/api/problems/1/duplicate", json={"duplicate_of": big})
+    r = en_reader.put("/api/problems/1/duplicate", json={"duplicate_of": big})
     assert r.status_code == 400 and "out of range" in r.get_json()["message"]
-    assert snapshot(store) == before
+    assert snapshot(read_store) == before
     for url in [f"/api/problems/{big}", f"/problems/{big}", f"/photos/{big}"]:
-        assert client.get(url).status_code == 404, url
+        assert en_reader.get(url).status_code == 404, url
     for url in [
         f"/api/generations/compare?a={big}&b=1",
         f"/api/problems?generation={big}",
         f"/api/problems?offset={big}",
     ]:
-        r = client.get(url)
+        r = en_reader.get(url)
         assert r.status_code == 400, (url, r.get_data(as_text=True))
-    assert client.get(f"/api/problems?offset={2**31 - 1}").status_code == 200
+    assert en_reader.get(f"/api/problems?offset={2**31 - 1}").status_code == 200
 
 
-def test_report_times_outside_the_years_of_a_date_are_a_400(client, store):
-    _, lon, lat = inside_point(store)
-    before = snapshot(store)
+def test_report_times_outside_the_years_of_a_date_are_a_400(en_reader, read_store):
+    _, lon, lat = inside_point(read_store)
+    before = snapshot(read_store)
     for when in [
         "0001-01-01T00:00:00+08:00",
         "0001-01-01T00:00:00+14:00",
@@ -495,10 +509,10 @@ def test_report_times_outside_the_years_of_a_date_are_a_400(client, store):
         "1899-12-31T23:00:00+08:00",
         "0001-01-01",
     ]:
-        r = report(client, lon=lon, lat=lat, category="litter", round="R", reported_at=when)
+        r = report(en_reader, lon=lon, lat=lat, category="litter", round="R", reported_at=when)
         assert r.status_code == 400, (when, r.get_data(as_text=True))
         assert "reported_at" in r.get_json()["message"]
-    assert snapshot(store) == before
+    assert snapshot(read_store) == before
 
 
 def test_set_deadline_cli(demo_url, store):
@@ -516,17 +530,17 @@ def test_set_deadline_cli(demo_url, store):
     assert result.exit_code == 2 and "nope" in result.output
 
 
-def test_map_popups_link_to_the_problem_page(client):
-    page = client.get("/").get_data(as_text=True)
+def test_map_popups_link_to_the_problem_page(en_reader):
+    page = en_reader.get("/").get_data(as_text=True)
     assert '"problem_page": "/problems/__ID__"' in page
-    script = client.get("/static/js/geoapp-map.js")
+    script = en_reader.get("/static/js/geoapp-map.js")
     assert b"problem-page-link" in script.data
     script.close()
 
 
-def test_openapi_documents_every_write_route(app, client):
-    doc = client.get("/api/openapi.json").get_json()
-    for rule in app.url_map.iter_rules():
+def test_openapi_documents_every_write_route(shared_app, en_reader):
+    doc = en_reader.get("/api/openapi.json").get_json()
+    for rule in shared_app.url_map.iter_rules():
         if not rule.rule.startswith("/api/"):
             continue
         for method in rule.methods - {"GET", "HEAD", "OPTIONS"}:

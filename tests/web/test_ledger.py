@@ -182,16 +182,16 @@ def _by_id(rows):
     return {r["id"]: r for r in rows if r["problems"]}
 
 
-def test_demo_county_has_an_on_time_rate_and_closures_by_day(store):
+def test_demo_county_has_an_on_time_rate_and_closures_by_day(read_store):
     # the demo's closed problems carry the file's 整改完成时间, as a county's would: the
     # rate and the daily closed line must not be empty (they were "—" and all 0)
-    led = services_ledger.build(store, {}, now=NOW)
+    led = services_ledger.build(read_store, {}, now=NOW)
     t = led.totals
     assert t["on_time"] > 0 and t["late"] > 0 and 0 < t["on_time_rate"] < 1
     assert t["closed_unknown"] == 0
     # every timed closure is on the daily line, on its Beijing day
     assert sum(d["closed"] for d in led.daily) == t["on_time"] + t["late"] == t["closed"]
-    with store.transaction() as tx:
+    with read_store.transaction() as tx:
         closed = tx.problem_frame({"status": ["rectified", "verified"]}, ["id"])
     assert len(closed) == t["closed"]
 
@@ -200,9 +200,9 @@ def test_demo_county_has_an_on_time_rate_and_closures_by_day(store):
     ("group", "col"),
     [("unit", "responsible_unit_id"), ("district", "district_id"), ("category", "category")],
 )
-def test_sums_match_raw_sql(store, group, col):
-    led = services_ledger.build(store, {}, now=NOW)
-    expected = _raw(store, GROUP_SQL.format(col=col, where=""))
+def test_sums_match_raw_sql(read_store, group, col):
+    led = services_ledger.build(read_store, {}, now=NOW)
+    expected = _raw(read_store, GROUP_SQL.format(col=col, where=""))
     got = _by_id(led.rows(group))
     assert len(got) == len(expected)
     for r in expected.to_dict(orient="records"):
@@ -210,15 +210,15 @@ def test_sums_match_raw_sql(store, group, col):
         assert g["problems"] == r["problems"]
         assert g["deduction"] == pytest.approx(float(r["deduction"]), abs=1e-6)
         assert g["open"] == r["open"]
-    total = _raw(store, "SELECT COUNT(*) AS n, SUM(deduction) AS d FROM problems").iloc[0]
+    total = _raw(read_store, "SELECT COUNT(*) AS n, SUM(deduction) AS d FROM problems").iloc[0]
     assert led.totals["problems"] == total["n"]
     assert led.totals["deduction"] == pytest.approx(float(total["d"]), abs=1e-6)
 
 
-def test_overdue_matches_pandas_over_raw_rows(store):
-    led = services_ledger.build(store, {}, now=NOW)
-    p = _raw(store, "SELECT responsible_unit_id, category, status, reported_at FROM problems")
-    c = _raw(store, "SELECT category, deadline_hours FROM categories")
+def test_overdue_matches_pandas_over_raw_rows(read_store):
+    led = services_ledger.build(read_store, {}, now=NOW)
+    p = _raw(read_store, "SELECT responsible_unit_id, category, status, reported_at FROM problems")
+    c = _raw(read_store, "SELECT category, deadline_hours FROM categories")
     p = p.merge(c, on="category", how="left")
     reported = pd.to_datetime(p["reported_at"], utc=True, format="ISO8601")
     due = reported + pd.to_timedelta(p["deadline_hours"], unit="h")
@@ -229,16 +229,16 @@ def test_overdue_matches_pandas_over_raw_rows(store):
     assert led.totals["overdue"] == int(p["overdue"].sum()) > 0
 
 
-def test_vectorised_rules_agree_with_deadlines_module(store):
+def test_vectorised_rules_agree_with_deadlines_module(read_store):
     """The ledger computes deadlines column-wise; geoapp.core.deadlines is the rule per row."""
     from geoapp.core import deadlines
 
-    hours = {c["category"]: c["deadline_hours"] for c in store.list_categories()}
-    rows = store.problems()
+    hours = {c["category"]: c["deadline_hours"] for c in read_store.list_categories()}
+    rows = read_store.problems()
     closed = [r["id"] for r in rows if r["status"] in ("rectified", "verified")]
     rect = {pk: T0 + timedelta(hours=(pk % 100)) for pk in closed}
     table = ledger.problem_table(
-        store.problem_frame(columns=ledger.INPUT_COLUMNS), hours, rect, NOW
+        read_store.problem_frame(columns=ledger.INPUT_COLUMNS), hours, rect, NOW
     )
     assert table["id"].tolist() == [r["id"] for r in rows]
     for r, due, on_time, overdue in zip(
@@ -252,8 +252,8 @@ def test_vectorised_rules_agree_with_deadlines_module(store):
     assert table["on_time"].map(lambda v: v is False).sum() > 0
 
 
-def test_filters_agree_with_the_map_and_raw_sql(store):
-    round_ = store.distinct_problem_values("round")[0]
+def test_filters_agree_with_the_map_and_raw_sql(read_store):
+    round_ = read_store.distinct_problem_values("round")[0]
     args = {
         "round": [round_],
         "district": ["D1,D2"],
@@ -261,12 +261,12 @@ def test_filters_agree_with_the_map_and_raw_sql(store):
         "date_from": ["2024-04-15"],
         "date_to": ["2024-04-16"],
     }
-    led = services_ledger.build(store, args, now=NOW)
-    summary = problem_reads.summary(store, args)
+    led = services_ledger.build(read_store, args, now=NOW)
+    summary = problem_reads.summary(read_store, args)
     assert led.totals["problems"] == summary["problems"] > 0
     assert led.totals["deduction"] == pytest.approx(summary["deduction"])
     raw = _raw(
-        store,
+        read_store,
         GROUP_SQL.format(
             col="district_id",
             where="WHERE round = :r AND district_id IN ('D1', 'D2') "
@@ -274,8 +274,12 @@ def test_filters_agree_with_the_map_and_raw_sql(store):
             "AND reported_at >= :a AND reported_at < :b",
         ),
         r=round_,
-        a=datetime(2024, 4, 14, 16, tzinfo=UTC) if store.backend == "postgis" else "2024-04-14T16",
-        b=datetime(2024, 4, 16, 16, tzinfo=UTC) if store.backend == "postgis" else "2024-04-16T16",
+        a=datetime(2024, 4, 14, 16, tzinfo=UTC)
+        if read_store.backend == "postgis"
+        else "2024-04-14T16",
+        b=datetime(2024, 4, 16, 16, tzinfo=UTC)
+        if read_store.backend == "postgis"
+        else "2024-04-16T16",
     )
     got = _by_id(led.by_district)
     assert {k: v["problems"] for k, v in got.items()} == dict(
@@ -283,7 +287,7 @@ def test_filters_agree_with_the_map_and_raw_sql(store):
     )
     assert {r["id"] for r in led.by_district} == {"D1", "D2"}
     with pytest.raises(query_params.BadParameter):
-        services_ledger.build(store, {"unit": ["NOPE"]})
+        services_ledger.build(read_store, {"unit": ["NOPE"]})
 
 
 def test_duplicates_are_not_counted_twice(store):
@@ -340,34 +344,34 @@ def test_rectification_times_come_from_status_events(store):
 
 
 # --- API, page, exports, CLI ------------------------------------------------------------------
-def test_api_ledger(client):
-    d = client.get("/api/ledger?group=district&district=D3").get_json()
+def test_api_ledger(reader):
+    d = reader.get("/api/ledger?group=district&district=D3").get_json()
     assert d["group"] == "district" and d["filters"] == {"district": ["D3"]}
     assert [r["id"] for r in d["rows"]] == ["D3"]
     assert d["rows"][0]["problems"] == d["totals"]["problems"] > 0
     assert d["rows"][0]["lead_unit_name"]
-    u = client.get("/api/ledger").get_json()
+    u = reader.get("/api/ledger").get_json()
     assert u["group"] == "unit" and len(u["ranking"]["accountability"]) >= 3
-    r = client.get("/api/ledger?group=area")
+    r = reader.get("/api/ledger?group=area")
     assert r.status_code == 400 and r.get_json()["error"] == "bad_parameter"
-    assert client.get("/api/ledger?status=nope").status_code == 400
+    assert reader.get("/api/ledger?status=nope").status_code == 400
 
 
-def test_ledger_page_tables_links_and_filters(client):
-    r = client.get("/ledger?district=D2")
+def test_ledger_page_tables_links_and_filters(reader):
+    r = reader.get("/ledger?district=D2")
     text = r.get_data(as_text=True)
     assert r.status_code == 200
     assert "扣分台账" in text and "按责任单位统计" in text and "通报批评" in text
     assert 'href="/districts/D2"' in text and 'href="/units/' in text
     assert "/ledger/export.xlsx?district=D2" in text
     assert "<svg" in text and "<polyline" in text
-    assert client.get("/ledger?district=NOPE").status_code == 400
-    assert 'href="/ledger"' in client.get("/").get_data(as_text=True)
+    assert reader.get("/ledger?district=NOPE").status_code == 400
+    assert 'href="/ledger"' in reader.get("/").get_data(as_text=True)
 
 
-def test_a_unit_account_sees_its_place_in_the_county_ranking_and_no_other_unit(client, client_as):
-    unit = client_as("unit")
-    county = client.get("/api/ledger").get_json()["ranking"]
+def test_a_unit_account_sees_its_place_in_the_county_ranking_and_no_other_unit(reader, reader_as):
+    unit = reader_as("unit")
+    county = reader.get("/api/ledger").get_json()["ranking"]
     own = unit.get("/api/ledger").get_json()["ranking"]
     # the same place as in the county-wide ranking the coordinator sees, and only its own
     assert own["ranks"] == {unit.unit_id: county["ranks"][unit.unit_id]}
@@ -392,12 +396,12 @@ def _workbook(data: bytes):
     return load_workbook(io.BytesIO(data), read_only=False)
 
 
-def test_xlsx_export_matches_the_filtered_ledger(client, app):
-    r = client.get("/ledger/export.xlsx?district=D1&status=reported")
+def test_xlsx_export_matches_the_filtered_ledger(reader, shared_app):
+    r = reader.get("/ledger/export.xlsx?district=D1&status=reported")
     assert r.status_code == 200 and "attachment" in r.headers["Content-Disposition"]
     wb = _workbook(r.data)
     assert wb.sheetnames == ["按责任单位", "按片区", "按问题类别", "问题清单", "筛选条件"]
-    store = app.extensions["geoapp.store"]
+    store = shared_app.extensions["geoapp.store"]
     led = services_ledger.build(store, {"district": ["D1"], "status": ["reported"]})
     for title, group in (
         ("按责任单位", "unit"),
@@ -418,10 +422,10 @@ def test_xlsx_export_matches_the_filtered_ledger(client, app):
     assert filters["片区"] == "第一片区（城关片区）" and filters["状态"] == "已上报"
 
 
-def test_xlsx_filter_sheet_names_what_people_read_not_codes(client):
+def test_xlsx_filter_sheet_names_what_people_read_not_codes(reader):
     """The filter sheet says 已交办、已上报 and a unit's name, as the print view does, never
     the codes a URL carries (it said 'assigned、reported', 'U11', 'litter')."""
-    r = client.get(
+    r = reader.get(
         "/ledger/export.xlsx?status=reported,assigned&unit=U11&category=litter,overflowing_bin"
         "&district=D1&round=市级评估"
     )
@@ -434,75 +438,75 @@ def test_xlsx_filter_sheet_names_what_people_read_not_codes(client):
     assert filters["检查轮次"] == "市级评估"
 
 
-def test_csv_export_has_a_bom_and_round_trips(client, app):
-    r = client.get("/ledger/export.csv?group=category&round=市级评估")
+def test_csv_export_has_a_bom_and_round_trips(reader, shared_app):
+    r = reader.get("/ledger/export.csv?group=category&round=市级评估")
     assert r.status_code == 200 and r.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig"))))
-    led = services_ledger.build(app.extensions["geoapp.store"], {"round": ["市级评估"]})
+    led = services_ledger.build(shared_app.extensions["geoapp.store"], {"round": ["市级评估"]})
     expected = ledger_export.group_table(led, "category")
     assert rows == [["" if v is None else str(v) for v in row] for row in expected]
     assert rows[0][:3] == ["类别代码", "问题类别", "整改时限(小时)"]
-    assert client.get("/ledger/export.csv?group=nope").status_code == 400
+    assert reader.get("/ledger/export.csv?group=nope").status_code == 400
 
 
-def test_print_view(client):
-    r = client.get("/ledger/print?unit=U08&round=市级评估")
+def test_print_view(reader):
+    r = reader.get("/ledger/print?unit=U08&round=市级评估")
     text = r.get_data(as_text=True)
     assert r.status_code == 200
     assert "县城管局" in text and 'id="print-map"' in text and '<path class="area"' in text
     assert "检查轮次 = 市级评估" in text and "@page" not in text  # A4 rules live in print.css
-    assert client.get("/ledger/print?district=D4").status_code == 200
-    assert client.get("/ledger/print").status_code == 400
-    both = client.get("/ledger/print?unit=U08&district=D1").get_data(as_text=True)
+    assert reader.get("/ledger/print?district=D4").status_code == 200
+    assert reader.get("/ledger/print").status_code == 400
+    both = reader.get("/ledger/print?unit=U08&district=D1").get_data(as_text=True)
     assert "县城管局" in both and "片区 = 第一片区" in both  # the unit, within the district
-    assert client.get("/ledger/print?unit=U08,U09").status_code == 400
-    assert client.get("/ledger/print?unit=NOPE").status_code == 400
+    assert reader.get("/ledger/print?unit=U08,U09").status_code == 400
+    assert reader.get("/ledger/print?unit=NOPE").status_code == 400
 
 
 def _cli(url, *args):
     return CliRunner().invoke(main, ["--database-url", url, *map(str, args)])
 
 
-def test_cli_export_ledger(demo_url, tmp_path):
+def test_cli_export_ledger(shared_demo_url, tmp_path):
     out = tmp_path / "ledger.xlsx"
-    r = _cli(demo_url, "export-ledger", "--district", "D1", "--status", "已上报", out)
+    r = _cli(shared_demo_url, "export-ledger", "--district", "D1", "--status", "已上报", out)
     assert r.exit_code == 0, r.output
     assert "wrote" in r.output
-    with open_store(demo_url) as store:
+    with open_store(shared_demo_url) as store:
         led = services_ledger.build(store, {"district": ["D1"], "status": ["reported"]})
     wb = load_workbook(out)
     rows = [list(x) for x in wb["按片区"].iter_rows(values_only=True)]
     assert rows == ledger_export.group_table(led, "district")
 
     csv_out = tmp_path / "ledger.csv"
-    r = _cli(demo_url, "export-ledger", "--format", "csv", "--group", "district", csv_out)
+    r = _cli(shared_demo_url, "export-ledger", "--format", "csv", "--group", "district", csv_out)
     assert r.exit_code == 0, r.output
     assert csv_out.read_bytes().startswith(b"\xef\xbb\xbf")
     assert "片区编号" in csv_out.read_text(encoding="utf-8-sig")
 
-    r = _cli(demo_url, "export-ledger", "--unit", "NOPE", tmp_path / "x.xlsx")
+    r = _cli(shared_demo_url, "export-ledger", "--unit", "NOPE", tmp_path / "x.xlsx")
     assert r.exit_code == 2 and r.output.count("\n") == 1 and "unit" in r.output
     assert not (tmp_path / "x.xlsx").exists()
-    r = _cli(demo_url, "export-ledger", "--from", "2024-13-01", tmp_path / "x.csv")
+    r = _cli(shared_demo_url, "export-ledger", "--from", "2024-13-01", tmp_path / "x.csv")
     assert r.exit_code == 2 and "date_from" in r.output
-    r = _cli(demo_url, "export-ledger", tmp_path / "x.txt")
+    r = _cli(shared_demo_url, "export-ledger", tmp_path / "x.txt")
     assert r.exit_code == 2 and "--format" in r.output
 
 
-def test_problem_list_csv_is_streamed(client, app):
-    r = client.get("/ledger/export.csv?group=problems&district=D1", buffered=False)
+def test_problem_list_csv_is_streamed(reader, shared_app):
+    r = reader.get("/ledger/export.csv?group=problems&district=D1", buffered=False)
     assert r.status_code == 200 and r.is_streamed
     assert 'filename="ledger-problems-' in r.headers["Content-Disposition"]
     data = b"".join(r.response)
     r.close()
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    led = services_ledger.build(app.extensions["geoapp.store"], {"district": ["D1"]})
+    led = services_ledger.build(shared_app.extensions["geoapp.store"], {"district": ["D1"]})
     assert rows[0][0] == "编号" and len(rows) - 1 == led.totals["problems"] > 0
     assert {r[13] for r in rows[1:]} == {"第一片区（城关片区）"}
 
 
-def test_api_ledger_per_round_adds_up_to_the_totals(client):
-    body = client.get("/api/ledger?group=round").get_json()
+def test_api_ledger_per_round_adds_up_to_the_totals(reader):
+    body = reader.get("/api/ledger?group=round").get_json()
     assert body["group"] == "round" and {r["id"] for r in body["rows"]} == {"市级评估", "省级评估"}
     for field in ("problems", "open", "overdue", "closed", "on_time", "late"):
         assert sum(r[field] for r in body["rows"]) == body["totals"][field]

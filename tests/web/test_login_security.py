@@ -128,12 +128,12 @@ def test_set_password_refusals(demo_sqlite_url, args, stdin, message):
 
 
 @pytest.mark.parametrize("forged", ["{id}", "{id}:", "{id}:guess", "x:y", "{id}:{token}x"])
-def test_forged_or_old_session_ids_are_signed_out(app, forged):
+def test_forged_or_old_session_ids_are_signed_out(shared_app, forged):
     """An id-only cookie (the format before session secrets) or a wrong secret: signed out."""
-    store = app.extensions["geoapp.store"]
+    store = shared_app.extensions["geoapp.store"]
     user = store.get_user("admin")
     token = store.user_session_token(user["id"])
-    client = app.test_client()
+    client = shared_app.test_client()
     with client.session_transaction() as session:
         session["_user_id"] = forged.format(id=user["id"], token=token)
         session["_fresh"] = True

@@ -15,6 +15,13 @@ from geoapp.services.ogc import CONFORMANCE, CRS84
 COLLECTIONS = ("districts", "areas", "units", "problems")
 
 
+@pytest.fixture
+def app(shared_app):
+    """One app per module and backend (tests/web/conftest.py): these tests only read.  The
+    clients (``client``, ``client_as``, ``anon_client``) are of this app."""
+    return shared_app
+
+
 def get(client, path, status=200):
     r = client.get(path)
     assert r.status_code == status, (path, r.status_code, r.get_data(as_text=True)[:300])

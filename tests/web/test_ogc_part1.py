@@ -19,6 +19,13 @@ COLLECTIONS = tuple(ogc.COLLECTIONS)
 FOREIGN = ("foo", "sortby", "filter", "filter-lang", "crs", "properties", "display_crs", "skip")
 
 
+@pytest.fixture
+def app(shared_app):
+    """One app per module and backend (tests/web/conftest.py): these tests only read.  The
+    clients (``client``, ``client_as``, ``anon_client``) are of this app."""
+    return shared_app
+
+
 def _operations(store) -> list[tuple[str, set[str]]]:
     """Every OGC operation's path with the query parameters it accepts."""
     gen = store.current_generation()["id"]

@@ -21,6 +21,13 @@ BOX = (114.91, 28.22, 114.93, 28.235)
 COLLECTIONS = ("districts", "areas", "units", "problems")
 
 
+@pytest.fixture
+def app(shared_app):
+    """One app per module and backend (tests/web/conftest.py): these tests only read.  The
+    clients (``client``, ``client_as``, ``anon_client``) are of this app."""
+    return shared_app
+
+
 def get(client, path, status=200):
     r = client.get(path)
     assert r.status_code == status, (path, r.status_code, r.get_data(as_text=True)[:300])

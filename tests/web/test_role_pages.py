@@ -53,6 +53,12 @@ def role_app(demo_sqlite_url):
     app.extensions["geoapp.store"].close()
 
 
+@pytest.fixture
+def read_app(shared_sqlite_app):
+    """The module's shared app (tests/web/conftest.py), for the tests that only read."""
+    return shared_sqlite_app
+
+
 def _endpoint(app, path: str) -> str | None:
     adapter = app.url_map.bind("localhost")
     try:
@@ -62,8 +68,8 @@ def _endpoint(app, path: str) -> str | None:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_link_on_every_page_a_role_opens_is_allowed(role_app, role):
-    client = sign_in(role_app.test_client(), role)
+def test_every_link_on_every_page_a_role_opens_is_allowed(read_app, role):
+    client = sign_in(read_app.test_client(), role)
     seen, per_endpoint, todo, refused = set(), Counter(), deque(["/"]), []
     while todo:
         url = todo.popleft()
@@ -80,7 +86,7 @@ def test_every_link_on_every_page_a_role_opens_is_allowed(role_app, role):
             if parts.scheme or parts.netloc or not parts.path.startswith("/"):
                 continue
             target = parts.path + (f"?{parts.query}" if parts.query else "")
-            endpoint = _endpoint(role_app, parts.path)
+            endpoint = _endpoint(read_app, parts.path)
             if target in seen or endpoint in (None, "static", "auth.logout"):
                 continue
             seen.add(target)
@@ -212,23 +218,23 @@ def test_every_form_and_button_reaches_its_view_for_the_roles_shown_it(role_app,
         assert shown >= 3  # the editor's two and a rollback button
 
 
-def test_the_inspector_reads_the_county_ledger(role_app):
-    client = sign_in(role_app.test_client(), "inspector")
+def test_the_inspector_reads_the_county_ledger(read_app):
+    client = sign_in(read_app.test_client(), "inspector")
     page = client.get("/")
     assert 'href="/ledger"' in page.get_data(as_text=True)  # in the menu
     ledger = client.get("/ledger")
     assert ledger.status_code == 200
-    units = role_app.extensions["geoapp.store"].list_units()
+    units = read_app.extensions["geoapp.store"].list_units()
     assert client.get("/api/ledger?group=unit").status_code == 200
     text = ledger.get_data(as_text=True)
     assert sum(u["name"] in text for u in units) >= 2  # the whole county, not one unit
     assert client.get("/ledger/export.csv").status_code == 200
 
 
-def test_a_unit_account_finds_any_units_contact_but_only_its_own_problems(role_app):
-    store = role_app.extensions["geoapp.store"]
+def test_a_unit_account_finds_any_units_contact_but_only_its_own_problems(read_app):
+    store = read_app.extensions["geoapp.store"]
     own = store.get_user("unit")["unit_id"]
-    client = sign_in(role_app.test_client(), "unit")
+    client = sign_in(read_app.test_client(), "unit")
     gen = store.current_generation()
     areas = store.areas(gen["id"])
     other = areas[areas["responsible_unit_id"] != own].iloc[0]
