@@ -59,7 +59,9 @@ def first_fault_of_text(
     body has one per coordinate pair).  ``json_text`` None (a source not at hand): walks."""
     if json_text is None or may_hold_bad_text(json_text) or text_fault(json_text) is not None:
         return first_fault(value, max_depth)
-    return ("", TOO_DEEP) if nesting_depth(json_text) > max_depth else None
+    if nesting_depth(json_text) <= max_depth:
+        return None
+    return first_fault(value, max_depth)  # rare: the walk names where it is too deep
 
 
 def text_fault(text: str) -> str | None:
