@@ -343,11 +343,9 @@ def demo_postgis_template(request) -> str:
 
 
 @pytest.fixture
-def demo_sqlite_url(demo_sqlite_template, tmp_path) -> str:
+def demo_sqlite_url(request, tmp_path) -> str:
     """A private copy of the demo county in SQLite."""
-    path = tmp_path / "demo.sqlite"
-    shutil.copyfile(demo_sqlite_template, path)
-    return f"sqlite:///{path}"
+    return demo_sqlite_copy(request, tmp_path)
 
 
 @pytest.fixture(scope="module")
@@ -376,16 +374,47 @@ def store_url(request, tmp_path) -> Iterator[str]:
     dbs.drop(url)
 
 
-@pytest.fixture(params=BACKENDS)
-def demo_url(request) -> Iterator[str]:
-    """URL of a private copy of the demo county, once per backend."""
-    if request.param == "sqlite":
-        yield request.getfixturevalue("demo_sqlite_url")
+def demo_sqlite_copy(request, folder: Path) -> str:
+    """URL of a new copy of the demo county in SQLite, in ``folder``."""
+    path = folder / "demo.sqlite"
+    shutil.copyfile(request.getfixturevalue("demo_sqlite_template"), path)
+    return f"sqlite:///{path}"
+
+
+@contextlib.contextmanager
+def demo_copy(request, backend: str, folder: Path) -> Iterator[str]:
+    """URL of a private copy of the demo county on ``backend`` ("sqlite": a file in
+    ``folder``; "postgis": a clone of the template, dropped when the block ends)."""
+    if backend == "sqlite":
+        yield demo_sqlite_copy(request, folder)
         return
     dbs = request.getfixturevalue("postgis_databases")
     url = dbs.create(template=request.getfixturevalue("demo_postgis_template"))
-    yield url
-    dbs.drop(url)
+    try:
+        yield url
+    finally:
+        dbs.drop(url)
+
+
+@pytest.fixture(params=BACKENDS)
+def demo_url(request, tmp_path) -> Iterator[str]:
+    """URL of a private copy of the demo county, once per backend."""
+    with demo_copy(request, request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_demo_sqlite_url(request, tmp_path_factory) -> str:
+    """URL of a copy of the demo county in SQLite shared by one module's tests."""
+    return demo_sqlite_copy(request, tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_demo_url(request, tmp_path_factory) -> Iterator[str]:
+    """URL of a copy of the demo county shared by one module's tests, once per backend (for
+    tests that only read it, or a module that writes once and then only reads)."""
+    with demo_copy(request, request.param, tmp_path_factory.mktemp("demo")) as url:
+        yield url
 
 
 def _load_tiny(url: str) -> None:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
-from collections.abc import Iterator
 
 import geopandas as gpd
 import pandas as pd
@@ -74,22 +72,11 @@ def assert_csv_safe(rows: list[list[str]]) -> None:
                 assert csv_text(cell) == cell, cell
 
 
-BACKENDS = ["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)]
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def demo_url(request, tmp_path_factory) -> Iterator[str]:
+@pytest.fixture(scope="module")
+def demo_url(module_demo_url) -> str:
     """A copy of the demo county per backend, shared by this module's tests: ``injected``
     writes the payloads into it once, and the tests only read it (exports)."""
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
-        shutil.copyfile(request.getfixturevalue("demo_sqlite_template"), path)
-        yield f"sqlite:///{path}"
-        return
-    dbs = request.getfixturevalue("postgis_databases")
-    url = dbs.create(template=request.getfixturevalue("demo_postgis_template"))
-    yield url
-    dbs.drop(url)
+    return module_demo_url
 
 
 @pytest.fixture(scope="module")

@@ -20,33 +20,16 @@ got anyway: tests/web/test_answer_cache.py checks exactly that.
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-
 import pytest
 from webclient import GeoappClient, make_app, sign_in
 
 from geoapp.core.accounts import ROLES
 
-BACKENDS = ["sqlite", pytest.param("postgis", marks=pytest.mark.postgis)]
 
-
-def _sqlite_copy(request, tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("shared-demo") / "demo.sqlite"
-    shutil.copyfile(request.getfixturevalue("demo_sqlite_template"), path)
-    return f"sqlite:///{path}"
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def shared_demo_url(request, tmp_path_factory) -> Iterator[str]:
+@pytest.fixture(scope="module")
+def shared_demo_url(module_demo_url) -> str:
     """A private copy of the demo county shared by one module's reading tests, per backend."""
-    if request.param == "sqlite":
-        yield _sqlite_copy(request, tmp_path_factory)
-        return
-    dbs = request.getfixturevalue("postgis_databases")
-    url = dbs.create(template=request.getfixturevalue("demo_postgis_template"))
-    yield url
-    dbs.drop(url)
+    return module_demo_url
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +70,8 @@ def read_store(shared_app):
 
 
 @pytest.fixture(scope="module")
-def shared_sqlite_app(request, tmp_path_factory):
+def shared_sqlite_app(module_demo_sqlite_url):
     """Like ``shared_app``, on SQLite only (for modules whose tests run on SQLite only)."""
-    app = make_app(_sqlite_copy(request, tmp_path_factory))
+    app = make_app(module_demo_sqlite_url)
     yield app
     app.extensions["geoapp.store"].close()
