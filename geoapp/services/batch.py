@@ -152,7 +152,10 @@ def assign_parquet(
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            # a port of the system's choosing: without one the scheduler still serves its
+            # HTTP routes on 8787, and a second cluster on the machine (another import, a
+            # notebook) finds it taken and warns
+            dashboard_address=":0",
             silence_logs=40,
         )
         client = Client(cluster)
