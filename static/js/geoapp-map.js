@@ -231,8 +231,15 @@
     }
 
     // the cluster answers after the first are fetched, parsed and made into dots by a Web
-    // Worker (geoapp-clusters.js): only the finished dots reach the main thread
-    var clusterWorker = window.GeoappClusters ? GeoappClusters.worker() : null;
+    // Worker (geoapp-clusters.js): only the finished dots reach the main thread. Started at
+    // the first of those answers, not while the page loads (the first answer needs none).
+    var clusterWorker;
+    function workerForClusters() {
+      if (clusterWorker === undefined) {
+        clusterWorker = window.GeoappClusters ? GeoappClusters.worker(cfg.urls.clusters_worker) : null;
+      }
+      return clusterWorker;
+    }
     function showProblems(out) {
       dots.setData(out.dots);
       var counter = document.getElementById("problem-count");
@@ -254,7 +261,7 @@
         answer = getJSON(initialCluster(cfg, map.getZoom())).then(function (fc) {
           return GeoappClusters.prepare(fc, statusColours);
         });
-      } else if (clusterWorker) {
+      } else if (workerForClusters()) {
         answer = clusterWorker.ask(url, statusColours);
       } else {
         answer = getJSON(url).then(function (fc) { return GeoappClusters.prepare(fc, statusColours); });
