@@ -2,9 +2,10 @@
  * made into the dots geoapp-canvas.js draws, off the page's main thread.
  *
  * One file, two uses:
- * - in the page (a <script> before geoapp-map.js) it defines GeoappClusters.prepare (used for
+ * - in the page (inlined before geoapp-map.js) it defines GeoappClusters.prepare (used for
  *   the first answer, which the page's head asked for before any script had loaded) and
- *   GeoappClusters.worker(), which starts this same file as a dedicated Web Worker;
+ *   GeoappClusters.worker(src), which starts this same file, at URL src, as a dedicated Web
+ *   Worker;
  * - in that worker it fetches each answer the page asks for, parses and prepares it there
  *   and posts back only the dots: the download, the JSON parsing and the preparation of a
  *   large answer never hold the main thread while the map is moved.
@@ -81,12 +82,11 @@
   }
 
   // --- in the page ---------------------------------------------------------------------------
-  var src = document.currentScript && document.currentScript.src;
-
-  // A worker that answers ask(url, colours) with a promise of {dots, total, numberFiltered};
-  // null when the browser cannot start one (the page then prepares answers itself). An
-  // ask overtaken by a later one resolves to null at once (the page wants only the latest).
-  function worker() {
+  // A worker running this file (its URL: src) that answers ask(url, colours) with a promise
+  // of {dots, total, numberFiltered}; null when the browser cannot start one (the page then
+  // prepares answers itself). An ask overtaken by a later one resolves to null at once (the
+  // page wants only the latest).
+  function worker(src) {
     if (!src || typeof Worker === "undefined") return null;
     var w;
     try {

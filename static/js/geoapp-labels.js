@@ -11,6 +11,7 @@
  *   var names = new (GeoappLabels.Names())().addTo(map);
  *   names.setGroup("areas", [{key, lat, lon, html, className, border, priority, minZoom}]);
  *   names.group("areas")  → a layer for the layer control that shows/hides that group
+ *   names.batch(fn)       → fn sets several groups; the labels are placed once, after it
  */
 (function () {
   "use strict";
@@ -63,6 +64,19 @@
       return this;
     },
 
+    // Run fn (which may set several groups) and place the labels once, after it: one
+    // measuring layout for all the new labels instead of one per group.
+    batch: function (fn) {
+      this._held = (this._held || 0) + 1;
+      try {
+        fn();
+      } finally {
+        this._held--;
+      }
+      this._place();
+      return this;
+    },
+
     // A layer for the layer control: on the map, the group's labels compete for space.
     group: function (name) {
       var self = this;
@@ -99,7 +113,7 @@
 
     _place: function () {
       var map = this._map;
-      if (!map || !this._container) return;
+      if (!map || !this._container || this._held) return;
       this._container.style.display = "";
       var zoom = map.getZoom(), view = map.getBounds(), groups = this._groups;
       var size = map.getSize(), topLeft = map.containerPointToLayerPoint([0, 0]);

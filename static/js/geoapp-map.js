@@ -100,6 +100,41 @@
       };
     }
 
+    // The first answers of the four layers are applied together, in one task, once all have
+    // come (or failed), in the order they were asked for: the canvas is then drawn once and
+    // the names placed once for all of them, not again as each answer arrives.
+    // together(answer, apply, failed) → a promise settled once apply (or failed, on an
+    // error) has run.
+    var together = (function (count) {
+      var slots = [];
+      function runAll() {
+        names.batch(function () {
+          slots.forEach(function (slot) {
+            try {
+              if (slot.ok) slot.apply(slot.value);
+              else slot.failed(slot.value);
+            } catch (err) {
+              slot.failed(err);
+            }
+          });
+        });
+        slots.forEach(function (slot) { slot.done(); });
+      }
+      return function (answer, apply, failed) {
+        var slot = { apply: apply, failed: failed };
+        slots.push(slot);
+        return new Promise(function (done) {
+          slot.done = done;
+          answer.then(function (value) { slot.ok = true; slot.value = value; },
+            function (err) { slot.ok = false; slot.value = err; })
+            .then(function () {
+              slot.settled = true;
+              if (slots.length === count && slots.every(function (x) { return x.settled; })) runAll();
+            });
+        });
+      };
+    })(cfg.show_districts !== false ? 4 : 3);
+
     function scope(params) {
       var out = Object.assign({}, params, extra);
       if (cfg.scope) Object.assign(out, cfg.scope);
@@ -142,7 +177,7 @@
     areaShapes.on("add", restack);
     if (cfg.show_districts !== false) {
       districtShapes.addTo(districtLayer);
-      getJSON(cfg.urls.districts + query(scope({}))).then(function (fc) {
+      together(getJSON(cfg.urls.districts + query(scope({}))), function (fc) {
         districtShapes.setData(fc);
         var labels = [];
         fc.features.forEach(function (f) {
@@ -158,7 +193,7 @@
         });
         names.setGroup("districts", labels);
         markReady("districts");
-      }).catch(fail("districts"));
+      }, fail("districts"));
       districtLayer.addTo(map);
       labelLayer.addTo(map);
     } else {
@@ -166,7 +201,7 @@
     }
 
     areaShapes.addTo(areaLayer);
-    getJSON(cfg.urls.areas + query(areaParams(cfg))).then(function (fc) {
+    together(getJSON(cfg.urls.areas + query(areaParams(cfg))), function (fc) {
       areaShapes.setData(fc);
       names.setGroup("areas", fc.features.filter(function (f) { return f.properties.label_point; }).map(function (f) {
         var p = f.properties;
@@ -178,12 +213,12 @@
       }));
       if (cfg.fit_areas && areaShapes.featureCount()) map.fitBounds(areaShapes.getBounds(), { padding: [20, 20] });
       markReady("areas");
-    }).catch(fail("areas"));
+    }, fail("areas"));
     areaLayer.addTo(map);
     areaNames.addTo(map);
 
     // --- units ------------------------------------------------------------------------------
-    getJSON(cfg.urls.units + query(extra)).then(function (fc) {
+    together(getJSON(cfg.urls.units + query(extra)), function (fc) {
       fc.features.forEach(function (f) {
         var p = f.properties;
         if (cfg.unit_ids ? cfg.unit_ids.indexOf(p.id) < 0 : p.kind !== "lead") return;
@@ -196,7 +231,7 @@
           .addTo(unitLayer);
       });
       markReady("units");
-    }).catch(fail("units"));
+    }, fail("units"));
     unitLayer.addTo(map);
 
     // --- problems: clusters from the server -----------------------------------------------------
@@ -231,8 +266,15 @@
     }
 
     // the cluster answers after the first are fetched, parsed and made into dots by a Web
-    // Worker (geoapp-clusters.js): only the finished dots reach the main thread
-    var clusterWorker = window.GeoappClusters ? GeoappClusters.worker() : null;
+    // Worker (geoapp-clusters.js): only the finished dots reach the main thread. Started at
+    // the first of those answers, not while the page loads (the first answer needs none).
+    var clusterWorker;
+    function workerForClusters() {
+      if (clusterWorker === undefined) {
+        clusterWorker = window.GeoappClusters ? GeoappClusters.worker(cfg.urls.clusters_worker) : null;
+      }
+      return clusterWorker;
+    }
     function showProblems(out) {
       dots.setData(out.dots);
       var counter = document.getElementById("problem-count");
@@ -254,17 +296,21 @@
         answer = getJSON(initialCluster(cfg, map.getZoom())).then(function (fc) {
           return GeoappClusters.prepare(fc, statusColours);
         });
-      } else if (clusterWorker) {
+      } else if (workerForClusters()) {
         answer = clusterWorker.ask(url, statusColours);
       } else {
         answer = getJSON(url).then(function (fc) { return GeoappClusters.prepare(fc, statusColours); });
       }
       pending++;
-      answer.then(function (out) {
+      var show = function (out) {
         if (out && seq === loadSeq) showProblems(out);
-      }).catch(function (err) {
+      };
+      var failed = function (err) {
         if (seq === loadSeq) fail("problems")(err);
-      }).then(function () { pending--; });
+      };
+      // the first answer is drawn with the other layers' first answers
+      var shown = first === true ? together(answer, show, failed) : answer.then(show).catch(failed);
+      shown.then(function () { pending--; });
     }
     // clusters (click: zoom in) and single problems (click: the problem's popup)
     var dots = new Dots({

@@ -95,13 +95,21 @@ def _static_text(name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def inline_script(name: str) -> Markup:
-    """A file of static/ as the body of an inline <script> (read once): for the few lines
-    a page must run before any script file could arrive."""
-    text = _static_text(name)
-    if "</" in text:
-        raise ValueError(f"{name} cannot be inlined: it contains '</'")
-    return Markup(text)
+def inline_script(*names: str) -> Markup:
+    """Files of static/ as the body of one inline <script> (each read once), in order: the
+    few lines a page must run before any script file could arrive, and the map pages' own
+    scripts (one request each otherwise).  Every ``</`` is written ``<\\/`` (the same in a
+    JavaScript string, regular expression or comment), so no text of a file can close the
+    script element; a file holding ``<!--`` or ``<script`` (which would change how the
+    browser finds the element's end) is refused (ValueError)."""
+    texts = []
+    for name in names:
+        text = _static_text(name)
+        lowered = text.lower()
+        if "<!--" in lowered or "<script" in lowered:
+            raise ValueError(f"{name} cannot be inlined: it contains '<!--' or '<script'")
+        texts.append(text.replace("</", "<\\/"))
+    return Markup("\n".join(texts))
 
 
 def when(value, date_only: bool = False) -> Markup:

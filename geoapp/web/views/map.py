@@ -92,6 +92,8 @@ def map_config(scope: dict | None = None, **extra) -> dict:
             "search": url_for("api.search"),
             "unit_page": url_for("map.unit_page", unit_id="__ID__"),
             "problem_page": url_for("intake.problem_page", problem_pk=0).replace("/0", "/__ID__"),
+            # the page's cluster worker runs this file (inlined in the page itself)
+            "clusters_worker": url_for("static", filename="js/geoapp-clusters.js"),
         },
         "labels": map_labels(),
         "filters": current_filters(),
