@@ -104,7 +104,10 @@ def _csv_rows(path: Path, data: bytes | None) -> tuple[list[str], Iterator[tuple
 
     def body() -> Iterator[tuple[str, list]]:
         with text:
-            for number, row in enumerate(rows, start=2):
+            # a row's line is where it starts in the file: a quoted cell may hold line breaks
+            end = reader.line_num  # the header's last line
+            for row in rows:
+                number, end = end + 1, reader.line_num
                 if not "".join(row).strip():  # every cell blank
                     continue
                 if len(row) != len(header):

@@ -60,6 +60,14 @@ def utc_texts(seconds: np.ndarray) -> np.ndarray:
     return np.char.add(stamps.astype(object).astype(str), ".000000+00:00").astype(object)
 
 
+def _rectified_texts(rectified_s: np.ndarray) -> np.ndarray:
+    """The stored rectification times (None where there is none: ``rectified_s`` -1)."""
+    texts = np.full(len(rectified_s), None, dtype=object)
+    given = np.flatnonzero(rectified_s >= 0)
+    texts[given] = utc_texts(rectified_s[given])
+    return texts
+
+
 def _utc_text(when: datetime) -> str:
     return when.astimezone(UTC).isoformat(timespec="microseconds")
 
@@ -163,6 +171,9 @@ class ProblemBulk(TransactionBase):
             **{c: text[c].tolist() for c in _TEXT},
             **{c: floats[c].tolist() for c in _FLOAT},
             "reported_at": utc_texts(reported_s).tolist(),
+            # what the trigger on problem_events would set once the status event is in
+            # (migration 0011: it then leaves the row alone, not writing it a second time)
+            "rectified_at": _rectified_texts(rectified_s).tolist(),
             "generation_id": gen_col.tolist(),
             "created_at": [stamp] * n,
             "updated_at": [stamp] * n,

@@ -217,8 +217,8 @@ problems = sa.Table(
 
 #: ``problems.rectified_at`` (migration 0008): when the problem's latest "status" event to
 #: ``rectified`` was recorded, NULL when none.  Kept by the database (a trigger on
-#: problem_events), never written by the store, not among ``problems.c`` (so reads of whole
-#: problems do not carry it): the ledger's queries select it through this column.
+#: problem_events; a bulk import inserts it with its event's time: migration 0011), not in
+#: ``problems.c`` (reads of whole problems do not carry it): the ledger's queries read it.
 problems_rectified_at = sa.literal_column("problems.rectified_at", UTCDateTime())
 
 problem_events = sa.Table(

@@ -41,6 +41,32 @@ def test_csv_bad_rows_are_named_by_line(tmp_path):
     assert np.isfinite(t.lon[0]) and np.isnan(t.lon[1])
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_csv_rows_are_named_by_the_line_they_start_on_after_cells_with_line_breaks(
+    tmp_path, newline
+):
+    """A quoted cell may hold line breaks (a description typed in Excel with Alt+Enter):
+    each row is still named by the line of the file it starts on."""
+    lines = [
+        "lon,lat,note",  # 1
+        '114.92,28.23,"two',  # 2
+        'lines"',  # 3
+        "abc,28.2,bad one",  # 4
+        "",  # 5: blank
+        '114.9,28.2,"three',  # 6
+        "",  # 7: an empty line inside the quotes
+        'lines"',  # 8
+        '500,28.2,"bad ',  # 9
+        'two"',  # 10
+        "114.9,,bad three",  # 11
+    ]
+    t = read_points(write(tmp_path, "p.csv", newline.join(lines) + newline))
+    assert [b.where for b in t.bad] == ["line 4", "line 9", "line 11"]
+    assert t.frame["note"].tolist()[0] == f"two{newline}lines"
+    with pytest.raises(InputError, match="line 4 has 2 fields"):
+        read_table(write(tmp_path, "q.csv", newline.join([*lines[:3], "1,2", ""])))
+
+
 def test_csv_without_coordinates_columns(tmp_path):
     with pytest.raises(InputError, match="longitude and a latitude column"):
         read_points(write(tmp_path, "p.csv", "a,b\n1,2\n"))

@@ -6,9 +6,12 @@ on after the refusal (the insert ran under a savepoint)."""
 from __future__ import annotations
 
 from contextlib import nullcontext
+from datetime import UTC, datetime
 
 import pytest
+import sqlalchemy as sa
 
+from geoapp.store import schema as S
 from geoapp.store.errors import StoreError
 
 
@@ -44,3 +47,48 @@ def test_a_stored_problem_id_is_refused_by_name_and_the_batch_left_out(tiny_coun
         assert len(tx.add_problem_columns(problem_columns(["N-last"]), actor="t")) == 1
     assert store.count_problems() == before + 31
     assert store.existing_problem_ids(["N-x", "N-y", "N-z", "N-last"]) == {"N-last"}
+
+
+def _rows_updated(tx) -> int:
+    """Rows the transaction's connection has changed (SQLite: inserts and updates, those of
+    triggers included) or updated (PostgreSQL) in ``problems`` so far."""
+    if tx._conn.dialect.name == "sqlite":
+        return tx._conn.exec_driver_sql("SELECT total_changes()").scalar_one()
+    return tx._conn.exec_driver_sql(
+        "SELECT coalesce(sum(n_tup_upd), 0) FROM pg_stat_xact_user_tables "
+        "WHERE relname = 'problems'"
+    ).scalar_one()
+
+
+def test_an_imported_rectification_time_is_stored_with_the_problem_not_rewritten(tiny_county):
+    """A problem arriving rectified is inserted with its rectification time: the trigger on
+    its "status" event (which sets the time for every other writer) finds it there and
+    leaves the row alone, instead of writing a second version of every such row."""
+    store = tiny_county
+    columns = problem_columns(["R-open", "R-rectified", "R-verified"])
+    columns["status"] = ["reported", "rectified", "verified"]
+    columns["rectified_s"] = [-1, 1_711_933_200, 1_712_000_000]  # +1 h; 2024-04-01T19:33:20
+    with store.transaction() as tx:
+        before = _rows_updated(tx)
+        pks = tx.add_problem_columns(columns, actor="t")
+        changed = _rows_updated(tx) - before
+        e = S.problem_events
+        count = sa.select(sa.func.count()).where(e.c.problem_pk.in_(pks))
+        events = tx._conn.execute(count).scalar_one()
+    assert events == 5  # created x 3 (unassigned: none assigned) + status x 2
+    # SQLite: 3 problems + 5 events inserted, no update; PostgreSQL: no update
+    assert changed == (3 + 5 if store.engine.dialect.name == "sqlite" else 0)
+    with store.engine.connect() as conn:
+        p = S.problems
+        read = sa.select(p.c.problem_id, S.problems_rectified_at).where(p.c.id.in_(pks))
+        stored = dict(conn.execute(read).all())
+    as_time = {k: None if v is None else v.astimezone(UTC) for k, v in stored.items()}
+    assert as_time == {
+        "R-open": None,
+        "R-rectified": datetime(2024, 4, 1, 1, 0, tzinfo=UTC),
+        "R-verified": datetime(2024, 4, 1, 19, 33, 20, tzinfo=UTC),
+    }
+    assert {k: v for k, v in store.rectified_times().items() if k in pks} == {
+        pks[1]: datetime(2024, 4, 1, 1, 0, tzinfo=UTC),
+        pks[2]: datetime(2024, 4, 1, 19, 33, 20, tzinfo=UTC),
+    }
