@@ -199,3 +199,27 @@ def test_the_reference_token_changes_with_every_value_of_every_reference_table(l
         with loaded.transaction() as tx:
             tx._x(sa.update(table).where(where).values(**old))
         assert loaded.data_version()["reference"] == base, (table.name, values)
+
+
+def test_a_generation_is_read_in_one_statement(loaded: Store):
+    """Every GET reads the current generation (and the generations its problems were
+    assigned in): one statement each, with the area count and ``is_current`` (it was four
+    for the current generation, three for another)."""
+    from geoapp.store import NotFound
+
+    current = loaded.current_generation()
+    with loaded.transaction() as tx:
+        draft = tx.create_generation("planner", "draft", parent_id=current["id"])
+    with loaded.transaction() as tx:
+        assert _statements(loaded, tx.current_generation) == 1
+        assert _statements(loaded, lambda: tx.get_generation(draft)) == 1
+        assert tx.current_generation() == current
+        assert tx.get_generation(current["id"]) == current
+        assert current["is_current"] is True and current["area_count"] == 4
+        other = tx.get_generation(draft)
+        assert other["is_current"] is False and other["status"] == "draft"
+        listed = tx.list_generations()
+        assert [g["id"] for g in listed] == sorted(g["id"] for g in listed)
+        assert [g["is_current"] for g in listed] == [g["id"] == current["id"] for g in listed]
+        with pytest.raises(NotFound):
+            tx.get_generation(draft + 1000)
