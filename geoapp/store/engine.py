@@ -105,28 +105,65 @@ class Transaction(
         ``reference`` when units, districts, categories or rules change (a hash of those
         small tables).  Each token is an opaque string; compare for equality only.
         """
-        p, e, g = S.problems, S.problem_events, S.generations
-        row = self._x(
-            sa.select(
-                sa.select(sa.func.count()).select_from(p).scalar_subquery(),
-                sa.select(sa.func.max(p.c.id)).scalar_subquery(),
-                sa.select(sa.func.max(e.c.id)).scalar_subquery(),
-                sa.select(sa.func.count()).select_from(g).scalar_subquery(),
-                sa.select(sa.func.max(g.c.id)).scalar_subquery(),
-                sa.select(sa.func.sum(g.c.version)).scalar_subquery(),
-            )
-        ).one()
+        row = self._x(_version_counts()).one()
         digest = hashlib.sha256()
-        for table in (S.units, S.districts, S.categories, S.rules):
-            key = table.primary_key.columns.values()[0]
-            for r in self._x(sa.select(table).order_by(key)):
-                digest.update(repr(tuple(r)).encode())
-            digest.update(b"|")
+        for r in self._x(_reference_rows()):
+            digest.update(repr(tuple(r)).encode())
         return {
             "problems": f"{row[0]}:{row[1] or 0}:{row[2] or 0}",
             "generations": f"{row[3]}:{row[4] or 0}:{row[5] or 0}",
             "reference": digest.hexdigest()[:16],
         }
+
+
+#: The tables whose every change changes ``data_version()["reference"]``.
+REFERENCE_TABLES = (S.units, S.districts, S.categories, S.rules)
+
+
+@functools.cache
+def _version_counts() -> sa.Select[Any]:
+    """The counts and highest ids behind the ``problems`` and ``generations`` tokens (built
+    once: the statement never changes)."""
+    p, e, g = S.problems, S.problem_events, S.generations
+    return sa.select(
+        sa.select(sa.func.count()).select_from(p).scalar_subquery(),
+        sa.select(sa.func.max(p.c.id)).scalar_subquery(),
+        sa.select(sa.func.max(e.c.id)).scalar_subquery(),
+        sa.select(sa.func.count()).select_from(g).scalar_subquery(),
+        sa.select(sa.func.max(g.c.id)).scalar_subquery(),
+        sa.select(sa.func.sum(g.c.version)).scalar_subquery(),
+    )
+
+
+@functools.cache
+def _reference_rows() -> sa.CompoundSelect:
+    """Every row of the reference tables in one statement (one round trip instead of one per
+    table): the table's position, its key, its other values as one text (each prefixed by
+    its length), and its floating point values as they are (text would round them on
+    SQLite), ordered by table and key."""
+    floats = max(sum(isinstance(c.type, sa.Double) for c in t.columns) for t in REFERENCE_TABLES)
+    parts = []
+    for n, table in enumerate(REFERENCE_TABLES):
+        key = table.primary_key.columns.values()[0]
+        text: Any = sa.literal("")
+        kept: list[Any] = []
+        for column in table.columns:
+            if isinstance(column.type, sa.Double):
+                kept.append(column)
+            else:  # "<length>:<text>" ("N:" for NULL): no value can pass for two or for NULL
+                value = sa.cast(column, sa.Text)
+                size = sa.func.coalesce(sa.cast(sa.func.length(value), sa.Text), "N")
+                text = text + size + ":" + sa.func.coalesce(value, "")
+        kept += [sa.cast(sa.null(), sa.Double)] * (floats - len(kept))
+        parts.append(
+            sa.select(
+                sa.literal(n).label("t"),
+                sa.cast(key, sa.Text).label("k"),
+                text.label("v"),
+                *(c.label(f"f{i}") for i, c in enumerate(kept)),
+            )
+        )
+    return sa.union_all(*parts).order_by("t", "k")
 
 
 class PostgisTransaction(PostgisBackend, Transaction):

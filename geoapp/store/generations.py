@@ -26,10 +26,14 @@ class Generations(TransactionBase):
 
     # ------------------------------------------------------------------ generations
 
-    def _generation(self, generation_id: Any, *, for_update: bool = False) -> dict[str, Any]:
+    def _generation_id(self, generation_id: Any) -> int:
         gid = V.convert(generation_id, V.to_int, "generation", "id")
         if gid is None:
             raise StoreError(N_("a generation id is required"))
+        return int(gid)
+
+    def _generation(self, generation_id: Any, *, for_update: bool = False) -> dict[str, Any]:
+        gid = self._generation_id(generation_id)
         stmt = sa.select(S.generations).where(S.generations.c.id == gid)
         if for_update:
             stmt = stmt.with_for_update()
@@ -39,9 +43,7 @@ class Generations(TransactionBase):
         return rows[0]
 
     def _current_id(self) -> int | None:
-        return self._x(
-            sa.select(sa.func.max(S.generations.c.id)).where(S.generations.c.status == "published")
-        ).scalar_one()
+        return self._x(sa.select(_current_id_query())).scalar_one()
 
     def _generation_for_read(self, generation_id: Any) -> int | None:
         """The generation to read: the given one (must exist) or the current one (or None)."""
@@ -278,7 +280,9 @@ class Generations(TransactionBase):
         if not done.rowcount:
             raise NotFound(N_("unknown draft edit %(edit_id)s"), edit_id=edit_id)
 
-    def _generation_select(self) -> sa.Select[Any]:
+    def _generations(self, where: Any = None) -> list[dict[str, Any]]:
+        """Generations (with ``where``) sorted by id, each with its area count and whether
+        it is the current one, in one statement."""
         g, av = S.generations, S.area_versions
         count = (
             sa.select(sa.func.count())
@@ -287,29 +291,35 @@ class Generations(TransactionBase):
             .scalar_subquery()
             .label("area_count")
         )
-        return sa.select(g, count)
-
-    def _with_current(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        current = self._current_id()
+        current = sa.func.coalesce(g.c.id == _current_id_query(), False).label("is_current")
+        stmt = sa.select(g, count, current).order_by(g.c.id)
+        rows = self._dicts(stmt if where is None else stmt.where(where))
         for row in rows:
-            row["is_current"] = row["id"] == current
+            row["is_current"] = bool(row["is_current"])
         return rows
 
     def current_generation(self) -> dict[str, Any] | None:
         """The published generation with the highest id, or None before the first publish."""
-        current = self._current_id()
-        return None if current is None else self.get_generation(current)
+        rows = self._generations(S.generations.c.id == _current_id_query())
+        return rows[0] if rows else None
 
     def get_generation(self, generation_id: int) -> dict[str, Any]:
         """One generation: id, status, author, message, created_at, published_at,
         published_by, publish_message, parent_id, version, area_count, is_current.
         Raises NotFound."""
-        gid = self._generation(generation_id)["id"]
-        rows = self._dicts(self._generation_select().where(S.generations.c.id == gid))
-        return self._with_current(rows)[0]
+        gid = self._generation_id(generation_id)
+        rows = self._generations(S.generations.c.id == gid)
+        if not rows:
+            raise NotFound(N_("unknown generation %(gid)s"), gid=gid)
+        return rows[0]
 
     def list_generations(self) -> list[dict[str, Any]]:
         """All generations (drafts too), sorted by id."""
-        return self._with_current(
-            self._dicts(self._generation_select().order_by(S.generations.c.id))
-        )
+        return self._generations()
+
+
+def _current_id_query() -> Any:
+    """The id of the current generation (the published one with the highest id), as a
+    scalar subquery (NULL before the first publish)."""
+    g = S.generations
+    return sa.select(sa.func.max(g.c.id)).where(g.c.status == "published").scalar_subquery()

@@ -303,3 +303,35 @@ def test_grid_exact_when_areas_overlap(boxes, seed):
     expected = oracle(areas, pts[:, 0], pts[:, 1])
     zoning = Zoning.build(areas, max_cells=4096)
     assert zoning.assign(pts[:, 0], pts[:, 1], use_grid=True)["area_id"].tolist() == expected
+
+
+def test_the_raster_index_is_built_only_for_a_batch_it_pays_for():
+    """``use_grid=None``: fewer than GRID_MIN_POINTS points are tested exactly against the
+    areas (publishing placed a county's few hundred inspection points by building the whole
+    raster index first); from GRID_MIN_POINTS on the index is built, and once built it
+    answers any batch of 16 or more.  The answer is the exact one every time."""
+    from geoapp.core.assignment import GRID_MIN_POINTS
+
+    labels = np.arange(36).reshape(6, 6) % 7
+    areas = grid_areas(labels)
+    rng = np.random.default_rng(3)
+
+    def points(n):
+        return X0 - 0.001 + rng.random(n) * 0.008, Y0 - 0.001 + rng.random(n) * 0.008
+
+    zoning = Zoning.build(areas)
+    for n in (16, 1_000):
+        lon, lat = points(n)
+        got = zoning.locate(lon, lat)
+        assert zoning._grid is None, n  # no index built for this batch
+        assert got.tolist() == zoning.locate_exact(lon, lat).tolist()
+    zoning.locate(*points(GRID_MIN_POINTS - 1))
+    assert zoning._grid is None
+    lon, lat = points(GRID_MIN_POINTS)
+    got = zoning.locate(lon, lat)
+    assert zoning._grid is not None  # a batch this large builds it
+    assert got.tolist() == zoning.locate_exact(lon, lat).tolist()
+    built = zoning._grid
+    lon, lat = points(16)
+    assert zoning.locate(lon, lat).tolist() == zoning.locate_exact(lon, lat).tolist()
+    assert zoning._grid is built

@@ -138,3 +138,88 @@ def test_problem_changes_names_what_changed_since_a_version(loaded: Store):
     pts = loaded.problem_points({"status": "verified"}, ids=[pk, new, 10**6])
     assert pts["id"].tolist() == [pk] and pts["status"].tolist() == ["verified"]
     assert loaded.problem_points(ids=[])["id"].tolist() == []
+
+
+def _statements(store: Store, action) -> int:
+    """How many SQL statements ``action()`` sends to ``store``'s database."""
+    import sqlalchemy as sa
+
+    sent = []
+
+    def count(*_args) -> None:
+        sent.append(1)
+
+    sa.event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        action()
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", count)
+    return len(sent)
+
+
+def test_the_reference_token_changes_with_every_value_of_every_reference_table(loaded: Store):
+    """``reference`` sees any change of any column of units, districts, categories and rules
+    (the last bit of a longitude, NULL against an empty text, a value moved to the next
+    column), comes back when the value does, and costs two statements in all (it was one
+    per reference table on top of the counts: five round trips, twice per GET)."""
+    import math
+
+    import sqlalchemy as sa
+
+    from geoapp.store import schema as S
+
+    loaded.upsert_units([{"unit_id": "U-JJ", "name": "ab", "kind": "", "lon": 110.25}])
+    with loaded.transaction() as tx:
+        tx._x(sa.insert(S.categories).values(category="cat-x", name_zh="a", deadline_hours=7))
+        tx._x(sa.insert(S.rules).values(rule_id="R-x", priority=5, unit_id="U-JJ", note="n"))
+    with loaded.transaction() as tx:
+        assert _statements(loaded, tx.data_version) == 2
+    base = loaded.data_version()["reference"]
+    changes = [
+        (S.units, "U-JJ", {"name": "abc"}),
+        (S.units, "U-JJ", {"name": "a", "kind": "b"}),  # a letter moved to the next value
+        (S.units, "U-JJ", {"kind": None}),  # NULL, not an empty text
+        (S.units, "U-JJ", {"lon": math.nextafter(110.25, 111)}),  # the last bit of a float
+        (S.units, "U-JJ", {"lat": 0.0}),
+        (S.districts, None, {"name": "elsewhere"}),
+        (S.categories, "cat-x", {"deadline_hours": 8}),
+        (S.categories, "cat-x", {"name_en": "x"}),
+        (S.rules, "R-x", {"priority": 50}),
+        (S.rules, "R-x", {"note": None}),
+    ]
+    for table, key, values in changes:
+        column = table.primary_key.columns.values()[0]
+        with loaded.transaction() as tx:
+            if key is None:
+                key = tx._x(sa.select(column).order_by(column).limit(1)).scalar_one()
+            where = column == key
+            old = tx._x(sa.select(*(table.c[c] for c in values)).where(where)).one()._asdict()
+            tx._x(sa.update(table).where(where).values(**values))
+        assert loaded.data_version()["reference"] != base, (table.name, values)
+        with loaded.transaction() as tx:
+            tx._x(sa.update(table).where(where).values(**old))
+        assert loaded.data_version()["reference"] == base, (table.name, values)
+
+
+def test_a_generation_is_read_in_one_statement(loaded: Store):
+    """Every GET reads the current generation (and the generations its problems were
+    assigned in): one statement each, with the area count and ``is_current`` (it was four
+    for the current generation, three for another)."""
+    from geoapp.store import NotFound
+
+    current = loaded.current_generation()
+    with loaded.transaction() as tx:
+        draft = tx.create_generation("planner", "draft", parent_id=current["id"])
+    with loaded.transaction() as tx:
+        assert _statements(loaded, tx.current_generation) == 1
+        assert _statements(loaded, lambda: tx.get_generation(draft)) == 1
+        assert tx.current_generation() == current
+        assert tx.get_generation(current["id"]) == current
+        assert current["is_current"] is True and current["area_count"] == 4
+        other = tx.get_generation(draft)
+        assert other["is_current"] is False and other["status"] == "draft"
+        listed = tx.list_generations()
+        assert [g["id"] for g in listed] == sorted(g["id"] for g in listed)
+        assert [g["is_current"] for g in listed] == [g["id"] == current["id"] for g in listed]
+        with pytest.raises(NotFound):
+            tx.get_generation(draft + 1000)
