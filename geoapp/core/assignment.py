@@ -33,6 +33,13 @@ from geoapp.core.routing import Rule, as_rules, rule_matrix
 if TYPE_CHECKING:  # geopandas is slow to import; only types need it here
     import geopandas as gpd
 
+#: Points a zoning tests exactly (about a microsecond each) before it builds its raster index
+#: (a few tenths of a second for a county of a few hundred areas, measured): a one-off
+#: batch of a few thousand points is answered long before the raster would be ready, and a
+#: zoning that keeps answering (the app's, a large file) builds it once this many points
+#: have gone through it.
+EXACT_POINTS_BEFORE_GRID = 200_000
+
 ASSIGNMENT_COLUMNS = ("district_id", "area_id", "responsible_unit_id", "lead_unit_id", "rule")
 AREA_COLUMNS = ("area_id", "name", "kind", "district_id", "responsible_unit_id")
 
@@ -61,6 +68,7 @@ class Zoning:
     max_cells: int | None = None
     tree: STRtree = field(init=False, repr=False)
     _grid: CellGrid | None = field(init=False, repr=False, default=None)
+    _located_exactly: int = field(init=False, repr=False, default=0)
 
     def __post_init__(self) -> None:
         shapely.prepare(self.geoms)
@@ -151,11 +159,16 @@ class Zoning:
         """Index (into this zoning's sorted areas) of the area covering each point, or -1.
 
         The raster index answers most points; points near a boundary are tested exactly,
-        so the result equals :meth:`locate_exact`'s.
+        so the result equals :meth:`locate_exact`'s.  ``use_grid=None``: the raster once it
+        is built, or once :data:`EXACT_POINTS_BEFORE_GRID` points (these ones included)
+        have asked this zoning; until then every point is tested exactly.
         """
         lon = np.atleast_1d(np.asarray(lon, dtype=float))
         lat = np.atleast_1d(np.asarray(lat, dtype=float))
-        if use_grid is False or (use_grid is None and len(lon) < 16):
+        if use_grid is None and self._grid is None:
+            self._located_exactly += len(lon)
+            use_grid = self._located_exactly >= EXACT_POINTS_BEFORE_GRID
+        if use_grid is False:
             return self.locate_exact(lon, lat)
         grid = self.grid
         result = grid.lookup(lon, lat)

@@ -303,3 +303,43 @@ def test_grid_exact_when_areas_overlap(boxes, seed):
     expected = oracle(areas, pts[:, 0], pts[:, 1])
     zoning = Zoning.build(areas, max_cells=4096)
     assert zoning.assign(pts[:, 0], pts[:, 1], use_grid=True)["area_id"].tolist() == expected
+
+
+def test_the_raster_is_built_once_enough_points_have_asked(monkeypatch):
+    """A few points (a sheet, a redraw's open problems) are tested exactly, without
+    building the raster; once EXACT_POINTS_BEFORE_GRID points have asked one zoning (in
+    one call or over several) it builds the raster and uses it; the answers never change.
+    (The threshold is lowered here to keep the test quick.)"""
+    from geoapp.core import assignment
+
+    monkeypatch.setattr(assignment, "EXACT_POINTS_BEFORE_GRID", 3_000)
+
+    labels = np.arange(36).reshape(6, 6) % 7
+    labels[2, 3] = -1  # a gap
+    zoning = Zoning.build(grid_areas(labels))
+    rng = np.random.default_rng(11)
+
+    def points(n):
+        return X0 - 0.001 + rng.random(n) * 0.008, Y0 - 0.001 + rng.random(n) * 0.008
+
+    threshold = assignment.EXACT_POINTS_BEFORE_GRID
+    asked = 0
+    for n in (16, 500, threshold // 2):
+        lon, lat = points(n)
+        assert zoning.locate(lon, lat).tolist() == zoning.locate_exact(lon, lat).tolist()
+        asked += n
+        assert asked < threshold and zoning._grid is None, n
+    lon, lat = points(threshold - asked)  # these reach the threshold
+    assert zoning.locate(lon, lat).tolist() == zoning.locate_exact(lon, lat).tolist()
+    assert zoning._grid is not None
+    # one call of that many points on a new zoning builds it at once
+    fresh = Zoning.build(grid_areas(labels))
+    lon, lat = points(threshold)
+    assert fresh.locate(lon, lat).tolist() == zoning.locate(lon, lat).tolist()
+    assert fresh._grid is not None
+    # asked for, or refused, explicitly: as before
+    other = Zoning.build(grid_areas(labels))
+    other.locate(*points(20), use_grid=False)
+    assert other._grid is None
+    other.locate(*points(20), use_grid=True)
+    assert other._grid is not None
