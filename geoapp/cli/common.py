@@ -10,7 +10,6 @@ import sys
 
 import click
 
-from geoapp.core.crs import CRSError
 from geoapp.io.errors import InputError
 from geoapp.services import errors
 
@@ -44,6 +43,7 @@ def get_store(ctx: click.Context, *, upgrade: bool = False, check_schema: bool =
 
 def expected_errors():
     """The errors a command prints as one line (no traceback)."""
+    from geoapp.core.crs import CRSError
     from geoapp.store import StoreError
 
     return (InputError, CRSError, errors.ServiceError, StoreError, OSError)

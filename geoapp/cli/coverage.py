@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from geoapp.cli.common import checked_import, get_store
-from geoapp.services import point_import
 
 
 @click.command("import-points")
@@ -20,6 +19,8 @@ from geoapp.services import point_import
 def import_points(ctx, path: Path, crs: str | None, commit: bool, skip_bad: bool) -> None:
     """Check a register of inspection points (GeoJSON, CSV in UTF-8 or GBK, XLSX) and
     import it."""
+    from geoapp.services import point_import
+
     count = checked_import(
         get_store(ctx),
         lambda store: point_import.plan_point_import(store, path, crs),

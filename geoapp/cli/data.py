@@ -13,7 +13,7 @@ import click
 
 from geoapp.cli.common import expected_errors, fail, get_store, login_name
 from geoapp.core.messages import N_
-from geoapp.services import assign_files, boundary_import, county, errors, mapping, problem_import
+from geoapp.services import errors
 
 
 @click.command("init-db")
@@ -61,19 +61,27 @@ def db_current(ctx: click.Context) -> None:
         sys.exit(1)
 
 
+def _demo_dir() -> Path:
+    from geoapp.services.county import DEMO_DIR
+
+    return DEMO_DIR
+
+
 @click.command("load-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the store already has data.")
 @click.option(
     "--data",
     "data_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=county.DEMO_DIR,
-    show_default=True,
+    default=_demo_dir,
+    show_default="the demo county in data/geojson",
     help="County folder to load.",
 )
 @click.pass_context
 def load_demo(ctx: click.Context, if_empty: bool, data_dir: Path) -> None:
     """Load the synthetic demo county (units, districts, areas, rules, problems)."""
+    from geoapp.services import county
+
     store = get_store(ctx)
     if not store.is_empty():
         if if_empty:
@@ -104,6 +112,8 @@ def import_areas(ctx, path: Path, commit: bool, message: str | None, author: str
 
     With --commit it becomes a new published generation and open problems are re-assigned.
     """
+    from geoapp.services import boundary_import
+
     store = get_store(ctx)
     try:
         plan = boundary_import.plan_area_import(store, path)
@@ -149,6 +159,8 @@ def import_problems(ctx, path: Path, crs: str | None, commit: bool, skip_bad: bo
 
     The file is read in batches (memory stays flat in its size); --commit writes it in one
     transaction, or nothing when it has bad rows and --skip-bad is not given."""
+    from geoapp.services import problem_import
+
     store = get_store(ctx)
     try:
         if commit:
@@ -220,6 +232,8 @@ def assign(
     OUTPUT holds the same rows with district_id, area_id, responsible_unit_id,
     lead_unit_id and rule added (empty when the point lies outside every area).
     """
+    from geoapp.services import assign_files, mapping
+
     try:
         if zones is not None:
             zoning = assign_files.zoning_from_folder(zones)

@@ -11,7 +11,6 @@ import click
 
 from geoapp import config
 from geoapp.cli.common import expected_errors, fail, get_store
-from geoapp.services import health
 
 TRANSLATIONS = config.REPO_ROOT / "geoapp" / "translations"
 #: settings whose value ``check`` does not print
@@ -39,6 +38,7 @@ def check(ctx: click.Context) -> None:
     """Check this server's setup: every setting and where it comes from, the store, its
     schema, free disk space for photos, the tile folder, the compiled translations.
     Exits 1 with one line per problem."""
+    from geoapp.services import health
     from geoapp.store import open_store
 
     click.echo("settings (value, from):")
@@ -50,7 +50,7 @@ def check(ctx: click.Context) -> None:
     for name in config.SETTINGS:
         click.echo(f"  GEOAPP_{name:<24} {_shown(name, settings[name]):<40} {sources[name]}")
     problems.extend(config.unknown())
-    checks: list[health.Check] = []
+    checks: list = []
     try:
         store = open_store(settings["DATABASE_URL"])
     except Exception as exc:

@@ -151,22 +151,33 @@ def check_areas(
 def diff_areas(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> pd.DataFrame:
     """Per area_id: 'added', 'removed', 'geometry', 'attributes', 'geometry+attributes'.
 
-    Unchanged areas are left out.
+    Unchanged areas are left out.  Attributes are compared as text; an area_id repeated in
+    a set (an error :func:`check_areas` reports) is compared by its first row.
     """
     cols = ["name", "kind", "district_id", "responsible_unit_id"]
-    o = old.set_index("area_id")
-    n = new.set_index("area_id")
+    o = old.drop_duplicates("area_id").set_index("area_id")
+    n = new.drop_duplicates("area_id").set_index("area_id")
+    kept = o.index.intersection(n.index)  # both sides aligned on the areas kept
+    geo = ~shapely.equals(
+        np.asarray(o.geometry.reindex(kept).values, dtype=object),
+        np.asarray(n.geometry.reindex(kept).values, dtype=object),
+    )
+    attrs = np.zeros(len(kept), dtype=bool)
+    for c in cols:
+        before = [str(v) for v in o[c].reindex(kept)]
+        after = [str(v) for v in n[c].reindex(kept)]
+        attrs |= np.array(before, dtype=object) != np.array(after, dtype=object)
+    changed = {
+        aid: "+".join(k for k, f in (("geometry", g), ("attributes", a)) if f)
+        for aid, g, a in zip(kept, geo, attrs, strict=True)
+        if g or a
+    }
     rows = []
     for aid in sorted(set(o.index) | set(n.index)):
         if aid not in n.index:
             rows.append((aid, "removed"))
         elif aid not in o.index:
             rows.append((aid, "added"))
-        else:
-            geo = not shapely.equals(o.geometry[aid], n.geometry[aid])
-            attrs = any(str(o[c][aid]) != str(n[c][aid]) for c in cols)
-            if geo or attrs:
-                rows.append(
-                    (aid, "+".join(k for k, f in (("geometry", geo), ("attributes", attrs)) if f))
-                )
+        elif aid in changed:
+            rows.append((aid, changed[aid]))
     return pd.DataFrame(rows, columns=["area_id", "change"])

@@ -309,3 +309,25 @@ def test_importing_the_main_module_runs_no_command():
     ran = subprocess.run([sys.executable, "-c", code, "--help"], capture_output=True, text=True)
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout == "imported\n" and ran.stderr == ""
+
+
+def test_help_loads_no_data_library():
+    """``geoapp --help`` and every command's help answer without importing pandas,
+    geopandas, shapely, SQLAlchemy or Flask (a second of start-up each time): the commands
+    import what they need when they run."""
+    code = (
+        "import sys\n"
+        "from geoapp.cli import main\n"
+        "for args in (['--help'], *[[n, '--help'] for n in sorted(main.commands)],"
+        " ['db', 'upgrade', '--help']):\n"
+        "    try:\n"
+        "        main(args, prog_name='geoapp')\n"
+        "    except SystemExit as exc:\n"
+        "        assert exc.code == 0, args\n"
+        "heavy = ('pandas', 'geopandas', 'shapely', 'pyproj', 'sqlalchemy', 'flask', 'numpy')\n"
+        "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stderr == "[]\n"
+    assert "Usage: geoapp load-demo" in ran.stdout and "[default: (the demo county" in ran.stdout

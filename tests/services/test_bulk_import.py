@@ -70,28 +70,55 @@ def set_cell(rows, line: int, column: str, value: str) -> None:
     rows[line - 2][COLUMN[column]] = value
 
 
+#: What the tests build from the demo county (rows over its bounds and categories, the files
+#: made of them), built once per module: every backend's copy of the demo holds the same
+#: county, and the tests only read them (each writes the file into its own folder).
+_BUILT: dict[str, object] = {}
+
+
+def once(key: str, build):
+    """``build()``, called once per module and key."""
+    if key not in _BUILT:
+        _BUILT[key] = build()
+    return _BUILT[key]
+
+
+def big_sheet(store) -> tuple[list[list[str]], bytes]:
+    """20,000 rows with bad rows at known lines (on batch edges too, a repeated id across
+    batches and within one), and the UTF-8 CSV of them."""
+
+    def build():
+        rows = good_rows(store, 20_000)
+        set_cell(rows, 3, "问题类别", "不存在的类别")
+        set_cell(rows, 1000, "扣分", "abc")
+        set_cell(rows, 6001, "上报时间", "2024-02-30 10:00")  # last row of the first batch
+        set_cell(rows, 6002, "经度", "东经")  # first row of the second batch
+        set_cell(rows, 9000, "状态", "不知道")
+        set_cell(rows, 12000, "状态", "已整改")
+        set_cell(rows, 12000, "整改完成时间", "2024-03-01 09:00")  # before its report
+        set_cell(rows, 14000, "整改完成时间", "2024-05-01 09:00")
+        set_cell(rows, 14000, "状态", "已上报")  # a rectified time on an open problem
+        set_cell(rows, 15000, "编号", rows[10 - 2][0])  # repeats line 10 (another batch)
+        set_cell(rows, 16000, "编号", rows[15990 - 2][0])  # repeats line 15990 (same batch)
+        set_cell(rows, 19999, "检查轮次", "")
+        set_cell(rows, 20001, "上报时间", "")
+        data = io.StringIO(newline="")
+        csv.writer(data).writerows([HEADER, *rows])
+        return rows, data.getvalue().encode("utf-8")
+
+    return once("big", build)
+
+
 def test_bad_rows_at_scale_are_named_by_exactly_their_lines(demo_url, tmp_path):
     """20,000 rows in batches of 6,000 with bad rows at known lines (on batch edges too, a
     repeated id across batches and within one): the plan names exactly those lines, in the
     order the row-by-row import did (repeats last); --commit refuses and writes nothing;
     --skip-bad writes all the others."""
     with open_store(demo_url) as store:
-        rows = good_rows(store, 20_000)
+        rows, data = big_sheet(store)
         before = store.count_problems()
-    set_cell(rows, 3, "问题类别", "不存在的类别")
-    set_cell(rows, 1000, "扣分", "abc")
-    set_cell(rows, 6001, "上报时间", "2024-02-30 10:00")  # last row of the first batch
-    set_cell(rows, 6002, "经度", "东经")  # first row of the second batch
-    set_cell(rows, 9000, "状态", "不知道")
-    set_cell(rows, 12000, "状态", "已整改")
-    set_cell(rows, 12000, "整改完成时间", "2024-03-01 09:00")  # before its report
-    set_cell(rows, 14000, "整改完成时间", "2024-05-01 09:00")
-    set_cell(rows, 14000, "状态", "已上报")  # a rectified time on an open problem
-    set_cell(rows, 15000, "编号", rows[10 - 2][0])  # repeats line 10 (another batch)
-    set_cell(rows, 16000, "编号", rows[15990 - 2][0])  # repeats line 15990 (same batch)
-    set_cell(rows, 19999, "检查轮次", "")
-    set_cell(rows, 20001, "上报时间", "")
-    src = write_csv(tmp_path / "big.csv", rows)
+    src = tmp_path / "big.csv"
+    src.write_bytes(data)
     checked = [3, 1000, 6001, 6002, 9000, 12000, 14000, 19999, 20001]
     expected = [f"line {n}" for n in checked] + ["line 15000", "line 16000"]
     with open_store(demo_url) as store:
@@ -255,15 +282,19 @@ def test_xlsx_and_gbk_sheets_plan_as_utf8_csv(demo_url, tmp_path):
 def test_a_sheet_neither_utf8_nor_gbk_is_named_by_its_first_bad_line(demo_url, tmp_path):
     """The encoding is chosen reading the whole file in blocks: a bad byte far down (past the
     first block) is still found, and named by its line."""
-    with open_store(demo_url) as store:
+
+    def build() -> bytes:
         rows = good_rows(store, 12_000, seed=2)
-    data = io.StringIO()
-    csv.writer(data).writerows([HEADER, *rows])
-    raw = bytearray(data.getvalue().encode("utf-8"))
-    line_start = [i + 1 for i, b in enumerate(raw) if b == 10]
-    at = line_start[11_001 - 2] + 2  # inside line 11,001 (line_start[k]: line k + 2)
-    raw[at : at + 2] = b"\xff\xff"
-    (tmp_path / "bad.csv").write_bytes(bytes(raw))
+        data = io.StringIO()
+        csv.writer(data).writerows([HEADER, *rows])
+        raw = bytearray(data.getvalue().encode("utf-8"))
+        line_start = [i + 1 for i, b in enumerate(raw) if b == 10]
+        at = line_start[11_001 - 2] + 2  # inside line 11,001 (line_start[k]: line k + 2)
+        raw[at : at + 2] = b"\xff\xff"
+        return bytes(raw)
+
+    with open_store(demo_url) as store:
+        (tmp_path / "bad.csv").write_bytes(once("bad-byte", build))
     r = CliRunner().invoke(
         main, ["--database-url", demo_url, "import-problems", str(tmp_path / "bad.csv")]
     )
