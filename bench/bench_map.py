@@ -176,17 +176,21 @@ def free_port() -> int:
 def serve(command: list[str], port: int, env: dict | None = None):
     """Start a server in its own process (as in production, and so that it does not share
     this process's interpreter with the browser driver); wait until it answers."""
+    # the server's log goes to a file: a pipe nobody reads would fill up and stop the
+    # server in the middle of a long run
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server)
     proc = subprocess.Popen(
         command,
         env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(proc.stderr.read().decode(errors="replace")[-2000:])
+            log.seek(0)
+            raise RuntimeError(log.read().decode(errors="replace")[-2000:])
         try:
             with urllib.request.urlopen(base + "/", timeout=30):
                 return base, proc
