@@ -38,7 +38,6 @@ from geoapp.web.views.common import (
 
 bp = Blueprint("map", __name__)
 
-AREA_SIMPLIFY_M = 1.0  # outlines drawn on the map: 1 m is a third of a pixel at zoom 17
 SIDEBAR_PX, TOPBAR_PX = 300, 44  # as in static/css/geoapp.css (.sidebar, .topbar)
 
 
