@@ -89,11 +89,15 @@ SHEET_HEADER = (
 )
 
 
-def write_sheet(store, path: Path, count: int, seed: int = 11, prefix: str = "S") -> Path:
+def write_sheet(
+    store, path: Path, count: int, seed: int = 11, prefix: str = "S", rectified: bool = False
+) -> Path:
     """Write ``count`` synthetic problems as a UTF-8 CSV inspection sheet with Chinese
     headers (category and status by their Chinese names, Beijing local times, ten rounds),
     points uniform over the county's bounding box; written in blocks, so a million rows
-    need little memory."""
+    need little memory.  ``rectified``: one more column, 整改时间, the rectification time
+    of each closed problem (rectified or verified: two rows in five), 30 hours after its
+    report; empty for the others.  The rows are the same either way."""
     import csv
 
     from geoapp.core.model import STATUSES
@@ -107,27 +111,35 @@ def write_sheet(store, path: Path, count: int, seed: int = 11, prefix: str = "S"
     reporters = np.array(REPORTERS, dtype=object)
     with open(path, "w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
-        writer.writerow(SHEET_HEADER)
+        writer.writerow(SHEET_HEADER + (("整改时间",) if rectified else ()))
+        closed = np.isin(statuses, [STATUSES["rectified"], STATUSES["verified"]])
         for start in range(0, count, 50_000):
             n = min(50_000, count - start)
             lon = np.round(minx + rng.random(n) * (maxx - minx), 7)
             lat = np.round(miny + rng.random(n) * (maxy - miny), 7)
             when = START + rng.integers(0, 60 * 24 * 360, n) * timedelta(minutes=1)
-            writer.writerows(
-                zip(
-                    (f"{prefix}-{start + i + 1:07d}" for i in range(n)),
-                    rng.choice(rounds, n),
-                    rng.choice(names, n),
-                    ["合成问题（基准测试）"] * n,
-                    rng.choice(np.array(DEDUCTIONS), n),
-                    (w.strftime("%Y-%m-%d %H:%M") for w in when),
-                    rng.choice(statuses, n),
-                    rng.choice(reporters, n),
-                    lon,
-                    lat,
-                    strict=True,
+            columns = [
+                (f"{prefix}-{start + i + 1:07d}" for i in range(n)),
+                rng.choice(rounds, n),
+                rng.choice(names, n),
+                ["合成问题（基准测试）"] * n,
+                rng.choice(np.array(DEDUCTIONS), n),
+                (w.strftime("%Y-%m-%d %H:%M") for w in when),
+                statuses[status := rng.integers(0, len(statuses), n)],  # as rng.choice
+                rng.choice(reporters, n),
+                lon,
+                lat,
+            ]
+            if rectified:
+                done = when + timedelta(hours=30)
+                shut = closed[status]
+                columns.append(
+                    (
+                        d.strftime("%Y-%m-%d %H:%M") if c else ""
+                        for d, c in zip(done, shut, strict=True)
+                    )
                 )
-            )
+            writer.writerows(zip(*columns, strict=True))
     return Path(path)
 
 

@@ -75,6 +75,9 @@ def _utc_text(when: datetime) -> str:
 class ProblemBulk(TransactionBase):
     """Adding a batch of problems column by column."""
 
+    #: whether :meth:`add_problem_columns` inserts a batch under a savepoint (a backend's
+    #: choice: :mod:`geoapp.store.backends`)
+    _BULK_SAVEPOINT = True
     #: inside :meth:`loading_problems`: the indexes to build again at its end (None:
     #: nothing decided yet); outside: no attribute, or False
     _problem_load: list[str] | None | bool = False
@@ -185,22 +188,34 @@ class ProblemBulk(TransactionBase):
         return pks
 
     def _insert_new_problems(self, names: list[str], values: list[list]) -> None:
-        """Insert the rows under a savepoint; the unique problem_id refuses one already
-        stored.  Only then are the stored ids looked up, to name them (an import has set
-        its stored ids aside already: no second look-up of every id of every batch)."""
+        """Insert the rows, all or none: the unique problem_id refuses one already stored,
+        named (the transaction goes on).  Where the backend inserts them under a savepoint
+        (``_BULK_SAVEPOINT``, PostgreSQL: ``COPY`` is one statement) the stored ids are
+        looked up only once it has refused (an import has set its stored ids aside
+        already: no second look-up of every id of every batch); else (SQLite) they are
+        looked up first."""
         ids = values[names.index("problem_id")]
+        if not self._BULK_SAVEPOINT:
+            self._refuse_stored(ids)
+            self._insert_columns(S.problems, names, values)
+            return
         try:
             with self._conn.begin_nested():
                 self._insert_columns(S.problems, names, values)
         except StoreError as refused:
             if isinstance(refused, StoreUnavailable):
                 raise
-            stored = self._existing(S.problems.c.problem_id, ids)
-            if not stored:
+            if not self._refuse_stored(ids):
                 raise
+
+    def _refuse_stored(self, ids: list[str]) -> bool:
+        """Raise a StoreError naming the ids already stored; False when none is."""
+        stored = self._existing(S.problems.c.problem_id, ids)
+        if stored:
             raise StoreError(
                 N_("problem_id already stored: %(short)s"), short=_short(sorted(stored))
             ) from None
+        return False
 
     def _new_ids(self, before: int, problem_ids: list[str]) -> list[int]:
         """The ids of the problems just inserted (``problem_ids``, in insert order): the
