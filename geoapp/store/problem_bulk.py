@@ -189,11 +189,11 @@ class ProblemBulk(TransactionBase):
 
     def _insert_new_problems(self, names: list[str], values: list[list]) -> None:
         """Insert the rows, all or none: the unique problem_id refuses one already stored,
-        named (the transaction goes on).  Where the backend inserts them under a savepoint
-        (``_BULK_SAVEPOINT``, PostgreSQL: ``COPY`` is one statement) the stored ids are
-        looked up only once it has refused (an import has set its stored ids aside
-        already: no second look-up of every id of every batch); else (SQLite) they are
-        looked up first."""
+        named (the transaction goes on).  Under a savepoint where the backend keeps one
+        (``_BULK_SAVEPOINT``, PostgreSQL: ``COPY`` is one statement), the stored ids looked
+        up only once it has refused (an import has set its stored ids aside already: no
+        second look-up of every id of every batch).  Without one (SQLite) the stored ids
+        are looked up first (an id repeated in the batch was refused before any insert)."""
         ids = values[names.index("problem_id")]
         if not self._BULK_SAVEPOINT:
             self._refuse_stored(ids)
@@ -205,17 +205,16 @@ class ProblemBulk(TransactionBase):
         except StoreError as refused:
             if isinstance(refused, StoreUnavailable):
                 raise
-            if not self._refuse_stored(ids):
-                raise
+            self._refuse_stored(ids)
+            raise
 
-    def _refuse_stored(self, ids: list[str]) -> bool:
-        """Raise a StoreError naming the ids already stored; False when none is."""
+    def _refuse_stored(self, ids: list[str]) -> None:
+        """Raise a StoreError naming the ids of ``ids`` already stored, if any."""
         stored = self._existing(S.problems.c.problem_id, ids)
         if stored:
             raise StoreError(
                 N_("problem_id already stored: %(short)s"), short=_short(sorted(stored))
             ) from None
-        return False
 
     def _new_ids(self, before: int, problem_ids: list[str]) -> list[int]:
         """The ids of the problems just inserted (``problem_ids``, in insert order): the

@@ -49,6 +49,21 @@ def test_a_stored_problem_id_is_refused_by_name_and_the_batch_left_out(tiny_coun
     assert store.existing_problem_ids(["N-x", "N-y", "N-z", "N-last"]) == {"N-last"}
 
 
+@pytest.mark.parametrize("load", [False, True], ids=["plain", "bulk-load"])
+def test_a_batch_naming_one_id_twice_is_refused_whole(tiny_county, load):
+    """An id repeated inside one batch (none of them stored) is refused and none of the
+    batch's rows stays behind, not even those before the repeat (SQLite inserts without a
+    savepoint); the transaction goes on."""
+    store = tiny_county
+    before = store.count_problems()
+    with store.transaction() as tx, tx.loading_problems() if load else nullcontext():
+        with pytest.raises(StoreError):
+            tx.add_problem_columns(problem_columns(["R-1", "R-2", "R-3", "R-2", "R-4"]), actor="t")
+        assert len(tx.add_problem_columns(problem_columns(["R-last"]), actor="t")) == 1
+    assert store.count_problems() == before + 1
+    assert store.existing_problem_ids(["R-1", "R-2", "R-3", "R-4", "R-last"]) == {"R-last"}
+
+
 def _rows_updated(tx) -> int:
     """Rows the transaction's connection has changed (SQLite: inserts and updates, those of
     triggers included) or updated (PostgreSQL) in ``problems`` so far."""
