@@ -79,6 +79,7 @@ class PageLog:
     blocked: list[str] = field(default_factory=list)  # external ones, aborted
     console_errors: list[str] = field(default_factory=list)  # console.error + page errors
     failed_responses: list[str] = field(default_factory=list)  # local 4xx/5xx
+    failed_details: list[str] = field(default_factory=list)  # the same, with what was sent/said
 
 
 @pytest.fixture(scope="session")
@@ -156,7 +157,17 @@ def watched_page(context, page_log: PageLog):
 
     def on_response(response):
         if response.status >= 400:
+            # what was sent and what came back, so a failure says why (read now: the page
+            # and its bodies are gone by the time the log is checked)
+            try:
+                answer = response.text()[:500]
+            except Exception as exc:  # noqa: BLE001 - the body may already be gone
+                answer = f"<body unavailable: {exc}>"
             page_log.failed_responses.append(f"{response.status} {response.url}")
+            page_log.failed_details.append(
+                f"{response.status} {response.request.method} {response.url}"
+                f" sent={(response.request.post_data or '')[:500]!r} answer={answer!r}"
+            )
 
     page.on("console", on_console)
     page.on("pageerror", lambda error: page_log.console_errors.append(f"pageerror: {error}"))
@@ -175,7 +186,7 @@ def check_log(page_log: PageLog, allow_console_errors: bool = False) -> None:
         if page_log.console_errors:
             problems.append(f"console errors: {page_log.console_errors}")
         if page_log.failed_responses:
-            problems.append(f"failed responses: {page_log.failed_responses}")
+            problems.append(f"failed responses: {page_log.failed_details}")
     assert not problems, "\n".join(problems)
 
 
