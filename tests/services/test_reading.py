@@ -64,3 +64,17 @@ def test_a_conditional_get_asks_the_store_only_for_its_data_version(demo_url):
         finally:
             event.remove(store.engine, "before_cursor_execute", count)
         assert len(statements) == version_only, statements
+
+
+def test_a_reference_change_by_another_connection_changes_the_etag(demo_url):
+    """A unit's phone number changed elsewhere (a text value), then its position (a float
+    value): each gives a new ETag."""
+    with open_store(demo_url) as store:
+        unit = store.list_units()[0]
+        tags = {etags.etag(store, "api.units", {}, "zh")}
+        for change in ({"phone": "0791-0000000"}, {"lon": (unit.get("lon") or 114.9) + 1e-9}):
+            with open_store(demo_url) as other, other.transaction() as tx:
+                tx.upsert_units([{**unit, **change}])
+            unit = {**unit, **change}
+            tags.add(etags.etag(store, "api.units", {}, "zh"))
+        assert len(tags) == 3
