@@ -1,6 +1,7 @@
-"""What a map page makes the browser load: Leaflet and its plugins as files, the page's own
-scripts inline (no request of their own), each of them as it is in static/js with ``</``
-written ``<\\/`` so that no text of theirs can close the script element."""
+"""What a map page makes the browser load: Leaflet as a file, its fullscreen control, the
+stylesheets and the page's own scripts inline (no request of their own), each script as it
+is in static/js with ``</`` written ``<\\/`` so that no text of theirs can close the script
+element."""
 
 import re
 import uuid
