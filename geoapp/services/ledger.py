@@ -87,7 +87,7 @@ def build(
         others = {k: v for k, v in flt.store.items() if k != "responsible_unit_id"}
         counted = ledger.counted_rows(read.tx.ledger_counts(others, limits, now), limits)
         days = read.tx.ledger_days(flt.store)
-        gen = read.tx.current_generation()
+        gen = reading._current_generation(read)
         areas = reading._areas(read, gen)
     rows = counted
     if wanted_units:

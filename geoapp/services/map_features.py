@@ -28,7 +28,14 @@ from geoapp.services.query_params import (
     parse_bbox,
     parse_display_crs,
 )
-from geoapp.services.reading import _areas, _gen_key, _generation, _Read, _reading
+from geoapp.services.reading import (
+    _areas,
+    _current_generation,
+    _gen_key,
+    _generation,
+    _Read,
+    _reading,
+)
 from geoapp.services.reference import _label, _zh
 
 SEARCH_LIMIT = 20
@@ -274,7 +281,7 @@ def page_facts(store) -> dict:
     the filter choices: ``rounds`` as (value, label) pairs, ``categories``, ``districts``
     and ``units`` as their rows, in the store's order."""
     with _reading(store) as read:
-        gen = read.tx.current_generation()
+        gen = _current_generation(read)
         extent, count = _extent(_areas(read, gen))
         return {
             "generation": gen,

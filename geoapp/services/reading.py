@@ -6,7 +6,8 @@
 every read side shares live here too: a generation's areas (:func:`_area_names` names them)
 and the filtered problems' columns (:func:`_points`).
 
-Caches (in memory, per store): reference tables per data version; area frames, district
+Caches (in memory, per store): reference tables per data version; the current generation
+per ``generations`` token; area frames, district
 unions and simplified outlines per generation (and its version); the problem columns used by
 clustering and summaries per filter set, dropped when the store's data version changes.
 Every entry is checked against the data version read from the database in the same
@@ -42,6 +43,7 @@ class _StoreCache:
         "points": 12,
         "values": 8,
         "deadlines": 2,
+        "current": 1,
     }
 
     def __init__(self) -> None:
@@ -127,11 +129,21 @@ def _reading(store) -> Iterator[_Read]:
         yield _Read(store, tx, version, ref, cache)
 
 
+def _current_generation(read: _Read) -> dict | None:
+    """The current generation (None before the first publish), read once per ``generations``
+    token of the data version: every create, edit, publish and deletion of a generation
+    changes it, so every conditional GET need not ask the store again."""
+    gen = read.cache.get(
+        "current", "generation", read.version["generations"], read.tx.current_generation
+    )
+    return None if gen is None else dict(gen)
+
+
 def _generation(read: _Read, args: Args) -> dict | None:
     """The generation asked for (``generation``) or the current one (None if none)."""
     raw = _one(args, "generation")
     if raw is None:
-        return read.tx.current_generation()
+        return _current_generation(read)
     try:
         gid = int(raw)
         if not 0 < gid <= MAX_ID:

@@ -5,6 +5,7 @@ rules are in :mod:`geoapp.core.accounts` and :mod:`geoapp.services.accounts`.  A
 :class:`geoapp.store.Transaction`.
 """
 
+import functools
 import hmac
 import secrets
 from collections.abc import Iterable, Mapping
@@ -120,14 +121,11 @@ class Accounts(TransactionBase):
     def session_user(self, user_id: int, session_token: str) -> dict[str, Any] | None:
         """The account (without its hash) whose sessions carry ``session_token``, if it is
         active; None otherwise (signed out, deactivated, password changed, unknown)."""
-        u = S.users
         try:
             uid = V.convert(user_id, V.to_int, "user", "id")
         except StoreError:
             return None
-        rows = self._dicts(
-            sa.select(u).where(u.c.id == uid, u.c.active.is_(True), u.c.session_token.is_not(None))
-        )
+        rows = [dict(r._mapping) for r in self._x(_session_user_query(), {"uid": uid})]
         if not rows or not hmac.compare_digest(
             str(rows[0]["session_token"]).encode(), str(session_token).encode()
         ):
@@ -256,3 +254,13 @@ class Accounts(TransactionBase):
         """Every API token, by name, without hashes."""
         t = S.api_tokens
         return self._dicts(sa.select(*[t.c[k] for k in self._USER_PUBLIC]).order_by(t.c.name))
+
+
+@functools.cache
+def _session_user_query() -> sa.Select:
+    """An active account with a session token, by id (``uid``): built once, since every
+    request of a signed-in reader runs it."""
+    u = S.users
+    return sa.select(u).where(
+        u.c.id == sa.bindparam("uid"), u.c.active.is_(True), u.c.session_token.is_not(None)
+    )

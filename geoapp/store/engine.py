@@ -106,9 +106,9 @@ class Transaction(
         small tables).  Each token is an opaque string; compare for equality only.
         """
         row = self._x(_version_counts()).one()
-        digest = hashlib.sha256()
-        for r in self._x(_reference_rows()):
-            digest.update(repr(tuple(r)).encode())
+        # the rows' text hashed at once (one repr of them all, not one per row)
+        rows = [tuple(r) for r in self._x(_reference_rows()).all()]
+        digest = hashlib.sha256(repr(rows).encode())
         return {
             "problems": f"{row[0]}:{row[1] or 0}:{row[2] or 0}",
             "generations": f"{row[3]}:{row[4] or 0}:{row[5] or 0}",

@@ -1,6 +1,7 @@
-"""What a map page makes the browser load: Leaflet and its plugins as files, the page's own
-scripts inline (no request of their own), each of them as it is in static/js with ``</``
-written ``<\\/`` so that no text of theirs can close the script element."""
+"""What a map page makes the browser load: Leaflet as a file, its fullscreen control, the
+stylesheets and the page's own scripts inline (no request of their own), each script as it
+is in static/js with ``</`` written ``<\\/`` so that no text of theirs can close the script
+element."""
 
 import re
 import uuid
@@ -98,3 +99,26 @@ def test_a_file_that_would_change_where_the_script_ends_is_refused(scratch_stati
     name = scratch_static(text)
     with pytest.raises(ValueError, match="cannot be inlined"):
         inline_script(name)
+
+
+def test_map_pages_wait_for_no_file_but_leaflet(reader, read_store):
+    """A cold map page asks for Leaflet's script and nothing else before it can draw: the
+    fullscreen control's script and every stylesheet (Leaflet's, the control's, geoapp's)
+    are in the page, and the images they name still load from their own folders."""
+    for path in map_page_paths(read_store):
+        html = reader.get(path).get_data(as_text=True)
+        files, inline = scripts_of(html)
+        assert files == ["/static/vendor/leaflet/dist/leaflet.js"], (path, files)
+        assert not re.findall(r'<link\b[^>]*rel="stylesheet"', html), path
+        fullscreen = (STATIC / "vendor/leaflet.fullscreen/Control.FullScreen.js").read_text()
+        assert fullscreen.replace("</", "<\\/") in "\n".join(inline), path
+        styles = "\n".join(re.findall(r"<style>(.*?)</style>", html, re.S))
+        for sheet in ("vendor/leaflet/dist/leaflet.css", "css/geoapp.css"):
+            first_rule = (STATIC / sheet).read_text().split("}")[0].split("{")[0].strip()
+            assert first_rule in styles, (path, sheet)
+        urls = set(re.findall(r"url\(['\"]?(/static/[^'\")]+)", styles))
+        assert "/static/vendor/leaflet.fullscreen/icon-fullscreen.svg" in urls, path
+        for url in urls:
+            answer = reader.get(url)
+            assert answer.status_code == 200, (path, url)
+            answer.close()

@@ -1,6 +1,7 @@
 """What every page uses: the reader's language, the filters of the map and the ledger, the
 basemap's tile URL, and the template helpers (the ``when`` filter, ``lang_url``,
-``inline_script``, the status labels and colours) that :func:`init_app` gives every template.
+``inline_script``, ``inline_style``, the status labels and colours) that :func:`init_app`
+gives every template.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from markupsafe import Markup
 
 from geoapp.core.model import STATUSES
 from geoapp.services import map_features, times
-from geoapp.web import maps
+from geoapp.web import inlining, maps
 
 FILTER_KEYS = ("round", "category", "status", "district", "unit", "date_from", "date_to")
 
@@ -90,7 +91,7 @@ def lang_url(code: str) -> str:
 
 
 @functools.cache
-def _static_text(name: str) -> str:
+def static_text(name: str) -> str:
     path = Path(current_app.static_folder or "static") / name
     return path.read_text(encoding="utf-8")
 
@@ -98,18 +99,15 @@ def _static_text(name: str) -> str:
 def inline_script(*names: str) -> Markup:
     """Files of static/ as the body of one inline <script> (each read once), in order: the
     few lines a page must run before any script file could arrive, and the map pages' own
-    scripts (one request each otherwise).  Every ``</`` is written ``<\\/`` (the same in a
-    JavaScript string, regular expression or comment), so no text of a file can close the
-    script element; a file holding ``<!--`` or ``<script`` (which would change how the
-    browser finds the element's end) is refused (ValueError)."""
-    texts = []
-    for name in names:
-        text = _static_text(name)
-        lowered = text.lower()
-        if "<!--" in lowered or "<script" in lowered:
-            raise ValueError(f"{name} cannot be inlined: it contains '<!--' or '<script'")
-        texts.append(text.replace("</", "<\\/"))
-    return Markup("\n".join(texts))
+    scripts (one request each otherwise).  Made safe by
+    :func:`geoapp.web.inlining.script_text` (ValueError for a file that cannot be)."""
+    return Markup("\n".join(inlining.script_text(n, static_text(n)) for n in names))
+
+
+def inline_style(*names: str) -> Markup:
+    """Stylesheets of static/ as the body of one inline <style>, their relative ``url()``s
+    rebased (:func:`geoapp.web.inlining.style_text`)."""
+    return Markup("\n".join(inlining.style_text(n, static_text(n)) for n in names))
 
 
 def when(value, date_only: bool = False) -> Markup:
@@ -130,6 +128,7 @@ def inject_common():
         "lang_url": lang_url,
         "status_labels": status_labels(),
         "inline_script": inline_script,
+        "inline_style": inline_style,
     }
 
 

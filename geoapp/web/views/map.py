@@ -26,13 +26,15 @@ from geoapp.core.model import AREA_KINDS, UNIT_KINDS
 from geoapp.io.mbtiles import BLANK_PNG
 from geoapp.services import map_features, problem_reads
 from geoapp.store import NotFound
-from geoapp.web import maps, permissions
+from geoapp.web import inlining, maps, permissions
+from geoapp.web.assets import LEAFLET_JS
 from geoapp.web.context import get_store
 from geoapp.web.views.common import (
     basemap_options,
     current_filters,
     filter_options,
     is_zh,
+    static_text,
     status_labels,
 )
 
@@ -111,7 +113,11 @@ def _map_parts(key: str) -> dict:
     the same map than the rest of the page takes to build."""
     config, basemap = json.loads(key)
     m = maps.responsibility_map(config["bounds"], config, **basemap)
-    return maps.map_parts(m)
+    parts = maps.map_parts(m)
+    # the header's small files (the fullscreen control, the stylesheets) inline: Leaflet is
+    # the only file a cold page waits for before it can draw
+    parts["header"] = inlining.inline_header(parts["header"], static_text, keep={LEAFLET_JS})
+    return parts
 
 
 def render_map_page(template: str, scope: dict | None = None, bounds=None, **context):
