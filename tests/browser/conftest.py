@@ -3,7 +3,7 @@
 * ``browser`` (session): a launched Chromium. Skips the test when Chromium is missing,
   except under CI=true, where that is a failure.
 * ``page`` (function): a fresh context (locale zh-CN) and page. Every request to a host
-  other than 127.0.0.1/localhost is aborted and recorded; console errors and uncaught page
+  other than 127.0.0.1/localhost fails (it goes to a dead proxy) and is recorded; console errors and uncaught page
   errors are recorded. At teardown the test errors if anything external was attempted or
   (unless marked ``@pytest.mark.allow_console_errors``) anything went to the console as
   an error. ``page_log`` gives the test the recorded data while it runs.
@@ -13,6 +13,11 @@
 * ``login`` (function): ``login(page, base_url, role="admin")`` signs the page in through
   the real sign-in form as the demo account of that role (password ``"<role>-password"``,
   as ``TEST_PASSWORDS`` in tests/conftest.py) and waits for the page it lands on.
+* ``sign_in_as`` (function): ``sign_in_as(page, base_url, role="admin", next_path=None)``
+  gives the page's context the session cookie a sign-in as ``role`` would (written as
+  tests/webclient.py's ``sign_in`` writes it, for the app served at ``base_url`` here), then
+  opens ``next_path`` if given: no sign-in page, no form, no redirect.  For tests of something
+  else than signing in (tests/browser/test_security_pages.py signs in through the form).
 * ``make_app_for_browser(url, **config)`` (function): the app on the store at ``url`` (its
   templates compiled once per run).
 * ``live_server`` (function): as tests/conftest.py's, but its server polls for shutdown every
@@ -107,26 +112,31 @@ def page_log() -> PageLog:
     return PageLog()
 
 
+#: where a context sends every request for another host: a port on this machine where nothing
+#: listens, so the request fails in the browser.  Local requests bypass it and go straight to
+#: the server: no route (a route sent every request through the driver and this process,
+#: and turned the browser's cache off).
+DEAD_PROXY = {"server": "http://127.0.0.1:9", "bypass": "127.0.0.1,localhost,[::1]"}
+
+
 def guarded_context(browser, page_log: PageLog):
     """A new context (locale zh-CN, Beijing time, 1280 x 800, no service workers) in which
-    every request to another host is aborted and recorded in ``page_log.blocked``."""
+    every request to another host is sent to ``DEAD_PROXY`` (it fails) and recorded in
+    ``page_log.blocked``."""
     context = browser.new_context(
         locale="zh-CN",
         timezone_id="Asia/Shanghai",
         viewport={"width": 1280, "height": 800},
         service_workers="block",
+        proxy=DEAD_PROXY,
     )
     context.set_default_timeout(15_000)
 
-    def guard(route):
-        url = route.request.url
-        if is_local(url):
-            route.continue_()
-        else:
-            page_log.blocked.append(url)
-            route.abort("blockedbyclient")
+    def guard(request):
+        if not is_local(request.url):
+            page_log.blocked.append(request.url)
 
-    context.route("**/*", guard)
+    context.on("request", guard)
     return context
 
 
@@ -220,13 +230,54 @@ def start_server(app) -> tuple[str, Callable[[], None]]:
         daemon=True,
     )
     thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    SERVED_APPS[base] = app
 
     def stop() -> None:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+        SERVED_APPS.pop(base, None)
 
-    return f"http://127.0.0.1:{server.server_port}", stop
+    return base, stop
+
+
+#: the app each running server of this process serves, by its base URL (for ``sign_in_as``)
+SERVED_APPS: dict[str, object] = {}
+
+
+def session_cookie(app, base_url: str, role: str) -> dict:
+    """The session cookie (a Playwright cookie for ``base_url``) of the demo account ``role``
+    signed in on ``app``: the session tests/webclient.py's ``sign_in`` writes, signed with
+    the app's key."""
+    from webclient import sign_in
+
+    client = sign_in(app.test_client(), role)
+    name = app.config["SESSION_COOKIE_NAME"]
+    cookie = client.get_cookie(name)
+    assert cookie is not None, f"no session cookie for {role}"
+    return {
+        "name": name,
+        "value": cookie.value,
+        "url": base_url,
+        "httpOnly": True,
+        "sameSite": "Lax",
+    }
+
+
+def sign_in_directly(page, base_url: str, role: str = "admin", next_path: str | None = None):
+    """Sign ``page`` in as ``role`` on the app served at ``base_url`` by giving its context
+    the session cookie (see ``session_cookie``); then open ``next_path`` when given."""
+    page.context.add_cookies([session_cookie(SERVED_APPS[base_url], base_url, role)])
+    if next_path is not None:
+        page.goto(base_url + next_path)
+        assert "/login" not in page.url, f"could not sign in as {role}"
+
+
+@pytest.fixture
+def sign_in_as() -> Callable[..., None]:
+    """``sign_in_as(page, base_url, role="admin", next_path=None)``: see ``sign_in_directly``."""
+    return sign_in_directly
 
 
 @pytest.fixture
@@ -353,16 +404,16 @@ def shared_tiny(shared_server, tiny_county_template: Path, tmp_path_factory) -> 
 
 @pytest.fixture
 def serve(live_server, page):
-    """``base = serve(database_url, role="admin", next_path="/")``: the app on that store
-    served, and ``page`` signed in as the demo account ``role``; the store is closed at
-    teardown."""
+    """``base = serve(database_url, role="admin", next_path=None)``: the app on that store
+    served, and ``page`` signed in as the demo account ``role`` (see ``sign_in_directly``;
+    on ``next_path`` when given); the store is closed at teardown."""
     apps = []
 
-    def start(url: str, role: str = "admin", next_path: str = "/") -> str:
+    def start(url: str, role: str = "admin", next_path: str | None = None) -> str:
         app = browser_app(url)
         apps.append(app)
         base = live_server(app)
-        sign_in_page(page, base, role, next_path)
+        sign_in_directly(page, base, role, next_path)
         return base
 
     yield start

@@ -26,7 +26,7 @@ def served(live_server, make_app_for_browser, demo_sqlite_url, tmp_path):
 
 
 @pytest.fixture
-def context_for(browser, served, login):
+def context_for(browser, served, sign_in_as):
     base = served[0]
     contexts = []
 
@@ -45,7 +45,7 @@ def context_for(browser, served, login):
         page = context.new_page()
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        login(page, base, role, next_path=path)
+        sign_in_as(page, base, role, next_path=path)
         return page, errors
 
     yield open_page

@@ -17,12 +17,12 @@ READY = "body[data-editor-ready]"
 
 
 @pytest.fixture
-def served(live_server, make_app_for_browser, demo_sqlite_url, page, login):
+def served(live_server, make_app_for_browser, demo_sqlite_url, page, sign_in_as):
     """The app served, and ``page`` signed in as the demo planner (on no page yet: the
     tests open the one they need)."""
     app = make_app_for_browser(demo_sqlite_url)
     base = live_server(app)
-    login(page, base, "planner", "/favicon.ico")
+    sign_in_as(page, base, "planner")
     yield base, app.extensions["geoapp.store"]
     app.extensions["geoapp.store"].close()
 
@@ -73,10 +73,16 @@ DESKTOP = {"width": 1400, "height": 900}
 PHONE = {"width": 393, "height": 851}
 
 
-def open_editor(page, base, viewport=DESKTOP):
+def open_editor(page, base, viewport=DESKTOP, store=None):
+    """A new draft open in the editor: started with the start page's button, or (given the
+    ``store``) started as that button starts it and opened directly (one page load less)."""
     page.set_viewport_size(viewport)
-    page.goto(base + "/editor")
-    page.click("#btn-new-draft")
+    if store is None:
+        page.goto(base + "/editor")
+        page.click("#btn-new-draft")
+    else:
+        gid = editor.start_draft(store, "planner")["generation"]["id"]
+        page.goto(f"{base}/editor?draft={gid}")
     page.wait_for_selector(READY, timeout=30000)
     wait_version(page, 1)
     return int(page.url.rsplit("=", 1)[1])
@@ -175,7 +181,7 @@ def test_drag_a_shared_vertex_then_split_preview_and_publish(page, served):
 @pytest.mark.allow_console_errors  # the browser logs the expected 409 as a failed load
 def test_a_stale_tab_gets_the_409_and_can_apply_again(page, served, page_log):
     base, store = served
-    gid = open_editor(page, base)
+    gid = open_editor(page, base, store=store)
     # another planner saves first
     editor_edits.apply_edit(
         store, gid, {"type": "reassign", "area_id": "A001", "name": "elsewhere"}, 1, "b"
@@ -284,7 +290,7 @@ def test_a_short_corner_drag_is_saved_where_it_was_dropped(page, served, viewpor
     page used to save that no-op and say "saved".  Now a short drag is a real move, saved
     and drawn where it was dropped, and a drop on the old place says nothing changed."""
     base, store = served
-    gid = open_editor(page, base, viewport)
+    gid = open_editor(page, base, viewport, store)
     box_ = page.locator(".leaflet-container").bounding_box()
     assert box_["width"] > 300 and box_["height"] > 300  # the map is usable on a phone too
     areas, (x0, y0), owners = on_a_shared_corner(page, store, gid)
@@ -310,7 +316,7 @@ def test_a_short_corner_drag_is_saved_where_it_was_dropped(page, served, viewpor
 @pytest.mark.allow_console_errors  # the browser logs the 400 as a failed load
 def test_an_edit_that_changes_nothing_does_not_say_saved(page, served, page_log):
     base, store = served
-    gid = open_editor(page, base)
+    gid = open_editor(page, base, store=store)
     unit = editor_areas.generation_areas(store, gid)["A002"]["responsible_unit_id"]
     page.evaluate("() => window.geoappEditor.select('A002')")
     page.select_option("#area-unit", unit)  # the unit it already has
@@ -332,7 +338,7 @@ def test_a_corner_drag_whose_moves_arrive_coalesced_is_saved_where_it_was_droppe
     can be the last one before the release.  The corner still goes where it was dropped
     (it used to be reported as dropped back on its place, or saved at a stale point)."""
     base, store = served
-    gid = open_editor(page, base, viewport)
+    gid = open_editor(page, base, viewport, store)
     areas, (x0, y0), owners = on_a_shared_corner(page, store, gid)
     for n, (dx, dy) in enumerate([(6, 4), (-30, 25)], start=2):
         sx, sy = screen_point(page, x0, y0)

@@ -37,7 +37,7 @@ def served(live_server, make_app_for_browser, demo_sqlite_url, tmp_path):
 
 
 @pytest.fixture
-def phone(browser, served, login):
+def phone(browser, served, sign_in_as):
     """``open(role, path, lon, lat)``: a phone page signed in as ``role`` with the phone's
     position at (lon, lat); returns (page, log) where log lists console errors and external
     requests."""
@@ -63,7 +63,7 @@ def phone(browser, served, login):
         page.on("console", lambda m: m.type == "error" and log["errors"].append(m.text))
         page.on("pageerror", lambda e: log["errors"].append(str(e)))
         context.on("request", lambda r: None if is_local(r.url) else log["external"].append(r.url))
-        login(page, base, role, next_path=path)
+        sign_in_as(page, base, role, next_path=path)
         return page, log
 
     yield open_page

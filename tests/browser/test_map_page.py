@@ -166,14 +166,14 @@ def test_district_page(page, served):
     assert "/units/" in page.url
 
 
-def test_data_is_shown_as_text_never_run(page, live_server, demo_sqlite_url, login):
+def test_data_is_shown_as_text_never_run(page, live_server, demo_sqlite_url, sign_in_as):
     evil = "<script>alert(1)</script>"
     with open_store(demo_sqlite_url) as store, store.transaction() as tx:
         unit = tx.get_unit("U01")
         tx.upsert_units([unit | {"name": evil, "contact": "<img src=x onerror=alert(2)>"}])
     app = create_app({"DATABASE_URL": demo_sqlite_url, "TESTING": True})
     base = live_server(app)
-    login(page, base, "admin", next_path="/favicon.ico")
+    sign_in_as(page, base, "admin")
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.goto(base + "/units/U01")

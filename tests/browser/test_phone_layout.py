@@ -19,7 +19,7 @@ def served(request, page):
     a page that only reads, a private copy for a page that starts a draft."""
     if request.node.callspec.params["path"] in WRITERS:
         serve = request.getfixturevalue("serve")
-        return serve(request.getfixturevalue("tiny_county_url"), "admin", "/favicon.ico")
+        return serve(request.getfixturevalue("tiny_county_url"), "admin")
     return request.getfixturevalue("shared_tiny").sign_in(page, "admin")
 
 

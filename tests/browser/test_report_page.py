@@ -9,12 +9,12 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def served(live_server, make_app_for_browser, demo_sqlite_url, tmp_path, page, login):
+def served(live_server, make_app_for_browser, demo_sqlite_url, tmp_path, page, sign_in_as):
     """The app served, and ``page`` signed in as the demo inspector (on no page yet: the
     tests open the one they need)."""
     app = make_app_for_browser(demo_sqlite_url, UPLOAD_DIR=str(tmp_path / "up"))
     base = live_server(app)
-    login(page, base, "inspector", "/favicon.ico")
+    sign_in_as(page, base, "inspector")
     yield base, app.extensions["geoapp.store"]
     app.extensions["geoapp.store"].close()
 
@@ -32,7 +32,7 @@ def map_point(page, lon, lat):
     return box["x"] + x, box["y"] + y
 
 
-def test_report_a_problem_by_clicking_the_map(page, served, tmp_path, login):
+def test_report_a_problem_by_clicking_the_map(page, served, tmp_path, sign_in_as):
     base, store = served
     area, lon, lat = inside_point(store, kind="back_alley")
     unit = {u["unit_id"]: u["name"] for u in store.list_units()}[area["responsible_unit_id"]]
@@ -74,7 +74,7 @@ def test_report_a_problem_by_clicking_the_map(page, served, tmp_path, login):
     assert page.locator(".photos img").count() == 1
     assert page.locator("button.transition[data-to='assigned']").count() == 0
     # the coordinator assigns it, with a note
-    login(page, base, "coordinator", next_path=f"/problems/{pk}")
+    sign_in_as(page, base, "coordinator", next_path=f"/problems/{pk}")
     page.wait_for_selector("body[data-map-ready]")
     page.fill("#note", "请尽快清理")
     page.click("button.transition[data-to='assigned']")
