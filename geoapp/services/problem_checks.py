@@ -189,6 +189,17 @@ def _bad_text(texts: np.ndarray) -> np.ndarray:
     return hit
 
 
+def _faults(frame: pd.DataFrame, cols: dict, text: dict, plain: bool) -> dict[str, np.ndarray]:
+    """:func:`_bad_text` of every field; a sheet's cells (``plain``: text already) are
+    first searched all at once, and a sheet without a NUL or a lone surrogate anywhere (the
+    usual one) needs no search per field."""
+    if plain:
+        cells = [frame[c].to_numpy(dtype=object).tolist() for c in cols.values() if c]
+        if not any(_BAD_TEXT.search("\x01".join(column)) for column in cells):
+            return {f: np.zeros(len(frame), dtype=bool) for f in text}
+    return {f: _bad_text(t) for f, t in text.items()}
+
+
 def problem_columns(frame: pd.DataFrame) -> dict[str, str | None]:
     """The sheet's column for each problem field; refuses a sheet without round or category."""
     cols = {f: find_column(frame.columns, names) for f, names in PROBLEM_COLUMNS.items()}
@@ -243,7 +254,7 @@ def check_batch(table: PointTable, by_code: dict[str, str]) -> tuple[pd.DataFram
     bad_rectified = has_rectified & (
         pd.isna(rectified) | ~closed | (~no_time & (rectified_s < reported_s))
     )
-    faults = {f: _bad_text(t) for f, t in text.items()}
+    faults = _faults(frame, cols, text, plain)
     failed = (no_round | no_category | bad_deduction | no_time | no_status | bad_rectified) & ~skip
     for hit in faults.values():
         failed |= hit & ~skip

@@ -155,16 +155,15 @@ class ProblemBulk(TransactionBase):
         # when no area covers them
         gen_col = np.full(n, columns.get("generation_id"), dtype=object)
         assigned = pd.notna(text["area_id"])
-        refs = pd.DataFrame(
-            {"problem_id": ids, "generation_id": gen_col}
-            | {f: text[f] for f in ASSIGNMENT_FIELDS if f != "generation_id"}
-        )
-        unique_refs = refs.drop_duplicates(subset=list(ASSIGNMENT_FIELDS))
+        refs = {"problem_id": ids, "generation_id": gen_col} | {
+            f: text[f] for f in ASSIGNMENT_FIELDS if f != "generation_id"
+        }
+        # the first row of each assignment met (missing values are None already): the
+        # references are checked once per assignment, a missing one named by its first row
+        first = np.flatnonzero(~pd.DataFrame({f: refs[f] for f in ASSIGNMENT_FIELDS}).duplicated())
+        chosen = [values[first].tolist() for values in refs.values()]
         self._check_problem_refs(
-            [
-                {k: (None if pd.isna(v) else v) for k, v in r.items()}
-                for r in unique_refs.to_dict("records")
-            ]
+            [dict(zip(refs, row, strict=True)) for row in zip(*chosen, strict=True)]
         )
         p = S.problems
         if self._problem_load is None:  # the first batch of a bulk load

@@ -320,3 +320,32 @@ def test_batch_size_does_not_change_the_plan(demo_url, tmp_path, batch_rows):
         ]
     )
     assert plan.rows == one.rows and plan.summary() == one.summary()
+
+
+def test_text_that_cannot_be_stored_is_named_by_line_and_field(demo_url, tmp_path):
+    """A NUL in any field of a sheet's row makes the row bad, naming each such field, in
+    whichever batch it falls; a NUL in a column the import does not read is no fault.  (The
+    NULs come after the first 8 KiB, where a file's kind is sniffed: a NUL there makes it
+    no text file.)"""
+    with open_store(demo_url) as store:
+        rows = once("small", lambda: good_rows(store, 200, seed=11, prefix="T"))
+    rows = [[*row, "备注"] for row in rows]
+    faults = {150: ["问题描述"], 170: ["上报人", "编号"], 201: ["检查轮次"]}
+    for line, columns in faults.items():
+        for column in columns:
+            set_cell(rows, line, column, rows[line - 2][COLUMN[column]] + "\x00x")
+    rows[180 - 2][-1] = "a\x00b"  # the extra column: not read
+    src = tmp_path / "nul.csv"
+    with open(src, "w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows([[*HEADER, "备注"], *rows])
+    field = {"问题描述": "description", "上报人": "reporter", "编号": "problem_id"}
+    field["检查轮次"] = "round"
+    expected = {
+        f"line {line}": sorted(field[c] for c in columns) for line, columns in faults.items()
+    }
+    with open_store(demo_url) as store:
+        for batch_rows in (30, 1000):
+            plan = plan_problem_import(store, src, keep_rows=False, batch_rows=batch_rows)
+            named = {b.where: sorted(values["field"] for _, values in b.messages) for b in plan.bad}
+            assert named == expected
+            assert plan.new == 200 - len(faults)

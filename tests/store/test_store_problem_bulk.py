@@ -140,3 +140,46 @@ def test_a_batch_goes_in_under_a_savepoint_on_postgresql_only(tiny_county):
     assert store.existing_problem_ids([f"S-{b}-{i}" for b in range(2) for i in range(20)]) == {
         f"S-{b}-{i}" for b in range(2) for i in range(20)
     }
+
+
+#: the assignments of the tiny county a batch may carry (generation set by the test)
+_AREA = {"district_id": "D1", "area_id": "A2", "responsible_unit_id": "U2", "lead_unit_id": "U1"}
+_OTHER = {"district_id": "D2", "area_id": "A5", "responsible_unit_id": "U5", "lead_unit_id": "U4"}
+
+
+@pytest.mark.parametrize(
+    ("field", "what"),
+    [
+        ("generation_id", "generation"),
+        ("district_id", "district"),
+        ("area_id", "area"),
+        ("responsible_unit_id", "responsible unit"),
+        ("lead_unit_id", "lead unit"),
+    ],
+)
+def test_an_unknown_reference_is_refused_naming_its_first_row(tiny_county, field, what):
+    """The references of a batch are checked once per distinct assignment; an unknown one
+    is named with the first problem of the batch that carries it (not a later one with the
+    same assignment, nor one with another), and nothing of the batch is written."""
+    store = tiny_county
+    gid = store.current_generation()["id"]
+    before = store.count_problems()
+    bad_value = 999_999 if field == "generation_id" else "NOPE"
+    ids = [f"R-{i}" for i in range(12)]
+    # rows 0-3 the one assignment, 4-5 unassigned, 6 and 9 the unknown one, the rest another
+    rows = [_AREA] * 4 + [{}] * 2 + [{**_OTHER, field: bad_value}] + [_OTHER] * 2
+    rows += [{**_OTHER, field: bad_value}] + [_OTHER] * 2
+    columns = problem_columns(ids)
+    for name in ("district_id", "area_id", "responsible_unit_id", "lead_unit_id"):
+        columns[name] = [row.get(name) for row in rows]
+    if field == "generation_id":
+        columns["generation_id"] = bad_value
+    else:
+        columns["generation_id"] = gid
+    first = "R-0" if field == "generation_id" else "R-6"
+    with pytest.raises(StoreError) as refused, store.transaction() as tx:
+        tx.add_problem_columns(columns, actor="t")
+    assert str(refused.value) == (
+        f"unknown {what} {bad_value!r} (first referenced by problem {first!r})"
+    )
+    assert store.count_problems() == before
