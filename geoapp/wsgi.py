@@ -37,6 +37,11 @@ def serve_gunicorn(database_url: str, host: str, port: int, workers: int, thread
     os.environ.setdefault("GEOAPP_SECRET_KEY", secrets.token_hex(32))
 
     env = config.from_env()
+    # the code every worker runs, imported once here, before gunicorn forks them: a worker
+    # (at the start, or one started again after a crash) then only builds its own app, store
+    # and connection pool instead of importing Flask, folium, pandas... itself, and the
+    # workers share those pages of memory.  Importing opens nothing (no connection, no file).
+    import geoapp.web.app  # noqa: F401
 
     class Server(BaseApplication):
         def load_config(self) -> None:

@@ -1,6 +1,7 @@
 """Checks on the shape of the code and its documentation."""
 
 import ast
+import functools
 import sys
 from pathlib import Path
 
@@ -26,6 +27,7 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+@functools.cache
 def _is_module(name: str) -> bool:
     rel = Path(*name.split("."))
     return (ROOT / rel).with_suffix(".py").is_file() or (ROOT / rel / "__init__.py").is_file()
@@ -43,30 +45,53 @@ def _type_checking_only(tree: ast.Module) -> set[int]:
     return lines
 
 
-def imports_of(path: Path, here: str | None = None, known=frozenset()) -> list[tuple[str, int]]:
-    """Every module ``path`` imports, anywhere in it (functions too), resolved to an absolute
-    name: ``from geoapp.services import ledger`` imports ``geoapp.services.ledger``."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+@functools.cache
+def _parse(text: str) -> ast.Module:
+    """A module's syntax tree, parsed once per text in this process (several checks below
+    walk every module of the package; none of them changes a tree)."""
+    return ast.parse(text)
+
+
+def parse_file(path: Path) -> ast.Module:
+    return _parse(path.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _import_statements(text: str) -> tuple[tuple, ...]:
+    """Every import statement of a module's text that runs (not under ``if TYPE_CHECKING:``)
+    as ``(lineno, level, module, names)``; ``module`` is None for ``import a, b``.  Walked
+    once per text: three checks below read every module's imports."""
+    tree = _parse(text)
     skip = _type_checking_only(tree)
-    here = here or module_name(path)
-    package = here if path.name == "__init__.py" else here.rpartition(".")[0]
     found = []
     for node in ast.walk(tree):
         if getattr(node, "lineno", None) in skip:
             continue
         if isinstance(node, ast.Import):
-            found += [(a.name, node.lineno) for a in node.names]
+            found.append((node.lineno, 0, None, tuple(a.name for a in node.names)))
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[: len(base) - (node.level - 1)]
-                module = ".".join(base + ([node.module] if node.module else []))
-            else:
-                module = node.module
-            for a in node.names:
-                sub = f"{module}.{a.name}"
-                is_sub = module.startswith("geoapp") and (sub in known or _is_module(sub))
-                found.append((sub if is_sub else module, node.lineno))
+            found.append((node.lineno, node.level, node.module, tuple(a.name for a in node.names)))
+    return tuple(found)
+
+
+def imports_of(path: Path, here: str | None = None, known=frozenset()) -> list[tuple[str, int]]:
+    """Every module ``path`` imports, anywhere in it (functions too), resolved to an absolute
+    name: ``from geoapp.services import ledger`` imports ``geoapp.services.ledger``."""
+    here = here or module_name(path)
+    package = here if path.name == "__init__.py" else here.rpartition(".")[0]
+    found = []
+    for lineno, level, module, names in _import_statements(path.read_text(encoding="utf-8")):
+        if module is None and not level:  # import a, b
+            found += [(name, lineno) for name in names]
+            continue
+        if level:
+            base = package.split(".")
+            base = base[: len(base) - (level - 1)]
+            module = ".".join(base + ([module] if module else []))
+        for name in names:
+            sub = f"{module}.{name}"
+            is_sub = module.startswith("geoapp") and (sub in known or _is_module(sub))
+            found.append((sub if is_sub else module, lineno))
     return found
 
 
@@ -221,7 +246,7 @@ def test_every_package_says_what_lives_there_and_what_it_may_import():
     for init in sorted(PACKAGE.rglob("__init__.py")):
         if "migrations" in init.parts:
             continue
-        doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8"))) or ""
+        doc = ast.get_docstring(parse_file(init)) or ""
         assert len(doc) > 80 and "import" in doc, f"{init.relative_to(ROOT)} needs a docstring"
 
 
@@ -250,15 +275,29 @@ def test_pages_load_nothing_from_the_internet():
 KEYWORDS = {"_": None, "gettext": None, "N_": None, "ngettext": (1, 2), "lazy_gettext": None}
 
 
-def test_every_ui_string_has_a_chinese_translation():
+@functools.cache
+def extracted_msgids() -> frozenset:
+    """Every msgid babel extracts from geoapp's code and templates (as ``pybabel extract``
+    does), extracted once per process: two checks below read it and neither changes it."""
     from babel.messages.extract import extract_from_dir
+
+    method_map = [("geoapp/**.py", "python"), ("geoapp/templates/**.html", "jinja2")]
+    return frozenset(msg[2] for msg in extract_from_dir(str(ROOT), method_map, keywords=KEYWORDS))
+
+
+@functools.cache
+def zh_catalog():
+    """The Chinese catalogue (messages.po), read once per process; the checks only read it."""
     from babel.messages.pofile import read_po
 
     with open(ROOT / "geoapp/translations/zh/LC_MESSAGES/messages.po", "rb") as fh:
-        catalog = read_po(fh)
+        return read_po(fh)
+
+
+def test_every_ui_string_has_a_chinese_translation():
+    catalog = zh_catalog()
     translated = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
-    method_map = [("geoapp/**.py", "python"), ("geoapp/templates/**.html", "jinja2")]
-    used = {msg[2] for msg in extract_from_dir(str(ROOT), method_map, keywords=KEYWORDS)}
+    used = extracted_msgids()
     used = {m for msgid in used for m in (msgid if isinstance(msgid, tuple) else (msgid,))}
     missing = sorted(m for m in used if m not in translated)
     assert not missing, f"untranslated (run pybabel extract/update, then fill the .po): {missing}"
@@ -322,7 +361,7 @@ def test_every_domain_error_is_raised_with_a_translatable_template():
     for path in sorted((ROOT / "geoapp").rglob("*.py")):
         if path.name == "messages.py":
             continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(parse_file(path)):
             if not isinstance(node, ast.Call):
                 continue
             func = node.func
@@ -343,15 +382,10 @@ def test_every_message_has_named_placeholders_and_its_translation_keeps_them():
     same ones."""
     import re
 
-    from babel.messages.extract import extract_from_dir
-    from babel.messages.pofile import read_po
-
     named = re.compile(r"%\((\w+)\)[-#0 +]*\d*(?:\.\d+)?[sdrfgixXeE]")
     positional = re.compile(r"%(?!\(\w+\)|%)[-#0 +]*\d*(?:\.\d+)?[sdrfgixXeE]|\{\d*\}")
-    method_map = [("geoapp/**.py", "python"), ("geoapp/templates/**.html", "jinja2")]
-    extracted = {msg[2] for msg in extract_from_dir(str(ROOT), method_map, keywords=KEYWORDS)}
-    with open(ROOT / "geoapp/translations/zh/LC_MESSAGES/messages.po", "rb") as fh:
-        catalog = read_po(fh)
+    extracted = extracted_msgids()
+    catalog = zh_catalog()
     bad = []
     for msgid in extracted | {m.id for m in catalog if m.id}:
         for text in msgid if isinstance(msgid, tuple) else (msgid,):

@@ -34,13 +34,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
-from pyproj import Transformer
 
 from geoapp.core.messages import N_
+
+if TYPE_CHECKING:
+    from pyproj import Transformer
 
 #: Kinds of inspection point: code → the English label (the UI translates it).
 POINT_KINDS: dict[str, str] = {
@@ -116,6 +118,8 @@ NEVER_LABEL = N_("never")
 def _metric_around(lon: float, lat: float) -> Transformer:
     """WGS84 → metres on an azimuthal equidistant plane centred on (lon, lat): distances
     from that position are true anywhere on Earth (no UTM zone to fit the county)."""
+    from pyproj import Transformer  # here: the store imports this module's constants only
+
     plane = f"+proj=aeqd +lat_0={lat} +lon_0={lon} +datum=WGS84 +units=m +no_defs"
     return Transformer.from_crs("EPSG:4326", plane, always_xy=True)
 

@@ -75,9 +75,10 @@ def load_coverage(tx, data_dir: Path, zoning, read_csv_rows, author: str, now: d
         if (Path(data_dir) / CHECKINS_FILE).exists()
         else []
     )
+    checkin_rows = []
     for i, c in enumerate(checkins):
         when = _when(c, now)
-        tx.add_checkin(
+        checkin_rows.append(
             {
                 "client_id": f"demo-checkin-{i + 1:05d}",
                 "unit_id": c["unit_id"],
@@ -91,6 +92,7 @@ def load_coverage(tx, data_dir: Path, zoning, read_csv_rows, author: str, now: d
                 "distance_m": 0.0,
             }
         )
+    tx.add_checkins(checkin_rows)
     return {"inspection_points": len(rows), "visits": len(visits), "checkins": len(checkins)}
 
 

@@ -5,10 +5,11 @@ gives both backends the rows and the point they work on.  A mixin of
 :class:`geoapp.store.Transaction`.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from __future__ import annotations
 
-import geopandas as gpd
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import pandas as pd
 import shapely
@@ -18,6 +19,9 @@ from geoapp.core.messages import N_
 from geoapp.store import _values as V
 from geoapp.store import schema as S
 from geoapp.store.errors import StoreError
+
+if TYPE_CHECKING:  # imported where a frame is made: `geoapp init-db`, `db upgrade` never do
+    import geopandas as gpd
 from geoapp.store.plumbing import _CONV, TransactionBase
 
 #: Columns of an area collection, in order (plus ``geometry``).
@@ -80,6 +84,8 @@ def _point(lon: Any, lat: Any) -> shapely.Point:
 
 
 def _area_frame(rows: Sequence[Sequence[Any]], wkbs: Sequence[bytes]) -> gpd.GeoDataFrame:
+    import geopandas as gpd
+
     data = {
         col: pd.Series([r[i] for r in rows], dtype=object) for i, col in enumerate(AREA_COLUMNS)
     }
@@ -91,6 +97,8 @@ def _area_frame(rows: Sequence[Sequence[Any]], wkbs: Sequence[bytes]) -> gpd.Geo
 
 def _area_rows(areas: Any) -> list[dict[str, Any]]:
     """Validate and convert area input (GeoDataFrame or dict rows) to area_versions rows."""
+    import geopandas as gpd
+
     if isinstance(areas, gpd.GeoDataFrame):
         frame = areas
         if "area_id" not in frame.columns and frame.index.name == "area_id":

@@ -156,9 +156,8 @@ class CoverageRecords(TransactionBase):
 
     # ------------------------------------------------------------------ check-ins
 
-    def add_checkin(self, row: Mapping[str, Any]) -> int:
-        """Record a patrol check-in (already accepted by the caller); returns its id."""
-        r = V.coerce_row(
+    def _checkin_values(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        return V.coerce_row(
             row,
             _CONV["patrol_checkins"],
             where="check-in",
@@ -175,16 +174,36 @@ class CoverageRecords(TransactionBase):
             ),
         )
 
+    def _check_checkin_refs(self, rows: list[dict[str, Any]]) -> None:
         def where(_: Mapping[str, Any]) -> str:
             return "check-in"
 
-        self._check_refs(S.units.c.unit_id, [r], "unit_id", "unit", where)
-        self._check_refs(S.areas.c.area_id, [r], "area_id", "area", where)
+        self._check_refs(S.units.c.unit_id, rows, "unit_id", "unit", where)
+        self._check_refs(S.areas.c.area_id, rows, "area_id", "area", where)
+
+    def add_checkin(self, row: Mapping[str, Any]) -> int:
+        """Record a patrol check-in (already accepted by the caller); returns its id."""
+        r = self._checkin_values(row)
+        self._check_checkin_refs([r])
         return self._x(
             sa.insert(S.patrol_checkins)
             .values(created_at=_now(), **r)
             .returning(S.patrol_checkins.c.id)
         ).scalar_one()
+
+    def add_checkins(self, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Record many check-ins (a county's history, loaded at once) with the checks of
+        :meth:`add_checkin` on every row: the units and areas they name are looked up once
+        for all of them, and they are inserted together.  Returns how many were added."""
+        values = [self._checkin_values(row) for row in rows]
+        self._check_checkin_refs(values)
+        now = _now()
+        by_fields: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for r in values:
+            by_fields.setdefault(tuple(sorted(r)), []).append({**r, "created_at": now})
+        for group in by_fields.values():
+            self._insert_many(S.patrol_checkins, group)
+        return len(values)
 
     def checkin_by_client_id(self, client_id: str) -> dict[str, Any] | None:
         c = S.patrol_checkins

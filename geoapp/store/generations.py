@@ -6,11 +6,12 @@ published one is current.  The areas themselves are read in :mod:`geoapp.store.a
 of :class:`geoapp.store.Transaction`.
 """
 
+from __future__ import annotations
+
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import sqlalchemy as sa
 
 from geoapp.core.messages import N_
@@ -19,6 +20,9 @@ from geoapp.store import schema as S
 from geoapp.store.areas import _area_rows
 from geoapp.store.errors import NotFound, StaleVersion, StoreError
 from geoapp.store.plumbing import TransactionBase, _json, _now
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 
 class Generations(TransactionBase):

@@ -331,3 +331,25 @@ def test_help_loads_no_data_library():
     assert ran.returncode == 0, ran.stderr
     assert ran.stderr == "[]\n"
     assert "Usage: geoapp load-demo" in ran.stdout and "[default: (the demo county" in ran.stdout
+
+
+def test_the_schema_commands_load_no_geometry_frame_library(tmp_path):
+    """``geoapp init-db``, ``db upgrade`` and ``db current`` (a deploy step, run in a fresh
+    process each time) touch no area: they answer without importing geopandas or pyproj,
+    which the store and the coverage rules import only where a frame or a projection is
+    made (a third of a second of start-up each time)."""
+    url = f"sqlite:///{tmp_path / 'schema.sqlite'}"
+    code = (
+        "import sys\n"
+        "from geoapp.cli import main\n"
+        "for args in (['init-db'], ['db', 'upgrade'], ['db', 'current']):\n"
+        "    try:\n"
+        f"        main(['--database-url', {url!r}, *args], prog_name='geoapp')\n"
+        "    except SystemExit as exc:\n"
+        "        assert exc.code == 0, (args, exc.code)\n"
+        "print(sorted(m for m in ('geopandas', 'pyproj') if m in sys.modules), file=sys.stderr)\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stderr.strip().splitlines()[-1] == "[]", ran.stderr
+    assert "database ready: sqlite:///" in ran.stdout

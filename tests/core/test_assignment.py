@@ -34,12 +34,15 @@ def grid_areas(labels: np.ndarray) -> gpd.GeoDataFrame:
 
 
 def oracle(areas: gpd.GeoDataFrame, lon, lat) -> list:
+    """Per point, the smallest area_id whose geometry covers it (shapely's covers), or None.
+    The columns are read once and each area tested against all points at once: the same
+    predicate, without a GeoDataFrame lookup per point."""
+    points = shapely.points(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    ids = list(areas["area_id"])
+    covered = [shapely.covers(g, points) for g in areas.geometry]  # one row per area
     out = []
-    for x, y in zip(lon, lat, strict=True):
-        p = shapely.Point(x, y)
-        hits = sorted(
-            a for a, g in zip(areas["area_id"], areas.geometry, strict=True) if g.covers(p)
-        )
+    for i in range(len(points)):
+        hits = sorted(a for a, row in zip(ids, covered, strict=True) if row[i])
         out.append(hits[0] if hits else None)
     return out
 

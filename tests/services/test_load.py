@@ -51,7 +51,8 @@ def test_load_no_errors_and_every_acknowledged_report_stored_once(
     assert "Traceback" not in log, log[-3000:]
 
 
-def test_postgres_restart_under_load_gives_503_recovers_and_loses_nothing(own_postgres):
+def test_postgres_restart_under_load_gives_503_recovers_and_loses_nothing(own_demo_postgres):
+    own_postgres = own_demo_postgres
     url = own_postgres.start()
     token = loadgen.prepare_database(url)
     app = _serve(url, token)
@@ -78,7 +79,9 @@ def test_postgres_restart_under_load_gives_503_recovers_and_loses_nothing(own_po
     assert "Traceback" not in log, log[-3000:]
 
 
-def test_report_committed_before_the_database_goes_away_is_acknowledged(own_postgres, monkeypatch):
+def test_report_committed_before_the_database_goes_away_is_acknowledged(
+    own_demo_postgres, monkeypatch
+):
     """The database stops after a report's COMMIT, while its answer is being read back: the
     report is stored, so the client gets 201 (a partial detail), not a 503 that would tell
     it the write failed.  A real outage: the server is stopped between the two steps."""
@@ -89,6 +92,7 @@ def test_report_committed_before_the_database_goes_away_is_acknowledged(own_post
     from geoapp.services.accounts import create_token
     from geoapp.store import open_store
 
+    own_postgres = own_demo_postgres
     url = own_postgres.start()
     with open_store(url, upgrade=True) as store:
         loadgen.prepare_database(url)

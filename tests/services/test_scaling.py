@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from webclient import make_app, sign_in
 
 from geoapp import create_app
-from geoapp.services import boundary_import, county, mapping, problem_import
+from geoapp.services import boundary_import, mapping, problem_import
 from geoapp.services.accounts import create_token
 from geoapp.store import open_store
 
@@ -221,10 +221,11 @@ def test_serve_with_gunicorn_workers(demo_url, tmp_path):
 # --- the database goes away and comes back -----------------------------------------------
 @pytest.mark.postgis
 @pytest.mark.slow
-def test_database_down_gives_503_then_recovers(own_postgres):
+def test_database_down_gives_503_then_recovers(own_demo_postgres):
+    own_postgres = own_demo_postgres  # the demo county, loaded once per run
     url = own_postgres.start()
     with open_store(url, upgrade=True) as store:
-        county.load_county(store)
+        assert store.list_units()
         token = create_token(store, "probe", "admin")
     app = create_app({"DATABASE_URL": url, "TESTING": True})
     client = app.test_client()

@@ -166,24 +166,26 @@ def test_reassignment_keeps_history(covered):
     assert by_id(covered.coverage_counts("R1"))["U-FG"]["registered"] == 3
 
 
+def _checkin_row(cid, unit, area, day, hour, **extra):
+    lon, lat = at(0.1, 0.1)
+    when = T0.replace(day=day, hour=hour)
+    return {
+        "client_id": cid,
+        "unit_id": unit,
+        "area_id": area,
+        "account": "u1",
+        "checked_at": when,
+        "local_date": when.date().isoformat(),
+        "lon": lon,
+        "lat": lat,
+        "accuracy_m": 8.0,
+        "distance_m": 0.0,
+    } | extra
+
+
 def test_checkins_count_distinct_days(tiled):
     def checkin(cid, unit, area, day, hour):
-        lon, lat = at(0.1, 0.1)
-        when = T0.replace(day=day, hour=hour)
-        return tiled.add_checkin(
-            {
-                "client_id": cid,
-                "unit_id": unit,
-                "area_id": area,
-                "account": "u1",
-                "checked_at": when,
-                "local_date": when.date().isoformat(),
-                "lon": lon,
-                "lat": lat,
-                "accuracy_m": 8.0,
-                "distance_m": 0.0,
-            }
-        )
+        return tiled.add_checkin(_checkin_row(cid, unit, area, day, hour))
 
     checkin("c1", "U-CGJ", "A-SW", 1, 8)
     checkin("c2", "U-CGJ", "A-SW", 1, 9)
@@ -201,3 +203,43 @@ def test_checkins_count_distinct_days(tiled):
     assert [(r["days"], r["checkins"]) for r in first_day] == [(1, 2)]
     assert tiled.checkin_by_client_id("c3")["local_date"] == "2024-05-02"
     assert tiled.checkin_by_client_id("nope") is None
+
+
+def test_many_checkins_at_once_are_stored_as_one_by_one(tiled):
+    """add_checkins (the demo county's history) stores each row as add_checkin does, in
+    order, with the same checks; a row naming an unknown unit or area, a missing field or a
+    repeated client id refuses the whole batch, naming what is wrong, and stores none of it."""
+    rows = [
+        _checkin_row("c1", "U-CGJ", "A-SW", 1, 8),
+        _checkin_row("c2", "U-FG", "C-NW", 1, 9, note="门口"),
+        _checkin_row("c3", "U-CGJ", "B-SE", 2, 8, accuracy_m=None),
+    ]
+    one_by_one = [tiled.checkin_by_id(tiled.add_checkin(r)) for r in rows]
+    ignore = {"id", "client_id", "created_at"}
+    before = {r["client_id"] for r in tiled.checkins()}
+    assert tiled.add_checkins([r | {"client_id": "x" + r["client_id"]} for r in rows]) == 3
+    at_once = [r for r in tiled.checkins() if r["client_id"] not in before]
+    assert [r["client_id"] for r in at_once] == ["xc1", "xc2", "xc3"]
+    assert [{k: v for k, v in r.items() if k not in ignore} for r in at_once] == [
+        {k: v for k, v in r.items() if k not in ignore} for r in one_by_one
+    ]
+    assert all(r["created_at"] is not None for r in at_once)
+    count = len(tiled.checkins())
+    bad_batches = {
+        "U-NOPE": [
+            _checkin_row("d1", "U-CGJ", "A-SW", 4, 8),
+            _checkin_row("d2", "U-NOPE", "A-SW", 4, 9),
+        ],
+        "Z-NOPE": [_checkin_row("d3", "U-CGJ", "Z-NOPE", 4, 8)],
+        "distance_m": [_checkin_row("d4", "U-CGJ", "A-SW", 4, 8) | {"distance_m": None}],
+        "xc1": [
+            _checkin_row("d5", "U-CGJ", "A-SW", 4, 8),
+            _checkin_row("xc1", "U-CGJ", "A-SW", 4, 8),
+        ],
+    }
+    for named, batch in bad_batches.items():
+        with pytest.raises(StoreError) as refused:
+            tiled.add_checkins(batch)
+        if named != "xc1":  # the unique index says which constraint, not always the value
+            assert named in str(refused.value), (named, str(refused.value))
+        assert len(tiled.checkins()) == count, named
