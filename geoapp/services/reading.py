@@ -20,6 +20,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,8 +111,17 @@ class _Read:
     cache: _StoreCache
 
 
+#: The read every :func:`_reading` of a store joins inside :func:`one_read` (per request:
+#: each request runs in its own context).
+_joined: ContextVar[_Read | None] = ContextVar("geoapp_joined_read", default=None)
+
+
 @contextmanager
 def _reading(store) -> Iterator[_Read]:
+    joined = _joined.get()
+    if joined is not None and joined.store is store:
+        yield joined
+        return
     cache = _cache(store)
     with store.transaction() as tx:
         version = tx.data_version()
@@ -125,6 +135,20 @@ def _reading(store) -> Iterator[_Read]:
 
         ref = cache.get("reference", "ref", version["reference"], load)
         yield _Read(store, tx, version, ref, cache)
+
+
+@contextmanager
+def one_read(store) -> Iterator[_Read]:
+    """One transaction for every read of ``store`` inside the block (:func:`_reading` joins
+    it): an answer's ETag and its body are read from one snapshot, and the data version,
+    the reference data and the generation are read once per request instead of once for
+    the tag and again for the body.  Only for reading (a GET's tag and view)."""
+    with _reading(store) as read:
+        token = _joined.set(read)
+        try:
+            yield read
+        finally:
+            _joined.reset(token)
 
 
 def _generation(read: _Read, args: Args) -> dict | None:
