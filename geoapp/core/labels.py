@@ -13,8 +13,10 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 
 import shapely
+from shapely.geometry.base import BaseGeometry
 from shapely.ops import polylabel
 
 #: Label points kept (by shape): a county's areas and districts for a few generations.
@@ -26,7 +28,7 @@ _lock = threading.Lock()
 computed = 0
 
 
-def _compute(geom) -> shapely.Point:
+def _compute(geom: BaseGeometry) -> shapely.Point:
     largest = max(getattr(geom, "geoms", [geom]), key=lambda g: g.area)
     try:
         return polylabel(largest, tolerance=1e-5)
@@ -34,7 +36,7 @@ def _compute(geom) -> shapely.Point:
         return geom.representative_point()
 
 
-def label_point(geom) -> shapely.Point:
+def label_point(geom: BaseGeometry) -> shapely.Point:
     """A point well inside a polygon (its largest part), where its name reads best: the pole
     of inaccessibility to about a metre, else a point surely inside.  Kept by shape."""
     key = hashlib.blake2b(shapely.to_wkb(geom), digest_size=20).digest()
@@ -53,7 +55,7 @@ def label_point(geom) -> shapely.Point:
     return point
 
 
-def label_points(geoms) -> list[shapely.Point]:
+def label_points(geoms: Iterable[BaseGeometry]) -> list[shapely.Point]:
     """:func:`label_point` of each geometry, in order."""
     return [label_point(g) for g in geoms]
 

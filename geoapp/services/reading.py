@@ -43,6 +43,7 @@ class _StoreCache:
         "points": 12,
         "values": 8,
         "deadlines": 2,
+        "generations": 64,
     }
 
     def __init__(self) -> None:
@@ -155,7 +156,7 @@ def _generation(read: _Read, args: Args) -> dict | None:
     """The generation asked for (``generation``) or the current one (None if none)."""
     raw = _one(args, "generation")
     if raw is None:
-        return read.tx.current_generation()
+        return _generation_row(read, None)
     try:
         gid = int(raw)
         if not 0 < gid <= MAX_ID:
@@ -164,12 +165,32 @@ def _generation(read: _Read, args: Args) -> dict | None:
         raise BadParameter(
             "generation", N_("generation=%(raw)r is not a generation number"), raw=raw
         ) from None
-    try:
-        return read.tx.get_generation(gid)
-    except NotFound:
-        raise BadParameter(
-            "generation", N_("generation=%(gid)s: unknown generation"), gid=gid
-        ) from None
+    gen = _generation_row(read, gid)
+    if gen is None:
+        raise BadParameter("generation", N_("generation=%(gid)s: unknown generation"), gid=gid)
+    return gen
+
+
+_UNKNOWN = object()
+
+
+def _generation_row(read: _Read, gid: int | None) -> dict | None:
+    """Generation ``gid`` (None: the current one) as the store has it, or None when there is
+    none; kept per generations token of the data version (it changes whenever a generation
+    is created, deleted, edited or published), so a request reads it only once the token
+    moved.  Each caller gets its own copy of the row."""
+
+    def make():
+        if gid is None:
+            return read.tx.current_generation() or _UNKNOWN
+        try:
+            return read.tx.get_generation(gid)
+        except NotFound:
+            return _UNKNOWN
+
+    key = "current" if gid is None else gid
+    row = read.cache.get("generations", key, read.version["generations"], make)
+    return None if row is _UNKNOWN else dict(row)
 
 
 def _gen_key(gen: dict) -> tuple:
@@ -191,9 +212,8 @@ def _area_names(read: _Read, generation_ids) -> dict[tuple[int, str], str]:
     """(generation id, area id) → area name, for the generations problems were assigned in."""
     names: dict[tuple[int, str], str] = {}
     for gid in sorted({g for g in generation_ids if g is not None}):
-        try:
-            gen = read.tx.get_generation(gid)
-        except NotFound:  # pragma: no cover - problems reference generations by foreign key
+        gen = _generation_row(read, gid)
+        if gen is None:  # pragma: no cover - problems reference generations by foreign key
             continue
         frame = _areas(read, gen)
         names.update(zip(((gid, a) for a in frame["area_id"]), frame["name"], strict=True))

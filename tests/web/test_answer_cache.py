@@ -321,3 +321,42 @@ def test_an_answers_tag_and_body_are_one_read_of_the_store(reader, read_store):
             assert again.status_code == 304 and len(seen) == 1, url
     finally:
         sa.event.remove(read_store.engine, "before_cursor_execute", count)
+
+
+def test_generation_rows_are_read_again_only_when_a_generation_changed(app, client):
+    """The generation a request reads (the current one, or the ones its problems were
+    assigned in) is kept per generations token of the data version: requests read its row
+    again only after a generation was created, edited or published, and then see the change."""
+    import sqlalchemy as sa
+
+    from geoapp.services import editor
+
+    store = app.extensions["geoapp.store"]
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, params, context, executemany):
+        if statement.lstrip().startswith("SELECT generations.id"):
+            seen.append(statement)
+
+    box = "114.9,28.2,114.95,{north}"
+    assert client.get("/api/problems?limit=5&bbox=" + box.format(north=28.25)).status_code == 200
+    sa.event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        for north in (28.26, 28.27, 28.28):  # new answers (new tags), same data
+            r = client.get("/api/problems?limit=5&bbox=" + box.format(north=north))
+            assert r.status_code == 200 and r.get_json()["features"]
+        r = client.get("/api/areas?simplify=7")
+        assert r.status_code == 200
+        assert seen == []
+        current = r.get_json()["generation"]
+        # a new draft (a new generation): read again, and the draft is found by its id
+        draft = editor.start_draft(store, "test")["generation"]
+        r = client.get(f"/api/areas?generation={draft['id']}")
+        assert r.status_code == 200 and r.get_json()["generation"] == draft["id"]
+        assert seen
+        assert client.get("/api/areas?simplify=9").get_json()["generation"] == current
+        # a generation that does not exist is still refused
+        r = client.get(f"/api/areas?generation={draft['id'] + 1}")
+        assert r.status_code == 400 and "generation" in r.get_json()["message"]
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", count)
