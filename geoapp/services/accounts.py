@@ -19,9 +19,10 @@ from geoapp.store import NotFound
 DEMO_ROLES = accounts.ROLES
 
 
-def hash_password(password: str) -> str:
-    """A salted, slow hash (scrypt) of a password."""
-    return generate_password_hash(password)
+def hash_password(password: str, method: str | None = None) -> str:
+    """A salted, slow hash (scrypt) of a password (``method``: werkzeug's method and cost,
+    default werkzeug's own)."""
+    return generate_password_hash(password, method) if method else generate_password_hash(password)
 
 
 def password_matches(password_hash: str, password: str) -> bool:
@@ -43,13 +44,20 @@ def dummy_hash(method: str | None) -> str:
 
 
 def create_user(
-    store, name: str, password: str, role: str, unit_id: str | None = None, actor: str | None = None
+    store,
+    name: str,
+    password: str,
+    role: str,
+    unit_id: str | None = None,
+    actor: str | None = None,
+    method: str | None = None,
 ) -> dict:
-    """Add a person's account; raises AccountError (bad role/password) or StoreError."""
+    """Add a person's account; raises AccountError (bad role/password) or StoreError.
+    ``method``: how its password is hashed (see :func:`hash_password`)."""
     accounts.check_role(role, unit_id)
     accounts.check_password(password)
     with store.transaction() as tx:
-        user = tx.create_user(name, hash_password(password), role, unit_id)
+        user = tx.create_user(name, hash_password(password, method), role, unit_id)
         audit(tx, actor, "user.create", f"user:{user['name']}", None, _public(user))
     return user
 
@@ -200,9 +208,12 @@ def demo_unit(store) -> str | None:
     return units[0]["unit_id"] if units else None
 
 
-def seed_demo_accounts(store, passwords: dict[str, str] | None = None) -> list[dict]:
+def seed_demo_accounts(
+    store, passwords: dict[str, str] | None = None, method: str | None = None
+) -> list[dict]:
     """One account per role, named after it, with a fresh random password (or the one in
-    ``passwords``); an existing demo account gets its new password.  Demo mode only."""
+    ``passwords``); an existing demo account gets its new password.  Demo mode only.
+    ``method``: how the passwords are hashed (see :func:`hash_password`)."""
     unit_id = demo_unit(store)
     out = []
     for role in DEMO_ROLES:
@@ -213,9 +224,9 @@ def seed_demo_accounts(store, passwords: dict[str, str] | None = None) -> list[d
         try:
             store.get_user(role)
         except NotFound:
-            create_user(store, role, password, role, uid, actor="demo")
+            create_user(store, role, password, role, uid, actor="demo", method=method)
         else:
-            store.set_user_password(role, hash_password(password))
+            store.set_user_password(role, hash_password(password, method))
         out.append({"name": role, "role": role, "unit_id": uid, "password": password})
     return out
 

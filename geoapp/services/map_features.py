@@ -13,8 +13,8 @@ import geopandas as gpd
 import numpy as np
 import pyproj
 import shapely
-from shapely.ops import polylabel
 
+from geoapp.core.labels import label_point, label_points
 from geoapp.core.messages import N_
 from geoapp.core.model import AREA_KINDS, UNIT_KINDS
 from geoapp.core.shapes import rfc7946
@@ -55,21 +55,11 @@ def _district_shapes(read: _Read, gen: dict | None) -> dict[str, dict]:
         out = {}
         for did, group in frame.groupby("district_id", sort=True):
             union = rfc7946(shapely.union_all(group.geometry.values))
-            label = _label_point(union)
+            label = label_point(union)
             out[did] = {"geometry": union, "area_count": len(group), "label_point": label}
         return out
 
     return read.cache.get("districts", gen["id"], _gen_key(gen), make)
-
-
-def _label_point(geom):
-    """A point well inside a polygon (its largest part), where its name reads best: the
-    pole of inaccessibility to about a metre, else a point surely inside."""
-    largest = max(getattr(geom, "geoms", [geom]), key=lambda g: g.area)
-    try:
-        return polylabel(largest, tolerance=1e-5)
-    except Exception:  # pragma: no cover - polylabel needs a polygon
-        return geom.representative_point()
 
 
 def _area_labels(read: _Read, gen: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -79,7 +69,7 @@ def _area_labels(read: _Read, gen: dict) -> tuple[np.ndarray, np.ndarray, np.nda
 
     def make():
         geoms = _areas(read, gen).geometry.values
-        points = [_label_point(g) for g in geoms]
+        points = label_points(geoms)
         lon = np.array([p.x for p in points], dtype=np.float64)
         lat = np.array([p.y for p in points], dtype=np.float64)
         geod = pyproj.Geod(ellps="WGS84")

@@ -21,6 +21,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +44,7 @@ class _StoreCache:
         "points": 12,
         "values": 8,
         "deadlines": 2,
-        "current": 1,
+        "generations": 64,
     }
 
     def __init__(self) -> None:
@@ -112,8 +113,17 @@ class _Read:
     cache: _StoreCache
 
 
+#: The read every :func:`_reading` of a store joins inside :func:`one_read` (per request:
+#: each request runs in its own context).
+_joined: ContextVar[_Read | None] = ContextVar("geoapp_joined_read", default=None)
+
+
 @contextmanager
 def _reading(store) -> Iterator[_Read]:
+    joined = _joined.get()
+    if joined is not None and joined.store is store:
+        yield joined
+        return
     cache = _cache(store)
     with store.transaction() as tx:
         version = tx.data_version()
@@ -130,20 +140,29 @@ def _reading(store) -> Iterator[_Read]:
 
 
 def _current_generation(read: _Read) -> dict | None:
-    """The current generation (None before the first publish), read once per ``generations``
-    token of the data version: every create, edit, publish and deletion of a generation
-    changes it, so every conditional GET need not ask the store again."""
-    gen = read.cache.get(
-        "current", "generation", read.version["generations"], read.tx.current_generation
-    )
-    return None if gen is None else dict(gen)
+    """The current generation (None before the first publish): :func:`_generation_row`."""
+    return _generation_row(read, None)
+
+
+@contextmanager
+def one_read(store) -> Iterator[_Read]:
+    """One transaction for every read of ``store`` inside the block (:func:`_reading` joins
+    it): an answer's ETag and its body are read from one snapshot, and the data version,
+    the reference data and the generation are read once per request instead of once for
+    the tag and again for the body.  Only for reading (a GET's tag and view)."""
+    with _reading(store) as read:
+        token = _joined.set(read)
+        try:
+            yield read
+        finally:
+            _joined.reset(token)
 
 
 def _generation(read: _Read, args: Args) -> dict | None:
     """The generation asked for (``generation``) or the current one (None if none)."""
     raw = _one(args, "generation")
     if raw is None:
-        return _current_generation(read)
+        return _generation_row(read, None)
     try:
         gid = int(raw)
         if not 0 < gid <= MAX_ID:
@@ -152,12 +171,32 @@ def _generation(read: _Read, args: Args) -> dict | None:
         raise BadParameter(
             "generation", N_("generation=%(raw)r is not a generation number"), raw=raw
         ) from None
-    try:
-        return read.tx.get_generation(gid)
-    except NotFound:
-        raise BadParameter(
-            "generation", N_("generation=%(gid)s: unknown generation"), gid=gid
-        ) from None
+    gen = _generation_row(read, gid)
+    if gen is None:
+        raise BadParameter("generation", N_("generation=%(gid)s: unknown generation"), gid=gid)
+    return gen
+
+
+_UNKNOWN = object()
+
+
+def _generation_row(read: _Read, gid: int | None) -> dict | None:
+    """Generation ``gid`` (None: the current one) as the store has it, or None when there is
+    none; kept per generations token of the data version (it changes whenever a generation
+    is created, deleted, edited or published), so a request reads it only once the token
+    moved.  Each caller gets its own copy of the row."""
+
+    def make():
+        if gid is None:
+            return read.tx.current_generation() or _UNKNOWN
+        try:
+            return read.tx.get_generation(gid)
+        except NotFound:
+            return _UNKNOWN
+
+    key = "current" if gid is None else gid
+    row = read.cache.get("generations", key, read.version["generations"], make)
+    return None if row is _UNKNOWN else dict(row)
 
 
 def _gen_key(gen: dict) -> tuple:
@@ -179,9 +218,8 @@ def _area_names(read: _Read, generation_ids) -> dict[tuple[int, str], str]:
     """(generation id, area id) → area name, for the generations problems were assigned in."""
     names: dict[tuple[int, str], str] = {}
     for gid in sorted({g for g in generation_ids if g is not None}):
-        try:
-            gen = read.tx.get_generation(gid)
-        except NotFound:  # pragma: no cover - problems reference generations by foreign key
+        gen = _generation_row(read, gid)
+        if gen is None:  # pragma: no cover - problems reference generations by foreign key
             continue
         frame = _areas(read, gen)
         names.update(zip(((gid, a) for a in frame["area_id"]), frame["name"], strict=True))

@@ -33,7 +33,7 @@ from flask_babel import get_locale
 
 from geoapp.core.crs import CRSError
 from geoapp.core.messages import N_
-from geoapp.services import etags, geojson
+from geoapp.services import etags, geojson, reading
 from geoapp.web import permissions
 from geoapp.web.context import clock_now, get_store
 
@@ -149,16 +149,18 @@ def conditional(
         if vary is not None:
             tag_args["_vary"] = vary()
         endpoint = request.endpoint or view.__name__
-        tag = etags.etag(store, endpoint, _args(), _locale(), tag_args, now=answer_time())
-        answers = _answers()
-        if request.if_none_match.contains_weak(tag):
-            response = Response(status=304)
-        elif keep and (cached := answers.get(tag)) is not None:
-            response = Response(cached[0], mimetype=cached[1])
-        else:
-            response = view(**view_args)
-            if keep and response.status_code == 200 and not response.is_streamed:
-                answers.put(tag, response.get_data(), response.mimetype)
+        # the tag and the body from one read of the store (services/reading.py one_read)
+        with reading.one_read(store):
+            tag = etags.etag(store, endpoint, _args(), _locale(), tag_args, now=answer_time())
+            answers = _answers()
+            if request.if_none_match.contains_weak(tag):
+                response = Response(status=304)
+            elif keep and (cached := answers.get(tag)) is not None:
+                response = Response(cached[0], mimetype=cached[1])
+            else:
+                response = view(**view_args)
+                if keep and response.status_code == 200 and not response.is_streamed:
+                    answers.put(tag, response.get_data(), response.mimetype)
         response.set_etag(tag, weak=not keep)
         response.cache_control.no_cache = True
         response.cache_control.private = True  # the reader's own: no shared cache keeps it

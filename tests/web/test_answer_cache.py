@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from webclient import make_app, sign_in
+from webclient import TEST_HASH_METHOD, make_app, sign_in
 
 from geoapp.services import etags, problem_reads, reading
 from geoapp.services.accounts import create_user
@@ -37,7 +37,7 @@ def scoped_app(shared_app):
         {p["responsible_unit_id"] for p in store.problems()} - {unit_a, None},
     )
     unit_b = others[0]
-    create_user(store, "unit-b", "unit-b-password", "unit", unit_b)
+    create_user(store, "unit-b", "unit-b-password", "unit", unit_b, method=TEST_HASH_METHOD)
     app.units = (unit_a, unit_b)
     return app
 
@@ -277,3 +277,86 @@ def test_answers_for_signed_in_readers_are_private(scoped_app, tmp_path):
         "private" in tile.headers["Cache-Control"] and "public" not in tile.headers["Cache-Control"]
     )
     tile.close()
+
+
+def test_an_answers_tag_and_body_are_one_read_of_the_store(reader, read_store):
+    """A conditional GET reads the store's data version once: its ETag and its body come from
+    one transaction (services/reading.py one_read), not one read for the tag and another for
+    the body.  Counted on the database's own statement stream, on both backends."""
+    import sqlalchemy as sa
+
+    from geoapp.store.engine import _version_counts
+
+    marker = str(_version_counts().compile(read_store.engine)).split("\n")[0]
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, params, context, executemany):
+        if statement.startswith(marker):
+            seen.append(statement)
+
+    urls = [
+        "/api/problems?limit=1&bbox=114.9,28.2,114.95,28.25",
+        "/api/problems/clusters?zoom=13",
+        "/api/areas?simplify=5",
+        "/api/districts",
+        "/api/summary",
+        "/ogc/collections/problems/items?limit=3",
+        "/ogc/collections/areas/items/A001",
+    ]
+    sa.event.listen(read_store.engine, "before_cursor_execute", count)
+    try:
+        for url in urls:
+            answers = reader.application.extensions["geoapp.answers"]
+            with answers.lock:
+                answers.items.clear()
+                answers.size = 0
+            seen.clear()
+            r = reader.get(url)
+            assert r.status_code == 200, (url, r.status_code)
+            assert r.headers["ETag"]
+            assert len(seen) == 1, (url, len(seen))
+            # and a 304 for that tag: one read too
+            seen.clear()
+            again = reader.get(url, headers={"If-None-Match": r.headers["ETag"]})
+            assert again.status_code == 304 and len(seen) == 1, url
+    finally:
+        sa.event.remove(read_store.engine, "before_cursor_execute", count)
+
+
+def test_generation_rows_are_read_again_only_when_a_generation_changed(app, client):
+    """The generation a request reads (the current one, or the ones its problems were
+    assigned in) is kept per generations token of the data version: requests read its row
+    again only after a generation was created, edited or published, and then see the change."""
+    import sqlalchemy as sa
+
+    from geoapp.services import editor
+
+    store = app.extensions["geoapp.store"]
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, params, context, executemany):
+        if statement.lstrip().startswith("SELECT generations.id"):
+            seen.append(statement)
+
+    box = "114.9,28.2,114.95,{north}"
+    assert client.get("/api/problems?limit=5&bbox=" + box.format(north=28.25)).status_code == 200
+    sa.event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        for north in (28.26, 28.27, 28.28):  # new answers (new tags), same data
+            r = client.get("/api/problems?limit=5&bbox=" + box.format(north=north))
+            assert r.status_code == 200 and r.get_json()["features"]
+        r = client.get("/api/areas?simplify=7")
+        assert r.status_code == 200
+        assert seen == []
+        current = r.get_json()["generation"]
+        # a new draft (a new generation): read again, and the draft is found by its id
+        draft = editor.start_draft(store, "test")["generation"]
+        r = client.get(f"/api/areas?generation={draft['id']}")
+        assert r.status_code == 200 and r.get_json()["generation"] == draft["id"]
+        assert seen
+        assert client.get("/api/areas?simplify=9").get_json()["generation"] == current
+        # a generation that does not exist is still refused
+        r = client.get(f"/api/areas?generation={draft['id'] + 1}")
+        assert r.status_code == 400 and "generation" in r.get_json()["message"]
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", count)

@@ -7,7 +7,7 @@ import re
 
 import pytest
 from click.testing import CliRunner
-from webclient import TEST_PASSWORDS, make_app, sign_in
+from webclient import TEST_HASH_METHOD, TEST_PASSWORDS, make_app, sign_in
 
 from geoapp.cli import main
 from geoapp.cli.serve import is_loopback
@@ -297,7 +297,16 @@ def test_demo_accounts_get_fresh_passwords(demo_sqlite_url):
         first = {a["role"]: a for a in seed_demo_accounts(store)}
         assert set(first) == {"admin", "coordinator", "planner", "inspector", "unit"}
         assert first["unit"]["unit_id"]
-        second = {a["role"]: a for a in seed_demo_accounts(store)}
+        # hashed with werkzeug's default method and cost, unless told otherwise (the tests'
+        # accounts are seeded with a cheap cost: tests/webclient.py)
+        hashes = {r: store.get_user(r, with_hash=True)["password_hash"] for r in first}
+        (method,) = {h.split("$")[0] for h in hashes.values()}
+        assert method.startswith("scrypt:") and method != TEST_HASH_METHOD
+        assert authenticate(store, "planner", first["planner"]["password"]).role == "planner"
+        second = {a["role"]: a for a in seed_demo_accounts(store, method=TEST_HASH_METHOD)}
+        assert set(second) == set(first)
+        hashes = {r: store.get_user(r, with_hash=True)["password_hash"] for r in second}
+        assert {h.split("$")[0] for h in hashes.values()} == {TEST_HASH_METHOD}
         assert first["admin"]["password"] != second["admin"]["password"]
         assert authenticate(store, "admin", first["admin"]["password"]) is None
         assert authenticate(store, "admin", second["admin"]["password"]).role == "admin"

@@ -2,7 +2,7 @@
 
 import geopandas as gpd
 import pytest
-from webclient import make_app, sign_in
+from webclient import TEST_HASH_METHOD, make_app, sign_in
 
 from geoapp.core import crs
 from geoapp.services.accounts import create_user
@@ -98,7 +98,8 @@ def test_unknown_page_is_a_404_page(client):
 
 def test_empty_store_explains_what_to_do(tmp_path):
     app = make_app(f"sqlite:///{tmp_path / 'e.sqlite'}")
-    create_user(app.extensions["geoapp.store"], "admin", "admin-password", "admin")
+    store = app.extensions["geoapp.store"]
+    create_user(store, "admin", "admin-password", "admin", method=TEST_HASH_METHOD)
     client = sign_in(app.test_client(), "admin")
     r = client.get("/")
     assert r.status_code == 200
