@@ -22,6 +22,17 @@ def rfc7946(geoms):
     return shapely.orient_polygons(geoms, exterior_cw=False)
 
 
+def union_of(geoms):
+    """The union of ``geoms``, also when some are invalid: a draft may hold a self-crossing
+    or overlapping area (the editor allows it and validation names it), and GEOS refuses to
+    union such shapes ("TopologyException: side location conflict").  Only then are the
+    shapes repaired (:func:`shapely.make_valid`) and the union taken of what they cover."""
+    try:
+        return shapely.union_all(geoms)
+    except shapely.errors.GEOSException:
+        return shapely.union_all(shapely.make_valid(np.asarray(geoms, dtype=object)))
+
+
 def as_multipolygons(geoms):
     """Each Polygon of ``geoms`` (a geometry or an array) as a one-part MultiPolygon, in
     RFC 7946 order; other geometries (MultiPolygons, None) unchanged apart from the order."""

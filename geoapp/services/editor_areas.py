@@ -17,7 +17,7 @@ import shapely
 
 from geoapp.core import editing
 from geoapp.core.messages import N_
-from geoapp.core.shapes import rfc7946
+from geoapp.core.shapes import rfc7946, union_of
 from geoapp.services.errors import NothingPublished
 
 # --- boundary sets as records, cached by (generation, version) -------------------------------
@@ -91,7 +91,7 @@ def county_outline(store, generation_id: int):
         return hit
     areas = generation_areas(store, generation_id)
     geoms = [r["geometry"] for r in areas.values() if r["geometry"] is not None]
-    outline = shapely.union_all(geoms) if geoms else None
+    outline = union_of(geoms) if geoms else None
     with _cache_lock:
         per = _outline.setdefault(store, {})
         if len(per) > 4:

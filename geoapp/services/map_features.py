@@ -17,7 +17,7 @@ import shapely
 from geoapp.core.labels import label_point, label_points
 from geoapp.core.messages import N_
 from geoapp.core.model import AREA_KINDS, UNIT_KINDS
-from geoapp.core.shapes import rfc7946
+from geoapp.core.shapes import rfc7946, union_of
 from geoapp.services.geojson import _collection, _display_bbox, _geometry, _point, _to_display
 from geoapp.services.query_params import (
     Args,
@@ -54,7 +54,7 @@ def _district_shapes(read: _Read, gen: dict | None) -> dict[str, dict]:
         frame = _areas(read, gen)
         out = {}
         for did, group in frame.groupby("district_id", sort=True):
-            union = rfc7946(shapely.union_all(group.geometry.values))
+            union = rfc7946(union_of(group.geometry.values))
             label = label_point(union)
             out[did] = {"geometry": union, "area_count": len(group), "label_point": label}
         return out

@@ -615,3 +615,36 @@ def test_an_edit_that_changes_nothing_is_refused_and_not_saved(drafter):
         assert answer["error"] == "unchanged" and "nothing was saved" in answer["message"]
         now = get(drafter, f"/api/drafts/{gid}")
         assert now["generation"]["version"] == version and now["can_undo"] is False
+
+
+def test_a_draft_whose_shapes_geos_cannot_union_is_still_drawn(drafter):
+    """A corner moved across a neighbour's edge leaves a draft with shapes GEOS refuses to
+    union ("side location conflict"): the draft's districts and areas are still answered
+    (their outlines taken over the repaired shapes), never a 500, and validation names the
+    fault."""
+    from geoapp.services import editor_areas
+
+    gid, version = new_draft(drafter)
+    state = get(drafter, f"/api/drafts/{gid}")
+    owners: dict[tuple, set] = {}
+    for f in state["areas"]["features"]:
+        geom = f["geometry"]
+        polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
+        for poly in polys:
+            for xy in poly[0]:
+                owners.setdefault(tuple(xy), set()).add(f["id"])
+    corner = sorted(xy for xy, ids in owners.items() if len(ids) == 2)[0]
+    moved = [corner[0] + 0.0002, corner[1] + 0.0001]
+    op = {"type": "move_vertex", "from": list(corner), "to": moved}
+    post(drafter, f"/api/drafts/{gid}/edits", {"version": version, "op": op})
+    areas = editor_areas.generation_areas(drafter.application.extensions["geoapp.store"], gid)
+    geoms = [r["geometry"] for r in areas.values()]
+    with pytest.raises(shapely.errors.GEOSException):  # the case this test is about
+        shapely.union_all(geoms)
+    districts = get(drafter, f"/api/districts?generation={gid}")
+    assert len(districts["features"]) == len({r["district_id"] for r in areas.values()})
+    for f in districts["features"]:
+        assert shapely.geometry.shape(f["geometry"]).is_valid
+    assert len(get(drafter, f"/api/areas?generation={gid}")["features"]) == len(areas)
+    findings = get(drafter, f"/api/drafts/{gid}/validation")
+    assert findings["errors"], findings
