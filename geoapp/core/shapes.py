@@ -12,6 +12,8 @@ set mixing Polygons and MultiPolygons is written as MultiPolygons throughout
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import shapely
 
@@ -20,17 +22,6 @@ def rfc7946(geoms):
     """A geometry (or an array of them) with its rings in RFC 7946 order: exteriors
     counter-clockwise, holes clockwise; points and lines unchanged, None stays None."""
     return shapely.orient_polygons(geoms, exterior_cw=False)
-
-
-def union_of(geoms):
-    """The union of ``geoms``, also when some are invalid: a draft may hold a self-crossing
-    or overlapping area (the editor allows it and validation names it), and GEOS refuses to
-    union such shapes ("TopologyException: side location conflict").  Only then are the
-    shapes repaired (:func:`shapely.make_valid`) and the union taken of what they cover."""
-    try:
-        return shapely.union_all(geoms)
-    except shapely.errors.GEOSException:
-        return shapely.union_all(shapely.make_valid(np.asarray(geoms, dtype=object)))
 
 
 def as_multipolygons(geoms):
@@ -45,3 +36,14 @@ def as_multipolygons(geoms):
         out[polygons] = [shapely.MultiPolygon([g]) for g in values[polygons]]
     out = rfc7946(out)
     return out[0] if single else out
+
+
+def union_of(geoms: Any) -> Any:
+    """The union of ``geoms``, also when some are invalid: a draft may hold a self-crossing
+    or overlapping area (the editor allows it and validation names it), and GEOS refuses to
+    union such shapes ("TopologyException: side location conflict").  Only then are the
+    shapes repaired (:func:`shapely.make_valid`) and the union taken of what they cover."""
+    try:
+        return shapely.union_all(geoms)
+    except shapely.errors.GEOSException:
+        return shapely.union_all(shapely.make_valid(np.asarray(geoms, dtype=object)))
