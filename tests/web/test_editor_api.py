@@ -52,8 +52,8 @@ def new_draft(client) -> tuple[int, int]:
     return state["generation"]["id"], state["generation"]["version"]
 
 
-def shared_vertex(state) -> tuple[list[float], list[str]]:
-    """A vertex held by exactly two areas, and those areas."""
+def shared_corners(state) -> list[tuple[tuple, set]]:
+    """(corner, its areas) of every exterior corner held by exactly two areas, sorted."""
     owners: dict[tuple, set] = {}
     for f in state["areas"]["features"]:
         geom = f["geometry"]
@@ -61,7 +61,12 @@ def shared_vertex(state) -> tuple[list[float], list[str]]:
         for poly in polys:
             for xy in poly[0]:
                 owners.setdefault(tuple(xy), set()).add(f["id"])
-    pairs = sorted((xy, ids) for xy, ids in owners.items() if len(ids) == 2)
+    return sorted((xy, ids) for xy, ids in owners.items() if len(ids) == 2)
+
+
+def shared_vertex(state) -> tuple[list[float], list[str]]:
+    """A vertex held by exactly two areas, and those areas."""
+    pairs = shared_corners(state)
     xy, ids = pairs[len(pairs) // 2]
     return list(xy), sorted(ids)
 
@@ -626,14 +631,7 @@ def test_a_draft_whose_shapes_geos_cannot_union_is_still_drawn(drafter):
 
     gid, version = new_draft(drafter)
     state = get(drafter, f"/api/drafts/{gid}")
-    owners: dict[tuple, set] = {}
-    for f in state["areas"]["features"]:
-        geom = f["geometry"]
-        polys = geom["coordinates"] if geom["type"] == "MultiPolygon" else [geom["coordinates"]]
-        for poly in polys:
-            for xy in poly[0]:
-                owners.setdefault(tuple(xy), set()).add(f["id"])
-    corner = sorted(xy for xy, ids in owners.items() if len(ids) == 2)[0]
+    corner = shared_corners(state)[0][0]
     moved = [corner[0] + 0.0002, corner[1] + 0.0001]
     op = {"type": "move_vertex", "from": list(corner), "to": moved}
     post(drafter, f"/api/drafts/{gid}/edits", {"version": version, "op": op})
